@@ -1,0 +1,77 @@
+"""The engine, the request's session (the one place that commits) and the naming convention."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from functools import lru_cache
+from pathlib import Path
+from typing import Annotated, Any
+
+from fastapi import Depends
+from sqlalchemy import Engine, event
+from sqlalchemy.engine import make_url
+from sqlmodel import Session, SQLModel, create_engine
+
+from app.settings import get_settings, normalise_database_url
+
+# Explicit constraint names, so that migrations can name what they drop on every database.
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+SQLModel.metadata.naming_convention = NAMING_CONVENTION
+
+
+def build_engine(url: str) -> Engine:
+    """An engine for this URL: SQLite in WAL mode with full sync, or PostgreSQL via psycopg 3."""
+    url = normalise_database_url(url)
+    if url.startswith("sqlite"):
+        database = make_url(url).database
+        if database and database != ":memory:":
+            Path(database).parent.mkdir(parents=True, exist_ok=True)
+        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
+        _configure_sqlite(engine)
+        return engine
+    return create_engine(url, pool_pre_ping=True)
+
+
+def _configure_sqlite(engine: Engine) -> None:
+    # pysqlite opens transactions lazily and never for SELECT; take over so that a ballot and its
+    # lines are one transaction and SAVEPOINTs work (SQLAlchemy's documented recipe).
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA synchronous=FULL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA busy_timeout=30000")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(connection: Any) -> None:
+        connection.exec_driver_sql("BEGIN")
+
+
+@lru_cache
+def get_engine() -> Engine:
+    """The engine of this process, built once from the settings."""
+    return build_engine(get_settings().database_url)
+
+
+def get_db() -> Iterator[Session]:
+    """A session for one request: commit when the request succeeds, roll back when it fails."""
+    with Session(get_engine(), expire_on_commit=False) as session:
+        try:
+            yield session
+            session.commit()
+        except BaseException:
+            session.rollback()
+            raise
+
+
+# scope="function": commit before the response leaves, so "your vote counts" is never a lie.
+SessionDep = Annotated[Session, Depends(get_db, scope="function")]

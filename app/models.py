@@ -1,0 +1,503 @@
+"""The tables: one family per table (Base with the shared fields, Public for the API, the table)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    CheckConstraint,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    Numeric,
+    String,
+    UniqueConstraint,
+)
+from sqlmodel import Field, SQLModel
+
+from app import db  # noqa: F401  (sets the constraint naming convention before any table)
+from app.domain.vocabulary import (
+    BallotChannel,
+    CostHorizon,
+    IndicatorUnit,
+    ProcessState,
+    Role,
+    RoundKind,
+    RoundState,
+    StakeholderGroup,
+)
+
+
+def utcnow() -> datetime:
+    """The current time, timezone-aware, in UTC."""
+    return datetime.now(UTC)
+
+
+def _in(column: str, values: type[Any]) -> str:
+    return f"{column} IN ({', '.join(repr(str(v.value)) for v in values)})"
+
+
+def _timestamp(*, nullable: bool = True) -> Any:
+    return Field(
+        default=None,
+        sa_type=DateTime(timezone=True),  # type: ignore[call-overload]
+        nullable=nullable,
+    )
+
+
+def _created_at() -> Any:
+    return Field(
+        default_factory=utcnow,
+        sa_type=DateTime(timezone=True),  # type: ignore[call-overload]
+        nullable=False,
+    )
+
+
+def _fk(target: str, *, ondelete: str = "CASCADE", nullable: bool = False) -> Any:
+    return Field(
+        default=None,
+        sa_column_args=[ForeignKey(target, ondelete=ondelete)],
+        sa_type=Integer,  # type: ignore[call-overload]
+        nullable=nullable,
+        index=True,
+    )
+
+
+# --- neighbourhood and process -------------------------------------------------------------
+
+
+class NeighbourhoodBase(SQLModel):
+    name: str = Field(max_length=120)
+    municipality: str = Field(max_length=120)
+
+
+class Neighbourhood(NeighbourhoodBase, table=True):
+    __table_args__ = (UniqueConstraint("municipality", "name"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    created_at: datetime = _created_at()
+
+
+class ProcessBase(SQLModel):
+    title: str = Field(max_length=200)
+    description: str = Field(default="", max_length=4000)
+    budget_eur: int = Field(ge=0, description="The money available, in whole euros.")
+    cost_horizon: CostHorizon = Field(
+        default=CostHorizon.YEARS_4,
+        sa_type=String(20),  # type: ignore[call-overload]
+        description="Which of the three costs of a measure counts against the budget.",
+    )
+    state: ProcessState = Field(
+        default=ProcessState.DRAFT,
+        sa_type=String(20),  # type: ignore[call-overload]
+    )
+
+
+class Process(ProcessBase, table=True):
+    __table_args__ = (
+        CheckConstraint("budget_eur >= 0", name="budget_not_negative"),
+        CheckConstraint(_in("cost_horizon", CostHorizon), name="cost_horizon"),
+        CheckConstraint(_in("state", ProcessState), name="state"),
+        CheckConstraint("version >= 1", name="version_positive"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    neighbourhood_id: int = _fk("neighbourhood.id", ondelete="RESTRICT")
+    version: int = Field(default=1)
+    previous_version_id: int | None = _fk("process.id", ondelete="SET NULL", nullable=True)
+    seed_key: str | None = Field(
+        default=None,
+        max_length=80,
+        unique=True,
+        description="Set for processes loaded from a seed, so that loading again updates them.",
+    )
+    budget_note: str = Field(default="", max_length=2000)
+    plan_is_public: bool = Field(default=False)
+    created_at: datetime = _created_at()
+    frozen_at: datetime | None = _timestamp()
+
+
+# --- effects, indicators, measures ---------------------------------------------------------
+
+
+class EffectBase(SQLModel):
+    key: str = Field(max_length=60, description="Stable short name within the process.")
+    title: str = Field(max_length=300)
+    description: str = Field(default="", max_length=4000)
+    position: int = Field(default=0)
+
+
+class Effect(EffectBase, table=True):
+    """A desired effect; with a parent it is a sub-effect of that effect."""
+
+    __table_args__ = (UniqueConstraint("process_id", "key"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    process_id: int = _fk("process.id")
+    parent_id: int | None = _fk("effect.id", nullable=True)
+
+
+class IndicatorBase(SQLModel):
+    name: str = Field(max_length=200)
+    unit: IndicatorUnit = Field(sa_type=String(20))  # type: ignore[call-overload]
+    lower_is_better: bool = Field(default=False)
+    baseline_year: int
+    baseline_value: Decimal = Field(sa_type=Numeric(8, 2))  # type: ignore[call-overload]
+    city_value: Decimal | None = Field(
+        default=None,
+        sa_type=Numeric(8, 2),  # type: ignore[call-overload]
+    )
+    position: int = Field(default=0)
+
+
+class Indicator(IndicatorBase, table=True):
+    __table_args__ = (CheckConstraint(_in("unit", IndicatorUnit), name="unit"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    effect_id: int = _fk("effect.id")
+
+
+class IndicatorTarget(SQLModel, table=True):
+    __tablename__ = "indicator_target"
+    __table_args__ = (UniqueConstraint("indicator_id", "year"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    indicator_id: int = _fk("indicator.id")
+    year: int
+    value: Decimal = Field(sa_type=Numeric(8, 2))  # type: ignore[call-overload]
+
+
+class MeasureBase(SQLModel):
+    key: str = Field(max_length=60, description="Stable short name within the process.")
+    title: str = Field(max_length=300)
+    description: str = Field(default="", max_length=4000)
+    organisation: str = Field(default="", max_length=200)
+    cost_year_1: int | None = Field(default=None, ge=0, description="Cost in year 1, euros.")
+    cost_years_4: int | None = Field(default=None, ge=0, description="Cost over 4 years, euros.")
+    cost_years_10: int | None = Field(default=None, ge=0, description="Cost over 10 years, euros.")
+    is_regular: bool = Field(
+        default=False, description="Paid from regular budgets: no extra cost ('regulier')."
+    )
+    position: int = Field(default=0)
+
+
+class Measure(MeasureBase, table=True):
+    __table_args__ = (
+        UniqueConstraint("process_id", "key"),
+        CheckConstraint(
+            "(cost_year_1 IS NULL OR cost_year_1 >= 0) AND "
+            "(cost_years_4 IS NULL OR cost_years_4 >= 0) AND "
+            "(cost_years_10 IS NULL OR cost_years_10 >= 0)",
+            name="costs_not_negative",
+        ),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    process_id: int = _fk("process.id")
+    group_effect_id: int | None = _fk("effect.id", ondelete="SET NULL", nullable=True)
+
+
+class MeasureEffect(SQLModel, table=True):
+    """A measure is expected to contribute to this effect (and is rated on it in Zeven)."""
+
+    __tablename__ = "measure_effect"
+
+    measure_id: int = Field(
+        sa_column_args=[ForeignKey("measure.id", ondelete="CASCADE")],
+        primary_key=True,
+    )
+    effect_id: int = Field(
+        sa_column_args=[ForeignKey("effect.id", ondelete="CASCADE")],
+        primary_key=True,
+        index=True,
+    )
+
+
+# --- meetings, rounds, participants, ballots -------------------------------------------------
+
+
+class Meeting(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    process_id: int = _fk("process.id")
+    title: str = Field(max_length=200)
+    location: str = Field(default="", max_length=200)
+    starts_at: datetime | None = _timestamp()
+    created_at: datetime = _created_at()
+
+
+class Round(SQLModel, table=True):
+    __table_args__ = (
+        UniqueConstraint("meeting_id", "kind", "run"),
+        CheckConstraint(_in("kind", RoundKind), name="kind"),
+        CheckConstraint(_in("state", RoundState), name="state"),
+        CheckConstraint("run >= 1", name="run_positive"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    meeting_id: int = _fk("meeting.id")
+    kind: RoundKind = Field(sa_type=String(20))  # type: ignore[call-overload]
+    run: int = Field(default=1, description="1 the first time this kind is run, 2 the next...")
+    state: RoundState = Field(
+        default=RoundState.DRAFT,
+        sa_type=String(20),  # type: ignore[call-overload]
+    )
+    requires_code: bool = Field(default=True)
+    results_visible: bool = Field(default=False)
+    created_at: datetime = _created_at()
+    opened_at: datetime | None = _timestamp()
+    closed_at: datetime | None = _timestamp()
+
+
+class ParticipantCode(SQLModel, table=True):
+    """A voting-code card; the typed code and the QR token are stored only as hashes."""
+
+    __tablename__ = "participant_code"
+    __table_args__ = (
+        CheckConstraint(_in("stakeholder_group", StakeholderGroup), name="stakeholder_group"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    process_id: int = _fk("process.id")
+    batch: str = Field(default="", max_length=80)
+    stakeholder_group: StakeholderGroup | None = Field(
+        default=None,
+        sa_type=String(20),  # type: ignore[call-overload]
+    )
+    code_hash: str = Field(max_length=128, unique=True)
+    token_hash: str = Field(max_length=128, unique=True)
+    created_at: datetime = _created_at()
+    revoked_at: datetime | None = _timestamp()
+    first_used_at: datetime | None = _timestamp()
+
+
+class Participant(SQLModel, table=True):
+    """Someone taking part in a process: by code card, or by device when codes are not used."""
+
+    __table_args__ = (
+        UniqueConstraint("process_id", "device_hash"),
+        CheckConstraint(_in("stakeholder_group", StakeholderGroup), name="stakeholder_group"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    process_id: int = _fk("process.id")
+    code_id: int | None = Field(
+        default=None,
+        sa_column_args=[ForeignKey("participant_code.id", ondelete="SET NULL")],
+        unique=True,
+    )
+    device_hash: str | None = Field(default=None, max_length=128)
+    stakeholder_group: StakeholderGroup | None = Field(
+        default=None,
+        sa_type=String(20),  # type: ignore[call-overload]
+    )
+    created_at: datetime = _created_at()
+
+
+class Ballot(SQLModel, table=True):
+    """One participant's ballot in one round; submitting again replaces its lines."""
+
+    __table_args__ = (
+        UniqueConstraint("round_id", "participant_id"),
+        UniqueConstraint("round_id", "idempotency_key"),
+        CheckConstraint(_in("channel", BallotChannel), name="channel"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    round_id: int = _fk("round.id")
+    participant_id: int = _fk("participant.id")
+    channel: BallotChannel = Field(
+        default=BallotChannel.PHONE,
+        sa_type=String(20),  # type: ignore[call-overload]
+    )
+    idempotency_key: str | None = Field(default=None, max_length=80)
+    entered_by_id: int | None = _fk("app_user.id", ondelete="SET NULL", nullable=True)
+    submitted_at: datetime = _created_at()
+    updated_at: datetime | None = _timestamp()
+
+
+class BallotLine(SQLModel, table=True):
+    """Wegen: points for an effect; Zeven: a score for a measure on an effect; Kiezen: a pick."""
+
+    __tablename__ = "ballot_line"
+    __table_args__ = (
+        UniqueConstraint("ballot_id", "measure_id", "effect_id"),
+        CheckConstraint("measure_id IS NOT NULL OR effect_id IS NOT NULL", name="has_subject"),
+        CheckConstraint("value >= 0", name="value_not_negative"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    ballot_id: int = _fk("ballot.id")
+    measure_id: int | None = _fk("measure.id", nullable=True)
+    effect_id: int | None = _fk("effect.id", nullable=True)
+    value: int
+
+
+class PlanSnapshot(SQLModel, table=True):
+    """A computed bewonersplan, immutable once stored; adopted when the wijkteam says so."""
+
+    __tablename__ = "plan_snapshot"
+
+    id: int | None = Field(default=None, primary_key=True)
+    process_id: int = _fk("process.id")
+    rule: str = Field(max_length=40)
+    parameters: dict[str, Any] = Field(default_factory=dict, sa_type=JSON)  # type: ignore[call-overload]
+    fingerprint: str = Field(max_length=128, index=True)
+    content: dict[str, Any] = Field(default_factory=dict, sa_type=JSON)  # type: ignore[call-overload]
+    created_at: datetime = _created_at()
+    adopted_at: datetime | None = _timestamp()
+    adopted_by_id: int | None = _fk("app_user.id", ondelete="SET NULL", nullable=True)
+
+
+# --- accounts, sessions, audit ---------------------------------------------------------------
+
+
+class UserBase(SQLModel):
+    email: str = Field(max_length=254)
+    name: str = Field(default="", max_length=200)
+    role: Role = Field(sa_type=String(20))  # type: ignore[call-overload]
+
+
+class User(UserBase, table=True):
+    __tablename__ = "app_user"
+    __table_args__ = (
+        UniqueConstraint("email"),
+        CheckConstraint(_in("role", Role), name="role"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    password_hash: str = Field(max_length=255)
+    is_active: bool = Field(default=True)
+    created_at: datetime = _created_at()
+    password_changed_at: datetime | None = _timestamp()
+
+
+class ProcessFacilitator(SQLModel, table=True):
+    """A facilitator may run the meetings of this process (and sees no other)."""
+
+    __tablename__ = "process_facilitator"
+
+    process_id: int = Field(
+        sa_column_args=[ForeignKey("process.id", ondelete="CASCADE")], primary_key=True
+    )
+    user_id: int = Field(
+        sa_column_args=[ForeignKey("app_user.id", ondelete="CASCADE")],
+        primary_key=True,
+        index=True,
+    )
+
+
+class UserSession(SQLModel, table=True):
+    """A server-side login session; the cookie holds a token whose hash is stored here."""
+
+    __tablename__ = "user_session"
+
+    id: int | None = Field(default=None, primary_key=True)
+    user_id: int = _fk("app_user.id")
+    token_hash: str = Field(max_length=128, unique=True)
+    created_at: datetime = _created_at()
+    expires_at: datetime = Field(sa_type=DateTime(timezone=True))  # type: ignore[call-overload]
+    revoked_at: datetime | None = _timestamp()
+    ip_address: str = Field(default="", max_length=64)
+
+
+class AuditEvent(SQLModel, table=True):
+    """Who did what, when, to which object."""
+
+    __tablename__ = "audit_event"
+    __table_args__ = (Index("ix_audit_event_process_id_at", "process_id", "at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    at: datetime = _created_at()
+    user_id: int | None = _fk("app_user.id", ondelete="SET NULL", nullable=True)
+    action: str = Field(max_length=80, index=True)
+    object_type: str = Field(default="", max_length=40)
+    object_id: str = Field(default="", max_length=40)
+    process_id: int | None = Field(
+        default=None, sa_column_args=[ForeignKey("process.id", ondelete="SET NULL")]
+    )
+    ip_address: str = Field(default="", max_length=64)
+    detail: dict[str, Any] = Field(default_factory=dict, sa_type=JSON)  # type: ignore[call-overload]
+
+
+# --- what the API and the pages show of a menu --------------------------------------------------
+
+
+class ProcessPublic(ProcessBase):
+    id: int
+    neighbourhood: str
+    municipality: str
+    version: int
+    budget_note: str
+
+
+class CostTotals(SQLModel):
+    """Sums of costs in whole euros per horizon."""
+
+    year_1: int
+    years_4: int
+    years_10: int
+
+
+class IndicatorTargetPublic(SQLModel):
+    year: int
+    value: float
+
+
+class IndicatorPublic(SQLModel):
+    name: str
+    unit: IndicatorUnit
+    lower_is_better: bool
+    baseline_year: int
+    baseline_value: float
+    city_value: float | None
+    targets: list[IndicatorTargetPublic]
+
+
+class SubEffectPublic(SQLModel):
+    id: int
+    key: str
+    title: str
+    description: str
+
+
+class MeasurePublic(MeasureBase):
+    id: int
+    group: str = Field(description="Key of the effect the measure is listed under.")
+    effect_keys: list[str] = Field(description="Keys of the effects the measure contributes to.")
+    cost: int | None = Field(description="The cost at the process's binding horizon, euros.")
+
+
+class EffectPublic(SQLModel):
+    id: int
+    key: str
+    title: str
+    description: str
+    sub_effects: list[SubEffectPublic]
+    indicators: list[IndicatorPublic]
+    measures: list[MeasurePublic] = Field(description="The measures listed under this effect.")
+    contributing_measure_keys: list[str] = Field(
+        description="Measures listed under another effect that also contribute to this one."
+    )
+    totals: CostTotals = Field(description="Costs of the measures listed under this effect.")
+
+
+class DataQualityWarning(SQLModel):
+    entry: str
+    code: str
+    message: str
+    params: dict[str, Any] = Field(default_factory=dict)
+
+
+class MenuPublic(SQLModel):
+    process: ProcessPublic
+    budget_eur: int
+    cost_horizon: CostHorizon
+    measure_count: int
+    totals: CostTotals = Field(description="Costs of the whole menu.")
+    binding_total: int = Field(description="The menu's total at the binding horizon, euros.")
+    effects: list[EffectPublic]
+    warnings: list[DataQualityWarning]

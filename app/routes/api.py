@@ -1,0 +1,34 @@
+"""The JSON API under /api/: stable paths for scripts and other tools."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+from pydantic import BaseModel
+
+from app.db import SessionDep
+from app.models import MenuPublic, ProcessPublic
+from app.services import processes as processes_service
+
+
+class ErrorPublic(BaseModel):
+    """Every API error: a sentence saying what is wrong, and a stable code."""
+
+    detail: str
+    code: str
+
+
+router = APIRouter(
+    prefix="/api", tags=["processes"], responses={404: {"model": ErrorPublic}}
+)
+
+
+@router.get("/processes", response_model=list[ProcessPublic])
+def list_processes(session: SessionDep) -> list[ProcessPublic]:
+    """All processes with their budget and binding cost horizon."""
+    return processes_service.list_processes(session)
+
+
+@router.get("/processes/{process_id}/menu", response_model=MenuPublic)
+def get_menu(process_id: int, session: SessionDep) -> MenuPublic:
+    """A process's menu: effects with sub-effects, indicators and measures; costs in whole euros."""
+    return processes_service.get_menu(session, process_id=process_id)

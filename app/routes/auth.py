@@ -1,0 +1,103 @@
+"""Logging in and out, and the landing pages of the wijkteam and facilitators."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Form, Request
+from fastapi.responses import RedirectResponse
+from starlette.responses import HTMLResponse, Response
+
+from app.db import SessionDep
+from app.domain.vocabulary import Role
+from app.errors import DomainError
+from app.i18n import gettext as _
+from app.models import User
+from app.services import processes as processes_service
+from app.services import users as users_service
+from app.settings import get_settings
+from app.templating import render
+
+SESSION_COOKIE = "wz_session"
+router = APIRouter(include_in_schema=False)
+
+
+class LoginRequired(DomainError):
+    """The page is for logged-in wijkteam members or facilitators."""
+
+    status = 401
+    code = "login_required"
+
+
+def current_user(request: Request, session: SessionDep) -> User:
+    """The logged-in user, or LoginRequired."""
+    token = request.cookies.get(SESSION_COOKIE)
+    user = users_service.user_for_token(session, token=token) if token else None
+    if user is None:
+        raise LoginRequired("Log in first.")
+    return user
+
+
+CurrentUser = Annotated[User, Depends(current_user)]
+
+
+def _safe_next(target: str | None, fallback: str) -> str:
+    # Only paths on this site, never another host.
+    if target and target.startswith("/") and not target.startswith("//"):
+        return target
+    return fallback
+
+
+@router.get("/login", response_class=HTMLResponse)
+def login_form(request: Request, next: str | None = None) -> HTMLResponse:
+    """The login form."""
+    return render(request, "login.html", {"next": next or "", "error": None, "email": ""})
+
+
+@router.post("/login", response_model=None)
+def log_in(
+    request: Request, session: SessionDep, email: Annotated[str, Form()],
+    password: Annotated[str, Form()], next: Annotated[str, Form()] = "",
+) -> Response:
+    """Check the password, set the session cookie and go on to the user's page."""
+    settings = get_settings()
+    try:
+        user, token = users_service.log_in(
+            session, email=email, password=password, hours=settings.session_hours,
+            ip_address=request.client.host if request.client else "",
+        )
+    except users_service.LoginFailed:
+        return render(
+            request, "login.html",
+            {"next": next, "email": email, "error": _("The e-mail address or password is not right.")},
+            status_code=401,
+        )
+    home = "/wijkteam" if user.role == Role.WIJKTEAM else "/facilitator"
+    response = RedirectResponse(_safe_next(next, home), status_code=303)
+    response.set_cookie(
+        SESSION_COOKIE, token, httponly=True, samesite="lax",
+        secure=settings.public_base_url.startswith("https://"),
+        max_age=settings.session_hours * 3600,
+    )
+    return response
+
+
+@router.post("/logout")
+def log_out(request: Request, session: SessionDep) -> RedirectResponse:
+    """End the session."""
+    token = request.cookies.get(SESSION_COOKIE)
+    if token:
+        users_service.log_out(session, token=token)
+    response = RedirectResponse("/login", status_code=303)
+    response.delete_cookie(SESSION_COOKIE)
+    return response
+
+
+@router.get("/wijkteam", response_class=HTMLResponse)
+@router.get("/facilitator", response_class=HTMLResponse)
+def workspace(request: Request, user: CurrentUser, session: SessionDep) -> HTMLResponse:
+    """The landing page after login: the processes this account works on."""
+    return render(
+        request, "workspace.html",
+        {"user": user, "processes": processes_service.list_processes(session, user=user)},
+    )
