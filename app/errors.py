@@ -2,16 +2,40 @@
 
 from __future__ import annotations
 
+from typing import Any
+
+
+def N_(message: str) -> str:
+    """Mark a message for the catalogue; it is translated later, when it is shown."""
+    return message
+
 
 class DomainError(Exception):
-    """An expected failure; one handler renders it as a page, an htmx fragment or JSON."""
+    """An expected failure; one handler renders it as a page, an htmx fragment or JSON.
+
+    The message is a catalogue message id with %(name)s placeholders, so each reader gets it in
+    their own language.
+    """
 
     status = 400
     code = "bad_request"
 
-    def __init__(self, message: str) -> None:
-        super().__init__(message)
-        self.message = message
+    def __init__(self, message: str, **params: Any) -> None:
+        self.template = message
+        self.params = params
+        super().__init__(self.message)
+
+    @property
+    def message(self) -> str:
+        """The message in English (the catalogue's message ids)."""
+        return self.template % self.params if self.params else self.template
+
+    def localized(self) -> str:
+        """The message in the current request's language."""
+        from app.i18n import gettext
+
+        text = gettext(self.template)
+        return text % self.params if self.params else text
 
 
 class NotFound(DomainError):

@@ -57,7 +57,7 @@ def euro(amount: int | None) -> str:
         return "–"
     language = current_language.get()
     number = format_decimal(amount, format="#,##0", locale=BABEL_LOCALES[language])
-    return f"€ {number}" if language == "nl" else f"€{number}"
+    return f"€\u00a0{number}" if language == "nl" else f"€{number}"
 
 
 def number(value: float | int | None, digits: int = 1) -> str:

@@ -67,7 +67,8 @@ def create_app() -> FastAPI:
 
     @app.exception_handler(DomainError)
     async def domain_error(request: Request, error: DomainError) -> Response:
-        return _error_response(request, error.status, error.code, error.message)
+        message = error.message if request.url.path.startswith("/api/") else error.localized()
+        return _error_response(request, error.status, error.code, message)
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, error: StarletteHTTPException) -> Response:

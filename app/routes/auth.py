@@ -10,7 +10,7 @@ from starlette.responses import HTMLResponse, Response
 
 from app.db import SessionDep
 from app.domain.vocabulary import Role
-from app.errors import DomainError
+from app.errors import N_, DomainError
 from app.i18n import gettext as _
 from app.models import User
 from app.services import processes as processes_service
@@ -34,7 +34,7 @@ def current_user(request: Request, session: SessionDep) -> User:
     token = request.cookies.get(SESSION_COOKIE)
     user = users_service.user_for_token(session, token=token) if token else None
     if user is None:
-        raise LoginRequired("Log in first.")
+        raise LoginRequired(N_("Log in first."))
     return user
 
 

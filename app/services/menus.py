@@ -22,7 +22,7 @@ from app.domain.menu import (
     data_quality_warnings,
     parse_menu_document,
 )
-from app.errors import MenuFrozen
+from app.errors import N_, MenuFrozen
 from app.models import (
     Effect,
     Indicator,
@@ -125,8 +125,9 @@ def load_menu(session: Session, *, document: MenuDocument) -> LoadReport:
         _sync(session, process, hood.id, document, report)
     if frozen and report.changed:
         raise MenuFrozen(
-            f"Process {process.id} ('{process.title}') has had a round opened, so its budget, "
-            "effects and measures are frozen; start a new process version to change them."
+            N_("Process %(id)s ('%(title)s') has had a round opened, so its budget, effects and "
+               "measures are frozen; start a new process version to change them."),
+            id=process.id, title=process.title,
         )
     session.flush()
     return report

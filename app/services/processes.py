@@ -8,7 +8,7 @@ from sqlmodel import Session, col, select
 
 from app.domain.vocabulary import Role
 from app.domain.menu import Costs, MeasureSpec, data_quality_warnings, total_costs
-from app.errors import NotFound
+from app.errors import N_, NotFound
 from app.models import (
     CostTotals,
     DataQualityWarning,
@@ -59,7 +59,7 @@ def get_process(session: Session, *, process_id: int) -> Process:
     """The process, or NotFound."""
     process = session.get(Process, process_id)
     if process is None:
-        raise NotFound(f"There is no process {process_id}.")
+        raise NotFound(N_("There is no process %(id)s."), id=process_id)
     return process
 
 

@@ -11,7 +11,7 @@ from sqlalchemy import func
 from sqlmodel import Session, col, select
 
 from app.domain.vocabulary import Role
-from app.errors import DomainError, InvalidInput
+from app.errors import N_, DomainError, InvalidInput
 from app.models import User, UserSession, utcnow
 from app.services import audit
 
@@ -36,12 +36,12 @@ def create_user(
     """Create an account; returns it with its password (a random one when none was given)."""
     email = email.strip().lower()
     if "@" not in email or len(email) > 254:
-        raise InvalidInput(f"email: '{email}' is not an e-mail address.")
+        raise InvalidInput(N_("email: '%(email)s' is not an e-mail address."), email=email)
     if session.exec(select(User).where(func.lower(User.email) == email)).first():
-        raise InvalidInput(f"email: an account for '{email}' already exists.")
+        raise InvalidInput(N_("email: an account for '%(email)s' already exists."), email=email)
     password = password or secrets.token_urlsafe(12)
     if len(password) < MIN_PASSWORD_LENGTH:
-        raise InvalidInput(f"password: use at least {MIN_PASSWORD_LENGTH} characters.")
+        raise InvalidInput(N_("password: use at least %(n)s characters."), n=MIN_PASSWORD_LENGTH)
     user = User(email=email, role=role, name=name, password_hash=password_hash.hash(password))
     session.add(user)
     session.flush()
@@ -70,7 +70,7 @@ def log_in(
     if user is None or not valid or not user.is_active:
         audit.record(session, action="login.failed", ip_address=ip_address,
                      user_id=user.id if user else None, detail={"email": email.strip().lower()})
-        raise LoginFailed("The e-mail address or password is not right.")
+        raise LoginFailed(N_("The e-mail address or password is not right."))
     if new_hash:
         user.password_hash = new_hash
     token = secrets.token_urlsafe(32)

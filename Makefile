@@ -1,0 +1,46 @@
+# The two commands: `make run` and `make test`. Everything else is what they stand on.
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-$(shell cat pyproject.toml constraints.txt | cksum | cut -d' ' -f1)
+PORT ?= 8000
+DEMO_EMAIL ?= demo@wijkteam.example
+
+.PHONY: run test lint format messages clean
+
+$(STAMP): pyproject.toml constraints.txt
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -c constraints.txt -e '.[dev]'
+	@rm -f $(VENV)/.installed-* && touch $(STAMP)
+
+## make run: migrate, load the Korrewegwijk demo, create the demo wijkteam account once, serve.
+run: $(STAMP)
+	$(BIN)/waardenzeef migrate
+	$(BIN)/waardenzeef seed korrewegwijk
+	$(BIN)/waardenzeef create-user $(DEMO_EMAIL) --role wijkteam --name "Demo wijkteam" --if-none
+	$(BIN)/waardenzeef serve --port $(PORT)
+
+## make test: lint, type-check and the whole test suite.
+test: $(STAMP) lint
+	$(BIN)/pytest
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+
+format: $(STAMP)
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+## make messages: extract the strings and update the Dutch catalogue (then translate the new ones).
+messages: $(STAMP)
+	@mkdir -p var
+	$(BIN)/pybabel extract -F babel.cfg -k _ -k gettext -k ngettext:1,2 -k N_ --no-location \
+		--omit-header --sort-output -o var/messages.pot app
+	$(BIN)/pybabel update -i var/messages.pot -d app/locales -l nl --omit-header \
+		--ignore-obsolete --width 100
+
+clean:
+	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache test-artifacts

@@ -1,0 +1,174 @@
+"""Greedy selection: go down an order of projects and take each one that still fits."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import replace
+from fractions import Fraction
+
+from app.domain.allocation.model import (
+    Allocation,
+    Election,
+    IdT,
+    Index,
+    Number,
+    ProjectOutcome,
+    Stage,
+    Verdict,
+    outcome_for,
+)
+
+
+def density_order(index: Index[IdT]) -> list[int]:
+    """Projects by total satisfaction per unit of cost, highest first, as pabutools orders them.
+
+    A supported project that costs nothing comes first (infinite density), a project nobody values
+    last (density 0); ties go to the earlier project in the tie-break order.
+    """
+
+    def key(rank: int) -> tuple[int, Fraction, int]:
+        total, cost = index.total_satisfaction[rank], index.costs[rank]
+        if total <= 0:
+            return (1, Fraction(0), rank)
+        if cost == 0:
+            return (-1, Fraction(0), rank)
+        return (0, -Fraction(total) / cost, rank)
+
+    return sorted(range(len(index.ids)), key=key)
+
+
+def greedy(
+    election: Election[IdT],
+    *,
+    ranking: Sequence[IdT] | None = None,
+    fund_unsupported: bool = True,
+) -> Allocation[IdT]:
+    """Utilitarian greedy (pabutools' `greedy_utilitarian_welfare`), or greedy down a given ranking.
+
+    Without a ranking the order is total satisfaction per unit of cost; with one, it is the ranking.
+    A project that no longer fits is skipped and the next one is tried. pabutools also funds
+    projects nobody values when money is left; `fund_unsupported=False` leaves those out.
+    """
+    index = election.index
+    order = density_order(index) if ranking is None else _ranks(index, ranking)
+    outcomes, selected = _greedy_pass(
+        index,
+        order,
+        election.budget,
+        Stage.GREEDY,
+        already=(),
+        fund_unsupported=fund_unsupported,
+    )
+    return Allocation(
+        rule="greedy",
+        budget=election.budget,
+        selected=tuple(index.ids[rank] for rank in selected),
+        outcomes=tuple(outcomes[rank] for rank in _input_order(election, index)),
+    )
+
+
+def complete_with_greedy(
+    election: Election[IdT], allocation: Allocation[IdT], *, rule: str | None = None
+) -> Allocation[IdT]:
+    """Spend what a rule left with greedy (pabutools' `completion_by_rule_combination`).
+
+    When no project fits any more the allocation is returned as it is; otherwise greedy by
+    satisfaction per cost goes over the projects not yet selected and takes each that fits.
+    """
+    index = election.index
+    chosen = [index.position[p] for p in allocation.selected]
+    spent = sum((index.costs[rank] for rank in chosen), start=0)
+    taken = set(chosen)
+    exhaustive = all(
+        rank in taken or spent + index.costs[rank] > election.budget
+        for rank in range(len(index.ids))
+    )
+    if exhaustive:
+        return Allocation(
+            rule=rule or allocation.rule,
+            budget=allocation.budget,
+            selected=allocation.selected,
+            outcomes=allocation.outcomes,
+            equal_shares=allocation.equal_shares,
+        )
+    order = [rank for rank in density_order(index) if rank not in taken]
+    greedy_outcomes, added = _greedy_pass(
+        index, order, election.budget, Stage.COMPLETION, already=chosen, fund_unsupported=True
+    )
+    outcomes = []
+    for previous in allocation.outcomes:
+        rank = index.position[previous.project_id]
+        if rank in taken or rank not in greedy_outcomes:
+            outcomes.append(previous)
+            continue
+        later = greedy_outcomes[rank]
+        if later.selected:
+            outcomes.append(later)
+        else:
+            # Keep what the first rule found out (its supporters' money) and add greedy's part.
+            outcomes.append(
+                replace(previous, stage=Stage.COMPLETION, budget_needed=later.budget_needed)
+            )
+    return Allocation(
+        rule=rule or f"{allocation.rule}+greedy",
+        budget=allocation.budget,
+        selected=allocation.selected + tuple(index.ids[rank] for rank in added),
+        outcomes=tuple(outcomes),
+        equal_shares=allocation.equal_shares,
+    )
+
+
+def _greedy_pass(
+    index: Index[IdT],
+    order: Sequence[int],
+    budget: Number,
+    stage: Stage,
+    *,
+    already: Sequence[int],
+    fund_unsupported: bool,
+) -> tuple[dict[int, ProjectOutcome[IdT]], list[int]]:
+    left: Number = budget - sum((index.costs[rank] for rank in already), start=0)
+    outcomes: dict[int, ProjectOutcome[IdT]] = {}
+    selected: list[int] = []
+    for rank in order:
+        cost = index.costs[rank]
+        if not fund_unsupported and index.total_satisfaction[rank] <= 0:
+            outcomes[rank] = outcome_for(
+                index, rank, selected=False, verdict=Verdict.NO_SUPPORT, stage=stage
+            )
+        elif cost <= left:
+            selected.append(rank)
+            outcomes[rank] = outcome_for(
+                index,
+                rank,
+                selected=True,
+                verdict=Verdict.SELECTED,
+                stage=stage,
+                position=len(already) + len(selected),
+                money_at_turn=left,
+            )
+            left -= cost
+        else:
+            outcomes[rank] = outcome_for(
+                index,
+                rank,
+                selected=False,
+                verdict=Verdict.DID_NOT_FIT,
+                stage=stage,
+                money_at_turn=left,
+                shortfall=cost - left,
+                budget_needed=budget + (cost - left),
+            )
+    return outcomes, selected
+
+
+def _ranks(index: Index[IdT], ranking: Sequence[IdT]) -> list[int]:
+    ranks = [index.position[project_id] for project_id in ranking]
+    if sorted(ranks) != list(range(len(index.ids))):
+        raise ValueError("the ranking must list every project exactly once")
+    return ranks
+
+
+def _input_order(election: Election[IdT], index: Index[IdT]) -> list[int]:
+    return [index.position[project.id] for project in election.projects]
+

@@ -1,0 +1,114 @@
+"""Parsing a menu document reports every problem by entry and field; warnings keep rows as they are."""
+
+from __future__ import annotations
+
+import copy
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from app.domain.menu import (
+    Costs,
+    MenuFormatError,
+    data_quality_warnings,
+    parse_menu_document,
+    total_costs,
+)
+
+SEED = Path(__file__).resolve().parents[2] / "seeds" / "korrewegwijk.yaml"
+
+
+@pytest.fixture
+def raw() -> dict[str, Any]:
+    return yaml.safe_load(SEED.read_text(encoding="utf-8"))  # type: ignore[no-any-return]
+
+
+def test_the_korrewegwijk_seed_has_the_sources_numbers(raw: dict[str, Any]) -> None:
+    menu = parse_menu_document(raw, "korrewegwijk.yaml")
+    assert len(menu.measures) == 22
+    assert {m.group for m in menu.measures} == {"veiligheid", "leefomgeving"}
+    assert total_costs(menu.measures) == Costs(2_038_500, 3_833_000, 5_816_500)
+    veiligheid = [m for m in menu.measures if m.group == "veiligheid"]
+    leefomgeving = [m for m in menu.measures if m.group == "leefomgeving"]
+    assert total_costs(veiligheid).years_4 == 1_142_000
+    assert total_costs(leefomgeving).years_4 == 2_691_000
+    assert menu.budget_eur == 1_000_000
+    assert [e.key for e in menu.effects] == ["veiligheid", "leefomgeving", "jongeren"]
+    assert [len(e.sub_effects) for e in menu.effects] == [0, 5, 4]
+    assert sum(len(e.indicators) for e in menu.effects) == 13
+    youth = {m.key for m in menu.measures if "jongeren" in m.effects}
+    assert youth == {"ib-paraat", "voorlichting-jeugd", "kinderwerk", "jeugd-jongerenwerk"}
+    assert [m.key for m in menu.measures if m.regular] == ["geluidsoverlast"]
+
+
+def test_the_palaver_row_is_warned_about_not_changed(raw: dict[str, Any]) -> None:
+    menu = parse_menu_document(raw, "korrewegwijk.yaml")
+    warnings = data_quality_warnings(menu.measures, menu.stated_totals)
+    assert [(w.code, w.params["measure"]) for w in warnings] == [("cost_decreases", "Palaver")]
+    palaver = next(m for m in menu.measures if m.key == "palaver")
+    assert palaver.costs == Costs(12_500, 50_000, 12_500)
+
+
+def test_a_total_that_does_not_add_up_is_warned_about(raw: dict[str, Any]) -> None:
+    raw["stated_totals"]["veiligheid"] = [348000, 1142001, 2199000]
+    menu = parse_menu_document(raw, "x.yaml")
+    mismatches = [w for w in data_quality_warnings(menu.measures, menu.stated_totals)
+                  if w.code == "total_mismatch"]
+    assert len(mismatches) == 1
+    assert mismatches[0].params == {"total": "veiligheid", "horizon": "years_4",
+                                    "computed": 1142000, "stated": 1142001}
+
+
+BROKEN: list[tuple[str, Any, str, str]] = [
+    # (what, change applied to the document, entry named, field named)
+    ("missing title", lambda d: d["measures"][1].pop("title"), "measure 'drugsbanden'", "title"),
+    ("negative cost", lambda d: d["measures"][1].__setitem__("costs", [-1, 2, 3]),
+     "measure 'drugsbanden'", "costs.year_1"),
+    ("cost with cents", lambda d: d["measures"][1].__setitem__("costs", [1.5, 2, 3]),
+     "measure 'drugsbanden'", "costs.year_1"),
+    ("cost as words", lambda d: d["measures"][1].__setitem__("costs", ["veel", 2, 3]),
+     "measure 'drugsbanden'", "costs.year_1"),
+    ("two costs", lambda d: d["measures"][1].__setitem__("costs", [1, 2]),
+     "measure 'drugsbanden'", "costs"),
+    ("unknown effect", lambda d: d["measures"][1].__setitem__("effects", ["vrede"]),
+     "measure 'drugsbanden'", "effects"),
+    ("unknown group", lambda d: d["measures"][1].__setitem__("group", "vrede"),
+     "measure 'drugsbanden'", "group"),
+    ("duplicate measure", lambda d: d["measures"][2].__setitem__("key", "drugsbanden"),
+     "measure 'drugsbanden'", "key"),
+    ("bad horizon", lambda d: d["process"].__setitem__("cost_horizon", "forever"),
+     "process", "cost_horizon"),
+    ("missing budget", lambda d: d["process"].pop("budget_eur"), "process", "budget_eur"),
+    ("bad format", lambda d: d.__setitem__("format", "other/9"), "document", "format"),
+    ("indicator unit", lambda d: d["effects"][0]["indicators"][0].__setitem__("unit", "kg"),
+     "effect 'veiligheid', indicator 1 ('Onveiligheidsgevoelens buurt')", "unit"),
+]
+
+
+@pytest.mark.parametrize(("what", "change", "entry", "field"), BROKEN, ids=[b[0] for b in BROKEN])
+def test_a_broken_document_names_the_entry_and_the_field(
+    raw: dict[str, Any], what: str, change: Any, entry: str, field: str
+) -> None:
+    broken = copy.deepcopy(raw)
+    change(broken)
+    with pytest.raises(MenuFormatError) as caught:
+        parse_menu_document(broken, "seeds/broken.yaml")
+    assert any(p.entry == entry and p.field == field for p in caught.value.problems), (
+        what, caught.value.problems)
+    assert "seeds/broken.yaml" in str(caught.value)
+
+
+def test_every_problem_is_reported_at_once(raw: dict[str, Any]) -> None:
+    raw["measures"][0].pop("title")
+    raw["measures"][3]["costs"] = [-5, 0, 0]
+    raw["process"]["cost_horizon"] = "x"
+    with pytest.raises(MenuFormatError) as caught:
+        parse_menu_document(raw, "x.yaml")
+    assert len(caught.value.problems) == 3
+
+
+def test_a_document_that_is_not_a_mapping_is_refused() -> None:
+    with pytest.raises(MenuFormatError, match="must be a mapping"):
+        parse_menu_document(["a", "list"], "x.yaml")

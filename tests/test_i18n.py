@@ -1,0 +1,64 @@
+"""Every user-facing string is in the Dutch catalogue, translated, with the same placeholders."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from babel.messages.extract import extract_from_dir
+from babel.messages.pofile import read_po
+
+from app.i18n import LOCALES_DIR, current_language, euro, gettext
+
+APP = Path(__file__).resolve().parent.parent / "app"
+METHODS = [("**.py", "python"), ("**/templates/**.html", "jinja2")]
+OPTIONS = {"**/templates/**.html": {"extensions": "jinja2.ext.i18n"}}
+KEYWORDS = {"_": None, "gettext": None, "ngettext": (1, 2), "N_": None}
+
+
+def _extracted() -> set[str]:
+    messages = set()
+    for _filename, _lineno, message, _comments, _context in extract_from_dir(
+        str(APP), METHODS, options_map=OPTIONS, keywords=KEYWORDS
+    ):
+        messages.add(message if isinstance(message, str) else message[0])
+    return messages
+
+
+def _placeholders(text: str) -> set[str]:
+    return set(re.findall(r"%\((\w+)\)[sd]", text))
+
+
+def test_every_message_has_a_dutch_translation() -> None:
+    with (LOCALES_DIR / "nl" / "LC_MESSAGES" / "messages.po").open("rb") as handle:
+        catalog = read_po(handle)
+    translated = {}
+    for message in catalog:
+        if not message.id:
+            continue
+        key = message.id if isinstance(message.id, str) else message.id[0]
+        assert not message.fuzzy, f"fuzzy translation: {key}"
+        strings = message.string if isinstance(message.string, tuple) else (message.string,)
+        assert all(strings), f"untranslated: {key}"
+        for string in strings:
+            assert _placeholders(string) == _placeholders(key), f"placeholders differ: {key}"
+        translated[key] = strings
+    extracted = _extracted()
+    assert extracted, "no messages were extracted: the extraction itself is broken"
+    assert extracted - set(translated) == set(), "run `make messages` and translate"
+    assert set(translated) - extracted == set(), "obsolete entries in the catalogue"
+
+
+def test_dutch_is_the_default_and_english_available() -> None:
+    token = current_language.set("nl")
+    try:
+        assert gettext("The money") == "Het geld"
+        assert euro(1142000) == "€\u00a01.142.000"
+    finally:
+        current_language.reset(token)
+    token = current_language.set("en")
+    try:
+        assert gettext("The money") == "The money"
+        assert euro(1142000) == "€1,142,000"
+    finally:
+        current_language.reset(token)
