@@ -1,4 +1,4 @@
-"""Translations: gettext catalogues (Dutch first, English as the message ids), chosen per request."""
+"""Translations: gettext catalogues (Dutch first, English message ids), chosen per request."""
 
 from __future__ import annotations
 

@@ -105,8 +105,11 @@ def _error_response(request: Request, status: int, code: str, message: str) -> R
     if status == 401:
         return RedirectResponse(f"/login?next={request.url.path}", status_code=303)
     return render(
-        request, "error.html", {"status": status, "message": message},
-        fragment="_error.html", status_code=status,
+        request,
+        "error.html",
+        {"status": status, "message": message},
+        fragment="_error.html",
+        status_code=status,
     )
 
 

@@ -44,7 +44,7 @@ def _in(column: str, values: type[Any]) -> str:
 def _timestamp(*, nullable: bool = True) -> Any:
     return Field(
         default=None,
-        sa_type=DateTime(timezone=True),  # type: ignore[call-overload]
+        sa_type=DateTime(timezone=True),
         nullable=nullable,
     )
 
@@ -52,7 +52,7 @@ def _timestamp(*, nullable: bool = True) -> Any:
 def _created_at() -> Any:
     return Field(
         default_factory=utcnow,
-        sa_type=DateTime(timezone=True),  # type: ignore[call-overload]
+        sa_type=DateTime(timezone=True),
         nullable=False,
     )
 
@@ -61,7 +61,7 @@ def _fk(target: str, *, ondelete: str = "CASCADE", nullable: bool = False) -> An
     return Field(
         default=None,
         sa_column_args=[ForeignKey(target, ondelete=ondelete)],
-        sa_type=Integer,  # type: ignore[call-overload]
+        sa_type=Integer,
         nullable=nullable,
         index=True,
     )
@@ -88,12 +88,12 @@ class ProcessBase(SQLModel):
     budget_eur: int = Field(ge=0, description="The money available, in whole euros.")
     cost_horizon: CostHorizon = Field(
         default=CostHorizon.YEARS_4,
-        sa_type=String(20),  # type: ignore[call-overload]
+        sa_type=String(20),
         description="Which of the three costs of a measure counts against the budget.",
     )
     state: ProcessState = Field(
         default=ProcessState.DRAFT,
-        sa_type=String(20),  # type: ignore[call-overload]
+        sa_type=String(20),
     )
 
 
@@ -143,13 +143,13 @@ class Effect(EffectBase, table=True):
 
 class IndicatorBase(SQLModel):
     name: str = Field(max_length=200)
-    unit: IndicatorUnit = Field(sa_type=String(20))  # type: ignore[call-overload]
+    unit: IndicatorUnit = Field(sa_type=String(20))
     lower_is_better: bool = Field(default=False)
     baseline_year: int
-    baseline_value: Decimal = Field(sa_type=Numeric(8, 2))  # type: ignore[call-overload]
+    baseline_value: Decimal = Field(sa_type=Numeric(8, 2))
     city_value: Decimal | None = Field(
         default=None,
-        sa_type=Numeric(8, 2),  # type: ignore[call-overload]
+        sa_type=Numeric(8, 2),
     )
     position: int = Field(default=0)
 
@@ -168,7 +168,7 @@ class IndicatorTarget(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     indicator_id: int = _fk("indicator.id")
     year: int
-    value: Decimal = Field(sa_type=Numeric(8, 2))  # type: ignore[call-overload]
+    value: Decimal = Field(sa_type=Numeric(8, 2))
 
 
 class MeasureBase(SQLModel):
@@ -239,11 +239,11 @@ class Round(SQLModel, table=True):
 
     id: int | None = Field(default=None, primary_key=True)
     meeting_id: int = _fk("meeting.id")
-    kind: RoundKind = Field(sa_type=String(20))  # type: ignore[call-overload]
+    kind: RoundKind = Field(sa_type=String(20))
     run: int = Field(default=1, description="1 the first time this kind is run, 2 the next...")
     state: RoundState = Field(
         default=RoundState.DRAFT,
-        sa_type=String(20),  # type: ignore[call-overload]
+        sa_type=String(20),
     )
     requires_code: bool = Field(default=True)
     results_visible: bool = Field(default=False)
@@ -265,7 +265,7 @@ class ParticipantCode(SQLModel, table=True):
     batch: str = Field(default="", max_length=80)
     stakeholder_group: StakeholderGroup | None = Field(
         default=None,
-        sa_type=String(20),  # type: ignore[call-overload]
+        sa_type=String(20),
     )
     code_hash: str = Field(max_length=128, unique=True)
     token_hash: str = Field(max_length=128, unique=True)
@@ -292,7 +292,7 @@ class Participant(SQLModel, table=True):
     device_hash: str | None = Field(default=None, max_length=128)
     stakeholder_group: StakeholderGroup | None = Field(
         default=None,
-        sa_type=String(20),  # type: ignore[call-overload]
+        sa_type=String(20),
     )
     created_at: datetime = _created_at()
 
@@ -311,7 +311,7 @@ class Ballot(SQLModel, table=True):
     participant_id: int = _fk("participant.id")
     channel: BallotChannel = Field(
         default=BallotChannel.PHONE,
-        sa_type=String(20),  # type: ignore[call-overload]
+        sa_type=String(20),
     )
     idempotency_key: str | None = Field(default=None, max_length=80)
     entered_by_id: int | None = _fk("app_user.id", ondelete="SET NULL", nullable=True)
@@ -344,9 +344,9 @@ class PlanSnapshot(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     process_id: int = _fk("process.id")
     rule: str = Field(max_length=40)
-    parameters: dict[str, Any] = Field(default_factory=dict, sa_type=JSON)  # type: ignore[call-overload]
+    parameters: dict[str, Any] = Field(default_factory=dict, sa_type=JSON)
     fingerprint: str = Field(max_length=128, index=True)
-    content: dict[str, Any] = Field(default_factory=dict, sa_type=JSON)  # type: ignore[call-overload]
+    content: dict[str, Any] = Field(default_factory=dict, sa_type=JSON)
     created_at: datetime = _created_at()
     adopted_at: datetime | None = _timestamp()
     adopted_by_id: int | None = _fk("app_user.id", ondelete="SET NULL", nullable=True)
@@ -358,7 +358,7 @@ class PlanSnapshot(SQLModel, table=True):
 class UserBase(SQLModel):
     email: str = Field(max_length=254)
     name: str = Field(default="", max_length=200)
-    role: Role = Field(sa_type=String(20))  # type: ignore[call-overload]
+    role: Role = Field(sa_type=String(20))
 
 
 class User(UserBase, table=True):
@@ -399,7 +399,7 @@ class UserSession(SQLModel, table=True):
     user_id: int = _fk("app_user.id")
     token_hash: str = Field(max_length=128, unique=True)
     created_at: datetime = _created_at()
-    expires_at: datetime = Field(sa_type=DateTime(timezone=True))  # type: ignore[call-overload]
+    expires_at: datetime = Field(sa_type=DateTime(timezone=True))
     revoked_at: datetime | None = _timestamp()
     ip_address: str = Field(default="", max_length=64)
 
@@ -420,7 +420,7 @@ class AuditEvent(SQLModel, table=True):
         default=None, sa_column_args=[ForeignKey("process.id", ondelete="SET NULL")]
     )
     ip_address: str = Field(default="", max_length=64)
-    detail: dict[str, Any] = Field(default_factory=dict, sa_type=JSON)  # type: ignore[call-overload]
+    detail: dict[str, Any] = Field(default_factory=dict, sa_type=JSON)
 
 
 # --- what the API and the pages show of a menu --------------------------------------------------

@@ -23,8 +23,12 @@ templates.env.globals["languages"] = i18n.LANGUAGES
 
 
 def render(
-    request: Request, template: str, context: dict[str, Any] | None = None, *,
-    fragment: str | None = None, status_code: int = 200,
+    request: Request,
+    template: str,
+    context: dict[str, Any] | None = None,
+    *,
+    fragment: str | None = None,
+    status_code: int = 200,
 ) -> HTMLResponse:
     """Render a page, or only its fragment when htmx asks for it (same URL, HX-Request set)."""
     name = fragment if fragment and request.headers.get("HX-Request") else template

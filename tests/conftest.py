@@ -1,4 +1,4 @@
-"""Test databases built by running the migrations, on SQLite and on PostgreSQL; each test rolls back."""
+"""Test databases built by the migrations, on SQLite and PostgreSQL; each test rolls back."""
 
 from __future__ import annotations
 
@@ -38,7 +38,7 @@ def postgres_admin_url() -> str:
     try:
         with engine.connect() as connection:
             connection.execute(text("SELECT 1"))
-    except Exception as error:  # noqa: BLE001 - any failure means "not reachable"
+    except Exception as error:
         unavailable(f"PostgreSQL is not reachable at {url}: {type(error).__name__}")
     finally:
         engine.dispose()
@@ -62,8 +62,12 @@ def _drop_postgres(admin: Engine, url: str) -> None:
     admin.dispose()
 
 
-@pytest.fixture(scope="session", params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
-def database_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+@pytest.fixture(
+    scope="session", params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)]
+)
+def database_url(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[str]:
     """A migrated database of each kind, for the whole test session."""
     if request.param == "sqlite":
         url = f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.sqlite3'}"
@@ -99,8 +103,9 @@ def connection(engine: Engine) -> Iterator[Connection]:
 @pytest.fixture
 def session(connection: Connection) -> Iterator[Session]:
     """A session whose commits become savepoints of the test's transaction."""
-    with Session(bind=connection, join_transaction_mode="create_savepoint",
-                 expire_on_commit=False) as session:
+    with Session(
+        bind=connection, join_transaction_mode="create_savepoint", expire_on_commit=False
+    ) as session:
         yield session
 
 
@@ -109,7 +114,7 @@ def client(session: Session) -> Iterator[TestClient]:
     """The app, with the request's session bound to the test's transaction."""
 
     def test_db() -> Iterator[Session]:
-        # What the test set up counts as committed, so that a failing request rolls back only itself.
+        # What the test set up counts as committed: a failing request rolls back only itself.
         session.commit()
         try:
             yield session

@@ -41,7 +41,10 @@ def test_seed_loads_once_and_reports_the_warning(database: str) -> None:
     first = runner.invoke(cli, ["seed", "korrewegwijk"])
     assert first.exit_code == 0, first.output
     assert "created" in first.output
-    assert "warning: measure 'palaver' (Palaver): the 10-year cost (12,500 euro) is below" in first.output
+    assert (
+        "warning: measure 'palaver' (Palaver): the 10-year cost (12,500 euro) is below"
+        in first.output
+    )
     second = runner.invoke(cli, ["seed", "korrewegwijk"])
     assert second.exit_code == 0
     assert "already up to date, nothing changed" in second.output
@@ -54,7 +57,9 @@ def test_a_malformed_seed_names_file_entry_and_field_and_writes_nothing(
     seed = Path(__file__).resolve().parent.parent / "seeds" / "korrewegwijk.yaml"
     broken = tmp_path / "broken.yaml"
     broken.write_text(
-        seed.read_text(encoding="utf-8").replace("costs: [35000, 45000, 60000]", "costs: [35000, -45000, 60000]"),
+        seed.read_text(encoding="utf-8").replace(
+            "costs: [35000, 45000, 60000]", "costs: [35000, -45000, 60000]"
+        ),
         encoding="utf-8",
     )
     result = runner.invoke(cli, ["seed", str(broken)])
@@ -68,7 +73,8 @@ def test_a_malformed_seed_names_file_entry_and_field_and_writes_nothing(
 def test_an_unknown_seed_is_named(database: str) -> None:
     result = runner.invoke(cli, ["seed", "atlantis"])
     assert result.exit_code == 2
-    assert "No seed 'atlantis'" in result.output and "korrewegwijk" in result.output
+    assert "No seed 'atlantis'" in result.output
+    assert "korrewegwijk" in result.output
 
 
 def test_create_user_prints_a_password_once(database: str) -> None:

@@ -41,7 +41,9 @@ def test_every_message_has_a_dutch_translation() -> None:
         strings = message.string if isinstance(message.string, tuple) else (message.string,)
         assert all(strings), f"untranslated: {key}"
         for string in strings:
-            assert _placeholders(string) == _placeholders(key), f"placeholders differ: {key}"
+            assert _placeholders(str(string)) == _placeholders(str(key)), (
+                f"placeholders differ: {key}"
+            )
         translated[key] = strings
     extracted = _extracted()
     assert extracted, "no messages were extracted: the extraction itself is broken"

@@ -416,7 +416,7 @@ def _parse_indicator(r: _Reader, raw: Any, entry: str) -> IndicatorSpec | None:
         entry = f"{entry} ('{name}')"
     unit_value = data.get("unit")
     try:
-        unit = IndicatorUnit(unit_value)
+        unit = IndicatorUnit(str(unit_value))
     except ValueError:
         r.fail(
             entry,

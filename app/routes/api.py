@@ -17,9 +17,7 @@ class ErrorPublic(BaseModel):
     code: str
 
 
-router = APIRouter(
-    prefix="/api", tags=["processes"], responses={404: {"model": ErrorPublic}}
-)
+router = APIRouter(prefix="/api", tags=["processes"], responses={404: {"model": ErrorPublic}})
 
 
 @router.get("/processes", response_model=list[ProcessPublic])

@@ -56,26 +56,40 @@ def login_form(request: Request, next: str | None = None) -> HTMLResponse:
 
 @router.post("/login", response_model=None)
 def log_in(
-    request: Request, session: SessionDep, email: Annotated[str, Form()],
-    password: Annotated[str, Form()], next: Annotated[str, Form()] = "",
+    request: Request,
+    session: SessionDep,
+    email: Annotated[str, Form()],
+    password: Annotated[str, Form()],
+    next: Annotated[str, Form()] = "",
 ) -> Response:
     """Check the password, set the session cookie and go on to the user's page."""
     settings = get_settings()
     try:
         user, token = users_service.log_in(
-            session, email=email, password=password, hours=settings.session_hours,
+            session,
+            email=email,
+            password=password,
+            hours=settings.session_hours,
             ip_address=request.client.host if request.client else "",
         )
     except users_service.LoginFailed:
         return render(
-            request, "login.html",
-            {"next": next, "email": email, "error": _("The e-mail address or password is not right.")},
+            request,
+            "login.html",
+            {
+                "next": next,
+                "email": email,
+                "error": _("The e-mail address or password is not right."),
+            },
             status_code=401,
         )
     home = "/wijkteam" if user.role == Role.WIJKTEAM else "/facilitator"
     response = RedirectResponse(_safe_next(next, home), status_code=303)
     response.set_cookie(
-        SESSION_COOKIE, token, httponly=True, samesite="lax",
+        SESSION_COOKIE,
+        token,
+        httponly=True,
+        samesite="lax",
         secure=settings.public_base_url.startswith("https://"),
         max_age=settings.session_hours * 3600,
     )
@@ -98,6 +112,7 @@ def log_out(request: Request, session: SessionDep) -> RedirectResponse:
 def workspace(request: Request, user: CurrentUser, session: SessionDep) -> HTMLResponse:
     """The landing page after login: the processes this account works on."""
     return render(
-        request, "workspace.html",
+        request,
+        "workspace.html",
         {"user": user, "processes": processes_service.list_processes(session, user=user)},
     )

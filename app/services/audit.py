@@ -10,15 +10,25 @@ from app.models import AuditEvent
 
 
 def record(
-    session: Session, *, action: str, user_id: int | None = None, object_type: str = "",
-    object_id: int | str | None = None, process_id: int | None = None, ip_address: str = "",
+    session: Session,
+    *,
+    action: str,
+    user_id: int | None = None,
+    object_type: str = "",
+    object_id: int | str | None = None,
+    process_id: int | None = None,
+    ip_address: str = "",
     detail: dict[str, Any] | None = None,
 ) -> AuditEvent:
     """Add an audit event to the current transaction."""
     event = AuditEvent(
-        action=action, user_id=user_id, object_type=object_type,
-        object_id="" if object_id is None else str(object_id), process_id=process_id,
-        ip_address=ip_address, detail=detail or {},
+        action=action,
+        user_id=user_id,
+        object_type=object_type,
+        object_id="" if object_id is None else str(object_id),
+        process_id=process_id,
+        ip_address=ip_address,
+        detail=detail or {},
     )
     session.add(event)
     return event

@@ -53,12 +53,14 @@ class LoadReport:
 
 
 def read_menu_file(path: Path) -> MenuDocument:
-    """Parse a YAML or JSON menu file, or raise MenuFormatError naming the file and every problem."""
+    """Parse a YAML or JSON menu file, or raise MenuFormatError naming the file and each problem."""
     source = str(path)
     try:
         raw = path.read_bytes()
     except OSError as error:
-        raise MenuFormatError(source, [Problem("file", "", f"cannot be read: {error.strerror}")]) from None
+        raise MenuFormatError(
+            source, [Problem("file", "", f"cannot be read: {error.strerror}")]
+        ) from None
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as error:
@@ -73,8 +75,15 @@ def read_menu_file(path: Path) -> MenuDocument:
         mark = getattr(error, "problem_mark", None)
         line = mark.line + 1 if mark is not None else getattr(error, "lineno", "?")
         raise MenuFormatError(
-            source, [Problem(f"line {line}", "", f"is not valid {path.suffix[1:].upper() or 'YAML'}: "
-                             f"{getattr(error, 'problem', None) or error}")]
+            source,
+            [
+                Problem(
+                    f"line {line}",
+                    "",
+                    f"is not valid {path.suffix[1:].upper() or 'YAML'}: "
+                    f"{getattr(error, 'problem', None) or error}",
+                )
+            ],
         ) from None
     return parse_menu_document(data, source)
 
@@ -91,7 +100,7 @@ def is_frozen(session: Session, *, process_id: int) -> bool:
 
 
 def load_menu(session: Session, *, document: MenuDocument) -> LoadReport:
-    """Create or update the process that the document's seed key names; loading twice changes nothing."""
+    """Create or update the process the document's seed key names; loading twice changes nothing."""
     hood = session.exec(
         select(Neighbourhood).where(
             Neighbourhood.municipality == document.municipality,
@@ -109,9 +118,13 @@ def load_menu(session: Session, *, document: MenuDocument) -> LoadReport:
     process = session.exec(select(Process).where(Process.seed_key == document.seed_key)).first()
     if process is None:
         process = Process(
-            seed_key=document.seed_key, neighbourhood_id=hood.id, title=document.title,
-            description=document.description, budget_eur=document.budget_eur,
-            cost_horizon=document.cost_horizon, budget_note=document.budget_note,
+            seed_key=document.seed_key,
+            neighbourhood_id=hood.id,
+            title=document.title,
+            description=document.description,
+            budget_eur=document.budget_eur,
+            cost_horizon=document.cost_horizon,
+            budget_note=document.budget_note,
         )
         session.add(process)
         session.flush()
@@ -125,9 +138,12 @@ def load_menu(session: Session, *, document: MenuDocument) -> LoadReport:
         _sync(session, process, hood.id, document, report)
     if frozen and report.changed:
         raise MenuFrozen(
-            N_("Process %(id)s ('%(title)s') has had a round opened, so its budget, effects and "
-               "measures are frozen; start a new process version to change them."),
-            id=process.id, title=process.title,
+            N_(
+                "Process %(id)s ('%(title)s') has had a round opened, so its budget, effects and "
+                "measures are frozen; start a new process version to change them."
+            ),
+            id=process.id,
+            title=process.title,
         )
     session.flush()
     return report
@@ -142,27 +158,54 @@ def _assign(obj: Any, **values: Any) -> bool:
     return changed
 
 
-def _sync(session: Session, process: Process, hood_id: int, doc: MenuDocument,
-          report: LoadReport) -> None:
+def _sync(
+    session: Session, process: Process, hood_id: int, doc: MenuDocument, report: LoadReport
+) -> None:
     assert process.id is not None
-    if _assign(process, neighbourhood_id=hood_id, title=doc.title, description=doc.description,
-               budget_eur=doc.budget_eur, cost_horizon=doc.cost_horizon,
-               budget_note=doc.budget_note):
+    if _assign(
+        process,
+        neighbourhood_id=hood_id,
+        title=doc.title,
+        description=doc.description,
+        budget_eur=doc.budget_eur,
+        cost_horizon=doc.cost_horizon,
+        budget_note=doc.budget_note,
+    ):
         report.updated += 1
 
-    existing = {e.key: e for e in session.exec(select(Effect).where(Effect.process_id == process.id))}
+    existing = {
+        e.key: e for e in session.exec(select(Effect).where(Effect.process_id == process.id))
+    }
     wanted: set[str] = set()
     by_key: dict[str, Effect] = {}
     position = 0
     for spec in doc.effects:
-        parent = _upsert_effect(session, process.id, existing, spec.key, spec.title,
-                                spec.description, None, position, report)
+        parent = _upsert_effect(
+            session,
+            process.id,
+            existing,
+            spec.key,
+            spec.title,
+            spec.description,
+            None,
+            position,
+            report,
+        )
         wanted.add(spec.key)
         by_key[spec.key] = parent
         position += 1
         for sub in spec.sub_effects:
-            child = _upsert_effect(session, process.id, existing, sub.key, sub.title,
-                                   sub.description, parent.id, position, report)
+            child = _upsert_effect(
+                session,
+                process.id,
+                existing,
+                sub.key,
+                sub.title,
+                sub.description,
+                parent.id,
+                position,
+                report,
+            )
             wanted.add(sub.key)
             by_key[sub.key] = child
             position += 1
@@ -175,27 +218,39 @@ def _sync(session: Session, process: Process, hood_id: int, doc: MenuDocument,
         measure = existing_measures.pop(spec_m.key, None)
         is_new = measure is None
         values = {
-            "title": spec_m.title, "description": spec_m.description,
-            "organisation": spec_m.organisation, "cost_year_1": spec_m.costs.year_1,
-            "cost_years_4": spec_m.costs.years_4, "cost_years_10": spec_m.costs.years_10,
-            "is_regular": spec_m.regular, "position": index,
+            "title": spec_m.title,
+            "description": spec_m.description,
+            "organisation": spec_m.organisation,
+            "cost_year_1": spec_m.costs.year_1,
+            "cost_years_4": spec_m.costs.years_4,
+            "cost_years_10": spec_m.costs.years_10,
+            "is_regular": spec_m.regular,
+            "position": index,
             "group_effect_id": by_key[spec_m.group].id,
         }
         if measure is None:
-            measure = Measure(process_id=process.id, key=spec_m.key, **values)
+            measure = Measure(process_id=process.id, key=spec_m.key, title=spec_m.title)
+            _assign(measure, **values)
             session.add(measure)
             session.flush()
             report.created += 1
         elif _assign(measure, **values):
             report.updated += 1
         assert measure.id is not None
-        links = set(session.exec(select(MeasureEffect.effect_id).where(
-            MeasureEffect.measure_id == measure.id)))
+        links = set(
+            session.exec(
+                select(MeasureEffect.effect_id).where(MeasureEffect.measure_id == measure.id)
+            )
+        )
         target = {by_key[k].id for k in spec_m.effects}
         if links != target:
-            session.execute(delete(MeasureEffect).where(col(MeasureEffect.measure_id) == measure.id))
-            session.add_all(MeasureEffect(measure_id=measure.id, effect_id=e)
-                            for e in sorted(i for i in target if i is not None))
+            session.execute(
+                delete(MeasureEffect).where(col(MeasureEffect.measure_id) == measure.id)
+            )
+            session.add_all(
+                MeasureEffect(measure_id=measure.id, effect_id=e)
+                for e in sorted(i for i in target if i is not None)
+            )
             if not is_new:
                 report.updated += 1
     for stale in existing_measures.values():
@@ -208,18 +263,33 @@ def _sync(session: Session, process: Process, hood_id: int, doc: MenuDocument,
             report.removed += 1
 
 
-def _upsert_effect(session: Session, process_id: int, existing: dict[str, Effect], key: str,
-                   title: str, description: str, parent_id: int | None, position: int,
-                   report: LoadReport) -> Effect:
+def _upsert_effect(
+    session: Session,
+    process_id: int,
+    existing: dict[str, Effect],
+    key: str,
+    title: str,
+    description: str,
+    parent_id: int | None,
+    position: int,
+    report: LoadReport,
+) -> Effect:
     effect = existing.get(key)
     if effect is None:
-        effect = Effect(process_id=process_id, key=key, title=title, description=description,
-                        parent_id=parent_id, position=position)
+        effect = Effect(
+            process_id=process_id,
+            key=key,
+            title=title,
+            description=description,
+            parent_id=parent_id,
+            position=position,
+        )
         session.add(effect)
         session.flush()
         report.created += 1
-    elif _assign(effect, title=title, description=description, parent_id=parent_id,
-                 position=position):
+    elif _assign(
+        effect, title=title, description=description, parent_id=parent_id, position=position
+    ):
         report.updated += 1
     return effect
 
@@ -231,21 +301,30 @@ def _indicator_rows(indicators: Iterable[IndicatorSpec]) -> list[tuple[Any, ...]
     ]
 
 
-def _sync_indicators(session: Session, effect: Effect, spec: EffectSpec, report: LoadReport) -> None:
+def _sync_indicators(
+    session: Session, effect: Effect, spec: EffectSpec, report: LoadReport
+) -> None:
     current = session.exec(
         select(Indicator).where(Indicator.effect_id == effect.id).order_by(col(Indicator.position))
     ).all()
     current_specs = []
     for indicator in current:
         targets = session.exec(
-            select(IndicatorTarget).where(IndicatorTarget.indicator_id == indicator.id)
+            select(IndicatorTarget)
+            .where(IndicatorTarget.indicator_id == indicator.id)
             .order_by(col(IndicatorTarget.year))
         ).all()
-        current_specs.append(IndicatorSpec(
-            indicator.name, indicator.unit, indicator.baseline_year, indicator.baseline_value,
-            indicator.city_value, indicator.lower_is_better,
-            tuple((t.year, t.value) for t in targets),
-        ))
+        current_specs.append(
+            IndicatorSpec(
+                indicator.name,
+                indicator.unit,
+                indicator.baseline_year,
+                indicator.baseline_value,
+                indicator.city_value,
+                indicator.lower_is_better,
+                tuple((t.year, t.value) for t in targets),
+            )
+        )
     if _indicator_rows(current_specs) == _indicator_rows(spec.indicators):
         return
     for indicator in current:
@@ -254,11 +333,20 @@ def _sync_indicators(session: Session, effect: Effect, spec: EffectSpec, report:
     session.flush()
     assert effect.id is not None
     for position, ind in enumerate(spec.indicators):
-        row = Indicator(effect_id=effect.id, name=ind.name, unit=ind.unit,
-                        lower_is_better=ind.lower_is_better, baseline_year=ind.baseline_year,
-                        baseline_value=ind.baseline, city_value=ind.city, position=position)
+        row = Indicator(
+            effect_id=effect.id,
+            name=ind.name,
+            unit=ind.unit,
+            lower_is_better=ind.lower_is_better,
+            baseline_year=ind.baseline_year,
+            baseline_value=ind.baseline,
+            city_value=ind.city,
+            position=position,
+        )
         session.add(row)
         session.flush()
         assert row.id is not None
-        session.add_all(IndicatorTarget(indicator_id=row.id, year=y, value=v) for y, v in ind.targets)
+        session.add_all(
+            IndicatorTarget(indicator_id=row.id, year=y, value=v) for y, v in ind.targets
+        )
         report.created += 1

@@ -6,8 +6,8 @@ from collections import defaultdict
 
 from sqlmodel import Session, col, select
 
-from app.domain.vocabulary import Role
 from app.domain.menu import Costs, MeasureSpec, data_quality_warnings, total_costs
+from app.domain.vocabulary import Role
 from app.errors import N_, NotFound
 from app.models import (
     CostTotals,
@@ -17,6 +17,7 @@ from app.models import (
     Indicator,
     IndicatorPublic,
     IndicatorTarget,
+    IndicatorTargetPublic,
     Measure,
     MeasureEffect,
     MeasurePublic,
@@ -33,9 +34,15 @@ from app.models import (
 def _public(process: Process, hood: Neighbourhood) -> ProcessPublic:
     assert process.id is not None
     return ProcessPublic(
-        id=process.id, title=process.title, description=process.description,
-        budget_eur=process.budget_eur, cost_horizon=process.cost_horizon, state=process.state,
-        neighbourhood=hood.name, municipality=hood.municipality, version=process.version,
+        id=process.id,
+        title=process.title,
+        description=process.description,
+        budget_eur=process.budget_eur,
+        cost_horizon=process.cost_horizon,
+        state=process.state,
+        neighbourhood=hood.name,
+        municipality=hood.municipality,
+        version=process.version,
         budget_note=process.budget_note,
     )
 
@@ -64,8 +71,9 @@ def get_process(session: Session, *, process_id: int) -> Process:
 
 
 def _totals(costs: Costs) -> CostTotals:
-    return CostTotals(year_1=costs.year_1 or 0, years_4=costs.years_4 or 0,
-                      years_10=costs.years_10 or 0)
+    return CostTotals(
+        year_1=costs.year_1 or 0, years_4=costs.years_4 or 0, years_10=costs.years_10 or 0
+    )
 
 
 def get_menu(session: Session, *, process_id: int) -> MenuPublic:
@@ -82,18 +90,22 @@ def get_menu(session: Session, *, process_id: int) -> MenuPublic:
     effect_by_id = {e.id: e for e in effects}
     links: dict[int, list[str]] = defaultdict(list)
     for link in session.exec(
-        select(MeasureEffect).join(Measure, col(Measure.id) == MeasureEffect.measure_id)
+        select(MeasureEffect)
+        .join(Measure, col(Measure.id) == MeasureEffect.measure_id)
         .where(Measure.process_id == process_id)
     ):
         links[link.measure_id].append(effect_by_id[link.effect_id].key)
 
     indicators = session.exec(
-        select(Indicator).join(Effect, col(Effect.id) == Indicator.effect_id)
-        .where(Effect.process_id == process_id).order_by(col(Indicator.position))
+        select(Indicator)
+        .join(Effect, col(Effect.id) == Indicator.effect_id)
+        .where(Effect.process_id == process_id)
+        .order_by(col(Indicator.position))
     ).all()
     targets: dict[int, list[IndicatorTarget]] = defaultdict(list)
     for target in session.exec(
-        select(IndicatorTarget).where(col(IndicatorTarget.indicator_id).in_([i.id for i in indicators]))
+        select(IndicatorTarget)
+        .where(col(IndicatorTarget.indicator_id).in_([i.id for i in indicators]))
         .order_by(col(IndicatorTarget.year))
     ):
         targets[target.indicator_id].append(target)
@@ -105,11 +117,21 @@ def get_menu(session: Session, *, process_id: int) -> MenuPublic:
         group = effect_by_id[m.group_effect_id].key if m.group_effect_id in effect_by_id else ""
         costs = Costs(m.cost_year_1, m.cost_years_4, m.cost_years_10)
         keys = sorted(links[m.id], key=lambda k: [e.key for e in effects].index(k))
-        specs[m.id] = MeasureSpec(key=m.key, title=m.title, group=group, effects=tuple(keys),
-                                  costs=costs, regular=m.is_regular)
+        specs[m.id] = MeasureSpec(
+            key=m.key,
+            title=m.title,
+            group=group,
+            effects=tuple(keys),
+            costs=costs,
+            regular=m.is_regular,
+        )
         public[m.id] = MeasurePublic(
-            **m.model_dump(include=set(MeasurePublic.model_fields) - {"group", "effect_keys", "cost"}),
-            group=group, effect_keys=keys, cost=costs.at(process.cost_horizon),
+            **m.model_dump(
+                include=set(MeasurePublic.model_fields) - {"group", "effect_keys", "cost"}
+            ),
+            group=group,
+            effect_keys=keys,
+            cost=costs.at(process.cost_horizon),
         )
 
     effect_views = []
@@ -118,27 +140,42 @@ def get_menu(session: Session, *, process_id: int) -> MenuPublic:
             continue
         assert effect.id is not None
         own = [public[m.id] for m in measures if m.group_effect_id == effect.id and m.id]
-        effect_views.append(EffectPublic(
-            id=effect.id, key=effect.key, title=effect.title, description=effect.description,
-            sub_effects=[
-                SubEffectPublic(id=s.id, key=s.key, title=s.title, description=s.description)
-                for s in effects if s.parent_id == effect.id and s.id is not None
-            ],
-            indicators=[
-                IndicatorPublic(
-                    name=i.name, unit=i.unit, lower_is_better=i.lower_is_better,
-                    baseline_year=i.baseline_year, baseline_value=float(i.baseline_value),
-                    city_value=None if i.city_value is None else float(i.city_value),
-                    targets=[{"year": t.year, "value": float(t.value)} for t in targets[i.id or 0]],  # type: ignore[misc]
-                )
-                for i in indicators if i.effect_id == effect.id
-            ],
-            measures=own,
-            contributing_measure_keys=[
-                p.key for p in public.values() if effect.key in p.effect_keys and p.group != effect.key
-            ],
-            totals=_totals(total_costs([specs[m.id] for m in own])),
-        ))
+        effect_views.append(
+            EffectPublic(
+                id=effect.id,
+                key=effect.key,
+                title=effect.title,
+                description=effect.description,
+                sub_effects=[
+                    SubEffectPublic(id=s.id, key=s.key, title=s.title, description=s.description)
+                    for s in effects
+                    if s.parent_id == effect.id and s.id is not None
+                ],
+                indicators=[
+                    IndicatorPublic(
+                        name=i.name,
+                        unit=i.unit,
+                        lower_is_better=i.lower_is_better,
+                        baseline_year=i.baseline_year,
+                        baseline_value=float(i.baseline_value),
+                        city_value=None if i.city_value is None else float(i.city_value),
+                        targets=[
+                            IndicatorTargetPublic(year=t.year, value=float(t.value))
+                            for t in targets[i.id or 0]
+                        ],
+                    )
+                    for i in indicators
+                    if i.effect_id == effect.id
+                ],
+                measures=own,
+                contributing_measure_keys=[
+                    p.key
+                    for p in public.values()
+                    if effect.key in p.effect_keys and p.group != effect.key
+                ],
+                totals=_totals(total_costs([specs[m.id] for m in own])),
+            )
+        )
     total = total_costs(list(specs.values()))
     return MenuPublic(
         process=_public(process, hood),

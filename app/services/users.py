@@ -45,8 +45,13 @@ def create_user(
     user = User(email=email, role=role, name=name, password_hash=password_hash.hash(password))
     session.add(user)
     session.flush()
-    audit.record(session, action="user.created", object_type="user", object_id=user.id,
-                 detail={"email": email, "role": str(role)})
+    audit.record(
+        session,
+        action="user.created",
+        object_type="user",
+        object_id=user.id,
+        detail={"email": email, "role": str(role)},
+    )
     return user, password
 
 
@@ -68,16 +73,34 @@ def log_in(
         password, user.password_hash if user else _DUMMY_HASH
     )
     if user is None or not valid or not user.is_active:
-        audit.record(session, action="login.failed", ip_address=ip_address,
-                     user_id=user.id if user else None, detail={"email": email.strip().lower()})
+        audit.record(
+            session,
+            action="login.failed",
+            ip_address=ip_address,
+            user_id=user.id if user else None,
+            detail={"email": email.strip().lower()},
+        )
         raise LoginFailed(N_("The e-mail address or password is not right."))
     if new_hash:
         user.password_hash = new_hash
+    assert user.id is not None
     token = secrets.token_urlsafe(32)
-    session.add(UserSession(user_id=user.id, token_hash=_token_hash(token),  # type: ignore[arg-type]
-                            expires_at=utcnow() + timedelta(hours=hours), ip_address=ip_address))
-    audit.record(session, action="login", user_id=user.id, object_type="user",
-                 object_id=user.id, ip_address=ip_address)
+    session.add(
+        UserSession(
+            user_id=user.id,
+            token_hash=_token_hash(token),
+            expires_at=utcnow() + timedelta(hours=hours),
+            ip_address=ip_address,
+        )
+    )
+    audit.record(
+        session,
+        action="login",
+        user_id=user.id,
+        object_type="user",
+        object_id=user.id,
+        ip_address=ip_address,
+    )
     return user, token
 
 
@@ -98,11 +121,14 @@ def user_for_token(session: Session, *, token: str) -> User | None:
 
 def log_out(session: Session, *, token: str) -> None:
     """Revoke the session of this token."""
-    row = session.exec(select(UserSession).where(UserSession.token_hash == _token_hash(token))).first()
+    row = session.exec(
+        select(UserSession).where(UserSession.token_hash == _token_hash(token))
+    ).first()
     if row is not None and row.revoked_at is None:
         row.revoked_at = utcnow()
-        audit.record(session, action="logout", user_id=row.user_id, object_type="user",
-                     object_id=row.user_id)
+        audit.record(
+            session, action="logout", user_id=row.user_id, object_type="user", object_id=row.user_id
+        )
 
 
 _DUMMY_HASH = password_hash.hash("not-a-real-password-" + secrets.token_hex(8))

@@ -12,8 +12,12 @@ pytestmark = pytest.mark.browser
 
 @pytest.mark.parametrize("width", [320, 360])
 def test_the_menu_fits_a_phone(browser: Any, live_server: str, artifacts: Path, width: int) -> None:
-    context = browser.new_context(viewport={"width": width, "height": 740}, device_scale_factor=1,
-                                  java_script_enabled=False, locale="nl-NL")
+    context = browser.new_context(
+        viewport={"width": width, "height": 740},
+        device_scale_factor=1,
+        java_script_enabled=False,
+        locale="nl-NL",
+    )
     page = context.new_page()
     page.goto(f"{live_server}/")
     page.click("text=Collectief bewonersspoor Korrewegwijk")
@@ -24,7 +28,8 @@ def test_the_menu_fits_a_phone(browser: Any, live_server: str, artifacts: Path, 
     assert overflow <= 0, f"the page is {overflow}px wider than a {width}px phone"
     # Touch targets: the effect links are at least 44 px high.
     heights = page.eval_on_selector_all("nav.effects a", "els => els.map(e => e.offsetHeight)")
-    assert heights and min(heights) >= 44
+    assert heights
+    assert min(heights) >= 44
     page.screenshot(path=str(artifacts / f"menu-{width}.png"), full_page=True)
     page.click("text=English")
     assert "Not everything fits" in page.inner_text("section.budget")

@@ -1,4 +1,4 @@
-"""Parsing a menu document reports every problem by entry and field; warnings keep rows as they are."""
+"""Parsing a menu reports every problem by entry and field; warnings keep rows as they are."""
 
 from __future__ import annotations
 
@@ -54,36 +54,79 @@ def test_the_palaver_row_is_warned_about_not_changed(raw: dict[str, Any]) -> Non
 def test_a_total_that_does_not_add_up_is_warned_about(raw: dict[str, Any]) -> None:
     raw["stated_totals"]["veiligheid"] = [348000, 1142001, 2199000]
     menu = parse_menu_document(raw, "x.yaml")
-    mismatches = [w for w in data_quality_warnings(menu.measures, menu.stated_totals)
-                  if w.code == "total_mismatch"]
+    mismatches = [
+        w
+        for w in data_quality_warnings(menu.measures, menu.stated_totals)
+        if w.code == "total_mismatch"
+    ]
     assert len(mismatches) == 1
-    assert mismatches[0].params == {"total": "veiligheid", "horizon": "years_4",
-                                    "computed": 1142000, "stated": 1142001}
+    assert mismatches[0].params == {
+        "total": "veiligheid",
+        "horizon": "years_4",
+        "computed": 1142000,
+        "stated": 1142001,
+    }
 
 
 BROKEN: list[tuple[str, Any, str, str]] = [
     # (what, change applied to the document, entry named, field named)
     ("missing title", lambda d: d["measures"][1].pop("title"), "measure 'drugsbanden'", "title"),
-    ("negative cost", lambda d: d["measures"][1].__setitem__("costs", [-1, 2, 3]),
-     "measure 'drugsbanden'", "costs.year_1"),
-    ("cost with cents", lambda d: d["measures"][1].__setitem__("costs", [1.5, 2, 3]),
-     "measure 'drugsbanden'", "costs.year_1"),
-    ("cost as words", lambda d: d["measures"][1].__setitem__("costs", ["veel", 2, 3]),
-     "measure 'drugsbanden'", "costs.year_1"),
-    ("two costs", lambda d: d["measures"][1].__setitem__("costs", [1, 2]),
-     "measure 'drugsbanden'", "costs"),
-    ("unknown effect", lambda d: d["measures"][1].__setitem__("effects", ["vrede"]),
-     "measure 'drugsbanden'", "effects"),
-    ("unknown group", lambda d: d["measures"][1].__setitem__("group", "vrede"),
-     "measure 'drugsbanden'", "group"),
-    ("duplicate measure", lambda d: d["measures"][2].__setitem__("key", "drugsbanden"),
-     "measure 'drugsbanden'", "key"),
-    ("bad horizon", lambda d: d["process"].__setitem__("cost_horizon", "forever"),
-     "process", "cost_horizon"),
+    (
+        "negative cost",
+        lambda d: d["measures"][1].__setitem__("costs", [-1, 2, 3]),
+        "measure 'drugsbanden'",
+        "costs.year_1",
+    ),
+    (
+        "cost with cents",
+        lambda d: d["measures"][1].__setitem__("costs", [1.5, 2, 3]),
+        "measure 'drugsbanden'",
+        "costs.year_1",
+    ),
+    (
+        "cost as words",
+        lambda d: d["measures"][1].__setitem__("costs", ["veel", 2, 3]),
+        "measure 'drugsbanden'",
+        "costs.year_1",
+    ),
+    (
+        "two costs",
+        lambda d: d["measures"][1].__setitem__("costs", [1, 2]),
+        "measure 'drugsbanden'",
+        "costs",
+    ),
+    (
+        "unknown effect",
+        lambda d: d["measures"][1].__setitem__("effects", ["vrede"]),
+        "measure 'drugsbanden'",
+        "effects",
+    ),
+    (
+        "unknown group",
+        lambda d: d["measures"][1].__setitem__("group", "vrede"),
+        "measure 'drugsbanden'",
+        "group",
+    ),
+    (
+        "duplicate measure",
+        lambda d: d["measures"][2].__setitem__("key", "drugsbanden"),
+        "measure 'drugsbanden'",
+        "key",
+    ),
+    (
+        "bad horizon",
+        lambda d: d["process"].__setitem__("cost_horizon", "forever"),
+        "process",
+        "cost_horizon",
+    ),
     ("missing budget", lambda d: d["process"].pop("budget_eur"), "process", "budget_eur"),
     ("bad format", lambda d: d.__setitem__("format", "other/9"), "document", "format"),
-    ("indicator unit", lambda d: d["effects"][0]["indicators"][0].__setitem__("unit", "kg"),
-     "effect 'veiligheid', indicator 1 ('Onveiligheidsgevoelens buurt')", "unit"),
+    (
+        "indicator unit",
+        lambda d: d["effects"][0]["indicators"][0].__setitem__("unit", "kg"),
+        "effect 'veiligheid', indicator 1 ('Onveiligheidsgevoelens buurt')",
+        "unit",
+    ),
 ]
 
 
@@ -96,7 +139,9 @@ def test_a_broken_document_names_the_entry_and_the_field(
     with pytest.raises(MenuFormatError) as caught:
         parse_menu_document(broken, "seeds/broken.yaml")
     assert any(p.entry == entry and p.field == field for p in caught.value.problems), (
-        what, caught.value.problems)
+        what,
+        caught.value.problems,
+    )
     assert "seeds/broken.yaml" in str(caught.value)
 
 

@@ -26,7 +26,10 @@ def test_the_menu_has_the_sources_numbers(client: TestClient, korrewegwijk: int)
     assert all(isinstance(m["cost"], int) or m["is_regular"] for m in measures)
     palaver = next(m for m in measures if m["key"] == "palaver")
     assert (palaver["cost_year_1"], palaver["cost_years_4"], palaver["cost_years_10"]) == (
-        12_500, 50_000, 12_500)
+        12_500,
+        50_000,
+        12_500,
+    )
     assert [w["code"] for w in menu["warnings"]] == ["cost_decreases"]
 
 

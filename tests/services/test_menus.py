@@ -12,7 +12,16 @@ from sqlmodel import Session, select
 from app.domain.menu import MenuFormatError
 from app.domain.vocabulary import RoundKind, RoundState
 from app.errors import MenuFrozen
-from app.models import Effect, Indicator, IndicatorTarget, Measure, MeasureEffect, Meeting, Process, Round
+from app.models import (
+    Effect,
+    Indicator,
+    IndicatorTarget,
+    Measure,
+    MeasureEffect,
+    Meeting,
+    Process,
+    Round,
+)
 from app.services import menus as menus_service
 from app.services import processes as processes_service
 
@@ -38,22 +47,34 @@ def test_the_menu_has_the_sources_totals(session: Session, korrewegwijk: int) ->
     menu = processes_service.get_menu(session, process_id=korrewegwijk)
     assert menu.measure_count == 22
     assert (menu.totals.year_1, menu.totals.years_4, menu.totals.years_10) == (
-        2_038_500, 3_833_000, 5_816_500)
+        2_038_500,
+        3_833_000,
+        5_816_500,
+    )
     by_key = {e.key: e for e in menu.effects}
     assert by_key["veiligheid"].totals.years_4 == 1_142_000
     assert by_key["leefomgeving"].totals.years_4 == 2_691_000
     assert by_key["jongeren"].contributing_measure_keys == [
-        "ib-paraat", "voorlichting-jeugd", "kinderwerk", "jeugd-jongerenwerk"]
+        "ib-paraat",
+        "voorlichting-jeugd",
+        "kinderwerk",
+        "jeugd-jongerenwerk",
+    ]
     assert menu.budget_eur == 1_000_000
     assert menu.binding_total == 3_833_000
 
 
-def test_a_changed_seed_updates_in_place(session: Session, korrewegwijk: int, tmp_path: Path) -> None:
+def test_a_changed_seed_updates_in_place(
+    session: Session, korrewegwijk: int, tmp_path: Path
+) -> None:
     changed = tmp_path / "k.yaml"
-    changed.write_text(SEED.read_text(encoding="utf-8").replace("budget_eur: 1000000", "budget_eur: 900000"),
-                       encoding="utf-8")
+    changed.write_text(
+        SEED.read_text(encoding="utf-8").replace("budget_eur: 1000000", "budget_eur: 900000"),
+        encoding="utf-8",
+    )
     report = menus_service.load_menu(session, document=menus_service.read_menu_file(changed))
-    assert report.updated == 1 and report.created == 0
+    assert report.updated == 1
+    assert report.created == 0
     assert session.get(Process, korrewegwijk).budget_eur == 900_000  # type: ignore[union-attr]
 
 
@@ -85,12 +106,21 @@ def test_a_frozen_menu_refuses_changes_and_keeps_what_it_had(
     meeting = Meeting(process_id=korrewegwijk, title="Bewonersavond")
     session.add(meeting)
     session.flush()
-    session.add(Round(meeting_id=meeting.id, kind=RoundKind.WEGEN, state=RoundState.OPEN,  # type: ignore[arg-type]
-                      opened_at=datetime.now(UTC)))
+    assert meeting.id is not None
+    session.add(
+        Round(
+            meeting_id=meeting.id,
+            kind=RoundKind.WEGEN,
+            state=RoundState.OPEN,
+            opened_at=datetime.now(UTC),
+        )
+    )
     session.flush()
     changed = tmp_path / "k.yaml"
-    changed.write_text(SEED.read_text(encoding="utf-8").replace("[48000, 192000, 384000]", "[1, 2, 3]", 1),
-                       encoding="utf-8")
+    changed.write_text(
+        SEED.read_text(encoding="utf-8").replace("[48000, 192000, 384000]", "[1, 2, 3]", 1),
+        encoding="utf-8",
+    )
     nested = session.begin_nested()
     with pytest.raises(MenuFrozen, match="frozen"):
         menus_service.load_menu(session, document=menus_service.read_menu_file(changed))
