@@ -4,41 +4,20 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Form, Request
+from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse
 from starlette.responses import HTMLResponse, Response
 
 from app.db import SessionDep
 from app.domain.vocabulary import Role
-from app.errors import N_, DomainError
 from app.i18n import gettext as _
-from app.models import User
+from app.routes.deps import SESSION_COOKIE, CurrentUser
 from app.services import processes as processes_service
 from app.services import users as users_service
 from app.settings import get_settings
 from app.templating import render
 
-SESSION_COOKIE = "wz_session"
 router = APIRouter(include_in_schema=False)
-
-
-class LoginRequired(DomainError):
-    """The page is for logged-in wijkteam members or facilitators."""
-
-    status = 401
-    code = "login_required"
-
-
-def current_user(request: Request, session: SessionDep) -> User:
-    """The logged-in user, or LoginRequired."""
-    token = request.cookies.get(SESSION_COOKIE)
-    user = users_service.user_for_token(session, token=token) if token else None
-    if user is None:
-        raise LoginRequired(N_("Log in first."))
-    return user
-
-
-CurrentUser = Annotated[User, Depends(current_user)]
 
 
 def _safe_next(target: str | None, fallback: str) -> str:

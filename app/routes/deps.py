@@ -1,0 +1,42 @@
+"""Dependencies shared by the routes: the logged-in user and the objects they may reach."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import Depends, Request
+
+from app.db import SessionDep
+from app.domain.vocabulary import Role
+from app.errors import N_, DomainError, NotFound
+from app.models import User
+from app.services import users as users_service
+
+SESSION_COOKIE = "wz_session"
+
+
+class LoginRequired(DomainError):
+    """The page is for logged-in wijkteam members or facilitators."""
+
+    status = 401
+    code = "login_required"
+
+
+def current_user(request: Request, session: SessionDep) -> User:
+    """The logged-in user, or LoginRequired."""
+    token = request.cookies.get(SESSION_COOKIE)
+    user = users_service.user_for_token(session, token=token) if token else None
+    if user is None:
+        raise LoginRequired(N_("Log in first."))
+    return user
+
+
+def wijkteam_user(user: Annotated[User, Depends(current_user)]) -> User:
+    """The logged-in user if they are of the wijkteam; others are told the page does not exist."""
+    if user.role != Role.WIJKTEAM:
+        raise NotFound(N_("This page does not exist."))
+    return user
+
+
+CurrentUser = Annotated[User, Depends(current_user)]
+WijkteamUser = Annotated[User, Depends(wijkteam_user)]
