@@ -22,8 +22,13 @@ run: $(STAMP)
 	$(BIN)/waardenzeef serve --port $(PORT)
 
 ## make test: lint, type-check and the whole test suite.
-test: $(STAMP) lint
+test: $(STAMP) lint node_modules/.package-lock.json
 	$(BIN)/pytest
+
+# axe-core for the browser tests' accessibility checks; without npm those tests skip (fail in CI).
+node_modules/.package-lock.json: package.json package-lock.json
+	@if command -v npm >/dev/null 2>&1; then npm ci --silent --no-audit --no-fund; \
+	else echo "npm not found: the accessibility checks will skip"; fi
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
