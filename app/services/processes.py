@@ -89,10 +89,13 @@ def get_menu(session: Session, *, process_id: int) -> MenuPublic:
     ).all()
     effect_by_id = {e.id: e for e in effects}
     links: dict[int, list[str]] = defaultdict(list)
+    # Effects come in menu order, so each measure's effect keys do too.
     for link in session.exec(
         select(MeasureEffect)
         .join(Measure, col(Measure.id) == MeasureEffect.measure_id)
+        .join(Effect, col(Effect.id) == MeasureEffect.effect_id)
         .where(Measure.process_id == process_id)
+        .order_by(col(Effect.position))
     ):
         links[link.measure_id].append(effect_by_id[link.effect_id].key)
 
@@ -116,7 +119,7 @@ def get_menu(session: Session, *, process_id: int) -> MenuPublic:
         assert m.id is not None
         group = effect_by_id[m.group_effect_id].key if m.group_effect_id in effect_by_id else ""
         costs = Costs(m.cost_year_1, m.cost_years_4, m.cost_years_10)
-        keys = sorted(links[m.id], key=lambda k: [e.key for e in effects].index(k))
+        keys = links[m.id]
         specs[m.id] = MeasureSpec(
             key=m.key,
             title=m.title,
