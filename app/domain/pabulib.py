@@ -322,7 +322,9 @@ class _Parser:
                     raise self.error(f"section {name.upper()} appears twice")
                 expected = SECTIONS[len(seen)]
                 if name != expected:
-                    raise self.error(f"section {name.upper()} found where {expected.upper()} was due")
+                    raise self.error(
+                        f"section {name.upper()} found where {expected.upper()} was due"
+                    )
                 seen.append(name)
                 section = name
                 header = next(rows, None)
@@ -367,7 +369,9 @@ class _Parser:
             if required not in columns:
                 raise self.error(f"VOTES header has no {required!r} column", line)
         if self.vote_type.has_points and "points" not in columns:
-            raise self.error(f"VOTES header has no 'points' column for {self.vote_type} votes", line)
+            raise self.error(
+                f"VOTES header has no 'points' column for {self.vote_type} votes", line
+            )
         self.vote_columns = tuple(columns)
 
     def meta_row(self, line: int, row: list[str]) -> None:
@@ -470,7 +474,8 @@ def _length_warnings(meta: Mapping[str, str], votes: Iterable[PbVote]) -> list[s
     outside = sum(
         1
         for vote in votes
-        if vote.projects and (len(vote.projects) < low or (high is not None and len(vote.projects) > high))
+        if vote.projects
+        and (len(vote.projects) < low or (high is not None and len(vote.projects) > high))
     )
     if outside:
         warnings.append(f"{outside} vote(s) name fewer or more projects than min_length/max_length")

@@ -171,4 +171,3 @@ def _ranks(index: Index[IdT], ranking: Sequence[IdT]) -> list[int]:
 
 def _input_order(election: Election[IdT], index: Index[IdT]) -> list[int]:
     return [index.position[project.id] for project in election.projects]
-

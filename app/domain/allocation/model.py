@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import math
+from collections import Counter
 from collections.abc import Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 from fractions import Fraction
-from functools import cached_property
 from types import MappingProxyType
 from typing import Any, Generic, TypeVar
 
@@ -61,28 +61,21 @@ class Project(Generic[IdT]):
     cost: Number
 
     def __post_init__(self) -> None:
-        if not isinstance(self.cost, int | Fraction) or isinstance(self.cost, bool):
+        if not _exact(self.cost):
             raise TypeError(f"project {self.id!r}: cost must be an int or a Fraction")
         if self.cost < 0:
             raise ValueError(f"project {self.id!r}: cost {self.cost} is negative")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Ballot(Generic[IdT]):
-    """One voter's satisfaction per project (absent means 0), standing for `multiplicity` voters."""
+    """One voter's satisfaction per project (absent means 0), standing for `multiplicity` voters.
+
+    The election checks the values (whole or exact fractions, not negative) when it is built.
+    """
 
     satisfaction: Mapping[IdT, Number]
     multiplicity: int = 1
-
-    def __post_init__(self) -> None:
-        object.__setattr__(self, "satisfaction", MappingProxyType(dict(self.satisfaction)))
-        if self.multiplicity < 1:
-            raise ValueError("a ballot stands for at least one voter")
-        for project_id, value in self.satisfaction.items():
-            if not isinstance(value, int | Fraction) or isinstance(value, bool):
-                raise TypeError(f"satisfaction with {project_id!r} must be an int or a Fraction")
-            if value < 0:
-                raise ValueError(f"satisfaction with {project_id!r} is negative")
 
 
 @dataclass(frozen=True)
@@ -101,37 +94,32 @@ class Election(Generic[IdT]):
     def __post_init__(self) -> None:
         object.__setattr__(self, "projects", tuple(self.projects))
         object.__setattr__(self, "ballots", tuple(self.ballots))
-        if not isinstance(self.budget, int | Fraction) or isinstance(self.budget, bool):
+        if self.priority is not None:
+            object.__setattr__(self, "priority", tuple(self.priority))
+        if not _exact(self.budget):
             raise TypeError("budget must be an int or a Fraction")
         if self.budget < 0:
             raise ValueError(f"budget {self.budget} is negative")
-        ids = [project.id for project in self.projects]
-        if len(set(ids)) != len(ids):
-            raise ValueError("project ids must be unique")
-        if self.priority is None:
-            if len({str(i) for i in ids}) != len(ids):
-                raise ValueError("project ids must be unique as strings to break ties by them")
-        else:
-            object.__setattr__(self, "priority", tuple(self.priority))
-            if sorted(map(repr, self.priority)) != sorted(map(repr, ids)) or len(
-                set(self.priority)
-            ) != len(ids):
-                raise ValueError("priority must list every project id exactly once")
-        known = set(ids)
-        for ballot in self.ballots:
-            unknown = [p for p in ballot.satisfaction if p not in known]
-            if unknown:
-                raise ValueError(f"a ballot values unknown project(s): {unknown!r}")
+        # Building the index checks the ballots; the rules need it anyway.
+        object.__setattr__(self, "_index", Index.of(self))
 
     @property
     def voters(self) -> int:
         """How many voters there are, empty ballots included."""
-        return sum(ballot.multiplicity for ballot in self.ballots)
+        return self.index.voters
 
-    @cached_property
+    @property
     def index(self) -> Index[IdT]:
-        """The election compiled for the rules (computed once)."""
-        return Index.of(self)
+        """The election compiled for the rules."""
+        index: Index[IdT] = self.__dict__["_index"]
+        return index
+
+
+_EXACT_TYPES = frozenset((int, Fraction))
+
+
+def _exact(value: object) -> bool:
+    return type(value) in _EXACT_TYPES
 
 
 @dataclass(frozen=True)
@@ -143,46 +131,75 @@ class Index(Generic[IdT]):
     total_satisfaction: tuple[Number, ...]
     supporters: tuple[int, ...]
     position: Mapping[IdT, int]
-    # Voters with identical ballots behave identically in every rule: one "type" per ballot.
-    type_multiplicity: tuple[int, ...]
-    type_satisfaction: tuple[tuple[tuple[int, Number], ...], ...]
+    # The non-empty ballots as parallel tuples of project numbers and positive satisfactions.
+    ballot_ranks: tuple[tuple[int, ...], ...]
+    ballot_values: tuple[tuple[Number, ...], ...]
+    ballot_multiplicity: tuple[int, ...]
     voters: int
 
     @staticmethod
     def of(election: Election[IdT]) -> Index[IdT]:
-        """Number the projects and merge identical ballots."""
-        by_id = {project.id: project for project in election.projects}
-        if election.priority is not None:
-            order = list(election.priority)
-        else:
+        """Number the projects, check the ballots and add up each project's support."""
+        by_id: dict[IdT, Project[IdT]] = {}
+        for project in election.projects:
+            if project.id in by_id:
+                raise ValueError(f"project id {project.id!r} appears twice")
+            by_id[project.id] = project
+        if election.priority is None:
             order = sorted(by_id, key=str)
+            if len({str(i) for i in order}) != len(order):
+                raise ValueError("project ids must differ as strings to break ties by them")
+        else:
+            order = list(election.priority)
+            if len(order) != len(by_id) or set(order) != set(by_id):
+                raise ValueError("priority must list every project id exactly once")
         position = {project_id: rank for rank, project_id in enumerate(order)}
-        merged: dict[tuple[tuple[int, Number], ...], int] = {}
-        for ballot in election.ballots:
-            key = tuple(
-                sorted(
-                    (position[project_id], value)
-                    for project_id, value in ballot.satisfaction.items()
-                    if value > 0
-                )
-            )
-            merged[key] = merged.get(key, 0) + ballot.multiplicity
         total: list[Number] = [0] * len(order)
         supporters = [0] * len(order)
-        for key, multiplicity in merged.items():
-            for rank, value in key:
+        ranks_per_ballot: list[tuple[int, ...]] = []
+        values_per_ballot: list[tuple[Number, ...]] = []
+        multiplicities: list[int] = []
+        voters = 0
+        rank_of = position.__getitem__
+        for ballot in election.ballots:
+            multiplicity = ballot.multiplicity
+            if multiplicity < 1:
+                raise ValueError("a ballot stands for at least one voter")
+            voters += multiplicity
+            satisfaction = ballot.satisfaction
+            if not satisfaction:
+                continue
+            values = tuple(satisfaction.values())
+            if not set(map(type, values)) <= _EXACT_TYPES:
+                raise TypeError("satisfactions must be int or Fraction")
+            lowest = min(values)
+            if lowest < 0:
+                raise ValueError("a satisfaction is negative")
+            try:
+                ranks = tuple(map(rank_of, satisfaction))
+            except KeyError as error:
+                raise ValueError(f"a ballot values unknown project {error.args[0]!r}") from None
+            if lowest == 0:
+                kept = [(r, v) for r, v in zip(ranks, values, strict=True) if v > 0]
+                if not kept:
+                    continue
+                ranks, values = tuple(r for r, _ in kept), tuple(v for _, v in kept)
+            for rank, value in zip(ranks, values, strict=True):
                 total[rank] += multiplicity * value
                 supporters[rank] += multiplicity
-        types = [key for key in merged if key]
+            ranks_per_ballot.append(ranks)
+            values_per_ballot.append(values)
+            multiplicities.append(multiplicity)
         return Index(
             ids=tuple(order),
             costs=tuple(by_id[project_id].cost for project_id in order),
             total_satisfaction=tuple(total),
             supporters=tuple(supporters),
-            position=MappingProxyType(position),
-            type_multiplicity=tuple(merged[key] for key in types),
-            type_satisfaction=tuple(types),
-            voters=election.voters,
+            position=position,
+            ballot_ranks=tuple(ranks_per_ballot),
+            ballot_values=tuple(values_per_ballot),
+            ballot_multiplicity=tuple(multiplicities),
+            voters=voters,
         )
 
 
@@ -195,7 +212,8 @@ class ProjectOutcome(Generic[IdT]):
     `shortfall` is what was missing (cost minus that money) when it was not selected;
     `budget_needed` (greedy) is the total budget with which it would have fitted at its turn.
     `supporters_needed` (equal shares) is how many voters, each spending their whole share, it
-    needs at least. `price` (equal shares) is what its supporters paid per unit of satisfaction.
+    needs at least. `price` (equal shares) is what its supporters paid per unit of satisfaction,
+    `paid_everything` how many of them spent all they had left on it.
     `welfare_if_forced` (optimal) is the best total satisfaction of a selection that includes it.
     """
 
@@ -292,17 +310,24 @@ def approval_election(
     satisfaction: Satisfaction = Satisfaction.COST,
     priority: Sequence[IdT] | None = None,
 ) -> Election[IdT]:
-    """An election from approval ballots, valued by cost or by count (`cardinal` needs points)."""
+    """An election from approval ballots, valued by cost or by count (`cardinal` needs points).
+
+    Identical ballots become one ballot with a multiplicity; the outcome is the same.
+    """
     if satisfaction is Satisfaction.CARDINAL:
         raise ValueError("cardinal satisfaction needs points; approval ballots have none")
     cost = {project.id: project.cost for project in projects}
+    counts = Counter(frozenset(approved) for approved in approvals)
     ballots = []
-    for approved in approvals:
+    for approved, multiplicity in counts.items():
         if satisfaction is Satisfaction.COST:
-            values: dict[IdT, Number] = {p: cost[p] for p in approved}
+            try:
+                values: dict[IdT, Number] = {p: cost[p] for p in approved}
+            except KeyError as error:
+                raise ValueError(f"a ballot approves unknown project {error.args[0]!r}") from None
         else:
             values = dict.fromkeys(approved, 1)
-        ballots.append(Ballot(values))
+        ballots.append(Ballot(values, multiplicity))
     return Election(
         tuple(projects), budget, tuple(ballots), None if priority is None else tuple(priority)
     )
@@ -315,18 +340,26 @@ def scored_election(
     satisfaction: Satisfaction = Satisfaction.CARDINAL,
     priority: Sequence[IdT] | None = None,
 ) -> Election[IdT]:
-    """An election from ballots with points (cumulative or scoring), valued as chosen."""
+    """An election from ballots with points (cumulative or scoring), valued as chosen.
+
+    Identical ballots become one ballot with a multiplicity; the outcome is the same.
+    """
     cost = {project.id: project.cost for project in projects}
+    counts = Counter(frozenset(points.items()) for points in scores)
     ballots = []
-    for points in scores:
+    for items, multiplicity in counts.items():
+        points = dict(items)
         if satisfaction is Satisfaction.CARDINAL:
-            values: dict[IdT, Number] = dict(points)
+            values: dict[IdT, Number] = points
         elif satisfaction is Satisfaction.COST:
-            values = {p: v * cost[p] for p, v in points.items()}
+            try:
+                values = {p: v * cost[p] for p, v in points.items()}
+            except KeyError as error:
+                raise ValueError(f"a ballot scores unknown project {error.args[0]!r}") from None
         else:
             # Cardinality counts every project on the ballot, as pabutools' `p in ballot` does.
             values = dict.fromkeys(points, 1)
-        ballots.append(Ballot(values))
+        ballots.append(Ballot(values, multiplicity))
     return Election(
         tuple(projects), budget, tuple(ballots), None if priority is None else tuple(priority)
     )

@@ -1,0 +1,45 @@
+"""The general allocation rules: greedy, optimal and equal shares, on frozen inputs."""
+
+from app.domain.allocation.greedy import complete_with_greedy, density_order, greedy
+from app.domain.allocation.mes import (
+    equal_shares,
+    equal_shares_add1,
+    equal_shares_add1_greedy,
+)
+from app.domain.allocation.model import (
+    Allocation,
+    Ballot,
+    Election,
+    EqualSharesRun,
+    Number,
+    Project,
+    ProjectOutcome,
+    Satisfaction,
+    Stage,
+    Verdict,
+    approval_election,
+    scored_election,
+)
+from app.domain.allocation.optimal import optimal
+
+__all__ = [
+    "Allocation",
+    "Ballot",
+    "Election",
+    "EqualSharesRun",
+    "Number",
+    "Project",
+    "ProjectOutcome",
+    "Satisfaction",
+    "Stage",
+    "Verdict",
+    "approval_election",
+    "complete_with_greedy",
+    "density_order",
+    "equal_shares",
+    "equal_shares_add1",
+    "equal_shares_add1_greedy",
+    "greedy",
+    "optimal",
+    "scored_election",
+]

@@ -1,0 +1,577 @@
+"""The Method of Equal Shares, exactly as pabutools 1.2.3 computes it, and its "add one" completion.
+
+Every voter starts with an equal share `t = budget / voters` (empty ballots count as voters). In
+each round the project that its supporters can pay for at the lowest price per unit of
+satisfaction `rho` is bought: each supporter pays `min(money left, rho * satisfaction)`, and
+`rho` is the smallest price at which these payments add up to the cost. Ties in `rho` go to the
+earlier project in the tie-break order. A round in which no project's supporters have enough
+money left ends the rule. A supported project that costs nothing is taken before the rounds.
+
+All money is exact (`Fraction`); floating point is only used to guess an order or a boundary,
+which is then confirmed exactly, so an outcome never depends on rounding.
+
+The "add one" completion (pabutools' `voter_budget_increment=1`) reruns the rule with `t + 1`,
+`t + 2`, ... and stops at the first run whose outcome spends more than the budget (keeping the
+previous outcome) or leaves no supported project that still fits (keeping this one). Instead of
+making every one of those runs, each run here also works out, exactly, up to which per-voter
+budget every decision it made stays the same: the money in every purse, every price, and every
+comparison between projects are affine functions of `t` along a run, so the comparisons can only
+turn where two of those lines cross. The next run is made at the first increment past the
+earliest crossing; the increments in between would give the same outcome, so skipping them
+changes nothing.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from fractions import Fraction
+
+from app.domain.allocation.greedy import complete_with_greedy
+from app.domain.allocation.model import (
+    Allocation,
+    Election,
+    EqualSharesRun,
+    IdT,
+    Index,
+    Number,
+    ProjectOutcome,
+    Stage,
+    Verdict,
+    lcm_of_denominators,
+    outcome_for,
+)
+
+# Float guesses are only trusted when they are clearly on one side of a decision: within this
+# relative margin the decision is made again in exact integers. Every guess is the correctly
+# rounded value of an exact number (error below 1.2e-16 relative), so 1e-9 is a wide safety gap.
+_DOUBT = 1e-9
+
+_EMPTY = 0  # the purse class of voters who have spent everything
+_FULL = 1  # the purse class of voters who have paid nothing yet
+
+
+@dataclass
+class _Model:
+    """What equal shares needs from an election, independent of the money per voter."""
+
+    costs: list[Number]
+    cost_denominator: int
+    candidates: list[int]
+    free: list[int]
+    # per project: for every distinct satisfaction value, the voter types (one entry per voter,
+    # so that counting them counts voters) that support it with that value
+    by_value: list[list[tuple[int, list[int]]]]
+    members: list[list[tuple[int, int]]]
+    total: list[int]
+    voters: int
+    types: int
+    value_scale: int
+
+    @staticmethod
+    def of(index: Index[IdT]) -> _Model:
+        # Satisfactions are scaled to whole numbers: prices scale inversely, payments do not.
+        scale = lcm_of_denominators(v for values in index.ballot_values for v in values)
+        count = len(index.ids)
+        # Voters with identical ballots behave identically: one voter type per distinct ballot.
+        types: dict[tuple[tuple[int, ...], tuple[Number, ...]], int] = {}
+        for ranks, values, multiplicity in zip(
+            index.ballot_ranks, index.ballot_values, index.ballot_multiplicity, strict=True
+        ):
+            order = sorted(range(len(ranks)), key=ranks.__getitem__)
+            key = (tuple(ranks[i] for i in order), tuple(values[i] for i in order))
+            types[key] = types.get(key, 0) + multiplicity
+        by_value_maps: list[dict[int, list[int]]] = [{} for _ in range(count)]
+        members: list[list[tuple[int, int]]] = [[] for _ in range(count)]
+        total = [0] * count
+        for voter_type, ((ranks, values), multiplicity) in enumerate(types.items()):
+            for rank, value in zip(ranks, values, strict=True):
+                scaled = int(value * scale)
+                by_value_maps[rank].setdefault(scaled, []).extend([voter_type] * multiplicity)
+                members[rank].append((voter_type, scaled))
+                total[rank] += scaled * multiplicity
+        candidates = [r for r in range(count) if total[r] > 0 and index.costs[r] > 0]
+        free = [r for r in range(count) if total[r] > 0 and index.costs[r] == 0]
+        return _Model(
+            costs=list(index.costs),
+            cost_denominator=lcm_of_denominators(index.costs),
+            candidates=candidates,
+            free=free,
+            by_value=[sorted(m.items()) for m in by_value_maps],
+            members=members,
+            total=total,
+            voters=index.voters,
+            types=len(types),
+            value_scale=scale,
+        )
+
+
+@dataclass
+class _Price:
+    """A price per unit of satisfaction, `numerator / denominator`, and its change per unit of t.
+
+    The change is `slope / denominator`; `guess` is the correctly rounded float of the price.
+    """
+
+    numerator: int
+    denominator: int
+    slope: int
+    guess: float
+
+
+@dataclass
+class _Evaluation:
+    """A project's price now, and its supporters' purse groups (class, satisfaction, voters)."""
+
+    price: _Price
+    poor: list[tuple[int, int, int]]
+    groups: list[tuple[int, int, int]]
+    rich_value: int
+
+
+@dataclass
+class _Run:
+    """One run of equal shares at a money-per-voter `t0`."""
+
+    t0: Fraction
+    selected: list[int] = field(default_factory=list)
+    prices: dict[int, Fraction] = field(default_factory=dict)
+    paid_everything: dict[int, int] = field(default_factory=dict)
+    # the smallest t above t0 at which a decision of this run may turn (None: never)
+    stable_until: Fraction | None = None
+    money_left: dict[int, Fraction] = field(default_factory=dict)
+
+
+class _Purses:
+    """Voters' remaining money, by class: every voter type points at a class of equal purses.
+
+    Money is exact: a class's money is `value / D_e` and its change per unit of t `slope / D_e`,
+    integers over the common denominator `D_e` of the moment (epoch) it was created. Each purchase
+    multiplies the denominator by a whole factor; `scale[e]` is `D_now / D_e`.
+    """
+
+    def __init__(self, model: _Model, t0: Fraction) -> None:
+        denominator = math.lcm(t0.denominator, model.cost_denominator)
+        self.denominator = denominator
+        self.scale = [1]
+        self.value = [0, t0.numerator * (denominator // t0.denominator)]
+        self.slope = [0, denominator]
+        self.epoch = [0, 0]
+        self.guess = [0.0, float(t0)]
+        self.class_of = [_FULL] * model.types
+        self.cost = [int(c * denominator) for c in model.costs]
+        self.cost_guess = [float(c) for c in model.costs]
+        self.t_guess = float(t0)
+
+    def money(self, purse: int) -> int:
+        """A class's money as a numerator over the current denominator."""
+        return self.value[purse] * self.scale[self.epoch[purse]]
+
+    def growth(self, purse: int) -> int:
+        """A class's change of money per unit of t, over the current denominator."""
+        return self.slope[purse] * self.scale[self.epoch[purse]]
+
+    def cost_now(self, rank: int) -> int:
+        """A project's cost over the current denominator."""
+        return self.cost[rank] * self.scale[0]
+
+
+def _groups(model: _Model, purses: _Purses, rank: int) -> list[tuple[int, int, int]]:
+    """The supporters of a project as (purse class, satisfaction, voters), empty purses left out."""
+    lookup = purses.class_of.__getitem__
+    groups = []
+    for value, voters in model.by_value[rank]:
+        for purse, count in Counter(map(lookup, voters)).items():
+            if purse != _EMPTY:
+                groups.append((purse, value, count))
+    return groups
+
+
+def _evaluate(model: _Model, purses: _Purses, rank: int, track: bool) -> _Evaluation | None:
+    """The project's price now, or None when its supporters cannot pay for it any more."""
+    groups = _groups(model, purses, rank)
+    guess = purses.guess
+    money_guess = math.fsum(guess[p] * count for p, _, count in groups)
+    cost_guess = purses.cost_guess[rank]
+    margin = _DOUBT * (cost_guess + purses.t_guess * sum(count for _, _, count in groups))
+    if money_guess < cost_guess - margin:
+        return None
+    if money_guess <= cost_guess + margin:
+        money = sum(purses.money(p) * count for p, _, count in groups)
+        if money < purses.cost_now(rank):
+            return None
+    # Supporters in order of money per unit of satisfaction: the poorest pay all they have.
+    ordered = sorted(groups, key=lambda g: guess[g[0]] / g[1])
+    rich_value = sum(value * count for _, value, count in ordered)
+    rest = cost_guess
+    cut = len(ordered)
+    for i, (purse, value, count) in enumerate(ordered):
+        if rest * value <= guess[purse] * rich_value:
+            cut = i
+            break
+        rest -= guess[purse] * count
+        rich_value -= value * count
+    evaluation = _exact_price(purses, rank, ordered, cut, groups, track)
+    if evaluation is None:
+        evaluation = _exact_price_slowly(purses, rank, groups, track)
+    return evaluation
+
+
+def _exact_price(
+    purses: _Purses,
+    rank: int,
+    ordered: list[tuple[int, int, int]],
+    cut: int,
+    groups: list[tuple[int, int, int]],
+    track: bool,
+) -> _Evaluation | None:
+    """The exact price for the poor/rich split the float guess suggests, or None if it is wrong."""
+    poor = ordered[:cut]
+    rich_value = sum(value * count for _, value, count in ordered[cut:])
+    if rich_value == 0:
+        return None
+    money = purses.money
+    numerator = purses.cost_now(rank) - sum(money(p) * count for p, _, count in poor)
+    denominator = rich_value * purses.denominator
+    guess = numerator / denominator
+    margin = _DOUBT * purses.t_guess
+    # Confirm the split exactly where the guess is close: the poorer side must not be able to pay
+    # its part, the richer side must.
+    for purse, value, _ in ordered[cut:]:
+        if purses.guess[purse] > guess * value + margin:
+            break
+        if money(purse) * rich_value < numerator * value:
+            return None
+    for purse, value, _ in reversed(poor):
+        if purses.guess[purse] < guess * value - margin:
+            break
+        if money(purse) * rich_value > numerator * value:
+            return None
+    slope = -sum(purses.growth(p) * count for p, _, count in poor) if track else 0
+    return _Evaluation(_Price(numerator, denominator, slope, guess), poor, groups, rich_value)
+
+
+def _exact_price_slowly(
+    purses: _Purses, rank: int, groups: list[tuple[int, int, int]], track: bool
+) -> _Evaluation | None:
+    """pabutools' own walk in exact arithmetic; used only when the float guess was in doubt."""
+    money = purses.money
+    ordered = sorted(groups, key=lambda g: Fraction(money(g[0]), g[1]))
+    rich_value = sum(value * count for _, value, count in ordered)
+    paid = 0
+    cost = purses.cost_now(rank)
+    for i, (purse, value, count) in enumerate(ordered):
+        # price = (cost - paid) / (rich_value * D); can this supporter pay price * value?
+        if (cost - paid) * value <= money(purse) * rich_value:
+            poor = ordered[:i]
+            slope = -sum(purses.growth(p) * c for p, _, c in poor) if track else 0
+            denominator = rich_value * purses.denominator
+            price = _Price(cost - paid, denominator, slope, (cost - paid) / denominator)
+            return _Evaluation(price, poor, groups, rich_value)
+        paid += money(purse) * count
+        rich_value -= value * count
+    return None
+
+
+def _cheaper(a: _Price, b: _Price) -> bool:
+    """Whether price a is strictly below price b."""
+    if a.guess < b.guess * (1 - _DOUBT):
+        return True
+    if a.guess > b.guess * (1 + _DOUBT):
+        return False
+    return a.numerator * b.denominator < b.numerator * a.denominator
+
+
+class _Horizon:
+    """The smallest per-voter budget above `t0` at which one of a run's decisions may turn."""
+
+    def __init__(self, t0: Fraction) -> None:
+        self.t0 = t0
+        self.reach: Fraction | None = None
+
+    def keep_non_negative(self, now: int, change: int) -> None:
+        """A quantity, proportional to `now >= 0` at t0, that moves by `change` per unit of t."""
+        if change < 0:
+            reach = Fraction(now, -change)
+            if self.reach is None or reach < self.reach:
+                self.reach = reach
+
+    @property
+    def until(self) -> Fraction | None:
+        return None if self.reach is None else self.t0 + self.reach
+
+
+def _run(model: _Model, t0: Fraction, *, track: bool, explain: bool) -> _Run:
+    """One run of equal shares with `t0` money per voter."""
+    purses = _Purses(model, t0)
+    run = _Run(t0)
+    run.selected.extend(model.free)
+    horizon = _Horizon(t0)
+    # A lower bound on every project's price: what it would be if nobody ran out of money.
+    known: dict[int, _Price] = {}
+    for rank in model.candidates:
+        numerator, denominator = purses.cost[rank], model.total[rank] * purses.denominator
+        known[rank] = _Price(numerator, denominator, 0, numerator / denominator)
+    active = list(model.candidates)
+    while active:
+        active.sort(key=lambda r: (known[r].guess, r))
+        best: _Evaluation | None = None
+        best_rank = -1
+        compared: list[int] = []
+        still: list[int] = []
+        for rank in active:
+            if best is not None and _cheaper(best.price, known[rank]):
+                # Its price can only be higher than the lower bound known from earlier rounds.
+                compared.append(rank)
+                still.append(rank)
+                continue
+            evaluation = _evaluate(model, purses, rank, track)
+            if evaluation is None:
+                # Its supporters' money only shrinks from here on: it stays out of reach.
+                if track:
+                    _keep_out_of_reach(model, purses, rank, horizon)
+                continue
+            still.append(rank)
+            known[rank] = evaluation.price
+            compared.append(rank)
+            if (
+                best is None
+                or _cheaper(evaluation.price, best.price)
+                or (not _cheaper(best.price, evaluation.price) and rank < best_rank)
+            ):
+                best, best_rank = evaluation, rank
+        active = still
+        if best is None:
+            break
+        if track:
+            chosen = best.price
+            for rank in compared:
+                if rank != best_rank:
+                    _keep_dearer(known[rank], chosen, horizon)
+        _buy(model, purses, best, horizon if track else None, run, best_rank)
+        active.remove(best_rank)
+    run.stable_until = horizon.until
+    if explain:
+        for rank in model.candidates:
+            if rank not in run.prices:
+                money = sum(purses.money(p) * c for p, _, c in _groups(model, purses, rank))
+                run.money_left[rank] = Fraction(money, purses.denominator)
+    return run
+
+
+def _keep_dearer(other: _Price, chosen: _Price, horizon: _Horizon) -> None:
+    # other - chosen >= 0 now; both move linearly with t (over their own denominators).
+    now = other.numerator * chosen.denominator - chosen.numerator * other.denominator
+    change = other.slope * chosen.denominator - chosen.slope * other.denominator
+    horizon.keep_non_negative(now, change)
+
+
+def _keep_out_of_reach(model: _Model, purses: _Purses, rank: int, horizon: _Horizon) -> None:
+    groups = _groups(model, purses, rank)
+    money = sum(purses.money(p) * c for p, _, c in groups)
+    growth = sum(purses.growth(p) * c for p, _, c in groups)
+    horizon.keep_non_negative(purses.cost_now(rank) - money, -growth)
+
+
+def _buy(
+    model: _Model,
+    purses: _Purses,
+    chosen: _Evaluation,
+    horizon: _Horizon | None,
+    run: _Run,
+    rank: int,
+) -> None:
+    """Charge the supporters: the poor pay everything, the others `price * satisfaction`."""
+    price = chosen.price
+    rich_value = chosen.rich_value
+    poor = {(p, v) for p, v, _ in chosen.poor}
+    # The new common denominator: the smallest multiple that keeps every payment whole.
+    values_gcd = 0
+    for _, value, _ in chosen.groups:
+        values_gcd = math.gcd(values_gcd, value)
+    reduce = math.gcd(rich_value, math.gcd(price.numerator, price.slope) * values_gcd)
+    factor = rich_value // reduce
+    new_epoch = len(purses.scale)
+    new_denominator = purses.denominator * factor
+    moved: dict[tuple[int, int], int] = {}
+    paid_everything = 0
+    for purse, value, count in chosen.groups:
+        if (purse, value) in poor:
+            moved[(purse, value)] = _EMPTY
+            paid_everything += count
+            if horizon is not None:
+                # Poor while price * value - money >= 0 (all over price.denominator).
+                horizon.keep_non_negative(
+                    price.numerator * value - purses.money(purse) * rich_value,
+                    price.slope * value - purses.growth(purse) * rich_value,
+                )
+            continue
+        value_after = purses.money(purse) * factor - price.numerator * value // reduce
+        slope_after = purses.growth(purse) * factor - price.slope * value // reduce
+        purses.value.append(value_after)
+        purses.slope.append(slope_after)
+        purses.epoch.append(new_epoch)
+        purses.guess.append(value_after / new_denominator)
+        moved[(purse, value)] = len(purses.value) - 1
+    purses.scale = [s * factor for s in purses.scale]
+    purses.scale.append(1)
+    purses.denominator = new_denominator
+    class_of = purses.class_of
+    for voter_type, value in model.members[rank]:
+        purse = class_of[voter_type]
+        if purse != _EMPTY:
+            class_of[voter_type] = moved[(purse, value)]
+    run.selected.append(rank)
+    run.prices[rank] = Fraction(price.numerator, price.denominator)
+    run.paid_everything[rank] = paid_everything
+
+
+def equal_shares(election: Election[IdT]) -> Allocation[IdT]:
+    """The Method of Equal Shares (pabutools' `method_of_equal_shares`), without completion."""
+    model = _Model.of(election.index)
+    if model.voters == 0:
+        return _empty(election)
+    share = Fraction(election.budget) / model.voters
+    run = _run(model, share, track=False, explain=True)
+    return _allocation(
+        election, model, run, "equal_shares", EqualSharesRun(model.voters, share, share)
+    )
+
+
+def equal_shares_add1(election: Election[IdT], *, increment: Number = 1) -> Allocation[IdT]:
+    """Equal shares with the "add one" completion (pabutools' `voter_budget_increment=1`).
+
+    The result is the outcome of the last per-voter budget `t + k * increment` before the first
+    one whose outcome overspends, or the first one whose outcome is exhaustive (no supported
+    project fits any more), exactly as pabutools' loop finds it.
+    """
+    if increment <= 0:
+        raise ValueError("the increment must be positive")
+    model = _Model.of(election.index)
+    if model.voters == 0:
+        return _empty(election)
+    budget = election.budget
+    share = Fraction(budget) / model.voters
+    step = Fraction(increment)
+    k = 0
+    runs = 0
+    previous: tuple[int, _Run] | None = None
+    while True:
+        run = _run(model, share + k * step, track=True, explain=False)
+        runs += 1
+        spent = sum((model.costs[r] for r in run.selected), start=0)
+        if spent > budget:
+            if previous is None:
+                # pabutools keeps the starting allocation (the free projects) in this case.
+                final_k, final = 0, _Run(share, list(model.free))
+                break
+            final_k = k - 1
+            final = _run(model, share + final_k * step, track=False, explain=True)
+            if final.selected != previous[1].selected:
+                raise AssertionError("equal shares: skipped increments changed the outcome")
+            break
+        if _exhaustive(model, run.selected, budget):
+            final_k = k
+            final = _run(model, share + k * step, track=False, explain=True)
+            break
+        previous = (k, run)
+        if run.stable_until is None:
+            raise AssertionError("equal shares: a non-exhaustive outcome that never changes")
+        k = max(k + 1, math.ceil((run.stable_until - share) / step))
+    details = EqualSharesRun(
+        voters=model.voters,
+        share=share,
+        per_voter_budget=share + final_k * step,
+        increments=final_k,
+        runs=runs,
+    )
+    return _allocation(election, model, final, "equal_shares_add1", details)
+
+
+def equal_shares_add1_greedy(election: Election[IdT], *, increment: Number = 1) -> Allocation[IdT]:
+    """Equal shares with "add one", then greedy for what is left (Pabulib's `equalshares/add1`)."""
+    return complete_with_greedy(
+        election,
+        equal_shares_add1(election, increment=increment),
+        rule="equal_shares_add1_greedy",
+    )
+
+
+def _exhaustive(model: _Model, selected: Sequence[int], budget: Number) -> bool:
+    # As pabutools' `is_exhaustive(..., available_projects=projects)`: supported projects only.
+    spent = sum((model.costs[r] for r in selected), start=0)
+    chosen = set(selected)
+    return all(r in chosen or spent + model.costs[r] > budget for r in model.candidates)
+
+
+def _empty(election: Election[IdT]) -> Allocation[IdT]:
+    index = election.index
+    outcomes = tuple(
+        outcome_for(
+            index,
+            index.position[project.id],
+            selected=False,
+            verdict=Verdict.NO_SUPPORT,
+            stage=Stage.EQUAL_SHARES,
+        )
+        for project in election.projects
+    )
+    return Allocation(rule="equal_shares", budget=election.budget, selected=(), outcomes=outcomes)
+
+
+def _allocation(
+    election: Election[IdT], model: _Model, run: _Run, rule: str, details: EqualSharesRun
+) -> Allocation[IdT]:
+    index = election.index
+    position = {rank: i + 1 for i, rank in enumerate(run.selected)}
+    free = set(model.free)
+    outcomes: list[ProjectOutcome[IdT]] = []
+    for project in election.projects:
+        rank = index.position[project.id]
+        cost = model.costs[rank]
+        if rank in position:
+            outcomes.append(
+                outcome_for(
+                    index,
+                    rank,
+                    selected=True,
+                    verdict=Verdict.SELECTED,
+                    stage=Stage.NO_COST if rank in free else Stage.EQUAL_SHARES,
+                    position=position[rank],
+                    price=run.prices.get(rank, Fraction(0)) * model.value_scale,
+                    paid_everything=run.paid_everything.get(rank, 0),
+                )
+            )
+        elif model.total[rank] <= 0:
+            outcomes.append(
+                outcome_for(
+                    index,
+                    rank,
+                    selected=False,
+                    verdict=Verdict.NO_SUPPORT,
+                    stage=Stage.EQUAL_SHARES,
+                )
+            )
+        else:
+            money = run.money_left.get(rank, Fraction(0))
+            outcomes.append(
+                outcome_for(
+                    index,
+                    rank,
+                    selected=False,
+                    verdict=Verdict.SUPPORTERS_SHORT,
+                    stage=Stage.EQUAL_SHARES,
+                    money_at_turn=money,
+                    shortfall=cost - money,
+                    supporters_needed=math.ceil(Fraction(cost) / details.per_voter_budget),
+                )
+            )
+    return Allocation(
+        rule=rule,
+        budget=election.budget,
+        selected=tuple(index.ids[rank] for rank in run.selected),
+        outcomes=tuple(outcomes),
+        equal_shares=details,
+    )
