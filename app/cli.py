@@ -116,3 +116,59 @@ def serve(
 def main() -> None:
     """Run the command line."""
     cli()
+
+
+@cli.command()
+def recount(
+    file: Annotated[Path, typer.Argument(help="A Pabulib .pb file.", show_default=False)],
+    rule: Annotated[
+        str | None,
+        typer.Option(
+            help="greedy, mes, mes-add1 (equal shares, add one, then greedy: Pabulib's "
+            "equalshares/add1), mes-add1-only or optimal. Default: the file's own rule, "
+            "else greedy."
+        ),
+    ] = None,
+    sat: Annotated[
+        str | None,
+        typer.Option(
+            help="Satisfaction: cost, cardinality or cardinal. Default: cost for approval votes, "
+            "cardinal (the points) for cumulative and scoring votes."
+        ),
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
+) -> None:
+    """Recount a Pabulib instance with one of the allocation rules and explain the outcome."""
+    import json
+
+    from app.domain.allocation import Satisfaction
+    from app.domain.pabulib import PabulibError, read_pabulib
+    from app.domain.recount import RecountRule, render_table
+    from app.domain.recount import recount as run_recount
+    from app.i18n import gettext
+
+    try:
+        chosen_rule = RecountRule(rule) if rule else None
+    except ValueError:
+        raise _fail(
+            f"Unknown rule '{rule}': use {', '.join(r.value for r in RecountRule)}."
+        ) from None
+    try:
+        chosen_sat = Satisfaction(sat) if sat else None
+    except ValueError:
+        raise _fail(f"Unknown satisfaction '{sat}': use cost, cardinality or cardinal.") from None
+    try:
+        instance = read_pabulib(file)
+        result = run_recount(instance, chosen_rule, chosen_sat)
+    except FileNotFoundError:
+        raise _fail(f"{file}: no such file.") from None
+    except IsADirectoryError:
+        raise _fail(f"{file}: is a directory, not a .pb file.") from None
+    except PabulibError as error:
+        raise _fail(str(error)) from None
+    except ValueError as error:
+        raise _fail(f"{file}: {error}") from None
+    if as_json:
+        typer.echo(json.dumps(result.as_json(), ensure_ascii=False))
+    else:
+        typer.echo(render_table(result, gettext), nl=False)
