@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-from datetime import timedelta
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
 
 from pwdlib import PasswordHash
 from sqlalchemy import func
@@ -12,11 +15,22 @@ from sqlmodel import Session, col, select
 
 from app.domain.vocabulary import Role
 from app.errors import N_, DomainError, InvalidInput
-from app.models import User, UserSession, utcnow
+from app.models import AuditEvent, User, UserSession, utcnow
 from app.services import audit
+from app.services.forms import FormInvalid
 
 password_hash = PasswordHash.recommended()  # argon2id
 MIN_PASSWORD_LENGTH = 12
+
+# Login attempts are limited by counting the `login.failed` audit events of the last
+# LOGIN_WINDOW: at most LOGIN_FAILURES_PER_ACCOUNT for one e-mail address (known or not, so that
+# the limit does not tell which accounts exist; a successful login starts the count afresh) and
+# LOGIN_FAILURES_PER_ADDRESS from one IP address. Refused attempts are logged as `login.refused`
+# and do not count, so a person who waits gets in on time.
+LOGIN_WINDOW = timedelta(minutes=15)
+LOGIN_FAILURES_PER_ACCOUNT = 5
+LOGIN_FAILURES_PER_ADDRESS = 20
+LOCAL_TIME = "Europe/Amsterdam"
 
 
 class LoginFailed(DomainError):
@@ -26,12 +40,92 @@ class LoginFailed(DomainError):
     code = "login_failed"
 
 
+class LoginThrottled(DomainError):
+    """Too many failed attempts for this account or from this address; says when to try again."""
+
+    status = 429
+    code = "too_many_attempts"
+
+
+@dataclass(frozen=True)
+class RetryAfter:
+    """When logging in is possible again."""
+
+    at: datetime
+    minutes: int
+
+
 def _token_hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
+def _account_key(email: str) -> str:
+    # The audit row names the account by a hash of the address typed, known account or not.
+    return hashlib.sha256(f"login:{email.strip().lower()}".encode()).hexdigest()[:40]
+
+
+def _aware(moment: datetime) -> datetime:
+    # SQLite gives timestamps back without their zone; they are stored in UTC.
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def login_retry_after(
+    session: Session, *, email: str, ip_address: str, user: User | None = None
+) -> RetryAfter | None:
+    """When the next login attempt is allowed, if too many recent attempts failed; else None."""
+    now = utcnow()
+    since = now - LOGIN_WINDOW
+    account_since = since
+    if user is not None:
+        last_success = session.exec(
+            select(func.max(AuditEvent.at)).where(
+                AuditEvent.action == "login", AuditEvent.user_id == user.id
+            )
+        ).one()
+        if last_success is not None:
+            account_since = max(since, _aware(last_success))
+    limits: list[tuple[tuple[Any, ...], datetime, int]] = [
+        (
+            (AuditEvent.object_type == "login", AuditEvent.object_id == _account_key(email)),
+            account_since,
+            LOGIN_FAILURES_PER_ACCOUNT,
+        )
+    ]
+    if ip_address:
+        limits.append(((AuditEvent.ip_address == ip_address,), since, LOGIN_FAILURES_PER_ADDRESS))
+    retry: datetime | None = None
+    for conditions, start, limit in limits:
+        failures = session.exec(
+            select(AuditEvent.at)
+            .where(AuditEvent.action == "login.failed", AuditEvent.at > start, *conditions)
+            .order_by(col(AuditEvent.at))
+        ).all()
+        if len(failures) >= limit:
+            moment = _aware(failures[-limit]) + LOGIN_WINDOW
+            retry = moment if retry is None else max(retry, moment)
+    if retry is None:
+        return None
+    minutes = max(1, int((retry - now).total_seconds() + 59) // 60)
+    return RetryAfter(retry, minutes)
+
+
+def local_time(moment: datetime) -> str:
+    """A moment as the clock on the wall in the Netherlands shows it (HH:MM)."""
+    try:
+        zone: Any = ZoneInfo(LOCAL_TIME)
+    except Exception:  # no time-zone database: UTC is still correct, if less friendly
+        zone = UTC
+    return _aware(moment).astimezone(zone).strftime("%H:%M")
+
+
 def create_user(
-    session: Session, *, email: str, role: Role, password: str | None = None, name: str = ""
+    session: Session,
+    *,
+    email: str,
+    role: Role,
+    password: str | None = None,
+    name: str = "",
+    actor_id: int | None = None,
 ) -> tuple[User, str]:
     """Create an account; returns it with its password (a random one when none was given)."""
     email = email.strip().lower()
@@ -48,6 +142,7 @@ def create_user(
     audit.record(
         session,
         action="user.created",
+        user_id=actor_id,
         object_type="user",
         object_id=user.id,
         detail={"email": email, "role": str(role)},
@@ -66,8 +161,28 @@ def has_users(session: Session, *, role: Role | None = None) -> bool:
 def log_in(
     session: Session, *, email: str, password: str, hours: int, ip_address: str = ""
 ) -> tuple[User, str]:
-    """Check the password and open a session; returns the user and the cookie token."""
+    """Check the password and open a session; returns the user and the cookie token.
+
+    Raises LoginThrottled, without checking the password, after too many failed attempts.
+    """
     user = session.exec(select(User).where(func.lower(User.email) == email.strip().lower())).first()
+    retry = login_retry_after(session, email=email, ip_address=ip_address, user=user)
+    if retry is not None:
+        audit.record(
+            session,
+            action="login.refused",
+            ip_address=ip_address,
+            user_id=user.id if user else None,
+            detail={"email": email.strip().lower()[:254], "retry_at": retry.at.isoformat()},
+        )
+        raise LoginThrottled(
+            N_(
+                "Too many failed attempts. Try again in %(minutes)s minutes (at %(time)s), or "
+                "ask the wijkteam to reset your password."
+            ),
+            minutes=retry.minutes,
+            time=local_time(retry.at),
+        )
     # Hash even for unknown accounts, so that timing does not tell which e-mail addresses exist.
     valid, new_hash = password_hash.verify_and_update(
         password, user.password_hash if user else _DUMMY_HASH
@@ -78,7 +193,9 @@ def log_in(
             action="login.failed",
             ip_address=ip_address,
             user_id=user.id if user else None,
-            detail={"email": email.strip().lower()},
+            object_type="login",
+            object_id=_account_key(email),
+            detail={"email": email.strip().lower()[:254]},
         )
         raise LoginFailed(N_("The e-mail address or password is not right."))
     if new_hash:
@@ -129,6 +246,70 @@ def log_out(session: Session, *, token: str) -> None:
         audit.record(
             session, action="logout", user_id=row.user_id, object_type="user", object_id=row.user_id
         )
+
+
+def revoke_sessions(session: Session, *, user_id: int, keep_token: str | None = None) -> int:
+    """Revoke every live session of a user (except the one of `keep_token`); returns how many."""
+    keep = _token_hash(keep_token) if keep_token else None
+    rows = session.exec(
+        select(UserSession).where(
+            UserSession.user_id == user_id, col(UserSession.revoked_at).is_(None)
+        )
+    ).all()
+    count = 0
+    for row in rows:
+        if row.token_hash != keep:
+            row.revoked_at = utcnow()
+            count += 1
+    return count
+
+
+def check_new_password(user: User, password: str, confirm: str) -> tuple[str, str] | None:
+    """What is wrong with a new password, as (field, message), or None."""
+    if len(password) < MIN_PASSWORD_LENGTH:
+        return "new_password", N_("Use at least 12 characters.")
+    if password.strip().lower() == user.email.lower():
+        return "new_password", N_("Do not use your e-mail address as password.")
+    if password != confirm:
+        return "confirm_password", N_("The two new passwords are not the same.")
+    return None
+
+
+def change_password(
+    session: Session,
+    *,
+    user: User,
+    current: str,
+    new: str,
+    confirm: str,
+    keep_token: str | None,
+    ip_address: str = "",
+) -> int:
+    """Change one's own password and end all other sessions; returns how many were ended."""
+    errors: dict[str, tuple[str, dict[str, Any]]] = {}
+    if not password_hash.verify(current, user.password_hash):
+        errors["current_password"] = (N_("This is not your current password."), {})
+    problem = check_new_password(user, new, confirm)
+    if problem is not None:
+        errors[problem[0]] = (problem[1], {})
+    elif not errors and new == current:
+        errors["new_password"] = (N_("Choose a password other than your current one."), {})
+    if errors:
+        raise FormInvalid(errors)
+    user.password_hash = password_hash.hash(new)
+    user.password_changed_at = utcnow()
+    assert user.id is not None
+    ended = revoke_sessions(session, user_id=user.id, keep_token=keep_token)
+    audit.record(
+        session,
+        action="password.changed",
+        user_id=user.id,
+        object_type="user",
+        object_id=user.id,
+        ip_address=ip_address,
+        detail={"other_sessions_ended": ended},
+    )
+    return ended
 
 
 _DUMMY_HASH = password_hash.hash("not-a-real-password-" + secrets.token_hex(8))
