@@ -278,6 +278,11 @@ def _absent(value: str) -> bool:
     return value.strip().lower() == "none"
 
 
+def _present(cells: Mapping[str, str]) -> dict[str, str]:
+    # pabutools drops fields that read "None"; writing puts "None" back in their column.
+    return {column: value for column, value in cells.items() if not _absent(value)}
+
+
 class _Parser:
     """One pass over the rows, remembering the line each row started on."""
 
@@ -410,7 +415,7 @@ class _Parser:
         if _absent(cost_text) or not cost_text:
             raise self.error(f"project {project_id!r} has no cost")
         cost = _number(cost_text, f"cost of project {project_id!r}", line, self.source)
-        self.projects[project_id] = PbProject(project_id, cost, cells)
+        self.projects[project_id] = PbProject(project_id, cost, _present(cells))
 
     def vote_row(self, line: int, row: list[str]) -> None:
         cells = self.cells(row, self.vote_columns, "VOTES")
@@ -443,7 +448,7 @@ class _Parser:
             )
         elif points_text:
             raise self.error(f"voter {voter_id!r} has points, but the votes are approval votes")
-        self.votes.append(PbVote(voter_id, projects, points, cells))
+        self.votes.append(PbVote(voter_id, projects, points, _present(cells)))
 
     def check_counts(self) -> None:
         for key, actual, what in (

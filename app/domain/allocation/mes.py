@@ -26,7 +26,7 @@ from __future__ import annotations
 import math
 from collections import Counter
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from fractions import Fraction
 
 from app.domain.allocation.greedy import complete_with_greedy
@@ -69,6 +69,7 @@ class _Model:
     voters: int
     types: int
     value_scale: int
+    type_of_ballot: list[int]
 
     @staticmethod
     def of(index: Index[IdT]) -> _Model:
@@ -77,12 +78,15 @@ class _Model:
         count = len(index.ids)
         # Voters with identical ballots behave identically: one voter type per distinct ballot.
         types: dict[tuple[tuple[int, ...], tuple[Number, ...]], int] = {}
+        type_of_ballot: list[int] = []
+        numbers: dict[tuple[tuple[int, ...], tuple[Number, ...]], int] = {}
         for ranks, values, multiplicity in zip(
             index.ballot_ranks, index.ballot_values, index.ballot_multiplicity, strict=True
         ):
             order = sorted(range(len(ranks)), key=ranks.__getitem__)
             key = (tuple(ranks[i] for i in order), tuple(values[i] for i in order))
             types[key] = types.get(key, 0) + multiplicity
+            type_of_ballot.append(numbers.setdefault(key, len(numbers)))
         by_value_maps: list[dict[int, list[int]]] = [{} for _ in range(count)]
         members: list[list[tuple[int, int]]] = [[] for _ in range(count)]
         total = [0] * count
@@ -105,6 +109,7 @@ class _Model:
             voters=index.voters,
             types=len(types),
             value_scale=scale,
+            type_of_ballot=type_of_ballot,
         )
 
 
@@ -142,6 +147,8 @@ class _Run:
     # the smallest t above t0 at which a decision of this run may turn (None: never)
     stable_until: Fraction | None = None
     money_left: dict[int, Fraction] = field(default_factory=dict)
+    spent_per_type: list[Fraction] = field(default_factory=list)
+    purses: _Purses | None = None
 
 
 class _Purses:
@@ -353,12 +360,27 @@ def _run(model: _Model, t0: Fraction, *, track: bool, explain: bool) -> _Run:
         _buy(model, purses, best, horizon if track else None, run, best_rank)
         active.remove(best_rank)
     run.stable_until = horizon.until
+    run.purses = purses
     if explain:
-        for rank in model.candidates:
-            if rank not in run.prices:
-                money = sum(purses.money(p) * c for p, _, c in _groups(model, purses, rank))
-                run.money_left[rank] = Fraction(money, purses.denominator)
+        _explain(model, run)
     return run
+
+
+def _explain(model: _Model, run: _Run) -> None:
+    """What each voter type spent, and what the supporters of each project left out had left."""
+    purses = run.purses
+    if purses is None:
+        run.spent_per_type = [Fraction(0)] * model.types
+        return
+    left: dict[int, Fraction] = {}
+    for purse in purses.class_of:
+        if purse not in left:
+            left[purse] = Fraction(purses.money(purse), purses.denominator)
+    run.spent_per_type = [run.t0 - left[purse] for purse in purses.class_of]
+    for rank in model.candidates:
+        if rank not in run.prices:
+            money = sum(purses.money(p) * c for p, _, c in _groups(model, purses, rank))
+            run.money_left[rank] = Fraction(money, purses.denominator)
 
 
 def _keep_dearer(other: _Price, chosen: _Price, horizon: _Horizon) -> None:
@@ -463,29 +485,36 @@ def equal_shares_add1(election: Election[IdT], *, increment: Number = 1) -> Allo
         runs += 1
         spent = sum((model.costs[r] for r in run.selected), start=0)
         if spent > budget:
+            reference_runs = k + 1
             if previous is None:
                 # pabutools keeps the starting allocation (the free projects) in this case.
                 final_k, final = 0, _Run(share, list(model.free))
-                break
-            final_k = k - 1
-            final = _run(model, share + final_k * step, track=False, explain=True)
-            if final.selected != previous[1].selected:
-                raise AssertionError("equal shares: skipped increments changed the outcome")
+            elif previous[0] == k - 1:
+                final_k, final = previous
+            else:
+                # The outcome at k - 1 is the previous run's (nothing turned in between), but
+                # the payments differ: redo that run to explain it.
+                final_k = k - 1
+                final = _run(model, share + final_k * step, track=False, explain=False)
+                if final.selected != previous[1].selected:
+                    raise AssertionError("equal shares: skipped increments changed the outcome")
             break
         if _exhaustive(model, run.selected, budget):
-            final_k = k
-            final = _run(model, share + k * step, track=False, explain=True)
+            final_k, final = k, run
+            reference_runs = k + 1
             break
         previous = (k, run)
         if run.stable_until is None:
             raise AssertionError("equal shares: a non-exhaustive outcome that never changes")
         k = max(k + 1, math.ceil((run.stable_until - share) / step))
+    _explain(model, final)
     details = EqualSharesRun(
         voters=model.voters,
         share=share,
         per_voter_budget=share + final_k * step,
         increments=final_k,
         runs=runs,
+        reference_runs=reference_runs,
     )
     return _allocation(election, model, final, "equal_shares_add1", details)
 
@@ -565,13 +594,20 @@ def _allocation(
                     stage=Stage.EQUAL_SHARES,
                     money_at_turn=money,
                     shortfall=cost - money,
-                    supporters_needed=math.ceil(Fraction(cost) / details.per_voter_budget),
+                    supporters_needed=(
+                        math.ceil(Fraction(cost) / details.per_voter_budget)
+                        if details.per_voter_budget
+                        else None
+                    ),
                 )
             )
+    spent = [Fraction(0)] * len(election.ballots)
+    for source, voter_type in zip(index.ballot_source, model.type_of_ballot, strict=True):
+        spent[source] = run.spent_per_type[voter_type]
     return Allocation(
         rule=rule,
         budget=election.budget,
         selected=tuple(index.ids[rank] for rank in run.selected),
         outcomes=tuple(outcomes),
-        equal_shares=details,
+        equal_shares=replace(details, spent=tuple(spent)),
     )

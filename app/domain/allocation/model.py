@@ -135,6 +135,8 @@ class Index(Generic[IdT]):
     ballot_ranks: tuple[tuple[int, ...], ...]
     ballot_values: tuple[tuple[Number, ...], ...]
     ballot_multiplicity: tuple[int, ...]
+    # where each of those ballots stands in the election's ballots
+    ballot_source: tuple[int, ...]
     voters: int
 
     @staticmethod
@@ -160,8 +162,9 @@ class Index(Generic[IdT]):
         values_per_ballot: list[tuple[Number, ...]] = []
         multiplicities: list[int] = []
         voters = 0
+        sources: list[int] = []
         rank_of = position.__getitem__
-        for ballot in election.ballots:
+        for source, ballot in enumerate(election.ballots):
             multiplicity = ballot.multiplicity
             if multiplicity < 1:
                 raise ValueError("a ballot stands for at least one voter")
@@ -190,6 +193,7 @@ class Index(Generic[IdT]):
             ranks_per_ballot.append(ranks)
             values_per_ballot.append(values)
             multiplicities.append(multiplicity)
+            sources.append(source)
         return Index(
             ids=tuple(order),
             costs=tuple(by_id[project_id].cost for project_id in order),
@@ -199,6 +203,7 @@ class Index(Generic[IdT]):
             ballot_ranks=tuple(ranks_per_ballot),
             ballot_values=tuple(values_per_ballot),
             ballot_multiplicity=tuple(multiplicities),
+            ballot_source=tuple(sources),
             voters=voters,
         )
 
@@ -251,18 +256,22 @@ def outcome_for(
 
 @dataclass(frozen=True)
 class EqualSharesRun:
-    """How an equal-shares result came about: the money each voter started with, and the runs."""
+    """How an equal-shares result came about.
+
+    `share` is the budget divided by the voters; `per_voter_budget` what each voter had in the run
+    that gave the result (the share plus `increments` times the increment). `spent` is, per
+    ballot of the election (in its order), what each voter with that ballot paid in that run.
+    `runs` counts the runs made here; `reference_runs` the runs pabutools makes for the same
+    result (one per increment, plus the one that overspent, if that is how it ended).
+    """
 
     voters: int
     share: Fraction
     per_voter_budget: Fraction
+    spent: tuple[Fraction, ...] = ()
     increments: int = 0
     runs: int = 1
-
-    @property
-    def reference_runs(self) -> int:
-        """How many runs pabutools makes for the same result (one per increment, plus the first)."""
-        return self.increments + 1
+    reference_runs: int = 1
 
 
 @dataclass(frozen=True)

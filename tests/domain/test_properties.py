@@ -1,0 +1,149 @@
+"""Properties of the rules on random elections (hypothesis)."""
+
+from __future__ import annotations
+
+from fractions import Fraction
+from itertools import combinations
+from random import Random
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from app.domain.allocation import (
+    Allocation,
+    Ballot,
+    Election,
+    Project,
+    equal_shares,
+    equal_shares_add1,
+    equal_shares_add1_greedy,
+    greedy,
+    optimal,
+)
+
+money = st.one_of(
+    st.integers(min_value=0, max_value=40),
+    st.fractions(min_value=0, max_value=40, max_denominator=6),
+)
+
+
+@st.composite
+def elections(draw: st.DrawFn) -> Election[str]:
+    """Up to 7 projects (some free), up to 8 ballots with whole or fractional satisfactions."""
+    count = draw(st.integers(min_value=1, max_value=7))
+    ids = [str(i) for i in draw(st.permutations(range(12)))[:count]]
+    projects = tuple(Project(i, draw(money)) for i in ids)
+    budget = draw(money)
+    satisfaction = st.one_of(st.integers(0, 5), st.fractions(0, 5, max_denominator=4))
+    ballots = tuple(
+        Ballot(
+            draw(st.dictionaries(st.sampled_from(ids), satisfaction, max_size=count)),
+            draw(st.integers(min_value=1, max_value=3)),
+        )
+        for _ in range(draw(st.integers(min_value=0, max_value=8)))
+    )
+    return Election(projects, budget, ballots)
+
+
+RULES = (greedy, optimal, equal_shares, equal_shares_add1, equal_shares_add1_greedy)
+
+
+def _costs(election: Election[str]) -> dict[str, Fraction]:
+    return {p.id: Fraction(p.cost) for p in election.projects}
+
+
+@settings(max_examples=150, deadline=None)
+@given(elections())
+def test_the_budget_is_never_exceeded(election: Election[str]) -> None:
+    for rule in RULES:
+        result = rule(election)
+        assert result.total_cost <= election.budget
+        assert len(set(result.selected)) == len(result.selected)
+        positions = sorted(o.position or 0 for o in result.outcomes if o.selected)
+        assert positions == list(range(1, len(result.selected) + 1))
+
+
+@settings(max_examples=150, deadline=None)
+@given(elections())
+def test_greedy_leaves_nothing_that_would_still_fit(election: Election[str]) -> None:
+    for result in (greedy(election), equal_shares_add1_greedy(election)):
+        costs = _costs(election)
+        for outcome in result.outcomes:
+            if not outcome.selected:
+                assert costs[outcome.project_id] > result.left
+
+
+@settings(max_examples=150, deadline=None)
+@given(elections())
+def test_optimal_is_never_below_any_rule_and_is_the_true_optimum(election: Election[str]) -> None:
+    best = optimal(election)
+    for rule in RULES:
+        assert best.welfare >= rule(election).welfare
+    index = election.index
+    ranks = range(len(index.ids))
+    brute = max(
+        sum((index.total_satisfaction[r] for r in subset), Fraction(0))
+        for size in range(len(index.ids) + 1)
+        for subset in combinations(ranks, size)
+        if sum((index.costs[r] for r in subset), Fraction(0)) <= election.budget
+    )
+    assert best.welfare == brute
+
+
+def _check_payments(election: Election[str], result: Allocation[str]) -> None:
+    details = result.equal_shares
+    assert details is not None
+    bought = sum((Fraction(o.cost) for o in result.outcomes if o.selected), Fraction(0))
+    paid = Fraction(0)
+    for ballot, spent in zip(election.ballots, details.spent, strict=True):
+        # Nobody pays more than the money they were given, nor anything negative.
+        assert 0 <= spent <= details.per_voter_budget
+        if not any(value > 0 for value in ballot.satisfaction.values()):
+            assert spent == 0
+        paid += spent * ballot.multiplicity
+    # Every selected project is paid for in full by its supporters, and by nobody else.
+    assert paid == bought
+
+
+@settings(max_examples=150, deadline=None)
+@given(elections())
+def test_equal_shares_never_charges_a_voter_more_than_their_share(
+    election: Election[str],
+) -> None:
+    if election.voters == 0:
+        return
+    plain = equal_shares(election)
+    _check_payments(election, plain)
+    assert plain.equal_shares is not None
+    assert plain.equal_shares.per_voter_budget == Fraction(election.budget) / election.voters
+    _check_payments(election, equal_shares_add1(election))
+
+
+@settings(max_examples=100, deadline=None)
+@given(elections(), st.randoms(use_true_random=False))
+def test_outcomes_do_not_depend_on_the_order_of_the_input(
+    election: Election[str], rng: Random
+) -> None:
+    projects = list(election.projects)
+    ballots = list(election.ballots)
+    rng.shuffle(projects)
+    rng.shuffle(ballots)
+    shuffled = Election(tuple(projects), election.budget, tuple(ballots))
+    for rule in RULES:
+        assert rule(shuffled).selected == rule(election).selected
+
+
+@settings(max_examples=100, deadline=None)
+@given(elections())
+def test_duplicated_ballots_are_the_same_as_a_multiplicity(election: Election[str]) -> None:
+    expanded = Election(
+        election.projects,
+        election.budget,
+        tuple(
+            Ballot(ballot.satisfaction)
+            for ballot in election.ballots
+            for _ in range(ballot.multiplicity)
+        ),
+    )
+    for rule in RULES:
+        assert rule(expanded).selected == rule(election).selected
