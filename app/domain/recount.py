@@ -17,7 +17,9 @@ When no rule is given, the file's own `rule` (META) is recounted if it is one of
 Satisfaction (`--sat`): `cost` (an approved project is worth its cost; with points, points times
 cost), `cardinality` (1 per project on the ballot), `cardinal` (the points). The default follows
 the vote type: approval votes are valued by `cost` (as Pabulib and equalshares.net do), cumulative
-and scoring votes by their points (`cardinal`).
+and scoring votes by their points (`cardinal`). Cities that count points greedily rank projects by
+their total points, not points per euro: that is `--rule greedy --sat cost` (points times cost),
+which gives, for instance, Katowice's official outcome.
 
 Ties are broken as pabutools does: the smaller project id, compared as a string, wins. The JSON
 form writes exact numbers as strings (`"2882600"`, `"1234/5"`); the table rounds money to cents.

@@ -1,0 +1,147 @@
+"""`waardenzeef recount`: a Pabulib file in, the outcome out as a table or as JSON."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from typer.testing import CliRunner
+
+from app.cli import cli
+from tests.domain.test_exactness import EXPECTED, require_pabulib
+
+runner = CliRunner()
+
+SMALL = """META
+key;value
+description;Klein voorbeeld
+budget;30
+vote_type;approval
+rule;greedy
+PROJECTS
+project_id;cost;name
+A;20;Bankjes
+B;10;Boom
+C;15;"Speeltuin; klein"
+VOTES
+voter_id;vote
+1;A,C
+2;A,C
+3;B,C
+"""
+
+
+@pytest.fixture
+def small_file(tmp_path: Path) -> Path:
+    path = tmp_path / "klein.pb"
+    path.write_text(SMALL, encoding="utf-8")
+    return path
+
+
+def _json(args: list[str]) -> dict[str, Any]:
+    result = runner.invoke(cli, ["recount", *args, "--json"])
+    assert result.exit_code == 0, result.output
+    data: dict[str, Any] = json.loads(result.stdout)
+    return data
+
+
+@pytest.mark.parametrize(
+    ("rule", "selected"),
+    [
+        ("greedy", ["C", "B"]),
+        ("mes", ["C"]),
+        ("mes-add1", ["C", "B"]),
+        ("mes-add1-only", ["C"]),
+        ("optimal", ["B", "C"]),
+    ],
+)
+def test_each_rule_on_a_small_file(small_file: Path, rule: str, selected: list[str]) -> None:
+    data = _json([str(small_file), "--rule", rule])
+    assert data["selected"] == selected
+    assert data["rule"] == rule
+    assert data["satisfaction"] == "cost"
+
+
+def test_json_is_exact_and_explains_every_project(small_file: Path) -> None:
+    data = _json([str(small_file), "--rule", "mes"])
+    assert data["budget"] == "30"
+    assert data["total_cost"] == "15"
+    assert data["voters"] == 3
+    projects = {p["id"]: p for p in data["projects"]}
+    assert projects["C"]["name"] == "Speeltuin; klein"
+    assert projects["C"]["price"] == "1/3"
+    assert projects["A"]["verdict"] == "supporters_short"
+    assert projects["A"]["shortfall"] == "10"
+    assert projects["A"]["supporters_needed"] == 2
+    assert data["equal_shares"] == {
+        "share": "10",
+        "per_voter_budget": "10",
+        "increments": 0,
+        "runs": 1,
+    }
+
+
+def test_default_rule_is_the_files_own_and_sat_follows_the_vote_type(small_file: Path) -> None:
+    data = _json([str(small_file)])
+    assert (data["rule"], data["satisfaction"]) == ("greedy", "cost")
+    assert _json([str(small_file), "--sat", "cardinality"])["satisfaction"] == "cardinality"
+
+
+def test_the_table_reads_as_a_table(small_file: Path) -> None:
+    result = runner.invoke(cli, ["recount", str(small_file), "--rule", "greedy"])
+    assert result.exit_code == 0, result.output
+    lines = result.stdout.splitlines()
+    assert lines[0] == "Klein voorbeeld"
+    assert "Budget 30, spent 25, left 5; 3 voters; welfare 55" in lines
+    header = next(i for i, line in enumerate(lines) if line.lstrip().startswith("#"))
+    assert lines[header + 1].split()[:3] == ["1", "C", "15"]
+    assert lines[header + 2].split()[:3] == ["2", "B", "10"]
+    assert "did not fit, 15 left at its turn, 5 short" in lines[header + 3]
+
+
+def test_shared_instances_give_the_reference_and_the_official_outcomes() -> None:
+    folder = require_pabulib()
+    assen = EXPECTED["Netherlands_Assen_2024"]
+    data = _json([str(folder / assen["file"])])
+    assert data["rule"] == "mes-add1"  # the file says equalshares/add1
+    assert data["selected"] == assen["rules"]["mes_Cost_Sat_add1_greedy"]["selected_in_order"]
+    # What Assen funded is the add-one outcome without the greedy step.
+    only = _json([str(folder / assen["file"]), "--rule", "mes-add1-only"])
+    assert sorted(only["selected"]) == assen["official_selected_sorted"]
+    # Katowice ranked by total points: greedy with points times cost.
+    katowice = EXPECTED["Poland_Katowice_2023_Ligota_-_Panewniki"]
+    by_points = _json([str(folder / katowice["file"]), "--rule", "greedy", "--sat", "cost"])
+    assert sorted(by_points["selected"]) == katowice["official_selected_sorted"]
+
+
+@pytest.mark.parametrize(
+    ("content", "args", "message"),
+    [
+        (SMALL.replace("3;B,C", "3;B,X"), [], "line 16: voter '3' votes for unknown project 'X'"),
+        (SMALL, ["--rule", "best"], "Unknown rule 'best'"),
+        (SMALL, ["--sat", "happiness"], "Unknown satisfaction 'happiness'"),
+        (SMALL, ["--sat", "cardinal"], "cardinal satisfaction needs points"),
+        ("not a pabulib file\n", [], "line 1: expected the META section first"),
+    ],
+)
+def test_bad_input_is_a_clear_message_and_exit_code_2(
+    tmp_path: Path, content: str, args: list[str], message: str
+) -> None:
+    path = tmp_path / "bad.pb"
+    path.write_text(content, encoding="utf-8")
+    result = runner.invoke(cli, ["recount", str(path), *args])
+    assert result.exit_code == 2
+    assert message in result.output
+    assert "Traceback" not in result.output
+    assert result.exception is None or isinstance(result.exception, SystemExit)
+
+
+def test_a_missing_file(tmp_path: Path) -> None:
+    result = runner.invoke(cli, ["recount", str(tmp_path / "nothing.pb")])
+    assert result.exit_code == 2
+    assert "no such file" in result.output
+    directory = runner.invoke(cli, ["recount", str(tmp_path)])
+    assert directory.exit_code == 2
+    assert "is a directory" in directory.output
