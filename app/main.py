@@ -14,7 +14,7 @@ from starlette.responses import Response
 
 from app import i18n
 from app.errors import DomainError
-from app.routes import api, auth, pages
+from app.routes import api, api_meeting, auth, console, pages, vote
 from app.settings import get_settings
 from app.templating import render
 
@@ -41,6 +41,9 @@ def create_app() -> FastAPI:
     app.include_router(pages.router)
     app.include_router(auth.router)
     app.include_router(api.router)
+    app.include_router(api_meeting.router)
+    app.include_router(vote.router)
+    app.include_router(console.router)
 
     @app.middleware("http")
     async def language_and_origin(

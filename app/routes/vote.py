@@ -1,0 +1,438 @@
+"""The resident's phone: joining by code or QR, waiting for a round, the three ballots, receipts."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from fastapi import APIRouter, Request
+from fastapi.responses import RedirectResponse
+from starlette.responses import HTMLResponse, Response
+
+from app.db import SessionDep
+from app.domain import ballots as rules
+from app.domain.vocabulary import RoundKind, RoundState, StakeholderGroup
+from app.errors import N_, DomainError, NotFound
+from app.models import Participant, Round
+from app.routes.meeting_deps import (
+    DEVICE_COOKIE,
+    Form,
+    Resident,
+    WriteLock,
+    ballot_input,
+    form_text,
+    remember_device,
+    remember_participant,
+)
+from app.services import ballots as ballots_service
+from app.services import meetings as meetings_service
+from app.services import outcomes as outcomes_service
+from app.services import participants as participants_service
+from app.services.ballots import BallotInput
+from app.templating import render
+
+router = APIRouter(include_in_schema=False)
+
+try:
+    LOCAL_TIME = ZoneInfo("Europe/Amsterdam")
+except ZoneInfoNotFoundError:  # a system without time zone data: show UTC rather than fail
+    LOCAL_TIME = ZoneInfo("UTC")
+
+
+def clock(moment: datetime | None) -> str:
+    """A time of day as people in the meeting read it (Dutch local time), e.g. '20:14'."""
+    if moment is None:
+        return ""
+    if moment.tzinfo is None:  # SQLite gives back the stored UTC time without its zone
+        moment = moment.replace(tzinfo=UTC)
+    return moment.astimezone(LOCAL_TIME).strftime("%H:%M")
+
+
+def _mine(participant: Participant | None, meeting_process_id: int) -> Participant | None:
+    # A cookie from another process's card does not make someone a participant here.
+    if participant is None or participant.process_id != meeting_process_id:
+        return None
+    return participant
+
+
+def _round_of(view: meetings_service.ResidentView, round_id: int) -> Round:
+    for round_ in view.rounds:
+        if round_.id == round_id:
+            return round_
+    raise NotFound(N_("There is no round %(id)s."), id=round_id)
+
+
+def _after_join(
+    session: SessionDep, joined: participants_service.Joined, meeting_id: int | None
+) -> RedirectResponse:
+    participant = joined.participant
+    meeting = None
+    if meeting_id is not None:
+        candidate = meetings_service.get_meeting(session, meeting_id=meeting_id)
+        if candidate.process_id == participant.process_id:
+            meeting = candidate
+    if meeting is None:
+        meeting = meetings_service.current_meeting(session, process_id=participant.process_id)
+    if meeting is None:
+        target = "/vote"
+    elif joined.group_from_card or participant.stakeholder_group is not None:
+        target = f"/m/{meeting.id}"
+    else:
+        target = f"/m/{meeting.id}/welcome"
+    response = RedirectResponse(target, status_code=303)
+    remember_participant(response, participant)
+    return response
+
+
+def _join_page(
+    request: Request,
+    *,
+    view: meetings_service.ResidentView | None = None,
+    error: str | None = None,
+    typed: str = "",
+    notice: str | None = None,
+    status_code: int = 200,
+) -> HTMLResponse:
+    device_allowed = bool(view and view.open_round and not view.open_round.requires_code)
+    return render(
+        request,
+        "vote/join.html",
+        {
+            "view": view,
+            "error": error,
+            "typed": typed,
+            "notice": notice,
+            "device_allowed": device_allowed,
+        },
+        status_code=status_code,
+    )
+
+
+@router.get("/join", response_class=HTMLResponse)
+def join_form(request: Request) -> HTMLResponse:
+    """The form to type the code from a code card."""
+    return _join_page(request)
+
+
+@router.post("/join", response_model=None)
+def join_with_code(request: Request, _lock: WriteLock, session: SessionDep, form: Form) -> Response:
+    """Exchange a typed code for the participant cookie, then go to the meeting."""
+    typed = form_text(form, "code")
+    meeting_text = form_text(form, "meeting")
+    meeting_id = int(meeting_text) if meeting_text.isdigit() else None
+    try:
+        joined = participants_service.join_by_code(session, typed=typed)
+    except DomainError as error:
+        view = None
+        if meeting_id is not None:
+            try:
+                view = meetings_service.resident_view(session, meeting_id=meeting_id)
+            except NotFound:
+                view = None
+        return _join_page(
+            request, view=view, error=error.localized(), typed=typed, status_code=error.status
+        )
+    return _after_join(session, joined, meeting_id)
+
+
+@router.get("/j/{token}", response_model=None)
+def join_with_token(
+    request: Request, token: str, _lock: WriteLock, session: SessionDep
+) -> Response:
+    """A card's QR code: exchange its token for the cookie; the next URL has no token."""
+    try:
+        joined = participants_service.join_by_token(session, token=token)
+    except DomainError as error:
+        return _join_page(request, error=error.localized(), status_code=error.status)
+    return _after_join(session, joined, None)
+
+
+@router.get("/vote", response_model=None)
+def my_meeting(request: Request, session: SessionDep, participant: Resident) -> Response:
+    """Where a participant belongs now: tonight's meeting of their process."""
+    if participant is None:
+        return RedirectResponse("/join", status_code=303)
+    meeting = meetings_service.current_meeting(session, process_id=participant.process_id)
+    if meeting is None:
+        return render(request, "vote/no_meeting.html", {})
+    return RedirectResponse(f"/m/{meeting.id}", status_code=303)
+
+
+def _values(kind: RoundKind, receipt: ballots_service.Receipt | None) -> BallotInput:
+    if receipt is None:
+        return BallotInput()
+    if kind == RoundKind.WEGEN:
+        return BallotInput(points=dict(rules.lines_to_points(receipt.lines)))
+    if kind == RoundKind.ZEVEN:
+        return BallotInput(scores=dict(rules.lines_to_scores(receipt.lines)))
+    return BallotInput(measure_ids=rules.lines_to_package(receipt.lines))
+
+
+def _ballot_page(
+    request: Request,
+    session: SessionDep,
+    *,
+    view: meetings_service.ResidentView,
+    round_: Round,
+    participant: Participant,
+    given: BallotInput,
+    error: str | None = None,
+    idempotency_key: str | None = None,
+    status_code: int = 200,
+) -> HTMLResponse:
+    menu = ballots_service.load_menu(session, process_id=view.meeting.process_id)
+    tally = ballots_service.tally(round_.kind, given, menu)
+    return render(
+        request,
+        f"vote/{round_.kind}.html",
+        {
+            "view": view,
+            "round": round_,
+            "menu": menu,
+            "participant": participant,
+            "given": given,
+            "chosen": set(given.measure_ids),
+            "tally": tally,
+            "error": error,
+            "idempotency_key": idempotency_key or ballots_service.new_idempotency_key(),
+            "action_url": f"/m/{view.meeting.id}/rounds/{round_.id}/ballot",
+            "preview_url": f"/m/{view.meeting.id}/rounds/{round_.id}/preview",
+            "changing": ballots_service.current_ballot(
+                session, round_id=round_.id or 0, participant_id=participant.id or 0
+            )
+            is not None,
+        },
+        fragment="vote/_tally.html",
+        status_code=status_code,
+    )
+
+
+@router.get("/m/{meeting_id}", response_class=HTMLResponse)
+def meeting_page(
+    request: Request, meeting_id: int, session: SessionDep, participant: Resident
+) -> HTMLResponse:
+    """A meeting on a resident's phone: join, wait, vote, or see that the vote counts."""
+    view = meetings_service.resident_view(session, meeting_id=meeting_id)
+    me = _mine(participant, view.meeting.process_id)
+    if me is None:
+        return _join_page(request, view=view)
+    open_round = view.open_round
+    if open_round is not None and open_round.requires_code and me.code_id is None:
+        return _join_page(request, view=view, notice="code_required")
+    receipt = None
+    if open_round is not None:
+        assert open_round.id is not None
+        receipt = ballots_service.current_ballot(
+            session, round_id=open_round.id, participant_id=me.id or 0
+        )
+        if receipt is None:
+            return _ballot_page(
+                request,
+                session,
+                view=view,
+                round_=open_round,
+                participant=me,
+                given=BallotInput(),
+            )
+    return _meeting_page(request, session, view=view, participant=me, receipt=receipt)
+
+
+def _meeting_page(
+    request: Request,
+    session: SessionDep,
+    *,
+    view: meetings_service.ResidentView,
+    participant: Participant,
+    receipt: ballots_service.Receipt | None,
+    error: str | None = None,
+    status_code: int = 200,
+) -> HTMLResponse:
+    menu = (
+        ballots_service.load_menu(session, process_id=view.meeting.process_id) if receipt else None
+    )
+    return render(
+        request,
+        "vote/meeting.html",
+        {
+            "view": view,
+            "participant": participant,
+            "receipt": receipt,
+            "menu": menu,
+            "clock": clock,
+            "error": error,
+            "without_code": participant.code_id is None,
+        },
+        status_code=status_code,
+    )
+
+
+@router.get("/m/{meeting_id}/status", response_model=None)
+def meeting_status(meeting_id: int, session: SessionDep, v: str = "") -> Response:
+    """For polling: 204 while nothing changed; otherwise tell htmx to reload the page."""
+    view = meetings_service.resident_view(session, meeting_id=meeting_id)
+    if view.signature == v:
+        return Response(status_code=204)
+    return Response(status_code=200, headers={"HX-Refresh": "true"})
+
+
+@router.post("/m/{meeting_id}/device", response_model=None)
+def join_without_code(
+    request: Request, meeting_id: int, _lock: WriteLock, session: SessionDep
+) -> Response:
+    """Join a round that takes one ballot per device, without a code card."""
+    view = meetings_service.resident_view(session, meeting_id=meeting_id)
+    if view.open_round is None or view.open_round.requires_code:
+        return _join_page(request, view=view, notice="code_required", status_code=409)
+    token = request.cookies.get(DEVICE_COOKIE) or participants_service.new_device_token()
+    joined = participants_service.join_by_device(
+        session, process_id=view.meeting.process_id, device_token=token
+    )
+    response = _after_join(session, joined, meeting_id)
+    remember_device(response, token)
+    return response
+
+
+@router.get("/m/{meeting_id}/welcome", response_model=None)
+def welcome(
+    request: Request, meeting_id: int, session: SessionDep, participant: Resident
+) -> Response:
+    """After joining: which group do you belong to? (optional)."""
+    view = meetings_service.resident_view(session, meeting_id=meeting_id)
+    me = _mine(participant, view.meeting.process_id)
+    if me is None:
+        return RedirectResponse(f"/m/{meeting_id}", status_code=303)
+    if participants_service.group_is_fixed(session, participant=me):
+        return RedirectResponse(f"/m/{meeting_id}", status_code=303)
+    return render(
+        request,
+        "vote/welcome.html",
+        {"view": view, "participant": me, "groups": list(StakeholderGroup)},
+    )
+
+
+@router.post("/m/{meeting_id}/welcome", response_model=None)
+def choose_group(
+    meeting_id: int, _lock: WriteLock, session: SessionDep, participant: Resident, form: Form
+) -> Response:
+    """Record the group the participant chose (or none), then go on to the meeting."""
+    view = meetings_service.resident_view(session, meeting_id=meeting_id)
+    me = _mine(participant, view.meeting.process_id)
+    if me is not None:
+        participants_service.set_group(session, participant=me, group=form_text(form, "group"))
+    return RedirectResponse(f"/m/{meeting_id}", status_code=303)
+
+
+@router.get("/m/{meeting_id}/rounds/{round_id}/ballot", response_model=None)
+def ballot_form(
+    request: Request, meeting_id: int, round_id: int, session: SessionDep, participant: Resident
+) -> Response:
+    """The ballot of an open round, filled in with the earlier vote when changing it."""
+    view = meetings_service.resident_view(session, meeting_id=meeting_id)
+    round_ = _round_of(view, round_id)
+    me = _mine(participant, view.meeting.process_id)
+    if me is None or round_.state != RoundState.OPEN:
+        return RedirectResponse(f"/m/{meeting_id}", status_code=303)
+    receipt = ballots_service.current_ballot(session, round_id=round_id, participant_id=me.id or 0)
+    return _ballot_page(
+        request,
+        session,
+        view=view,
+        round_=round_,
+        participant=me,
+        given=_values(round_.kind, receipt),
+    )
+
+
+@router.post("/m/{meeting_id}/rounds/{round_id}/preview", response_model=None)
+def ballot_preview(
+    request: Request,
+    meeting_id: int,
+    round_id: int,
+    session: SessionDep,
+    participant: Resident,
+    form: Form,
+) -> Response:
+    """Points or money left for what is filled in now; nothing is stored."""
+    view = meetings_service.resident_view(session, meeting_id=meeting_id)
+    round_ = _round_of(view, round_id)
+    me = _mine(participant, view.meeting.process_id)
+    if me is None:
+        return RedirectResponse(f"/m/{meeting_id}", status_code=303)
+    return _ballot_page(
+        request,
+        session,
+        view=view,
+        round_=round_,
+        participant=me,
+        given=ballot_input(form),
+        idempotency_key=form_text(form, "idempotency_key") or None,
+    )
+
+
+@router.post("/m/{meeting_id}/rounds/{round_id}/ballot", response_model=None)
+def submit_ballot(
+    request: Request,
+    meeting_id: int,
+    round_id: int,
+    _lock: WriteLock,
+    session: SessionDep,
+    participant: Resident,
+    form: Form,
+) -> Response:
+    """Count the ballot (or replace the earlier one); a retry of the same form counts once."""
+    view = meetings_service.resident_view(session, meeting_id=meeting_id)
+    round_ = _round_of(view, round_id)
+    me = _mine(participant, view.meeting.process_id)
+    if me is None:
+        return RedirectResponse(f"/m/{meeting_id}", status_code=303)
+    given = ballot_input(form)
+    key = form_text(form, "idempotency_key")
+    try:
+        ballots_service.submit(
+            session, round_id=round_id, participant=me, given=given, idempotency_key=key
+        )
+    except DomainError as refused:
+        if refused.status == 422:
+            return _ballot_page(
+                request,
+                session,
+                view=view,
+                round_=round_,
+                participant=me,
+                given=given,
+                error=refused.localized(),
+                idempotency_key=key or None,
+                status_code=422,
+            )
+        # Closed, not open yet, or a code needed: show where things stand, with the reason.
+        fresh = meetings_service.resident_view(session, meeting_id=meeting_id)
+        receipt = (
+            ballots_service.current_ballot(
+                session, round_id=fresh.open_round.id or 0, participant_id=me.id or 0
+            )
+            if fresh.open_round
+            else None
+        )
+        return _meeting_page(
+            request,
+            session,
+            view=fresh,
+            participant=me,
+            receipt=receipt,
+            error=refused.localized(),
+            status_code=refused.status,
+        )
+    return RedirectResponse(f"/m/{meeting_id}", status_code=303)
+
+
+@router.get("/m/{meeting_id}/rounds/{round_id}/outcome", response_class=HTMLResponse)
+def round_outcome(
+    request: Request, meeting_id: int, round_id: int, session: SessionDep
+) -> HTMLResponse:
+    """The outcome of a round for residents: after the close, or when the facilitator shows it."""
+    view = meetings_service.resident_view(session, meeting_id=meeting_id)
+    round_ = _round_of(view, round_id)
+    outcome = outcomes_service.public_outcome(session, round_=round_)
+    context: dict[str, Any] = {"view": view, "round": round_, "outcome": outcome}
+    return render(request, "vote/outcome.html", context)

@@ -1,0 +1,432 @@
+"""Casting ballots: what a round asks, submitting (idempotent, replacing until the close), paper.
+
+A ballot is stored with the idempotency key of the form (or API call) that sent it. The same key
+again is the same submission (a retry after a lost connection, a double tap): it changes nothing
+and gets the same receipt. A new key from the same participant replaces the earlier ballot's
+lines, until the round closes.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import uuid
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlalchemy import delete
+from sqlmodel import Session, col, select
+
+from app.domain import ballots as rules
+from app.domain.vocabulary import BallotChannel, RoundKind, RoundState
+from app.errors import N_, InvalidInput, NotFound
+from app.i18n import euro
+from app.models import (
+    Ballot,
+    BallotLine,
+    Effect,
+    Measure,
+    MeasureEffect,
+    Meeting,
+    Participant,
+    Process,
+    Round,
+    User,
+    utcnow,
+)
+from app.services import access, audit
+from app.services import participants as participants_service
+from app.services import rounds as rounds_service
+
+MAX_KEY_LENGTH = 80
+
+
+@dataclass(frozen=True)
+class EffectView:
+    """A desired effect as a ballot page shows it."""
+
+    id: int
+    key: str
+    title: str
+    description: str
+    parent_id: int | None
+
+
+@dataclass(frozen=True)
+class MeasureView:
+    """A measure as a ballot page shows it: binding cost, what it is rated on."""
+
+    id: int
+    key: str
+    title: str
+    description: str
+    organisation: str
+    cost: int
+    is_regular: bool
+    group_effect_id: int | None
+    effect_ids: tuple[int, ...]
+
+
+@dataclass(frozen=True)
+class MenuView:
+    """A process's menu as the three ballots need it, with the rules' view of it."""
+
+    process_id: int
+    budget: int
+    cost_horizon: str
+    effects: list[EffectView]
+    measures: list[MeasureView]
+    ballot_menu: rules.BallotMenu
+
+    @property
+    def desired_effects(self) -> list[EffectView]:
+        """The effects weighed in Wegen: the top-level desired effects."""
+        return [e for e in self.effects if e.parent_id is None]
+
+    def effect(self, effect_id: int) -> EffectView | None:
+        """An effect by id."""
+        return next((e for e in self.effects if e.id == effect_id), None)
+
+    def measure(self, measure_id: int) -> MeasureView | None:
+        """A measure by id."""
+        return next((m for m in self.measures if m.id == measure_id), None)
+
+    def package_total(self, lines: Sequence[rules.Line]) -> int:
+        """What the measures on these (Kiezen) lines cost together."""
+        return rules.tally_package(rules.lines_to_package(lines), self.ballot_menu).total
+
+    def groups(self) -> list[tuple[EffectView | None, list[MeasureView]]]:
+        """The measures under the effect they are listed under, in menu order."""
+        grouped: list[tuple[EffectView | None, list[MeasureView]]] = []
+        for effect in self.desired_effects:
+            own = [m for m in self.measures if m.group_effect_id == effect.id]
+            if own:
+                grouped.append((effect, own))
+        listed = {m.id for _, own in grouped for m in own}
+        rest = [m for m in self.measures if m.id not in listed]
+        if rest:
+            grouped.append((None, rest))
+        return grouped
+
+
+@dataclass(frozen=True)
+class BallotInput:
+    """What a participant sent: points (Wegen), scores (Zeven) or a package (Kiezen)."""
+
+    points: Mapping[int, str | int] = field(default_factory=dict)
+    scores: Mapping[tuple[int, int], str | int] = field(default_factory=dict)
+    measure_ids: Sequence[int] = ()
+
+
+@dataclass(frozen=True)
+class Receipt:
+    """What the phone shows after a submit: your vote counts, and a short code to recognise it."""
+
+    ballot_id: int
+    round_id: int
+    kind: RoundKind
+    run: int
+    code: str
+    channel: BallotChannel
+    submitted_at: datetime
+    updated_at: datetime | None
+    replaced: bool
+    repeated: bool
+    lines: tuple[rules.Line, ...]
+
+
+def load_menu(session: Session, *, process_id: int) -> MenuView:
+    """The menu of a process as the ballots need it (binding costs, linked effects)."""
+    process = session.get(Process, process_id)
+    if process is None:
+        raise NotFound(N_("There is no process %(id)s."), id=process_id)
+    effects = session.exec(
+        select(Effect).where(Effect.process_id == process_id).order_by(col(Effect.position))
+    ).all()
+    measures = session.exec(
+        select(Measure).where(Measure.process_id == process_id).order_by(col(Measure.position))
+    ).all()
+    links: dict[int, list[int]] = {}
+    for link in session.exec(
+        select(MeasureEffect)
+        .join(Measure, col(Measure.id) == MeasureEffect.measure_id)
+        .where(Measure.process_id == process_id)
+    ):
+        links.setdefault(link.measure_id, []).append(link.effect_id)
+    position = {e.id: e.position for e in effects}
+    effect_views = [
+        EffectView(e.id or 0, e.key, e.title, e.description, e.parent_id) for e in effects
+    ]
+    measure_views = [
+        MeasureView(
+            id=m.id or 0,
+            key=m.key,
+            title=m.title,
+            description=m.description,
+            organisation=m.organisation,
+            cost=rules.binding_cost(
+                year_1=m.cost_year_1,
+                years_4=m.cost_years_4,
+                years_10=m.cost_years_10,
+                horizon=process.cost_horizon,
+                is_regular=m.is_regular,
+            ),
+            is_regular=m.is_regular,
+            group_effect_id=m.group_effect_id,
+            effect_ids=tuple(sorted(links.get(m.id or 0, []), key=lambda e: position.get(e, 0))),
+        )
+        for m in measures
+    ]
+    ballot_menu = rules.BallotMenu(
+        effects=tuple(
+            rules.EffectChoice(e.id, e.title) for e in effect_views if e.parent_id is None
+        ),
+        measures=tuple(
+            rules.MeasureChoice(m.id, m.title, m.cost, m.is_regular, m.effect_ids)
+            for m in measure_views
+        ),
+        budget=process.budget_eur,
+        effect_titles={e.id: e.title for e in effect_views},
+    )
+    return MenuView(
+        process_id=process_id,
+        budget=process.budget_eur,
+        cost_horizon=str(process.cost_horizon),
+        effects=effect_views,
+        measures=measure_views,
+        ballot_menu=ballot_menu,
+    )
+
+
+def check(kind: RoundKind, given: BallotInput, menu: MenuView) -> rules.ValidBallot:
+    """Check a ballot of this kind against the menu; a refusal names the field and the amounts."""
+    if kind == RoundKind.WEGEN:
+        return rules.check_weights(
+            rules.read_points(given.points, menu.ballot_menu), menu.ballot_menu
+        )
+    if kind == RoundKind.ZEVEN:
+        return rules.check_scores(
+            rules.read_scores(given.scores, menu.ballot_menu), menu.ballot_menu
+        )
+    try:
+        return rules.check_package(given.measure_ids, menu.ballot_menu)
+    except rules.OverBudget as refused:
+        # The amounts as the reader writes money, in their own language.
+        raise rules.OverBudget(
+            refused.template,
+            **{name: euro(int(value)) for name, value in refused.params.items()},
+        ) from None
+
+
+@dataclass(frozen=True)
+class Tally:
+    """What a ballot page shows while filling in: points left (Wegen) or money left (Kiezen)."""
+
+    points_left: int | None = None
+    package: rules.PackageTally | None = None
+    chosen: int = 0
+    problem: str | None = None
+
+    @property
+    def ready(self) -> bool:
+        """Whether the ballot as filled in now can be sent."""
+        if self.problem is not None:
+            return False
+        if self.points_left is not None:
+            return self.points_left == 0
+        return self.package is None or (self.package.fits and self.chosen > 0)
+
+
+def tally(kind: RoundKind, given: BallotInput, menu: MenuView) -> Tally:
+    """Points or money left for a ballot as filled in so far (nothing is stored)."""
+    if kind == RoundKind.WEGEN:
+        try:
+            points = rules.read_points(given.points, menu.ballot_menu)
+        except InvalidInput as problem:
+            return Tally(points_left=None, problem=problem.localized())
+        return Tally(points_left=rules.points_left(points))
+    if kind == RoundKind.KIEZEN:
+        chosen = {m for m in given.measure_ids if menu.ballot_menu.measure(m) is not None}
+        return Tally(package=rules.tally_package(chosen, menu.ballot_menu), chosen=len(chosen))
+    return Tally()
+
+
+def new_idempotency_key() -> str:
+    """A fresh key for a ballot form: the same form sent twice is recognised by it."""
+    return uuid.uuid4().hex
+
+
+def _receipt_code(ballot: Ballot) -> str:
+    digest = hashlib.sha256(f"receipt:{ballot.id}:{ballot.idempotency_key}".encode()).digest()
+    text = base64.b32encode(digest[:5]).decode()
+    return f"{text[:4]}-{text[4:8]}"
+
+
+def _lines(session: Session, ballot_id: int) -> tuple[rules.Line, ...]:
+    rows = session.exec(
+        select(BallotLine).where(BallotLine.ballot_id == ballot_id).order_by(col(BallotLine.id))
+    ).all()
+    return tuple(rules.Line(r.measure_id, r.effect_id, r.value) for r in rows)
+
+
+def _receipt(
+    session: Session, ballot: Ballot, round_: Round, *, replaced: bool, repeated: bool
+) -> Receipt:
+    assert ballot.id is not None
+    assert round_.id is not None
+    return Receipt(
+        ballot_id=ballot.id,
+        round_id=round_.id,
+        kind=round_.kind,
+        run=round_.run,
+        code=_receipt_code(ballot),
+        channel=ballot.channel,
+        submitted_at=ballot.submitted_at,
+        updated_at=ballot.updated_at,
+        replaced=replaced,
+        repeated=repeated,
+        lines=_lines(session, ballot.id),
+    )
+
+
+def current_ballot(session: Session, *, round_id: int, participant_id: int) -> Receipt | None:
+    """The ballot this participant has in this round, as its receipt; None when they have none."""
+    ballot = session.exec(
+        select(Ballot).where(Ballot.round_id == round_id, Ballot.participant_id == participant_id)
+    ).first()
+    if ballot is None:
+        return None
+    round_ = session.get(Round, round_id)
+    assert round_ is not None
+    return _receipt(session, ballot, round_, replaced=False, repeated=False)
+
+
+def _check_key(idempotency_key: str) -> str:
+    key = idempotency_key.strip()
+    if not key:
+        raise InvalidInput(
+            N_("idempotency_key: missing. Reload the page and send your ballot again.")
+        )
+    if len(key) > MAX_KEY_LENGTH:
+        raise InvalidInput(N_("idempotency_key: use at most %(n)s characters."), n=MAX_KEY_LENGTH)
+    return key
+
+
+def submit(
+    session: Session,
+    *,
+    round_id: int,
+    participant: Participant,
+    given: BallotInput,
+    idempotency_key: str,
+    channel: BallotChannel = BallotChannel.PHONE,
+    entered_by_id: int | None = None,
+) -> Receipt:
+    """Count a ballot, replace the participant's earlier one, or recognise a retry of the same."""
+    key = _check_key(idempotency_key)
+    round_ = rounds_service.lock_round(session, round_id=round_id)
+    meeting = session.get(Meeting, round_.meeting_id)
+    assert meeting is not None
+    assert participant.id is not None
+    if participant.process_id != meeting.process_id:
+        raise NotFound(N_("There is no round %(id)s."), id=round_id)
+    same = session.exec(
+        select(Ballot).where(Ballot.round_id == round_id, Ballot.idempotency_key == key)
+    ).first()
+    if same is not None:
+        if same.participant_id != participant.id:
+            raise InvalidInput(
+                N_("idempotency_key: this key was used for another ballot. Use a new one.")
+            )
+        # Sent before (and counted then), even if the round has closed since: the same receipt.
+        return _receipt(session, same, round_, replaced=False, repeated=True)
+    if round_.state == RoundState.CLOSED:
+        raise rounds_service.RoundClosed(
+            N_("This round is closed. Your ballot arrived too late and does not count.")
+        )
+    if round_.state != RoundState.OPEN:
+        raise rounds_service.RoundNotOpen(
+            N_("This round has not been opened yet. Wait until the facilitator opens it.")
+        )
+    if round_.requires_code and participant.code_id is None:
+        raise participants_service.CodeRequired(
+            N_("This round counts only votes with a code card. Type the code from your card.")
+        )
+    valid = check(round_.kind, given, load_menu(session, process_id=meeting.process_id))
+    now = utcnow()
+    ballot = session.exec(
+        select(Ballot).where(Ballot.round_id == round_id, Ballot.participant_id == participant.id)
+    ).first()
+    replaced = ballot is not None
+    if ballot is None:
+        ballot = Ballot(
+            round_id=round_id,
+            participant_id=participant.id,
+            channel=channel,
+            idempotency_key=key,
+            entered_by_id=entered_by_id,
+            submitted_at=now,
+        )
+        session.add(ballot)
+        session.flush()
+    else:
+        session.exec(delete(BallotLine).where(col(BallotLine.ballot_id) == ballot.id))
+        ballot.channel = channel
+        ballot.idempotency_key = key
+        ballot.entered_by_id = entered_by_id
+        ballot.updated_at = now
+    assert ballot.id is not None
+    session.add_all(
+        BallotLine(
+            ballot_id=ballot.id, measure_id=ln.measure_id, effect_id=ln.effect_id, value=ln.value
+        )
+        for ln in valid.lines
+    )
+    session.flush()
+    return _receipt(session, ballot, round_, replaced=replaced, repeated=False)
+
+
+def enter_paper_ballot(
+    session: Session,
+    *,
+    user: User,
+    round_id: int,
+    code: str,
+    group: str | None,
+    given: BallotInput,
+    idempotency_key: str,
+) -> Receipt:
+    """A facilitator types in a paper ballot for a code card; it counts like a phone ballot."""
+    round_ = access.round_for(session, user=user, round_id=round_id)
+    meeting = session.get(Meeting, round_.meeting_id)
+    assert meeting is not None
+    joined = participants_service.join_by_code(session, typed=code)
+    if joined.participant.process_id != meeting.process_id:
+        raise InvalidInput(N_("code: this card belongs to another process."))
+    if group:
+        participants_service.set_group(session, participant=joined.participant, group=group)
+    receipt = submit(
+        session,
+        round_id=round_id,
+        participant=joined.participant,
+        given=given,
+        idempotency_key=idempotency_key,
+        channel=BallotChannel.PAPER,
+        entered_by_id=user.id,
+    )
+    if not receipt.repeated:
+        audit.record(
+            session,
+            action="ballot.paper_entered",
+            user_id=user.id,
+            object_type="ballot",
+            object_id=receipt.ballot_id,
+            process_id=meeting.process_id,
+            detail={
+                "round_id": round_id,
+                "code_id": joined.participant.code_id,
+                "replaced": receipt.replaced,
+            },
+        )
+    return receipt

@@ -1,0 +1,407 @@
+"""The outcome of a round, with the Waardenzeef arithmetic, and what moved since the previous run.
+
+Wegen: the group's mean effect weights. Zeven: the ranking by weighted contribution V_m (with the
+weights of the last closed Wegen round; participants without weights get the group's mean), and
+the discussion list of the measures whose values split most. Kiezen: how often each measure was
+chosen, and what fits in the budget going down that list (greedy, skipping what no longer fits).
+Residents see an outcome once the round is closed, or while open when the facilitator shows it.
+"""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+from fractions import Fraction
+
+from sqlmodel import Session, col, select
+
+from app.domain import waardenzeef as wz
+from app.domain.allocation import Ballot as ApprovalBallot
+from app.domain.allocation import Election, Project, greedy
+from app.domain.vocabulary import RoundKind, RoundState, StakeholderGroup
+from app.errors import N_, DomainError
+from app.models import Ballot, BallotLine, Meeting, Participant, Round
+from app.services import ballots as ballots_service
+from app.services import rounds as rounds_service
+
+DISCUSSION_SIZE = 5
+GROUPS = [str(g) for g in StakeholderGroup]
+
+
+class ResultsHidden(DomainError):
+    """The round is still open and the facilitator has not chosen to show its results."""
+
+    status = 403
+    code = "results_hidden"
+
+
+@dataclass(frozen=True)
+class WeightRow:
+    """A desired effect's mean weight in percent, per group, and in the previous run."""
+
+    effect_id: int
+    title: str
+    percent: float
+    previous_percent: float | None
+    by_group: dict[str, float]
+
+    @property
+    def moved(self) -> float | None:
+        """Change in percentage points since the previous run."""
+        return None if self.previous_percent is None else self.percent - self.previous_percent
+
+
+@dataclass(frozen=True)
+class RankRow:
+    """A measure in the Zeven ranking: V_m, its spread, and its place in the previous run."""
+
+    rank: int
+    measure_id: int
+    title: str
+    cost: int
+    no_cost: bool
+    weighted_contribution: float
+    standard_deviation: float
+    interquartile_range: float
+    rated_by: int
+    skipped_by: int
+    in_discussion: bool
+    previous_rank: int | None
+    previous_value: float | None
+    by_group: dict[str, float | None]
+
+    @property
+    def places_up(self) -> int | None:
+        """How many places it rose since the previous run (negative: fell)."""
+        return None if self.previous_rank is None else self.previous_rank - self.rank
+
+
+@dataclass(frozen=True)
+class ChoiceRow:
+    """A measure in the Kiezen outcome: how often chosen, whether it fits, and before."""
+
+    measure_id: int
+    title: str
+    cost: int
+    chosen: int
+    fits: bool
+    previous_chosen: int | None
+    previously_fit: bool | None
+    by_group: dict[str, int]
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """The outcome of one round (final once it is closed), and the run it is compared with."""
+
+    round: Round
+    final: bool
+    turnout: rounds_service.Turnout
+    previous: Round | None
+    groups: list[str]
+    weights: list[WeightRow] = field(default_factory=list)
+    ranking: list[RankRow] = field(default_factory=list)
+    discussion: list[RankRow] = field(default_factory=list)
+    weights_from: Round | None = None
+    stand_in_weights: int = 0
+    choices: list[ChoiceRow] = field(default_factory=list)
+    budget: int = 0
+    spent: int = 0
+
+    @property
+    def left(self) -> int:
+        """Budget left after what fits (Kiezen)."""
+        return self.budget - self.spent
+
+
+@dataclass(frozen=True)
+class _Cast:
+    participant_id: int
+    group: str
+    lines: list[BallotLine]
+
+
+def _ballots(session: Session, round_id: int) -> list[_Cast]:
+    rows = session.exec(
+        select(Ballot.id, Ballot.participant_id, Participant.stakeholder_group)
+        .join(Participant, col(Participant.id) == Ballot.participant_id)
+        .where(Ballot.round_id == round_id)
+        .order_by(col(Ballot.id))
+    ).all()
+    lines: dict[int, list[BallotLine]] = defaultdict(list)
+    for line in session.exec(
+        select(BallotLine)
+        .join(Ballot, col(Ballot.id) == BallotLine.ballot_id)
+        .where(Ballot.round_id == round_id)
+        .order_by(col(BallotLine.id))
+    ):
+        lines[line.ballot_id].append(line)
+    return [_Cast(pid, str(group or ""), lines[bid or 0]) for bid, pid, group in rows]
+
+
+def _sieve(menu: ballots_service.MenuView, weights: list[_Cast], scores: list[_Cast]) -> wz.Sieve:
+    participants = {c.participant_id: c.group for c in [*weights, *scores]}
+    return wz.Sieve(
+        effects=tuple(wz.Effect(e.id, e.title, e.parent_id) for e in menu.effects),
+        measures=tuple(
+            wz.Measure(m.id, m.title, m.cost, m.effect_ids) for m in menu.measures if m.effect_ids
+        ),
+        budget=menu.budget,
+        participants=tuple(
+            wz.Participant(pid, StakeholderGroup(group) if group else None)
+            for pid, group in participants.items()
+        ),
+        weights=tuple(
+            wz.WeightBallot(
+                c.participant_id,
+                {ln.effect_id: ln.value for ln in c.lines if ln.effect_id is not None},
+            )
+            for c in weights
+            if c.lines
+        ),
+        scores=tuple(
+            wz.ScoreBallot(
+                c.participant_id,
+                {
+                    (ln.measure_id, ln.effect_id): ln.value
+                    for ln in c.lines
+                    if ln.measure_id is not None and ln.effect_id is not None
+                },
+            )
+            for c in scores
+        ),
+    )
+
+
+def _percent(value: Fraction) -> float:
+    return float(value * 100)
+
+
+def _groups_present(casts: list[_Cast]) -> list[str]:
+    present = {c.group for c in casts if c.group}
+    return [g for g in GROUPS if g in present]
+
+
+def _weights(
+    session: Session, round_: Round, menu: ballots_service.MenuView
+) -> tuple[dict[int, Fraction], dict[str, dict[int, Fraction]], list[str]]:
+    casts = _ballots(session, round_.id or 0)
+    sieve = _sieve(menu, casts, [])
+    groups = _groups_present(casts)
+    by_group = {
+        g: wz.mean_weights(sieve, [c.participant_id for c in casts if c.group == g]) for g in groups
+    }
+    overall = wz.mean_weights(sieve) if sieve.weights else {}
+    return (
+        {int(k): v for k, v in overall.items()},
+        {g: {int(k): v for k, v in w.items()} for g, w in by_group.items()},
+        groups,
+    )
+
+
+def _wegen(
+    session: Session, round_: Round, previous: Round | None, menu: ballots_service.MenuView
+) -> dict[str, object]:
+    now, by_group, groups = _weights(session, round_, menu)
+    before = _weights(session, previous, menu)[0] if previous else {}
+    rows = [
+        WeightRow(
+            effect_id=e.id,
+            title=e.title,
+            percent=_percent(now.get(e.id, Fraction(0))),
+            previous_percent=_percent(before[e.id]) if e.id in before else None,
+            by_group={g: _percent(by_group[g][e.id]) for g in groups if e.id in by_group[g]},
+        )
+        for e in menu.desired_effects
+    ]
+    rows.sort(key=lambda r: -r.percent)
+    return {"weights": rows if now else [], "groups": groups}
+
+
+def _weights_round(session: Session, round_: Round, meeting: Meeting) -> Round | None:
+    # The last closed Wegen round of this meeting, else of the process.
+    closed = session.exec(
+        select(Round, Meeting)
+        .join(Meeting, col(Meeting.id) == Round.meeting_id)
+        .where(
+            Meeting.process_id == meeting.process_id,
+            Round.kind == RoundKind.WEGEN,
+            Round.state == RoundState.CLOSED,
+        )
+        .order_by(col(Round.closed_at).desc())
+    ).all()
+    same_meeting = [r for r, m in closed if m.id == round_.meeting_id]
+    if same_meeting:
+        return same_meeting[0]
+    return closed[0][0] if closed else None
+
+
+def _ranking(
+    session: Session, round_: Round, weights_from: Round | None, menu: ballots_service.MenuView
+) -> tuple[list[RankRow], list[int], int, list[str]]:
+    scores = _ballots(session, round_.id or 0)
+    weights = _ballots(session, weights_from.id or 0) if weights_from else []
+    sieve = _sieve(menu, weights, scores)
+    values = wz.participant_values(sieve)
+    found = wz.contributions(sieve, values)
+    ranking = wz.rank(sieve, found)
+    discussion = [int(m) for m in wz.discussion_list(sieve, found, DISCUSSION_SIZE)]
+    by_id = {c.measure_id: c for c in found}
+    groups = _groups_present(scores)
+    titles = {m.id: m for m in menu.measures}
+    rows = []
+    for ranked in ranking:
+        c = by_id[ranked.measure_id]
+        measure = titles[int(ranked.measure_id)]
+        rows.append(
+            RankRow(
+                rank=ranked.rank,
+                measure_id=measure.id,
+                title=measure.title,
+                cost=measure.cost,
+                no_cost=ranked.no_cost,
+                weighted_contribution=float(c.weighted_contribution),
+                standard_deviation=c.standard_deviation,
+                interquartile_range=float(c.interquartile_range),
+                rated_by=c.rated_by,
+                skipped_by=c.skipped_by,
+                in_discussion=measure.id in discussion,
+                previous_rank=None,
+                previous_value=None,
+                by_group={
+                    g: (
+                        float(value)
+                        if (gc := c.by_group.get(StakeholderGroup(g))) is not None
+                        and (value := gc.weighted_contribution) is not None
+                        else None
+                    )
+                    for g in groups
+                },
+            )
+        )
+    return rows, discussion, len(values.stand_in_weights), groups
+
+
+def _zeven(
+    session: Session, round_: Round, previous: Round | None, menu: ballots_service.MenuView
+) -> dict[str, object]:
+    meeting = session.get(Meeting, round_.meeting_id)
+    assert meeting is not None
+    weights_from = _weights_round(session, round_, meeting)
+    rows, discussion, stand_in, groups = _ranking(session, round_, weights_from, menu)
+    if previous is not None:
+        before = {r.measure_id: r for r in _ranking(session, previous, weights_from, menu)[0]}
+        rows = [
+            RankRow(
+                **{
+                    **r.__dict__,
+                    "previous_rank": before[r.measure_id].rank if r.measure_id in before else None,
+                    "previous_value": (
+                        before[r.measure_id].weighted_contribution
+                        if r.measure_id in before
+                        else None
+                    ),
+                }
+            )
+            for r in rows
+        ]
+    by_id = {r.measure_id: r for r in rows}
+    return {
+        "ranking": rows,
+        "discussion": [by_id[m] for m in discussion],
+        "weights_from": weights_from,
+        "stand_in_weights": stand_in,
+        "groups": groups,
+    }
+
+
+def _choices(
+    session: Session, round_: Round, menu: ballots_service.MenuView
+) -> tuple[Counter[int], dict[str, Counter[int]], list[int], list[str]]:
+    casts = _ballots(session, round_.id or 0)
+    counts: Counter[int] = Counter()
+    by_group: dict[str, Counter[int]] = defaultdict(Counter)
+    for cast in casts:
+        for line in cast.lines:
+            if line.measure_id is not None:
+                counts[line.measure_id] += 1
+                if cast.group:
+                    by_group[cast.group][line.measure_id] += 1
+    position = {m.id: i for i, m in enumerate(menu.measures)}
+    cost = {m.id: m.cost for m in menu.measures}
+    # Most chosen first; then the cheaper; then menu order.
+    order = sorted(position, key=lambda m: (-counts[m], cost[m], position[m]))
+    election = Election(
+        tuple(Project(m.id, m.cost) for m in menu.measures),
+        menu.budget,
+        (ApprovalBallot({m: n for m, n in counts.items() if n > 0}),),
+        tuple(order),
+    )
+    fitted = greedy(election, ranking=order, fund_unsupported=False)
+    return counts, by_group, list(fitted.selected), _groups_present(casts)
+
+
+def _kiezen(
+    session: Session, round_: Round, previous: Round | None, menu: ballots_service.MenuView
+) -> dict[str, object]:
+    counts, by_group, fits, groups = _choices(session, round_, menu)
+    before = _choices(session, previous, menu) if previous else None
+    fitting = set(fits)
+    rows = [
+        ChoiceRow(
+            measure_id=m.id,
+            title=m.title,
+            cost=m.cost,
+            chosen=counts[m.id],
+            fits=m.id in fitting,
+            previous_chosen=before[0][m.id] if before else None,
+            previously_fit=(m.id in before[2]) if before else None,
+            by_group={g: by_group[g][m.id] for g in groups},
+        )
+        for m in menu.measures
+    ]
+    position = {m.id: i for i, m in enumerate(menu.measures)}
+    rows.sort(key=lambda r: (-r.chosen, r.cost, position[r.measure_id]))
+    return {
+        "choices": rows,
+        "budget": menu.budget,
+        "spent": sum(r.cost for r in rows if r.fits),
+        "groups": groups,
+    }
+
+
+def outcome(session: Session, *, round_: Round) -> Outcome:
+    """The outcome of a round as it stands (final once closed), compared with its previous run."""
+    meeting = session.get(Meeting, round_.meeting_id)
+    assert meeting is not None
+    assert round_.id is not None
+    menu = ballots_service.load_menu(session, process_id=meeting.process_id)
+    previous = rounds_service.previous_run(session, round_=round_)
+    parts = {
+        RoundKind.WEGEN: _wegen,
+        RoundKind.ZEVEN: _zeven,
+        RoundKind.KIEZEN: _kiezen,
+    }[round_.kind](session, round_, previous, menu)
+    return Outcome(
+        round=round_,
+        final=round_.state == RoundState.CLOSED,
+        turnout=rounds_service.turnout(session, round_id=round_.id),
+        previous=previous,
+        **parts,  # type: ignore[arg-type]
+    )
+
+
+def may_show(round_: Round) -> bool:
+    """Whether residents may see this round's outcome now."""
+    return round_.state == RoundState.CLOSED or (
+        round_.state == RoundState.OPEN and round_.results_visible
+    )
+
+
+def public_outcome(session: Session, *, round_: Round) -> Outcome:
+    """The outcome for residents: once closed, or while open when the facilitator shows it."""
+    if not may_show(round_):
+        raise ResultsHidden(
+            N_("The results of this round are shown when the facilitator closes it.")
+        )
+    return outcome(session, round_=round_)
