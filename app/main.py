@@ -15,6 +15,7 @@ from starlette.responses import Response
 from app import i18n
 from app.errors import DomainError
 from app.routes import api, api_meeting, auth, console, pages, vote
+from app.routes import plan as plan_routes
 from app.settings import get_settings
 from app.templating import render
 
@@ -41,6 +42,8 @@ def create_app() -> FastAPI:
     app.include_router(pages.router)
     app.include_router(auth.router)
     app.include_router(api.router)
+    app.include_router(plan_routes.router)
+    app.include_router(plan_routes.api)
     app.include_router(api_meeting.router)
     app.include_router(vote.router)
     app.include_router(console.router)

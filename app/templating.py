@@ -10,6 +10,7 @@ from fastapi.templating import Jinja2Templates
 from starlette.responses import HTMLResponse
 
 from app import i18n
+from app.exports.content import note_text
 from app.settings import get_settings
 
 templates = Jinja2Templates(directory=Path(__file__).resolve().parent / "templates")
@@ -19,7 +20,10 @@ templates.env.install_gettext_callables(  # type: ignore[attr-defined]
 )
 templates.env.filters["euro"] = i18n.euro
 templates.env.filters["number"] = i18n.number
+templates.env.filters["extract"] = lambda key, mapping: mapping.get(key, key)
+templates.env.filters["contains_key"] = lambda keys, key: key in keys
 templates.env.globals["languages"] = i18n.LANGUAGES
+templates.env.globals["note_text"] = note_text
 
 
 def render(

@@ -50,3 +50,11 @@ def round_for(session: Session, *, user: User, round_id: int) -> Round:
     ):
         raise NotFound(N_("There is no round %(id)s."), id=round_id)
     return round_
+
+
+def public_process(session: Session, *, process_id: int) -> Process:
+    """A process as anyone may see it (its menu, its published plan), or NotFound."""
+    process = session.get(Process, process_id)
+    if process is None:
+        raise NotFound(N_("There is no process %(id)s."), id=process_id)
+    return process

@@ -1,0 +1,64 @@
+"""The bewonersplan as CSV in the form a Dutch spreadsheet program opens directly.
+
+Semicolon-separated, UTF-8 with a byte-order mark (so Excel reads the accents), decimal comma,
+CRLF line ends, one row per measure in ranking order. Euros are whole numbers without separators.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+
+from app.exports.content import PlanContent
+from app.i18n import gettext as _
+
+
+def render(plan: PlanContent) -> bytes:
+    """The ranked measures as CSV bytes."""
+    out = io.StringIO()
+    writer = csv.writer(out, delimiter=";", lineterminator="\r\n")
+    writer.writerow(
+        [
+            _("Rank"),
+            _("Measure"),
+            _("Group"),
+            _("Cost year 1"),
+            _("Cost 4 years"),
+            _("Cost 10 years"),
+            _("Binding cost"),
+            _("Weighted contribution"),
+            _("Standard deviation"),
+            _("Interquartile range"),
+            _("Rated by"),
+            _("Skipped by"),
+            _("In packages"),
+            _("Selected"),
+            _("Reason"),
+        ]
+    )
+    for m in plan.measures:
+        writer.writerow(
+            [
+                m.rank,
+                m.title,
+                m.group,
+                "" if m.cost_year_1 is None else m.cost_year_1,
+                "" if m.cost_years_4 is None else m.cost_years_4,
+                "" if m.cost_years_10 is None else m.cost_years_10,
+                m.binding_cost,
+                _plain(m.weighted_contribution),
+                _plain(m.standard_deviation),
+                _plain(m.interquartile_range),
+                m.rated_by,
+                m.skipped_by,
+                m.in_packages,
+                _("yes") if m.selected else _("no"),
+                m.reason(),
+            ]
+        )
+    return ("\ufeff" + out.getvalue()).encode("utf-8")
+
+
+def _plain(value: float) -> str:
+    # Decimal comma, no thousands separator: what a Dutch spreadsheet reads as a number.
+    return f"{value:.4f}".replace(".", ",")

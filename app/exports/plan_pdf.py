@@ -1,0 +1,63 @@
+"""The bewonersplan as a print-ready A4 PDF, rendered by WeasyPrint from the page's templates."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from app.i18n import gettext as _
+
+STATIC = Path(__file__).resolve().parent.parent / "static"
+
+
+@lru_cache
+def unavailable() -> str | None:
+    """Why PDFs cannot be made on this server (WeasyPrint or its system libraries missing)."""
+    try:
+        import weasyprint  # noqa: F401
+    except (ImportError, OSError) as error:
+        # OSError: WeasyPrint is installed but Pango/HarfBuzz are not (see the README).
+        return f"WeasyPrint cannot load ({type(error).__name__}: {error}); install Pango 1.44+"
+    return None
+
+
+def print_css() -> str:
+    """The stylesheet of the printed plan: the site's look, A4 pages, page numbers and date."""
+    page = _("Page")
+    of = _("of")
+    return (
+        (STATIC / "site.css").read_text(encoding="utf-8")
+        + (STATIC / "plan.css").read_text(encoding="utf-8")
+        + f"""
+@page {{
+  size: A4; margin: 16mm 14mm 18mm 14mm;
+  @bottom-left {{ content: element(footer); font-size: 8pt; color: #4f5863; }}
+  @bottom-right {{ content: "{page} " counter(page) " {of} " counter(pages); font-size: 8pt; }}
+}}
+:root {{ font-size: 10pt; background: white; }}
+#footer-text {{ position: running(footer); }}
+h1 {{ font-size: 18pt; }} h2 {{ font-size: 13pt; break-after: avoid; }}
+.plan-section {{ break-inside: auto; }}
+table.stack {{ font-size: 8.5pt; }}
+table.stack th, table.stack td {{ padding: 4px 5px; }}
+table.plan-table {{ table-layout: fixed; }}
+table.plan-table th:nth-child(1) {{ width: 4%; }} table.plan-table th:nth-child(2) {{ width: 30%; }}
+table.plan-table th:nth-child(3) {{ width: 19%; }} table.plan-table th:nth-child(4) {{ width: 15%; }}
+table.plan-table th:nth-child(5) {{ width: 12%; }} table.plan-table th:nth-child(7) {{ width: 20%; }}
+.support-col {{ display: none; }}
+.horizons span {{ display: block; }}
+.horizons span::after {{ content: none !important; }}
+dl.ledger {{ grid-template-columns: repeat(3, 1fr); }}
+table.stack tr {{ break-inside: avoid; }}
+table.stack thead {{ display: table-header-group; }}
+svg.bar {{ height: 12pt; }}
+a {{ color: inherit; text-decoration: none; }}
+"""
+    )
+
+
+def render(html: str) -> bytes:
+    """The PDF of a printed plan page."""
+    import weasyprint
+
+    return bytes(weasyprint.HTML(string=html, base_url=str(STATIC)).write_pdf())

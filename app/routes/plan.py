@@ -1,0 +1,304 @@
+"""The bewonersplan: the wijkteam's page and downloads, adoption, and the public version."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Form, Query, Request
+from fastapi.responses import RedirectResponse
+from starlette.responses import HTMLResponse, Response
+
+from app.db import SessionDep
+from app.domain.waardenzeef import RankBy, Rule
+from app.errors import N_, DomainError, NotFound
+from app.exports import content as c
+from app.exports import plan_csv, plan_pdf, plan_xlsx
+from app.models import PlanSnapshot
+from app.routes.deps import WijkteamUser
+from app.services import access
+from app.services import plans as plans_service
+from app.settings import get_settings
+from app.templating import render, templates
+
+router = APIRouter(include_in_schema=False)
+api = APIRouter(prefix="/api", tags=["bewonersplan"])
+
+Format = Literal["pdf", "xlsx", "csv", "json", "pb"]
+RULES = [r.value for r in Rule]
+MEDIA = {
+    "pdf": "application/pdf",
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    "csv": "text/csv; charset=utf-8",
+    "json": "application/json",
+    "pb": "text/plain; charset=utf-8",
+}
+
+
+class PdfUnavailable(DomainError):
+    """The server cannot make PDFs (WeasyPrint's system libraries are missing)."""
+
+    status = 503
+    code = "pdf_unavailable"
+
+
+def _download(plan: c.PlanContent, ballots: str, fmt: Format) -> Response:
+    name = f"bewonersplan-{plan.process.neighbourhood.lower().replace(' ', '-')}-{plan.process.id}"
+    if plan.snapshot_id:
+        name += f"-vastgesteld-{plan.snapshot_id}"
+    if fmt == "pdf":
+        missing = plan_pdf.unavailable()
+        if missing:
+            raise PdfUnavailable(N_("PDF is not available on this server: %(why)s"), why=missing)
+        html = templates.get_template("plan/print.html").render(
+            plan=plan,
+            print_css=plan_pdf.print_css(),
+            printed_on=date.today().strftime("%d-%m-%Y"),
+            language="nl",
+        )
+        body = plan_pdf.render(html)
+    elif fmt == "xlsx":
+        body = plan_xlsx.render(plan)
+    elif fmt == "csv":
+        body = plan_csv.render(plan)
+    elif fmt == "json":
+        body = plan.model_dump_json(indent=2).encode()
+    else:
+        if plan.public:
+            raise NotFound(N_("This page does not exist."))
+        body = ballots.encode("utf-8")
+    return Response(
+        body,
+        media_type=MEDIA[fmt],
+        headers={"Content-Disposition": f'attachment; filename="{name}.{fmt}"'},
+    )
+
+
+def _page(
+    request: Request,
+    plan: c.PlanContent,
+    *,
+    base: str,
+    files: str,
+    query: str,
+    editable: bool,
+    latest: PlanSnapshot | None,
+    newer: bool,
+    published: bool,
+) -> HTMLResponse:
+    return render(
+        request,
+        "plan/plan.html",
+        {
+            "plan": plan,
+            "base": base,
+            "files": files,
+            "query": query,
+            "editable": editable,
+            "latest": latest,
+            "newer": newer,
+            "rules": RULES,
+            "published": published,
+            "public_url": f"{get_settings().public_base_url}/processes/{plan.process.id}/plan",
+            "pdf_missing": plan_pdf.unavailable(),
+        },
+    )
+
+
+@router.get("/wijkteam/processes/{process_id}/plan", response_class=HTMLResponse)
+def plan_page(
+    request: Request,
+    process_id: int,
+    session: SessionDep,
+    user: WijkteamUser,
+    rule: Rule = Rule.GREEDY,
+    ranked_by: RankBy = RankBy.CONTRIBUTION,
+) -> HTMLResponse:
+    """The current outcome with the chosen rule, beside the adopted plan if there is one."""
+    process = access.process_for(session, user=user, process_id=process_id)
+    plan, _ = plans_service.compute(session, process_id=process_id, rule=rule, ranked_by=ranked_by)
+    base = f"/wijkteam/processes/{process_id}/plan"
+    return _page(
+        request,
+        plan,
+        base=base,
+        files=base,
+        editable=True,
+        query=f"?rule={plan.rule}&ranked_by={plan.ranked_by}",
+        latest=plans_service.adopted(session, process_id=process_id),
+        newer=False,
+        published=process.plan_is_public,
+    )
+
+
+@router.get("/wijkteam/processes/{process_id}/plan.{fmt}")
+def plan_download(
+    process_id: int,
+    fmt: Format,
+    session: SessionDep,
+    user: WijkteamUser,
+    rule: Rule = Rule.GREEDY,
+    ranked_by: RankBy = RankBy.CONTRIBUTION,
+) -> Response:
+    """The current outcome as PDF, XLSX, CSV, JSON, or its ballots as a Pabulib file."""
+    access.process_for(session, user=user, process_id=process_id)
+    plan, ballots = plans_service.compute(
+        session, process_id=process_id, rule=rule, ranked_by=ranked_by
+    )
+    return _download(plan, ballots, fmt)
+
+
+@router.post("/wijkteam/processes/{process_id}/plan/adopt")
+def adopt(
+    process_id: int,
+    session: SessionDep,
+    user: WijkteamUser,
+    rule: Annotated[Rule, Form()] = Rule.GREEDY,
+    ranked_by: Annotated[RankBy, Form()] = RankBy.CONTRIBUTION,
+) -> RedirectResponse:
+    """Adopt the outcome as it is now."""
+    access.process_for(session, user=user, process_id=process_id)
+    snapshot = plans_service.adopt(
+        session, process_id=process_id, rule=rule, ranked_by=ranked_by, user=user
+    )
+    return RedirectResponse(
+        f"/wijkteam/processes/{process_id}/plan/adopted/{snapshot.id}", status_code=303
+    )
+
+
+@router.post("/wijkteam/processes/{process_id}/plan/publish")
+def publish(
+    process_id: int,
+    session: SessionDep,
+    user: WijkteamUser,
+    public: Annotated[bool, Form()],
+) -> RedirectResponse:
+    """Publish the public version of the adopted plan, or withdraw it."""
+    access.process_for(session, user=user, process_id=process_id)
+    plans_service.set_public(session, process_id=process_id, public=public, user=user)
+    return RedirectResponse(f"/wijkteam/processes/{process_id}/plan", status_code=303)
+
+
+@router.get(
+    "/wijkteam/processes/{process_id}/plan/adopted/{snapshot_id:int}", response_class=HTMLResponse
+)
+def adopted_page(
+    request: Request,
+    process_id: int,
+    snapshot_id: int,
+    session: SessionDep,
+    user: WijkteamUser,
+) -> HTMLResponse:
+    """An adopted plan exactly as adopted; says so when the ballots have changed since."""
+    process = access.process_for(session, user=user, process_id=process_id)
+    snapshot = plans_service.adopted(session, process_id=process_id, snapshot_id=snapshot_id)
+    assert snapshot is not None
+    plan, _ = plans_service.snapshot_content(snapshot)
+    now, _ = plans_service.compute(
+        session, process_id=process_id, rule=Rule(plan.rule), ranked_by=RankBy(plan.ranked_by)
+    )
+    base = f"/wijkteam/processes/{process_id}/plan"
+    return _page(
+        request,
+        plan,
+        base=base,
+        files=f"{base}/adopted/{snapshot_id}",
+        query="",
+        editable=False,
+        latest=snapshot,
+        newer=now.fingerprint != plan.fingerprint,
+        published=process.plan_is_public,
+    )
+
+
+@router.get("/wijkteam/processes/{process_id}/plan/adopted/{snapshot_id}.{fmt}")
+def adopted_download(
+    process_id: int,
+    snapshot_id: int,
+    fmt: Format,
+    session: SessionDep,
+    user: WijkteamUser,
+) -> Response:
+    """An adopted plan's downloads, exactly as adopted."""
+    access.process_for(session, user=user, process_id=process_id)
+    snapshot = plans_service.adopted(session, process_id=process_id, snapshot_id=snapshot_id)
+    assert snapshot is not None
+    plan, ballots = plans_service.snapshot_content(snapshot)
+    return _download(plan, ballots, fmt)
+
+
+def _published(session: SessionDep, process_id: int) -> PlanSnapshot:
+    process = access.public_process(session, process_id=process_id)
+    snapshot = (
+        plans_service.adopted(session, process_id=process_id) if process.plan_is_public else None
+    )
+    if snapshot is None:
+        raise NotFound(N_("This page does not exist."))
+    return snapshot
+
+
+@router.get("/processes/{process_id}/plan", response_class=HTMLResponse)
+def public_page(request: Request, process_id: int, session: SessionDep) -> HTMLResponse:
+    """The public version of the adopted plan, when the wijkteam has published it."""
+    plan, _ = plans_service.snapshot_content(_published(session, process_id), public=True)
+    base = f"/processes/{process_id}/plan"
+    return _page(
+        request,
+        plan,
+        base=base,
+        files=base,
+        query="",
+        editable=False,
+        latest=None,
+        newer=False,
+        published=True,
+    )
+
+
+@router.get("/processes/{process_id}/plan.{fmt}")
+def public_download(process_id: int, fmt: Format, session: SessionDep) -> Response:
+    """The public version's downloads (no ballots file: that is for the wijkteam)."""
+    plan, ballots = plans_service.snapshot_content(_published(session, process_id), public=True)
+    return _download(plan, ballots, fmt)
+
+
+# --- JSON API ----------------------------------------------------------------------------------
+
+
+@api.get("/processes/{process_id}/plan", response_model=c.PlanContent)
+def api_plan(
+    process_id: int,
+    session: SessionDep,
+    user: WijkteamUser,
+    rule: Annotated[Rule, Query()] = Rule.GREEDY,
+    ranked_by: Annotated[RankBy, Query()] = RankBy.CONTRIBUTION,
+) -> c.PlanContent:
+    """The current outcome of a process under a rule (wijkteam only)."""
+    access.process_for(session, user=user, process_id=process_id)
+    return plans_service.compute(session, process_id=process_id, rule=rule, ranked_by=ranked_by)[0]
+
+
+@api.post("/processes/{process_id}/plan/adopt", response_model=c.PlanContent, status_code=201)
+def api_adopt(
+    process_id: int,
+    session: SessionDep,
+    user: WijkteamUser,
+    rule: Annotated[Rule, Query()] = Rule.GREEDY,
+    ranked_by: Annotated[RankBy, Query()] = RankBy.CONTRIBUTION,
+) -> c.PlanContent:
+    """Adopt the current outcome; returns it as stored."""
+    access.process_for(session, user=user, process_id=process_id)
+    snapshot = plans_service.adopt(
+        session, process_id=process_id, rule=rule, ranked_by=ranked_by, user=user
+    )
+    return plans_service.snapshot_content(snapshot)[0]
+
+
+@api.get("/processes/{process_id}/plan/adopted", response_model=c.PlanContent)
+def api_adopted(process_id: int, session: SessionDep, user: WijkteamUser) -> c.PlanContent:
+    """The latest adopted plan, exactly as adopted."""
+    access.process_for(session, user=user, process_id=process_id)
+    snapshot = plans_service.adopted(session, process_id=process_id)
+    if snapshot is None:
+        raise NotFound(N_("Process %(id)s has no adopted plan yet."), id=process_id)
+    return plans_service.snapshot_content(snapshot)[0]

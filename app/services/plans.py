@@ -1,0 +1,532 @@
+"""The bewonersplan of a process: computed from its last closed rounds, adopted as a snapshot."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+from fractions import Fraction
+
+from sqlmodel import Session, col, select
+
+from app.domain import plan_file, sensitivity
+from app.domain import waardenzeef as wz
+from app.domain.menu import Costs
+from app.domain.pabulib import format_pabulib
+from app.domain.vocabulary import BallotChannel, RoundKind, RoundState, StakeholderGroup
+from app.errors import N_, NotFound
+from app.exports import content as c
+from app.models import (
+    Ballot,
+    BallotLine,
+    Effect,
+    Indicator,
+    IndicatorTarget,
+    Measure,
+    MeasureEffect,
+    Meeting,
+    Neighbourhood,
+    Participant,
+    PlanSnapshot,
+    Process,
+    Round,
+    User,
+    utcnow,
+)
+from app.services import audit
+
+PACKAGE_RULE = wz.Rule.EQUAL_SHARES_PACKAGES
+
+
+@dataclass(frozen=True)
+class Source:
+    """What a plan is computed from: the menu as the sieve sees it and the rounds it uses."""
+
+    process: Process
+    neighbourhood: Neighbourhood
+    sieve: wz.Sieve
+    measures: dict[int, Measure]
+    effects: dict[int, Effect]
+    rounds: dict[RoundKind, tuple[Round, Meeting]]
+    channels: dict[int, dict[int, BallotChannel]]  # round id -> participant -> channel
+    unlinked: tuple[int, ...]
+
+
+def _last_closed_rounds(
+    session: Session, process_id: int
+) -> dict[RoundKind, tuple[Round, Meeting]]:
+    rows = session.exec(
+        select(Round, Meeting)
+        .join(Meeting, col(Meeting.id) == Round.meeting_id)
+        .where(Meeting.process_id == process_id, Round.state == RoundState.CLOSED)
+        .order_by(col(Round.closed_at).desc(), col(Round.id).desc())
+    ).all()
+    last: dict[RoundKind, tuple[Round, Meeting]] = {}
+    for round_, meeting in rows:
+        last.setdefault(RoundKind(round_.kind), (round_, meeting))
+    return last
+
+
+def load_source(session: Session, *, process_id: int) -> Source:
+    """The menu, budget and ballots of the last closed round of each kind, as a sieve."""
+    process = session.get(Process, process_id)
+    if process is None:
+        raise NotFound(N_("There is no process %(id)s."), id=process_id)
+    hood = session.get(Neighbourhood, process.neighbourhood_id)
+    assert hood is not None
+    effects = {
+        e.id: e
+        for e in session.exec(
+            select(Effect).where(Effect.process_id == process_id).order_by(col(Effect.position))
+        )
+        if e.id is not None
+    }
+    measures = {
+        m.id: m
+        for m in session.exec(
+            select(Measure).where(Measure.process_id == process_id).order_by(col(Measure.position))
+        )
+        if m.id is not None
+    }
+    links: dict[int, list[int]] = defaultdict(list)
+    for link in session.exec(
+        select(MeasureEffect)
+        .join(Effect, col(Effect.id) == MeasureEffect.effect_id)
+        .where(col(MeasureEffect.measure_id).in_(list(measures)))
+        .order_by(col(Effect.position))
+    ):
+        links[link.measure_id].append(link.effect_id)
+    group_title = {e_id: e.title for e_id, e in effects.items()}
+    sieve_measures = tuple(
+        wz.Measure(
+            m_id,
+            m.title,
+            None
+            if m.is_regular
+            else Costs(m.cost_year_1, m.cost_years_4, m.cost_years_10).at(process.cost_horizon),
+            tuple(links[m_id]),
+            group_title.get(m.group_effect_id or 0),
+        )
+        for m_id, m in measures.items()
+        if links[m_id]
+    )
+    rounds = _last_closed_rounds(session, process_id)
+    round_ids = [r.id for r, _ in rounds.values()]
+    ballots = session.exec(
+        select(Ballot, Participant)
+        .join(Participant, col(Participant.id) == Ballot.participant_id)
+        .where(col(Ballot.round_id).in_(round_ids))
+        .order_by(col(Ballot.id))
+    ).all()
+    lines: dict[int, list[BallotLine]] = defaultdict(list)
+    for line in session.exec(
+        select(BallotLine)
+        .join(Ballot, col(Ballot.id) == BallotLine.ballot_id)
+        .where(col(Ballot.round_id).in_(round_ids))
+        .order_by(col(BallotLine.id))
+    ):
+        lines[line.ballot_id].append(line)
+    kind_of = {r.id: kind for kind, (r, _) in rounds.items()}
+    participants: dict[int, StakeholderGroup | None] = {}
+    channels: dict[int, dict[int, BallotChannel]] = defaultdict(dict)
+    weights: list[wz.WeightBallot] = []
+    scores: list[wz.ScoreBallot] = []
+    packages: list[wz.PackageBallot] = []
+    rated = {m.id for m in sieve_measures}
+    for ballot, participant in ballots:
+        assert ballot.id is not None
+        assert participant.id is not None
+        participants[participant.id] = (
+            StakeholderGroup(participant.stakeholder_group)
+            if participant.stakeholder_group
+            else None
+        )
+        channels[ballot.round_id][participant.id] = BallotChannel(ballot.channel)
+        own = lines[ballot.id]
+        kind = kind_of[ballot.round_id]
+        if kind is RoundKind.WEGEN:
+            points: dict[wz.Id, int] = {
+                ln.effect_id: ln.value for ln in own if ln.effect_id is not None
+            }
+            if sum(points.values()) > 0:
+                weights.append(wz.WeightBallot(participant.id, points))
+        elif kind is RoundKind.ZEVEN:
+            scores.append(
+                wz.ScoreBallot(
+                    participant.id,
+                    {
+                        (ln.measure_id, ln.effect_id): ln.value
+                        for ln in own
+                        if ln.measure_id in rated and ln.effect_id is not None
+                    },
+                )
+            )
+        else:
+            packages.append(
+                wz.PackageBallot(
+                    participant.id,
+                    tuple(ln.measure_id for ln in own if ln.measure_id is not None and ln.value),
+                )
+            )
+    sieve = wz.Sieve(
+        effects=tuple(wz.Effect(e_id, e.title, e.parent_id) for e_id, e in effects.items()),
+        measures=sieve_measures,
+        budget=process.budget_eur,
+        participants=tuple(wz.Participant(p, g) for p, g in participants.items()),
+        weights=tuple(weights),
+        scores=tuple(scores),
+        packages=tuple(packages),
+    )
+    number = plan_file.participant_numbers(sieve)
+    return Source(
+        process=process,
+        neighbourhood=hood,
+        sieve=plan_file.anonymise(sieve),
+        measures=measures,
+        effects=effects,
+        rounds=rounds,
+        channels={
+            r_id: {number[p]: ch for p, ch in by_p.items()} for r_id, by_p in channels.items()
+        },
+        unlinked=tuple(m_id for m_id in measures if not links[m_id]),
+    )
+
+
+def _float(value: Fraction | int | None, digits: int = 4) -> float | None:
+    return None if value is None else round(float(value), digits)
+
+
+def compute(
+    session: Session,
+    *,
+    process_id: int,
+    rule: wz.Rule = wz.Rule.GREEDY,
+    ranked_by: wz.RankBy = wz.RankBy.CONTRIBUTION,
+    public: bool = False,
+) -> tuple[c.PlanContent, str]:
+    """The plan as it stands now with this rule, and the anonymised ballots as a `.pb` text."""
+    source = load_source(session, process_id=process_id)
+    return build_content(session, source, rule=rule, ranked_by=ranked_by, public=public)
+
+
+def build_content(
+    session: Session, source: Source, *, rule: wz.Rule, ranked_by: wz.RankBy, public: bool
+) -> tuple[c.PlanContent, str]:
+    """Run the arithmetic on a source and dress the result for the plan page and downloads."""
+    sieve, process = source.sieve, source.process
+    if rule is PACKAGE_RULE and not sieve.packages:
+        rule = wz.Rule.GREEDY
+    analysis = sensitivity.sensitivity(sieve, rule, ranked_by)
+    plan = analysis.plan
+    small = _small_groups(sieve) if public else set()
+    key = {m_id: m.key for m_id, m in source.measures.items()}
+    effect_key = {e_id: e.key for e_id, e in source.effects.items()}
+
+    lines = []
+    for line in plan.measures:
+        m = source.measures[int(line.measure.id)]
+        contribution = line.contribution
+        outcome = line.outcome
+        lines.append(
+            c.PlanLine(
+                rank=line.rank,
+                measure_id=int(line.measure.id),
+                key=m.key,
+                title=m.title,
+                group=line.measure.group or "",
+                cost_year_1=m.cost_year_1,
+                cost_years_4=m.cost_years_4,
+                cost_years_10=m.cost_years_10,
+                binding_cost=line.measure.binding_cost,
+                is_regular=m.is_regular,
+                weighted_contribution=_float(contribution.weighted_contribution) or 0.0,
+                weighted_contribution_exact=str(contribution.weighted_contribution),
+                value_per_euro=_float(line.value_per_euro * 1000, 6)
+                if line.value_per_euro is not None
+                else None,
+                standard_deviation=round(contribution.standard_deviation, 4),
+                interquartile_range=_float(
+                    contribution.upper_quartile - contribution.lower_quartile
+                )
+                or 0.0,
+                rated_by=contribution.rated_by,
+                skipped_by=contribution.skipped_by,
+                in_packages=contribution.in_packages,
+                support_by_group=[
+                    c.GroupSupport(
+                        group=group.value if group else None,
+                        rated_by=support.rated_by,
+                        weighted_contribution=_float(support.weighted_contribution),
+                        in_packages=support.in_packages,
+                    )
+                    for group, support in contribution.by_group.items()
+                    if group not in small
+                ],
+                in_discussion_list=line.in_discussion_list,
+                selected=line.selected,
+                position=line.position,
+                verdict=line.verdict.value,
+                money_at_turn=_float(outcome.money_at_turn, 2),
+                shortfall=_float(outcome.shortfall, 2),
+                budget_needed=_float(outcome.budget_needed, 2),
+                supporters_needed=outcome.supporters_needed,
+                money_per_effect={
+                    effect_key[int(e)]: round(float(v), 2) for e, v in line.money_per_effect.items()
+                },
+            )
+        )
+    spent = plan.spent
+    notes: list[c.Note] = ["skipped_not_zero"]
+    if plan.turnout.stand_in_weights:
+        notes.append("stand_in_weights")
+    if not source.rounds:
+        notes.append("no_closed_rounds")
+    if small:
+        notes.append("small_groups_hidden")
+    if source.unlinked:
+        notes.append("unlinked_measures")
+
+    rules = []
+    for other in (wz.Rule.GREEDY, wz.Rule.OPTIMAL, wz.Rule.EQUAL_SHARES, PACKAGE_RULE):
+        if other is PACKAGE_RULE and not sieve.packages:
+            continue
+        other_plan = plan if other is rule else wz.make_plan(sieve, other, ranked_by)
+        rules.append(
+            c.RuleOutcome(
+                rule=other.value,
+                selected_keys=[key[int(m)] for m in other_plan.selected],
+                spent=other_plan.spent,
+                total_contribution=round(
+                    float(
+                        sum(
+                            (
+                                ln.contribution.weighted_contribution
+                                for ln in other_plan.measures
+                                if ln.selected
+                            ),
+                            Fraction(0),
+                        )
+                    ),
+                    4,
+                ),
+                differs=set(other_plan.selected) != set(plan.selected),
+            )
+        )
+    scenarios = [
+        c.Scenario(
+            kind=s.kind.value,
+            group=s.group.value if s.group else None,
+            budget=int(s.budget),
+            selected_keys=[key[int(m)] for m in s.selected],
+            entered_keys=[key[int(m)] for m in s.entered],
+            left_keys=[key[int(m)] for m in s.left],
+        )
+        for s in analysis.scenarios
+        if s.group not in small
+    ]
+    content = c.PlanContent(
+        process=c.PlanProcess(
+            id=process.id or 0,
+            title=process.title,
+            neighbourhood=source.neighbourhood.name,
+            municipality=source.neighbourhood.municipality,
+            version=process.version,
+            budget_eur=process.budget_eur,
+            cost_horizon=str(process.cost_horizon),
+        ),
+        computed_at=utcnow(),
+        rule=rule.value,
+        ranked_by=ranked_by.value,
+        parameters={
+            "cost_horizon": str(process.cost_horizon),
+            "completion": "add1 then greedy"
+            if rule in (wz.Rule.EQUAL_SHARES, PACKAGE_RULE)
+            else "none",
+            "stand_in_weights": True,
+            "discussion_list_size": 5,
+            "tie_break": "higher V_m, then lower cost, then measure id",
+        },
+        fingerprint=plan_file.fingerprint(sieve),
+        public=public,
+        measures=lines,
+        ledger=c.Ledger(available=process.budget_eur, spent=spent, left=process.budget_eur - spent),
+        money_per_effect=_effect_money(session, source, plan),
+        turnout=_turnout(source, small),
+        participants=len(sieve.participants),
+        own_weights=plan.turnout.own_weights,
+        stand_in_weights=plan.turnout.stand_in_weights,
+        rules=rules,
+        scenarios=scenarios,
+        notes=notes,
+    )
+    ballots = plan_file.to_pabulib(
+        sieve,
+        description=f"{process.title} ({source.neighbourhood.name}, "
+        f"{source.neighbourhood.municipality})",
+        unit=source.neighbourhood.name,
+        rule=rule,
+        ranked_by=ranked_by,
+    )
+    return content, format_pabulib(ballots)
+
+
+def _small_groups(sieve: wz.Sieve) -> set[StakeholderGroup | None]:
+    sizes: dict[StakeholderGroup | None, int] = defaultdict(int)
+    for participant in sieve.participants:
+        sizes[participant.group] += 1
+    return {g for g, n in sizes.items() if g is not None and n < c.PUBLIC_MIN_GROUP}
+
+
+def _effect_money(session: Session, source: Source, plan: wz.Plan) -> list[c.EffectMoney]:
+    indicators = session.exec(
+        select(Indicator)
+        .where(col(Indicator.effect_id).in_(list(source.effects)))
+        .order_by(col(Indicator.position))
+    ).all()
+    targets: dict[int, dict[int, float]] = defaultdict(dict)
+    for target in session.exec(
+        select(IndicatorTarget)
+        .where(col(IndicatorTarget.indicator_id).in_([i.id for i in indicators]))
+        .order_by(col(IndicatorTarget.year))
+    ):
+        targets[target.indicator_id][target.year] = float(target.value)
+    by_effect: dict[int, list[c.IndicatorTarget]] = defaultdict(list)
+    for i in indicators:
+        by_effect[i.effect_id].append(
+            c.IndicatorTarget(
+                name=i.name,
+                unit=str(i.unit),
+                lower_is_better=i.lower_is_better,
+                baseline_year=i.baseline_year,
+                baseline_value=float(i.baseline_value),
+                city_value=None if i.city_value is None else float(i.city_value),
+                targets=targets[i.id or 0],
+            )
+        )
+    key = {m_id: m.key for m_id, m in source.measures.items()}
+    return [
+        c.EffectMoney(
+            effect_id=int(money.effect.id),
+            key=source.effects[int(money.effect.id)].key,
+            title=money.effect.title,
+            parent_key=source.effects[int(money.effect.parent_id)].key
+            if money.effect.parent_id
+            else None,
+            money=round(float(money.money), 2),
+            total=round(float(money.total), 2),
+            measure_keys=[key[int(m)] for m in money.measure_ids],
+            indicators=by_effect[int(money.effect.id)],
+        )
+        for money in plan.money_per_effect
+    ]
+
+
+def _turnout(source: Source, small: set[StakeholderGroup | None]) -> list[c.RoundTurnout]:
+    group_of = {p.id: p.group for p in source.sieve.participants}
+    result = []
+    for kind in (RoundKind.WEGEN, RoundKind.ZEVEN, RoundKind.KIEZEN):
+        if kind not in source.rounds:
+            continue
+        round_, meeting = source.rounds[kind]
+        assert round_.id is not None
+        channels = source.channels.get(round_.id, {})
+        counts: dict[StakeholderGroup | None, list[int]] = defaultdict(lambda: [0, 0])
+        for participant, channel in channels.items():
+            group = group_of.get(participant)
+            counts[None if group in small else group][channel is BallotChannel.PAPER] += 1
+        result.append(
+            c.RoundTurnout(
+                kind=kind.value,
+                round_id=round_.id,
+                run=round_.run,
+                meeting=meeting.title,
+                closed_at=round_.closed_at,
+                phone=sum(1 for ch in channels.values() if ch is BallotChannel.PHONE),
+                paper=sum(1 for ch in channels.values() if ch is BallotChannel.PAPER),
+                by_group=[
+                    c.GroupTurnout(group=g.value if g else None, phone=n[0], paper=n[1])
+                    for g, n in sorted(
+                        counts.items(), key=lambda i: (i[0] is None, str(i[0] or ""))
+                    )
+                ],
+            )
+        )
+    return result
+
+
+# --- adoption --------------------------------------------------------------------------------
+
+
+def adopt(
+    session: Session, *, process_id: int, rule: wz.Rule, ranked_by: wz.RankBy, user: User
+) -> PlanSnapshot:
+    """Store the plan as it stands now as an immutable, adopted snapshot."""
+    source = load_source(session, process_id=process_id)
+    content, ballots = build_content(session, source, rule=rule, ranked_by=ranked_by, public=False)
+    public, _ = build_content(session, source, rule=rule, ranked_by=ranked_by, public=True)
+    public.computed_at = content.computed_at
+    snapshot = PlanSnapshot(
+        process_id=process_id,
+        rule=content.rule,
+        parameters={"ranked_by": content.ranked_by, **content.parameters},
+        fingerprint=content.fingerprint,
+        content={
+            "plan": content.model_dump(mode="json"),
+            "public": public.model_dump(mode="json"),
+            "ballots_pb": ballots,
+        },
+        adopted_at=utcnow(),
+        adopted_by_id=user.id,
+    )
+    session.add(snapshot)
+    session.flush()
+    audit.record(
+        session,
+        action="plan.adopted",
+        user_id=user.id,
+        object_type="plan_snapshot",
+        object_id=snapshot.id,
+        process_id=process_id,
+        detail={"rule": content.rule, "fingerprint": content.fingerprint},
+    )
+    return snapshot
+
+
+def adopted(
+    session: Session, *, process_id: int, snapshot_id: int | None = None
+) -> PlanSnapshot | None:
+    """The latest adopted snapshot of a process (or the one asked for), if any."""
+    query = select(PlanSnapshot).where(
+        PlanSnapshot.process_id == process_id, col(PlanSnapshot.adopted_at).is_not(None)
+    )
+    if snapshot_id is not None:
+        snapshot = session.exec(query.where(PlanSnapshot.id == snapshot_id)).first()
+        if snapshot is None:
+            raise NotFound(N_("There is no adopted plan %(id)s."), id=snapshot_id)
+        return snapshot
+    return session.exec(
+        query.order_by(col(PlanSnapshot.adopted_at).desc(), col(PlanSnapshot.id).desc())
+    ).first()
+
+
+def snapshot_content(snapshot: PlanSnapshot, *, public: bool = False) -> tuple[c.PlanContent, str]:
+    """An adopted plan exactly as it was adopted (or its public version), and its ballots file."""
+    plan = c.PlanContent.model_validate(snapshot.content["public" if public else "plan"])
+    plan.adopted_at = snapshot.adopted_at
+    plan.snapshot_id = snapshot.id
+    return plan, str(snapshot.content["ballots_pb"])
+
+
+def set_public(session: Session, *, process_id: int, public: bool, user: User) -> None:
+    """Publish the adopted plan's public version, or withdraw it."""
+    process = session.get(Process, process_id)
+    if process is None:
+        raise NotFound(N_("There is no process %(id)s."), id=process_id)
+    process.plan_is_public = public
+    audit.record(
+        session,
+        action="plan.published" if public else "plan.withdrawn",
+        user_id=user.id,
+        object_type="process",
+        object_id=process_id,
+        process_id=process_id,
+    )
