@@ -141,6 +141,7 @@ def recount(
     """Recount a Pabulib instance with one of the allocation rules and explain the outcome."""
     import json
 
+    from app.domain import plan_file
     from app.domain.allocation import Satisfaction
     from app.domain.pabulib import PabulibError, read_pabulib
     from app.domain.recount import RecountRule, render_table
@@ -159,6 +160,13 @@ def recount(
         raise _fail(f"Unknown satisfaction '{sat}': use cost, cardinality or cardinal.") from None
     try:
         instance = read_pabulib(file)
+        if plan_file.is_plan_file(instance) and chosen_rule is None and chosen_sat is None:
+            # A bewonersplan's ballots: recount with the Waardenzeef rule it was computed with.
+            plan = plan_file.recount(instance)
+            typer.echo(json.dumps(plan.as_json()) if as_json else plan.render_table(), nl=as_json)
+            if not plan.fingerprint_matches:
+                raise typer.Exit(code=1)
+            return
         result = run_recount(instance, chosen_rule, chosen_sat)
     except FileNotFoundError:
         raise _fail(f"{file}: no such file.") from None

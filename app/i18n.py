@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from contextvars import ContextVar
+from datetime import UTC, datetime
 from functools import lru_cache
 from io import BytesIO
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
@@ -58,6 +60,17 @@ def euro(amount: int | None) -> str:
     language = current_language.get()
     number = format_decimal(amount, format="#,##0", locale=BABEL_LOCALES[language])
     return f"€\u00a0{number}" if language == "nl" else f"€{number}"
+
+
+def local_time(moment: datetime | None, pattern: str = "%d-%m-%Y %H:%M") -> str:
+    """A stored moment (UTC; naive means UTC) as the reader's clock shows it."""
+    if moment is None:
+        return "–"
+    from app.settings import get_settings
+
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return moment.astimezone(ZoneInfo(get_settings().time_zone)).strftime(pattern)
 
 
 def number(value: float | int | None, digits: int = 1) -> str:

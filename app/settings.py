@@ -43,6 +43,9 @@ class Settings(BaseSettings):
     )
     host: str = Field(default="127.0.0.1", description="Address `waardenzeef serve` binds to.")
     port: int = Field(default=8000, description="Port `waardenzeef serve` listens on.")
+    time_zone: str = Field(
+        default="Europe/Amsterdam", description="Time zone in which pages and plans show times."
+    )
     session_hours: int = Field(
         default=12, description="Hours a wijkteam or facilitator login stays valid."
     )

@@ -20,6 +20,7 @@ templates.env.install_gettext_callables(  # type: ignore[attr-defined]
 )
 templates.env.filters["euro"] = i18n.euro
 templates.env.filters["number"] = i18n.number
+templates.env.filters["local_time"] = i18n.local_time
 templates.env.filters["extract"] = lambda key, mapping: mapping.get(key, key)
 templates.env.filters["contains_key"] = lambda keys, key: key in keys
 templates.env.globals["languages"] = i18n.LANGUAGES

@@ -115,13 +115,14 @@ def meeting_night(
             [(None, e.id, p) for e, p in zip(effects, points, strict=True)],
             channel,
         )
-        scores = []
+        scores: list[tuple[int | None, int | None, int]] = []
         for m in measures:
             if rng.random() < 0.15:  # skipped
                 continue
             scores.extend((m.id, e, rng.randint(0, 3)) for e in links.get(m.id or 0, []))
         cast(session, zeven, person, scores, channel)
-        package, left = [], process.budget_eur
+        package: list[tuple[int | None, int | None, int]] = []
+        left = process.budget_eur
         for m in rng.sample(list(measures), len(measures)):
             cost = 0 if m.is_regular else (m.cost_years_4 or 0)
             if cost <= left and rng.random() < 0.5:

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from dataclasses import dataclass
 from fractions import Fraction
 from typing import Any
 
@@ -32,6 +33,7 @@ from app.domain.waardenzeef import (
     Sieve,
     WeightBallot,
     id_order,
+    make_plan,
     participant_values,
 )
 
@@ -273,3 +275,61 @@ def from_pabulib(instance: PbInstance) -> tuple[Sieve, Rule, RankBy]:
     except ValueError as error:
         raise PlanFileError(str(error)) from None
     return sieve, rule, ranked_by
+
+
+@dataclass(frozen=True)
+class PlanRecount:
+    """A bewonersplan recounted from its ballots file: the selection and the fingerprint."""
+
+    instance: PbInstance
+    rule: Rule
+    ranked_by: RankBy
+    selected: tuple[Id, ...]
+    spent: int
+    fingerprint: str
+
+    @property
+    def fingerprint_matches(self) -> bool:
+        """Whether the ballots are those the file says the plan was computed from."""
+        return self.instance.meta.get("fingerprint") == self.fingerprint
+
+    def as_json(self) -> dict[str, Any]:
+        """One JSON object: the selected measure ids in the order the rule selected them."""
+        return {
+            "rule": f"waardenzeef/{self.rule.value}",
+            "ranked_by": self.ranked_by.value,
+            "budget": str(self.instance.budget),
+            "selected": [str(m) for m in self.selected],
+            "spent": self.spent,
+            "fingerprint": self.fingerprint,
+            "fingerprint_matches": self.fingerprint_matches,
+        }
+
+    def render_table(self) -> str:
+        """A readable table of the selection."""
+        names = {p.id: p.name for p in self.instance.projects}
+        costs = {p.id: p.cost for p in self.instance.projects}
+        lines = [
+            f"{self.instance.name}",
+            f"rule: waardenzeef/{self.rule.value}, ranked by {self.ranked_by.value}, "
+            f"budget {self.instance.budget}",
+            "",
+            f"{'#':>3}  {'id':>6}  {'cost':>10}  measure",
+        ]
+        for position, measure in enumerate(self.selected, start=1):
+            key = str(measure)
+            lines.append(f"{position:>3}  {key:>6}  {costs[key]!s:>10}  {names[key]}")
+        lines += [
+            "",
+            f"spent {self.spent} of {self.instance.budget}",
+            f"fingerprint {self.fingerprint} "
+            + ("(matches the file)" if self.fingerprint_matches else "(DIFFERS from the file)"),
+        ]
+        return "\n".join(lines) + "\n"
+
+
+def recount(instance: PbInstance) -> PlanRecount:
+    """Recompute a bewonersplan's selection and fingerprint from its ballots file."""
+    sieve, rule, ranked_by = from_pabulib(instance)
+    plan = make_plan(sieve, rule, ranked_by)
+    return PlanRecount(instance, rule, ranked_by, plan.selected, plan.spent, fingerprint(sieve))

@@ -26,10 +26,14 @@ PASSWORD = "correct horse battery"
 
 
 def _log_in(client: TestClient, session: Session, role: Role = Role.WIJKTEAM) -> int:
-    user, _ = users_service.create_user(session, email=f"{role}@example.org", role=role,
-                                        password=PASSWORD)
-    response = client.post("/login", data={"email": f"{role}@example.org", "password": PASSWORD},
-                           follow_redirects=False)
+    user, _ = users_service.create_user(
+        session, email=f"{role}@example.org", role=role, password=PASSWORD
+    )
+    response = client.post(
+        "/login",
+        data={"email": f"{role}@example.org", "password": PASSWORD},
+        follow_redirects=False,
+    )
     assert response.status_code == 303
     return user.id or 0
 
@@ -55,22 +59,31 @@ def test_the_plan_page_shows_ranking_ledger_rules_and_fingerprint(
     assert soup.select_one("svg.bar[role=img]") is not None
     assert len(soup.select("table.rules-table thead th")) == 5
     fingerprint = soup.select_one("code.fingerprint")
-    assert fingerprint is not None and len(fingerprint.get_text()) == 64
+    assert fingerprint is not None
+    assert len(fingerprint.get_text()) == 64
     assert soup.select_one("p.status.current") is not None
     links = {a["href"] for a in soup.select("nav.downloads a")}
     base = f"/wijkteam/processes/{night}/plan"
-    assert {f"{base}.{f}?rule=greedy&ranked_by=contribution" for f in ("xlsx", "csv", "json", "pb")} <= links
+    assert {
+        f"{base}.{f}?rule=greedy&ranked_by=contribution" for f in ("xlsx", "csv", "json", "pb")
+    } <= links
 
 
-def test_another_rule_and_ranking_can_be_shown(client: TestClient, session: Session, night: int) -> None:
+def test_another_rule_and_ranking_can_be_shown(
+    client: TestClient, session: Session, night: int
+) -> None:
     _log_in(client, session)
-    soup = BeautifulSoup(client.get(
-        f"/wijkteam/processes/{night}/plan?rule=optimal&ranked_by=value_per_euro").text, "html.parser")
+    soup = BeautifulSoup(
+        client.get(f"/wijkteam/processes/{night}/plan?rule=optimal&ranked_by=value_per_euro").text,
+        "html.parser",
+    )
     assert soup.select_one("#rule option[selected]")["value"] == "optimal"  # type: ignore[index]
     assert "waarde per euro" in soup.select_one("#measures").get_text()  # type: ignore[union-attr]
 
 
-def test_every_download_opens_in_its_own_reader(client: TestClient, session: Session, night: int) -> None:
+def test_every_download_opens_in_its_own_reader(
+    client: TestClient, session: Session, night: int
+) -> None:
     _log_in(client, session)
     base = f"/wijkteam/processes/{night}/plan"
     plan = PlanContent.model_validate(client.get(f"{base}.json").json())
@@ -96,7 +109,9 @@ def test_every_download_opens_in_its_own_reader(client: TestClient, session: Ses
     rows = list(csv.reader(io.StringIO(raw.content.decode("utf-8-sig")), delimiter=";"))
     assert rows[0][:3] == ["Plaats", "Maatregel", "Groep"]
     assert len(rows) == 23
-    assert float(rows[1][7].replace(",", ".")) == pytest.approx(first.weighted_contribution, abs=1e-4)
+    assert float(rows[1][7].replace(",", ".")) == pytest.approx(
+        first.weighted_contribution, abs=1e-4
+    )
     assert rows[1][13] in ("ja", "nee")
 
     ballots = client.get(f"{base}.pb")
@@ -141,11 +156,15 @@ def test_when_pdf_cannot_be_made_the_link_says_why(
     assert client.get(f"/wijkteam/processes/{night}/plan.csv").status_code == 200
 
 
-def test_adopting_keeps_the_plan_and_its_downloads(client: TestClient, session: Session, night: int) -> None:
+def test_adopting_keeps_the_plan_and_its_downloads(
+    client: TestClient, session: Session, night: int
+) -> None:
     _log_in(client, session)
-    response = client.post(f"/wijkteam/processes/{night}/plan/adopt",
-                           data={"rule": "equal_shares", "ranked_by": "contribution"},
-                           follow_redirects=False)
+    response = client.post(
+        f"/wijkteam/processes/{night}/plan/adopt",
+        data={"rule": "equal_shares", "ranked_by": "contribution"},
+        follow_redirects=False,
+    )
     assert response.status_code == 303
     adopted_page = response.headers["location"]
     soup = BeautifulSoup(client.get(adopted_page).text, "html.parser")
@@ -162,18 +181,25 @@ def test_adopting_keeps_the_plan_and_its_downloads(client: TestClient, session: 
 
 
 def test_the_plan_is_for_the_wijkteam(client: TestClient, session: Session, night: int) -> None:
-    assert client.get(f"/wijkteam/processes/{night}/plan", follow_redirects=False).status_code == 303
+    assert (
+        client.get(f"/wijkteam/processes/{night}/plan", follow_redirects=False).status_code == 303
+    )
     assert client.get(f"/api/processes/{night}/plan").status_code == 401
     user_id = _log_in(client, session, Role.FACILITATOR)
     session.add(ProcessFacilitator(process_id=night, user_id=user_id))
     session.commit()
-    for url in (f"/wijkteam/processes/{night}/plan", f"/wijkteam/processes/{night}/plan.pb",
-                f"/api/processes/{night}/plan"):
+    for url in (
+        f"/wijkteam/processes/{night}/plan",
+        f"/wijkteam/processes/{night}/plan.pb",
+        f"/api/processes/{night}/plan",
+    ):
         assert client.get(url).status_code == 404, url
     assert client.post(f"/wijkteam/processes/{night}/plan/adopt").status_code == 404
 
 
-def test_the_public_version_is_the_wijkteams_choice(client: TestClient, session: Session, night: int) -> None:
+def test_the_public_version_is_the_wijkteams_choice(
+    client: TestClient, session: Session, night: int
+) -> None:
     assert client.get(f"/processes/{night}/plan").status_code == 404
     _log_in(client, session)
     client.post(f"/wijkteam/processes/{night}/plan/adopt", data={"rule": "greedy"})
@@ -193,7 +219,10 @@ def test_the_public_version_is_the_wijkteams_choice(client: TestClient, session:
 
 def test_the_plan_schema_is_in_the_openapi_description(client: TestClient) -> None:
     spec = client.get("/api/openapi.json").json()
-    assert {"/api/processes/{process_id}/plan", "/api/processes/{process_id}/plan/adopt",
-            "/api/processes/{process_id}/plan/adopted"} <= set(spec["paths"])
+    assert {
+        "/api/processes/{process_id}/plan",
+        "/api/processes/{process_id}/plan/adopt",
+        "/api/processes/{process_id}/plan/adopted",
+    } <= set(spec["paths"])
     assert "PlanContent" in spec["components"]["schemas"]
     assert json.dumps(spec["components"]["schemas"]["PlanLine"]).count("verdict") >= 1

@@ -8,7 +8,7 @@ from sqlmodel import Session, select
 
 from app.domain import plan_file
 from app.domain.pabulib import parse_pabulib
-from app.domain.vocabulary import BallotChannel, RoundKind, StakeholderGroup
+from app.domain.vocabulary import BallotChannel, Role, RoundKind, StakeholderGroup
 from app.domain.waardenzeef import RankBy, Rule, make_plan
 from app.models import Measure, MeasureEffect, Meeting, Participant, Round, User
 from app.services import plans as plans_service
@@ -18,7 +18,7 @@ from tests.factories import cast, closed_round, meeting_night
 
 def _wijkteam(session: Session) -> User:
     user, _ = users_service.create_user(
-        session, email="plan@example.org", role=users_service.Role.WIJKTEAM, password="x" * 12
+        session, email="plan@example.org", role=Role.WIJKTEAM, password="x" * 12
     )
     return user
 
@@ -36,8 +36,11 @@ def test_the_plan_ranks_every_measure_and_stays_within_the_budget(
     assert plan.ledger.spent == sum(m.binding_cost for m in selected) <= 1_000_000
     assert plan.ledger.left == 1_000_000 - plan.ledger.spent
     # Greedy leaves nothing out that would still have fitted.
-    assert all(m.binding_cost > plan.ledger.left for m in plan.measures if not m.selected
-               and m.verdict == "did_not_fit")
+    assert all(
+        m.binding_cost > plan.ledger.left
+        for m in plan.measures
+        if not m.selected and m.verdict == "did_not_fit"
+    )
     # Money per effect: the desired effects together receive what the plan spends.
     tops = [e for e in plan.money_per_effect if e.parent_key is None]
     assert abs(sum(e.total for e in tops) - plan.ledger.spent) < 1
@@ -50,17 +53,27 @@ def test_turnout_counts_phone_and_paper_apart(session: Session, korrewegwijk: in
     meeting_night(session, korrewegwijk, participants=12, paper=2)
     plan, _ = plans_service.compute(session, process_id=korrewegwijk)
     assert [(t.kind, t.phone, t.paper) for t in plan.turnout] == [
-        ("wegen", 10, 2), ("zeven", 10, 2), ("kiezen", 10, 2)]
+        ("wegen", 10, 2),
+        ("zeven", 10, 2),
+        ("kiezen", 10, 2),
+    ]
     wegen = {g.group: (g.phone, g.paper) for g in plan.turnout[0].by_group}
     assert wegen["bewoner"] == (4, 2)
     assert wegen["student"] == (3, 0)
     assert plan.participants == 12
 
 
-def test_the_rules_stand_side_by_side_on_the_same_ballots(session: Session, korrewegwijk: int) -> None:
+def test_the_rules_stand_side_by_side_on_the_same_ballots(
+    session: Session, korrewegwijk: int
+) -> None:
     meeting_night(session, korrewegwijk, participants=30)
     plan, ballots = plans_service.compute(session, process_id=korrewegwijk)
-    assert [r.rule for r in plan.rules] == ["greedy", "optimal", "equal_shares", "equal_shares_packages"]
+    assert [r.rule for r in plan.rules] == [
+        "greedy",
+        "optimal",
+        "equal_shares",
+        "equal_shares_packages",
+    ]
     sieve, _, _ = plan_file.from_pabulib(parse_pabulib(ballots))
     for outcome in plan.rules:
         again = make_plan(sieve, Rule(outcome.rule))
@@ -89,7 +102,9 @@ def test_the_last_closed_round_of_each_kind_counts(session: Session, korrewegwij
     meeting = meeting_night(session, korrewegwijk, participants=6)
     first, _ = plans_service.compute(session, process_id=korrewegwijk)
     # Zeven run again after discussion, later: only its ballots count for the scores.
-    rerun = closed_round(session, meeting, RoundKind.ZEVEN, datetime(2026, 11, 20, 21, 0, tzinfo=UTC))
+    rerun = closed_round(
+        session, meeting, RoundKind.ZEVEN, datetime(2026, 11, 20, 21, 0, tzinfo=UTC)
+    )
     person = session.exec(select(Participant).where(Participant.process_id == korrewegwijk)).first()
     assert person is not None
     measure = session.exec(select(Measure).where(Measure.key == "palaver")).one()
@@ -104,8 +119,12 @@ def test_the_last_closed_round_of_each_kind_counts(session: Session, korrewegwij
 
 
 def _effects_of(session: Session, measure: Measure) -> list[int]:
-    return [link.effect_id for link in session.exec(
-        select(MeasureEffect).where(MeasureEffect.measure_id == measure.id))]
+    return [
+        link.effect_id
+        for link in session.exec(
+            select(MeasureEffect).where(MeasureEffect.measure_id == measure.id)
+        )
+    ]
 
 
 def test_an_adopted_plan_stays_as_adopted_when_paper_ballots_come_in(
@@ -113,14 +132,22 @@ def test_an_adopted_plan_stays_as_adopted_when_paper_ballots_come_in(
 ) -> None:
     user = _wijkteam(session)
     meeting = meeting_night(session, korrewegwijk, participants=8)
-    snapshot = plans_service.adopt(session, process_id=korrewegwijk, rule=Rule.EQUAL_SHARES,
-                                   ranked_by=RankBy.CONTRIBUTION, user=user)
+    snapshot = plans_service.adopt(
+        session,
+        process_id=korrewegwijk,
+        rule=Rule.EQUAL_SHARES,
+        ranked_by=RankBy.CONTRIBUTION,
+        user=user,
+    )
     adopted, adopted_ballots = plans_service.snapshot_content(snapshot)
     assert adopted.rule == "equal_shares"
     assert adopted.adopted_at is not None
     # A late paper ballot in the Kiezen round.
-    kiezen = next(r for r in session.exec(select(Round).where(
-        Round.meeting_id == meeting.id)) if r.kind == RoundKind.KIEZEN)
+    kiezen = next(
+        r
+        for r in session.exec(select(Round).where(Round.meeting_id == meeting.id))
+        if r.kind == RoundKind.KIEZEN
+    )
     late = Participant(process_id=korrewegwijk, stakeholder_group=StakeholderGroup.WERKER)
     session.add(late)
     session.flush()
@@ -129,7 +156,8 @@ def test_an_adopted_plan_stays_as_adopted_when_paper_ballots_come_in(
     now, _ = plans_service.compute(session, process_id=korrewegwijk, rule=Rule.EQUAL_SHARES)
     assert now.fingerprint != adopted.fingerprint
     again = plans_service.adopted(session, process_id=korrewegwijk)
-    assert again is not None and again.id == snapshot.id
+    assert again is not None
+    assert again.id == snapshot.id
     stored, stored_ballots = plans_service.snapshot_content(again)
     assert stored.model_dump() == adopted.model_dump()
     assert stored_ballots == adopted_ballots
@@ -146,7 +174,9 @@ def test_the_public_version_hides_small_groups(session: Session, korrewegwijk: i
     assert {s.group for s in public.scenarios} <= {None, "bewoner"}
 
 
-def test_no_closed_round_gives_an_empty_but_honest_plan(session: Session, korrewegwijk: int) -> None:
+def test_no_closed_round_gives_an_empty_but_honest_plan(
+    session: Session, korrewegwijk: int
+) -> None:
     session.add(Meeting(process_id=korrewegwijk, title="Nog niet begonnen"))
     session.flush()
     plan, _ = plans_service.compute(session, process_id=korrewegwijk)
