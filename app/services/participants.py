@@ -152,11 +152,6 @@ def set_group(session: Session, *, participant: Participant, group: str | None) 
     session.flush()
 
 
-def join_url(token: str) -> str:
-    """The address a code card's QR code holds: scanning it joins without typing the code."""
-    return f"{get_settings().public_base_url.rstrip('/')}/j/{token}"
-
-
 class NotJoined(DomainError):
     """The browser or script has not joined with a code (or device) yet."""
 

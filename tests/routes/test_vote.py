@@ -1,0 +1,405 @@
+"""The resident's phone: joining by code or QR, waiting, the three ballots, receipts, replacing."""
+
+from __future__ import annotations
+
+from fastapi.testclient import TestClient
+from sqlalchemy import Engine, event
+from sqlmodel import Session, select
+
+from app.domain.vocabulary import BallotChannel, RoundKind, StakeholderGroup
+from app.main import app
+from app.models import Ballot, BallotLine, Participant
+from app.routes.meeting_deps import DEVICE_COOKIE, PARTICIPANT_COOKIE
+from app.services import meetings as meetings_service
+from app.services import rounds as rounds_service
+from tests.routes.meeting_night import (
+    alert,
+    ballots_in,
+    card,
+    form_key,
+    night,
+    resident,
+    soup,
+)
+
+
+def test_the_start_page_has_the_code_form_and_still_lists_the_menus(
+    client: TestClient, korrewegwijk: int
+) -> None:
+    page = soup(client.get("/").text)
+    form = page.select_one("form[action='/join'][method=post]")
+    assert form is not None
+    assert form.select_one("input[name=code]") is not None
+    label = page.select_one("label[for=code]")
+    assert label is not None
+    assert "code" in label.get_text()
+    assert page.select_one(f"a[href='/processes/{korrewegwijk}/menu']") is not None
+
+
+def test_a_code_typed_in_lower_case_with_spaces_joins(
+    client: TestClient, session: Session, korrewegwijk: int
+) -> None:
+    n = night(session, korrewegwijk, client)
+    issued = card(session, korrewegwijk)
+    phone = TestClient(app, base_url="http://testserver")
+    typed = "  " + issued.code.lower().replace("-", " ") + " "
+    response = phone.post("/join", data={"code": typed}, follow_redirects=False)
+    assert response.status_code == 303
+    assert response.headers["location"] == f"/m/{n.meeting_id}/welcome"
+    cookie = response.headers["set-cookie"]
+    assert cookie.startswith(f"{PARTICIPANT_COOKIE}=")
+    assert "httponly" in cookie.lower()
+    assert issued.code not in cookie
+    waiting = soup(phone.get(f"/m/{n.meeting_id}").text)
+    assert waiting.select_one("#waiting-title") is not None
+
+
+def test_a_wrong_code_is_refused_on_the_form(client: TestClient, korrewegwijk: int) -> None:
+    unknown = client.post("/join", data={"code": "ABCD-EFGH-JKMN-PQ"}, follow_redirects=False)
+    assert unknown.status_code == 404
+    assert "onbekend of niet meer geldig" in alert(unknown.text)
+    assert PARTICIPANT_COOKIE not in unknown.headers.get("set-cookie", "")
+    malformed = client.post("/join", data={"code": "1234"}, follow_redirects=False)
+    assert malformed.status_code == 422
+    page = soup(malformed.text)
+    code = page.select_one("input[name=code]")
+    assert code is not None
+    assert code["value"] == "1234"
+    assert code.get("aria-invalid") == "true"
+
+
+def test_the_qr_token_becomes_a_cookie_and_the_address_loses_the_token(
+    client: TestClient, session: Session, korrewegwijk: int
+) -> None:
+    n = night(session, korrewegwijk, client)
+    issued = card(session, korrewegwijk, StakeholderGroup.ONDERNEMER)
+    phone = TestClient(app, base_url="http://testserver")
+    response = phone.get(f"/j/{issued.token}", follow_redirects=False)
+    assert response.status_code == 303
+    # The card names the group, so the group question is skipped.
+    assert response.headers["location"] == f"/m/{n.meeting_id}"
+    assert issued.token not in response.headers["location"]
+    cookie = response.headers["set-cookie"]
+    assert "httponly" in cookie.lower()
+    assert "samesite=lax" in cookie.lower()
+    assert issued.token not in cookie
+    followed = phone.get(response.headers["location"])
+    assert issued.token not in str(followed.url)
+    assert soup(followed.text).select_one("#waiting-title") is not None
+    participant = session.exec(select(Participant)).one()
+    assert participant.stakeholder_group == StakeholderGroup.ONDERNEMER
+    assert phone.get("/j/not-a-token", follow_redirects=False).status_code == 404
+
+
+def test_the_group_is_optional_and_remembered(
+    client: TestClient, session: Session, korrewegwijk: int
+) -> None:
+    n = night(session, korrewegwijk, client)
+    phone = resident(session, korrewegwijk)
+    page = soup(phone.get(f"/m/{n.meeting_id}/welcome").text)
+    assert {str(i["value"]) for i in page.select("input[name=group]")} == {
+        "",
+        "bewoner",
+        "ondernemer",
+        "student",
+        "werker",
+    }
+    response = phone.post(
+        f"/m/{n.meeting_id}/welcome", data={"group": "student"}, follow_redirects=False
+    )
+    assert response.headers["location"] == f"/m/{n.meeting_id}"
+    assert session.exec(select(Participant)).one().stakeholder_group == "student"
+    refused = phone.post(f"/m/{n.meeting_id}/welcome", data={"group": "alien"})
+    assert refused.status_code == 422
+
+
+def test_the_waiting_page_follows_the_meeting(
+    client: TestClient, session: Session, korrewegwijk: int
+) -> None:
+    n = night(session, korrewegwijk, client)
+    phone = resident(session, korrewegwijk)
+    page = soup(phone.get(f"/m/{n.meeting_id}").text)
+    poll = page.select_one("[hx-get^='/m/'][hx-trigger='every 2s']")
+    assert poll is not None
+    # Without JavaScript the page refreshes itself; with it htmx asks every 2 s.
+    assert page.select_one("noscript") is not None
+    assert "Wegen" in page.select_one("#waiting-title").get_text()  # type: ignore[union-attr]
+    status_url = str(poll["hx-get"])
+    assert phone.get(status_url).status_code == 204
+    client.post(f"/console/rounds/{n.round_id(RoundKind.WEGEN)}/open")
+    changed = phone.get(status_url)
+    assert changed.status_code == 200
+    assert changed.headers["HX-Refresh"] == "true"
+    ballot = soup(phone.get(f"/m/{n.meeting_id}").text)
+    assert len(ballot.select("input[name^=points-]")) == 3
+
+
+def _open(client: TestClient, round_id: int) -> None:
+    assert (
+        client.post(f"/console/rounds/{round_id}/open", follow_redirects=False).status_code == 303
+    )
+
+
+def test_wegen_shows_the_points_left_and_refuses_a_total_other_than_100(
+    client: TestClient, session: Session, korrewegwijk: int
+) -> None:
+    n = night(session, korrewegwijk, client)
+    round_id = n.round_id(RoundKind.WEGEN)
+    _open(client, round_id)
+    phone = resident(session, korrewegwijk)
+    key = form_key(phone.get(f"/m/{n.meeting_id}").text)
+    safety, living, youth = n.effect_ids()
+    values = {"idempotency_key": key, f"points-{safety}": "50", f"points-{living}": "40"}
+    # Without JavaScript, "add up" asks the server, which shows the whole page again.
+    preview = phone.post(f"/m/{n.meeting_id}/rounds/{round_id}/preview", data=values)
+    page = soup(preview.text)
+    assert "Nog 10 punten te verdelen" in page.select_one("#tally-text").get_text()  # type: ignore[union-attr]
+    assert page.select_one(f"input[name=points-{safety}]")["value"] == "50"  # type: ignore[index]
+    # With htmx only the tally comes back.
+    fragment = phone.post(
+        f"/m/{n.meeting_id}/rounds/{round_id}/preview", data=values, headers={"HX-Request": "true"}
+    )
+    assert fragment.text.lstrip().startswith('<div class="tally" id="tally">')
+    assert soup(fragment.text).select_one("button[type=submit][disabled]") is not None
+    refused = phone.post(
+        f"/m/{n.meeting_id}/rounds/{round_id}/ballot", data=values, follow_redirects=False
+    )
+    assert refused.status_code == 422
+    assert alert(refused.text) == (
+        "Uw punten tellen op tot 90, niet tot 100: u hebt nog 10 punten te verdelen."
+    )
+    assert ballots_in(session, round_id) == 0
+    values[f"points-{youth}"] = "10"
+    counted = phone.post(
+        f"/m/{n.meeting_id}/rounds/{round_id}/ballot", data=values, follow_redirects=False
+    )
+    assert counted.status_code == 303
+    receipt = soup(phone.get(f"/m/{n.meeting_id}").text)
+    assert "Uw stem telt" in receipt.select_one("#receipt-title").get_text()  # type: ignore[union-attr]
+    assert receipt.select_one(".receipt-code") is not None
+    assert ballots_in(session, round_id) == 1
+
+
+def test_the_same_form_sent_twice_counts_once(
+    client: TestClient, session: Session, korrewegwijk: int
+) -> None:
+    n = night(session, korrewegwijk, client)
+    round_id = n.round_id(RoundKind.WEGEN)
+    _open(client, round_id)
+    phone = resident(session, korrewegwijk)
+    key = form_key(phone.get(f"/m/{n.meeting_id}").text)
+    values = {"idempotency_key": key, **{f"points-{e}": "0" for e in n.effect_ids()}}
+    values[f"points-{n.effect_ids()[0]}"] = "100"
+    url = f"/m/{n.meeting_id}/rounds/{round_id}/ballot"
+    first = phone.post(url, data=values, follow_redirects=False)
+    again = phone.post(url, data=values, follow_redirects=False)
+    assert (first.status_code, again.status_code) == (303, 303)
+    assert ballots_in(session, round_id) == 1
+    assert len(session.exec(select(BallotLine)).all()) == 1
+
+
+def test_a_new_vote_replaces_the_earlier_one_until_the_round_closes(
+    client: TestClient, session: Session, korrewegwijk: int
+) -> None:
+    n = night(session, korrewegwijk, client)
+    round_id = n.round_id(RoundKind.KIEZEN)
+    _open(client, round_id)
+    phone = resident(session, korrewegwijk)
+    url = f"/m/{n.meeting_id}/rounds/{round_id}/ballot"
+    floreshuis, wip = n.measure("floreshuis").id, n.measure("wip").id
+    key = form_key(phone.get(f"/m/{n.meeting_id}").text)
+    phone.post(url, data={"idempotency_key": key, "measure": [str(floreshuis)]})
+    change = soup(phone.get(url).text)
+    checked = [str(i["value"]) for i in change.select("input[name=measure][checked]")]
+    assert checked == [str(floreshuis)]
+    assert change.select_one(".notice") is not None  # "what you send now replaces..."
+    new_key = form_key(str(change))
+    assert new_key != key
+    phone.post(url, data={"idempotency_key": new_key, "measure": [str(wip)]})
+    ballot = session.exec(select(Ballot).where(Ballot.round_id == round_id)).one()
+    lines = session.exec(select(BallotLine).where(BallotLine.ballot_id == ballot.id)).all()
+    assert [ln.measure_id for ln in lines] == [wip]
+    assert ballot.updated_at is not None
+    client.post(f"/console/rounds/{round_id}/close")
+    late = phone.post(
+        url,
+        data={"idempotency_key": "after-close", "measure": [str(floreshuis)]},
+        follow_redirects=False,
+    )
+    assert late.status_code == 409
+    assert alert(late.text) == "Deze ronde is gesloten. Uw stem kwam te laat binnen en telt niet."
+    lines = session.exec(select(BallotLine).where(BallotLine.ballot_id == ballot.id)).all()
+    assert [ln.measure_id for ln in lines] == [wip]
+    assert ballots_in(session, round_id) == 1
+
+
+def test_kiezen_shows_the_money_left_and_refuses_a_package_over_the_budget(
+    client: TestClient, session: Session, korrewegwijk: int
+) -> None:
+    n = night(session, korrewegwijk, client)
+    round_id = n.round_id(RoundKind.KIEZEN)
+    _open(client, round_id)
+    phone = resident(session, korrewegwijk)
+    page = phone.get(f"/m/{n.meeting_id}")
+    assert len(soup(page.text).select("input[type=checkbox][name=measure]")) == 22
+    key = form_key(page.text)
+    floreshuis, streets = n.measure("floreshuis").id, n.measure("herinrichting-straten").id
+    one = phone.post(
+        f"/m/{n.meeting_id}/rounds/{round_id}/preview",
+        data={"idempotency_key": key, "measure": [str(floreshuis)]},
+        headers={"HX-Request": "true"},
+    )
+    tally = soup(one.text).select_one("#tally-text")
+    assert tally is not None
+    assert " ".join(tally.get_text().split(" ")).strip() == (
+        "Nog over: €\u00a0240.000 van €\u00a01.000.000"
+    )
+    both = {"idempotency_key": key, "measure": [str(floreshuis), str(streets)]}
+    over = phone.post(f"/m/{n.meeting_id}/rounds/{round_id}/preview", data=both)
+    assert "€\u00a0247.000 boven het budget" in soup(over.text).select_one("#tally-text").get_text()  # type: ignore[union-attr]
+    refused = phone.post(
+        f"/m/{n.meeting_id}/rounds/{round_id}/ballot", data=both, follow_redirects=False
+    )
+    assert refused.status_code == 422
+    assert alert(refused.text) == (
+        "Uw pakket kost €\u00a01.247.000, dat is €\u00a0247.000 meer dan het budget van "
+        "€\u00a01.000.000. Haal er iets uit."
+    )
+    kept = {str(i["value"]) for i in soup(refused.text).select("input[name=measure][checked]")}
+    assert kept == {str(streets), str(floreshuis)}
+    assert ballots_in(session, round_id) == 0
+
+
+def test_zeven_rates_linked_effects_grouped_by_effect_and_skips(
+    client: TestClient, session: Session, korrewegwijk: int
+) -> None:
+    n = night(session, korrewegwijk, client)
+    round_id = n.round_id(RoundKind.ZEVEN)
+    _open(client, round_id)
+    phone = resident(session, korrewegwijk)
+    page = soup(phone.get(f"/m/{n.meeting_id}").text)
+    groups = [h.get_text() for h in page.select("section.sieve-group > h2")]
+    assert groups == ["Veiligheid", "Leefomgeving"]
+    ib = n.measure("ib-paraat")
+    card_ = page.select_one(f"article[aria-labelledby=m-{ib.id}]")
+    assert card_ is not None
+    assert "€\u00a0100.000" in card_.get_text()
+    assert len(card_.select("fieldset.score")) == 2  # veiligheid and jongeren
+    assert [str(i["value"]) for i in card_.select("fieldset.score")[0].select("input")] == [
+        "",
+        "0",
+        "1",
+        "2",
+        "3",
+    ]
+    values = {"idempotency_key": form_key(str(page))}
+    for name in {str(i["name"]) for i in page.select("input[type=radio]")}:
+        values[name] = ""  # everything skipped ...
+    veiligheid, jongeren = ib.effect_ids
+    values[f"score-{ib.id}-{veiligheid}"] = "3"  # ... but one measure, on both its effects
+    values[f"score-{ib.id}-{jongeren}"] = "1"
+    response = phone.post(
+        f"/m/{n.meeting_id}/rounds/{round_id}/ballot", data=values, follow_redirects=False
+    )
+    assert response.status_code == 303
+    lines = session.exec(select(BallotLine)).all()
+    assert {(ln.measure_id, ln.effect_id, ln.value) for ln in lines} == {
+        (ib.id, veiligheid, 3),
+        (ib.id, jongeren, 1),
+    }
+
+
+def test_a_round_without_codes_takes_one_ballot_per_device_marked_as_weaker(
+    client: TestClient, session: Session, korrewegwijk: int
+) -> None:
+    n = night(session, korrewegwijk, client)
+    round_id = n.round_id(RoundKind.WEGEN)
+    phone = TestClient(app, base_url="http://testserver")
+    assert (
+        soup(phone.get(f"/m/{n.meeting_id}").text).select_one(
+            f"form[action='/m/{n.meeting_id}/device']"
+        )
+        is None
+    )
+    client.post(f"/console/rounds/{round_id}/codes", data={"required": "0"})
+    _open(client, round_id)
+    join = soup(phone.get(f"/m/{n.meeting_id}").text)
+    assert join.select_one(f"form[action='/m/{n.meeting_id}/device']") is not None
+    assert join.select_one(".weak") is not None
+    joined = phone.post(f"/m/{n.meeting_id}/device", follow_redirects=False)
+    assert joined.status_code == 303
+    assert DEVICE_COOKIE in joined.headers.get("set-cookie", "")
+    page = phone.get(f"/m/{n.meeting_id}")
+    assert soup(page.text).select_one(".weak") is not None
+    values = {"idempotency_key": form_key(page.text)}
+    values.update({f"points-{e}": "0" for e in n.effect_ids()})
+    values[f"points-{n.effect_ids()[1]}"] = "100"
+    phone.post(f"/m/{n.meeting_id}/rounds/{round_id}/ballot", data=values)
+    # The same phone joining again is the same participant: still one ballot.
+    phone.post(f"/m/{n.meeting_id}/device")
+    assert len(session.exec(select(Participant)).all()) == 1
+    turnout = rounds_service.turnout(session, round_id=round_id)
+    assert (turnout.ballots, turnout.without_code) == (1, 1)
+
+
+def test_results_are_hidden_from_residents_while_open_unless_shown(
+    client: TestClient, session: Session, korrewegwijk: int
+) -> None:
+    n = night(session, korrewegwijk, client)
+    round_id = n.round_id(RoundKind.WEGEN)
+    _open(client, round_id)
+    phone = resident(session, korrewegwijk)
+    url = f"/m/{n.meeting_id}/rounds/{round_id}/outcome"
+    assert phone.get(url).status_code == 403
+    client.post(f"/console/rounds/{round_id}/visibility", data={"visible": "1"})
+    assert phone.get(url).status_code == 200
+    client.post(f"/console/rounds/{round_id}/visibility", data={"visible": "0"})
+    assert phone.get(url).status_code == 403
+    client.post(f"/console/rounds/{round_id}/close")
+    shown = phone.get(url)
+    assert shown.status_code == 200
+    assert soup(shown.text).select_one(".outcome") is not None
+    waiting = soup(phone.get(f"/m/{n.meeting_id}").text)
+    assert waiting.select_one(f"a[href='{url}']") is not None
+
+
+def test_a_ballot_post_takes_the_write_lock_before_anything_else(
+    client: TestClient, session: Session, korrewegwijk: int, engine: Engine
+) -> None:
+    if engine.dialect.name != "sqlite":
+        return  # PostgreSQL locks the round's row instead (see rounds.lock_round)
+    n = night(session, korrewegwijk, client)
+    round_id = n.round_id(RoundKind.WEGEN)
+    _open(client, round_id)
+    phone = resident(session, korrewegwijk)
+    values = {"idempotency_key": form_key(phone.get(f"/m/{n.meeting_id}").text)}
+    values.update({f"points-{e}": "0" for e in n.effect_ids()})
+    values[f"points-{n.effect_ids()[0]}"] = "100"
+    statements: list[str] = []
+
+    def record(_conn: object, _cursor: object, statement: str, *_args: object) -> None:
+        statements.append(statement)
+
+    session.commit()  # what the test set up is committed before the request starts
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        phone.post(f"/m/{n.meeting_id}/rounds/{round_id}/ballot", data=values)
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
+    first = next(s for s in statements if not s.startswith(("SAVEPOINT", "RELEASE")))
+    assert first == "UPDATE round SET id = id WHERE 0"
+    assert session.exec(select(Ballot)).one().channel == BallotChannel.PHONE
+
+
+def test_a_participant_goes_to_tonights_meeting(
+    client: TestClient, session: Session, korrewegwijk: int
+) -> None:
+    phone = TestClient(app, base_url="http://testserver")
+    assert phone.get("/vote", follow_redirects=False).headers["location"] == "/join"
+    issued = card(session, korrewegwijk)
+    joined = phone.post("/join", data={"code": issued.code}, follow_redirects=False)
+    assert joined.headers["location"] == "/vote"  # no meeting yet
+    assert soup(phone.get("/vote").text).select_one("a[href='/vote']") is not None
+    n = night(session, korrewegwijk, client)
+    assert meetings_service.current_meeting(session, process_id=korrewegwijk) == n.meeting
+    assert phone.get("/vote", follow_redirects=False).headers["location"] == f"/m/{n.meeting_id}"
