@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+from pathlib import Path
 
 import pytest
 from bs4 import BeautifulSoup
@@ -12,7 +13,9 @@ from fastapi.testclient import TestClient
 from openpyxl import load_workbook
 from pypdf import PdfReader
 from sqlmodel import Session
+from typer.testing import CliRunner
 
+from app.cli import cli
 from app.domain import plan_file
 from app.domain.pabulib import parse_pabulib
 from app.domain.vocabulary import Role
@@ -226,3 +229,42 @@ def test_the_plan_schema_is_in_the_openapi_description(client: TestClient) -> No
     } <= set(spec["paths"])
     assert "PlanContent" in spec["components"]["schemas"]
     assert json.dumps(spec["components"]["schemas"]["PlanLine"]).count("verdict") >= 1
+
+
+def test_recounting_the_adopted_ballots_file_gives_the_adopted_plan(
+    client: TestClient, session: Session, night: int, tmp_path: Path
+) -> None:
+    _log_in(client, session)
+    location = client.post(
+        f"/wijkteam/processes/{night}/plan/adopt",
+        data={"rule": "equal_shares", "ranked_by": "contribution"},
+        follow_redirects=False,
+    ).headers["location"]
+    adopted = client.get(f"{location}.json").json()
+    ballots = tmp_path / "ballots.pb"
+    ballots.write_bytes(client.get(f"{location}.pb").content)
+    result = CliRunner().invoke(cli, ["recount", str(ballots), "--json"])
+    assert result.exit_code == 0, result.output
+    recount = json.loads(result.output)
+    in_order = sorted(
+        (m for m in adopted["measures"] if m["selected"]), key=lambda m: m["position"]
+    )
+    assert recount["selected"] == [str(m["measure_id"]) for m in in_order]
+    assert recount["rule"] == "waardenzeef/equal_shares"
+    assert recount["fingerprint"] == adopted["fingerprint"]
+    table = CliRunner().invoke(cli, ["recount", str(ballots)])
+    assert "(matches the file)" in table.output
+    # One changed score and the fingerprint no longer matches: the command says so and fails.
+    text = ballots.read_text(encoding="utf-8")
+    _head, votes = text.split("\nVOTES\n")
+    first = votes.splitlines()[1]
+    voter, vote, points, group, weights, scores, package = first.split(";")
+    measure, effect, score = scores.split(",")[0].split(":")
+    tampered_scores = scores.replace(
+        f"{measure}:{effect}:{score}", f"{measure}:{effect}:{3 - int(score)}", 1
+    )
+    changed = ";".join([voter, vote, points, group, weights, tampered_scores, package])
+    ballots.write_text(text.replace(first, changed), encoding="utf-8")
+    tampered = CliRunner().invoke(cli, ["recount", str(ballots)])
+    assert tampered.exit_code == 1
+    assert "DIFFERS from the file" in tampered.output
