@@ -16,6 +16,14 @@ from app import i18n
 from app.errors import DomainError
 from app.routes import api, api_meeting, auth, console, pages, vote
 from app.routes import plan as plan_routes
+from app.routes import (
+    workspace,
+    workspace_accounts,
+    workspace_api,
+    workspace_audit,
+    workspace_codes,
+    workspace_files,
+)
 from app.settings import get_settings
 from app.templating import render
 
@@ -47,6 +55,15 @@ def create_app() -> FastAPI:
     app.include_router(api_meeting.router)
     app.include_router(vote.router)
     app.include_router(console.router)
+    for router in (
+        workspace.router,
+        workspace_files.router,
+        workspace_codes.router,
+        workspace_accounts.router,
+        workspace_audit.router,
+        workspace_api.router,
+    ):
+        app.include_router(router)
 
     @app.middleware("http")
     async def language_and_origin(

@@ -222,10 +222,15 @@ def is_blank(value: Any) -> bool:
 
 
 def _reject_dates(value: Any) -> None:
-    if isinstance(value, datetime | date | time):
+    if isinstance(value, datetime | date):
         raise CellError(
             N_("'%(value)s' is a date, not a number; format the cell as a number."),
-            value=str(value),
+            value=value.strftime("%d-%m-%Y"),
+        )
+    if isinstance(value, time):
+        raise CellError(
+            N_("'%(value)s' is a time, not a number; format the cell as a number."),
+            value=value.strftime("%H:%M"),
         )
 
 
@@ -430,7 +435,8 @@ class _TableReader:
         params: Mapping[str, Any],
     ) -> Finding:
         letter = column_letter(self.columns[column]) if column in self.columns else None
-        return Finding(message, dict(params), row, column, letter, suggestion)
+        values = {"column": column, **params} if column else dict(params)
+        return Finding(message, values, row, column, letter, suggestion)
 
     def _read_header(self, header: Sequence[Any]) -> None:
         for index, raw in enumerate(header):
@@ -541,6 +547,7 @@ def read_rows(
     parsed = _rows(r, rows)
     if not parsed and not r.problems:
         r.fail(N_("The file has a first row with column names but no rows below it."))
+        raise MenuTableError(r.problems, r.warnings)
     document = _document(r, parsed)
     if r.problems or document is None:
         raise MenuTableError(r.problems, r.warnings)

@@ -10,10 +10,12 @@ from starlette.responses import HTMLResponse, Response
 
 from app.db import SessionDep
 from app.domain.vocabulary import Role
-from app.i18n import gettext as _
 from app.routes.deps import SESSION_COOKIE, CurrentUser
+from app.services import codes as codes_service
+from app.services import menus as menus_service
 from app.services import processes as processes_service
 from app.services import users as users_service
+from app.services.forms import FormInvalid
 from app.settings import get_settings
 from app.templating import render
 
@@ -51,16 +53,13 @@ def log_in(
             hours=settings.session_hours,
             ip_address=request.client.host if request.client else "",
         )
-    except users_service.LoginFailed:
+    except (users_service.LoginFailed, users_service.LoginThrottled) as error:
+        # Answered, not raised: the failed attempt must be committed to count against the limit.
         return render(
             request,
             "login.html",
-            {
-                "next": next,
-                "email": email,
-                "error": _("The e-mail address or password is not right."),
-            },
-            status_code=401,
+            {"next": next, "email": email, "error": error.localized()},
+            status_code=error.status,
         )
     home = "/wijkteam" if user.role == Role.WIJKTEAM else "/facilitator"
     response = RedirectResponse(_safe_next(next, home), status_code=303)
@@ -89,9 +88,58 @@ def log_out(request: Request, session: SessionDep) -> RedirectResponse:
 @router.get("/wijkteam", response_class=HTMLResponse)
 @router.get("/facilitator", response_class=HTMLResponse)
 def workspace(request: Request, user: CurrentUser, session: SessionDep) -> HTMLResponse:
-    """The landing page after login: the processes this account works on."""
+    """The landing page after login: the processes this account works on (the dashboard)."""
+    processes = processes_service.list_processes(session, user=user)
+    cards = {p.id: codes_service.count_used(session, process_id=p.id) for p in processes}
     return render(
         request,
         "workspace.html",
-        {"user": user, "processes": processes_service.list_processes(session, user=user)},
+        {
+            "user": user,
+            "processes": processes,
+            "cards": cards,
+            "frozen": {
+                p.id for p in processes if menus_service.is_frozen(session, process_id=p.id)
+            },
+        },
+    )
+
+
+@router.get("/account/password", response_class=HTMLResponse)
+def password_form(request: Request, user: CurrentUser) -> HTMLResponse:
+    """The form to change one's own password."""
+    return render(request, "workspace/password.html", {"user": user, "errors": {}, "done": False})
+
+
+@router.post("/account/password", response_model=None)
+def change_password(
+    request: Request,
+    user: CurrentUser,
+    session: SessionDep,
+    current_password: Annotated[str, Form()] = "",
+    new_password: Annotated[str, Form()] = "",
+    confirm_password: Annotated[str, Form()] = "",
+) -> Response:
+    """Change one's own password; every other session of this account ends."""
+    try:
+        ended = users_service.change_password(
+            session,
+            user=user,
+            current=current_password,
+            new=new_password,
+            confirm=confirm_password,
+            keep_token=request.cookies.get(SESSION_COOKIE),
+            ip_address=request.client.host if request.client else "",
+        )
+    except FormInvalid as error:
+        return render(
+            request,
+            "workspace/password.html",
+            {"user": user, "errors": error.field_messages(), "done": False},
+            status_code=422,
+        )
+    return render(
+        request,
+        "workspace/password.html",
+        {"user": user, "errors": {}, "done": True, "ended": ended},
     )

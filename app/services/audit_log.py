@@ -8,6 +8,7 @@ import json
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import func
 from sqlmodel import Session, col, select
@@ -15,6 +16,7 @@ from sqlmodel import Session, col, select
 from app.errors import N_
 from app.i18n import gettext
 from app.models import AuditEvent, Process, User
+from app.services.users import LOCAL_TIME
 
 PER_PAGE = 50
 CSV_COLUMNS = (
@@ -76,6 +78,15 @@ class AuditRow:
     role: str
     process_title: str
     process_version: int | None
+
+    @property
+    def when(self) -> str:
+        """The moment on the Dutch wall clock: 12-03-2026 19:45."""
+        try:
+            zone: Any = ZoneInfo(LOCAL_TIME)
+        except Exception:  # no time-zone database: UTC is still correct
+            zone = UTC
+        return utc(self.event.at).astimezone(zone).strftime("%d-%m-%Y %H:%M:%S")
 
     @property
     def label(self) -> str:

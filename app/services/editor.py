@@ -91,7 +91,7 @@ class MenuView:
     def binding_cost(self, measure: Measure) -> int | None:
         """A measure's cost at the process's binding horizon."""
         return Costs(measure.cost_year_1, measure.cost_years_4, measure.cost_years_10).at(
-            self.process.cost_horizon
+            CostHorizon(self.process.cost_horizon)
         )
 
     @property
@@ -203,7 +203,7 @@ def menu_document(session: Session, *, user: User, process_id: int) -> MenuDocum
             indicators=tuple(
                 IndicatorSpec(
                     i.indicator.name,
-                    i.indicator.unit,
+                    IndicatorUnit(i.indicator.unit),
                     i.indicator.baseline_year,
                     Decimal(i.indicator.baseline_value),
                     None if i.indicator.city_value is None else Decimal(i.indicator.city_value),
@@ -221,7 +221,7 @@ def menu_document(session: Session, *, user: User, process_id: int) -> MenuDocum
         municipality=view.neighbourhood.municipality,
         title=process.title,
         budget_eur=process.budget_eur,
-        cost_horizon=process.cost_horizon,
+        cost_horizon=CostHorizon(process.cost_horizon),
         effects=effects,
         measures=tuple(_measure_spec(m, view.effect_keys, view.links) for m in view.measures),
         description=process.description,
@@ -280,7 +280,8 @@ def facilitators(session: Session, *, process_id: int) -> list[User]:
 # --- the process -------------------------------------------------------------------------------
 
 
-def _ensure_unfrozen(session: Session, process: Process) -> None:
+def ensure_unfrozen(session: Session, process: Process) -> None:
+    """Raise MenuFrozen when a round of the process has been opened."""
     if menus_service.is_frozen(session, process_id=process.id or 0):
         raise MenuFrozen(
             N_(
@@ -359,7 +360,7 @@ def update_process(
         process.budget_eur,
         process.cost_horizon,
     ):
-        _ensure_unfrozen(session, process)
+        ensure_unfrozen(session, process)
     hood = _neighbourhood(session, values.pop("neighbourhood"), values.pop("municipality"))
     values["neighbourhood_id"] = hood.id
     changed = _assign(process, values)
@@ -410,7 +411,7 @@ def save_effect(
 ) -> Effect:
     """Create or change a desired effect (with `parent`, a sub-effect of that effect)."""
     process = access.process_for(session, user=user, process_id=process_id)
-    _ensure_unfrozen(session, process)
+    ensure_unfrozen(session, process)
     effect = effect_in(session, process_id=process_id, effect_id=effect_id) if effect_id else None
     detail: dict[str, Any]
     f = Fields(data)
@@ -532,7 +533,7 @@ def delete_effect(
     """Delete an effect that has no sub-effects and no measures listed under it."""
     process = access.process_for(session, user=user, process_id=process_id)
     effect = effect_in(session, process_id=process_id, effect_id=effect_id)
-    _ensure_unfrozen(session, process)
+    ensure_unfrozen(session, process)
     subs, grouped, _rated = effect_dependants(session, effect=effect)
     if subs:
         raise InvalidInput(
@@ -582,7 +583,7 @@ def save_indicator(
     `target_year_n` and `target_value_n`.
     """
     process = access.process_for(session, user=user, process_id=process_id)
-    _ensure_unfrozen(session, process)
+    ensure_unfrozen(session, process)
     indicator = (
         indicator_in(session, process_id=process_id, indicator_id=indicator_id)
         if indicator_id
@@ -686,7 +687,7 @@ def delete_indicator(
     """Delete an indicator and its targets."""
     process = access.process_for(session, user=user, process_id=process_id)
     indicator = indicator_in(session, process_id=process_id, indicator_id=indicator_id)
-    _ensure_unfrozen(session, process)
+    ensure_unfrozen(session, process)
     audit.record(
         session,
         action="indicator.deleted",
@@ -715,7 +716,7 @@ def save_measure(
 ) -> Measure:
     """Create or change a measure: costs, regular flag, organisation, group and linked effects."""
     process = access.process_for(session, user=user, process_id=process_id)
-    _ensure_unfrozen(session, process)
+    ensure_unfrozen(session, process)
     measure = (
         measure_in(session, process_id=process_id, measure_id=measure_id) if measure_id else None
     )
@@ -817,7 +818,7 @@ def delete_measure(
     """Delete a measure from the menu."""
     process = access.process_for(session, user=user, process_id=process_id)
     measure = measure_in(session, process_id=process_id, measure_id=measure_id)
-    _ensure_unfrozen(session, process)
+    ensure_unfrozen(session, process)
     audit.record(
         session,
         action="measure.deleted",

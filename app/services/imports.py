@@ -37,8 +37,8 @@ from app.domain.menu_tables import (
 )
 from app.errors import N_
 from app.i18n import euro, gettext
-from app.models import Process, User
-from app.services import access, audit
+from app.models import Effect, Process, User
+from app.services import access, audit, editor
 from app.services import menus as menus_service
 
 MAX_FILE_BYTES = 5 * 1024 * 1024
@@ -382,7 +382,7 @@ def _read_csv(report: ReadReport, data: bytes) -> ReadReport:
             )
         )
         return report
-    return _read_table(report, rows)
+    return _read_table(report, rows, strict_width=True)
 
 
 def _sniff_delimiter(text: str) -> str:
@@ -415,7 +415,9 @@ _HEADER_WORDS = frozenset(
 )
 
 
-def _read_table(report: ReadReport, rows: list[tuple[int, list[Any]]]) -> ReadReport:
+def _read_table(
+    report: ReadReport, rows: list[tuple[int, list[Any]]], *, strict_width: bool = False
+) -> ReadReport:
     header_at = next(
         (
             i
@@ -438,6 +440,21 @@ def _read_table(report: ReadReport, rows: list[tuple[int, list[Any]]]) -> ReadRe
                 )
             )
     header_number, header = rows[header_at]
+    if strict_width:
+        # A CSV row longer than its column names was split at a comma or semicolon inside a cell.
+        for number, cells in rows[header_at + 1 :]:
+            if len(cells) > len(header):
+                report.problems.append(
+                    Finding(
+                        N_(
+                            "This row has more cells (%(cells)s) than the first row has "
+                            "columns (%(columns)s); is there a comma in a number? Put the "
+                            "number in quotes, or separate the columns with ';'."
+                        ),
+                        {"cells": len(cells), "columns": len(header)},
+                        number,
+                    )
+                )
     body = [(n - header_number + 1, cells) for n, cells in rows[header_at + 1 :]]
     offset = header_number - 1
     try:
@@ -644,11 +661,21 @@ def describe_all(findings: Sequence[Finding]) -> list[str]:
             where.append(f.entry)
         if f.row is not None:
             where.append(f"row {f.row}")
-        if f.column:
+        if f.column and f.entry:
+            where.append(f"field {f.column}")
+        elif f.column:
             where.append(
                 f"column {f.column}" + (f" ({f.column_letter})" if f.column_letter else "")
             )
-        text = (f.message % dict(f.params)) if f.params else f.message
+        params = {
+            name: f"€{value:,}"
+            if name.endswith("_eur") and isinstance(value, int)
+            else _HORIZON_WORDS.get(str(value), value)
+            if name in {"horizon", "longer", "shorter"}
+            else value
+            for name, value in f.params.items()
+        }
+        text = (f.message % params) if params else f.message
         if f.suggestion:
             text += f" Did you mean '{f.suggestion}'?"
         lines.append(f"{', '.join(where)}: {text}" if where else text)
@@ -701,6 +728,7 @@ def import_menu(
             if not target.seed_key:
                 target.seed_key = _free_key(session, document.seed_key or f"process-{target.id}")
             document = replace(document, seed_key=target.seed_key)
+            _remove_stale_effects(session, target, document)
         loaded = menus_service.load_menu(session, document=document)
         audit.record(
             session,
@@ -735,6 +763,26 @@ def import_menu(
     )
     result.written = not dry_run
     return result
+
+
+def _remove_stale_effects(session: Session, process: Process, document: MenuDocument) -> None:
+    # menus.load_menu deletes effects the document no longer has in one flush; a parent's
+    # database cascade then removes its sub-effects before their own DELETE (SQLAlchemy warns).
+    # Removing them here, sub-effects first, keeps the load clean; a frozen menu refuses it.
+    wanted = {e.key for e in document.effects} | {
+        s.key for e in document.effects for s in e.sub_effects
+    }
+    stale = [
+        e
+        for e in session.exec(select(Effect).where(Effect.process_id == process.id)).all()
+        if e.key not in wanted
+    ]
+    if not stale:
+        return
+    editor.ensure_unfrozen(session, process)
+    for effect in sorted(stale, key=lambda e: e.parent_id is None):
+        session.delete(effect)
+        session.flush()
 
 
 def _free_key(session: Session, base: str) -> str:

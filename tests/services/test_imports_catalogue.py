@@ -1,0 +1,152 @@
+"""A catalogue of broken menu files: each is refused, every problem named, and nothing written.
+
+The files are in tests/fixtures/menus/ (written by make_fixtures.py there); open them in a
+spreadsheet program to see what a user would have typed.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func
+from sqlmodel import Session, select
+
+from app.domain.vocabulary import Role
+from app.i18n import current_language
+from app.models import (
+    AuditEvent,
+    Effect,
+    Indicator,
+    Measure,
+    MeasureEffect,
+    Neighbourhood,
+    Process,
+    User,
+)
+from app.services import imports
+from app.services import users as users_service
+
+MENUS = Path(__file__).resolve().parent.parent / "fixtures" / "menus"
+
+# file -> every expected problem: (row, column, a part of the English message)
+CATALOGUE: dict[str, list[tuple[int | None, str | None, str]]] = {
+    "empty.csv": [(None, None, "The file is empty.")],
+    "header-only.csv": [(None, None, "column names but no rows below it")],
+    "report.pdf": [(None, None, "This is a PDF document, not a spreadsheet")],
+    "photo.png": [(None, None, "This is a picture (PNG), not a spreadsheet")],
+    "old-excel.xls": [(None, None, "old Excel file (.xls, Office 97-2003)")],
+    "renamed.xlsx": [(None, None, "is called 'renamed.xlsx' but is not an Excel workbook")],
+    "damaged.xlsx": [(None, None, "damaged or not a real Excel workbook")],
+    "letter.docx": [(None, None, "This is a Word document, not a spreadsheet.")],
+    "binary.csv": [(None, None, "neither text nor a spreadsheet")],
+    "utf16-without-bom.csv": [(None, None, "UTF-16 text without a byte order mark")],
+    "wrong-encoding.csv": [(None, None, "not in an encoding that can be read (UTF-8 or Windows")],
+    "missing-title.csv": [(7, "titel", "'titel' is empty; a 'maatregel' row needs it")],
+    "cost-not-whole.csv": [(7, "kosten_4_jaar", "'12.345,67' is not a whole number of euros")],
+    "negative-cost.csv": [(8, "kosten_jaar_1", "'-5000' is negative")],
+    "unknown-effect.csv": [(7, "hoort_bij", "'gron' is not a desired effect in this file")],
+    "duplicate-measure.csv": [(9, "sleutel", "The measure 'bankjes' appears twice: in row 7")],
+    "no-process-row.csv": [(None, None, "There is no row of kind 'proces'")],
+    "unknown-column.csv": [(1, "kosten_4jaar", "a column 'kosten_4jaar' that this format")],
+    "unknown-kind.csv": [(8, "soort", "'maatregelen' is not a kind of row")],
+    "comma-in-number.csv": [(6, None, "more cells (23) than the first row has columns (21)")],
+    "budget-and-horizon.csv": [
+        (2, "budget", "'een ton' is not an amount in euros"),
+        (2, "horizon", "'5' is not a cost horizon; write 1, 4 or 10"),
+    ],
+    "indicator-errors.csv": [
+        (6, "eenheid", "'kilo' is not a unit"),
+        (6, "basisjaar", "''25' is not a year"),
+        (6, "doel_2030", "'7,255' has more than 2 decimals"),
+    ],
+    "sub-effect-as-group.csv": [(7, "hoort_bij", "'bomen' is a sub-effect; use its desired")],
+    "many-mistakes.xlsx": [
+        (4, None, "Cell H4 holds a formula without a computed value"),
+        (4, "kosten_jaar_1", "'01-03-2026' is a date, not a number"),
+        (5, "titel", "'titel' is empty"),
+        (6, "hoort_bij", "'samen' is not a desired effect in this file"),
+        (6, "kosten_jaar_1", "'2000.5' is not a whole number of euros"),
+    ],
+    "broken.yaml": [(None, None, "The file is not valid YAML (line 4)")],
+    "wrong-seed.yaml": [
+        (None, "group", "'gron' is not a desired effect of this menu."),
+        (None, "effects", "'gron' is not a desired effect of this menu."),
+        (None, "costs.years_4", "'-20000' is negative"),
+    ],
+    "broken.json": [(None, None, "The file is not valid JSON (line 1)")],
+}
+SUGGESTIONS = {
+    "unknown-column.csv": "kosten_4_jaar",
+    "unknown-kind.csv": "maatregel",
+    "unknown-effect.csv": "groen",
+}
+
+
+def _counts(session: Session) -> dict[str, int]:
+    tables = (Process, Neighbourhood, Effect, Indicator, Measure, MeasureEffect, AuditEvent)
+    return {
+        table.__name__: session.exec(select(func.count()).select_from(table)).one()
+        for table in tables
+    }
+
+
+@pytest.fixture
+def wijkteam(session: Session) -> User:
+    user, _ = users_service.create_user(session, email="w@example.org", role=Role.WIJKTEAM)
+    return user
+
+
+def test_the_catalogue_is_big_enough() -> None:
+    assert len(CATALOGUE) >= 15
+    files = {p.name for p in MENUS.iterdir() if p.suffix != ".py"} - {"good.csv"}
+    files -= {"good-excel-ansi.csv"}
+    assert files == set(CATALOGUE), "every broken fixture has its expected messages here"
+
+
+@pytest.mark.parametrize("name", sorted(CATALOGUE))
+def test_a_broken_file_names_every_problem_and_writes_nothing(
+    name: str, session: Session, korrewegwijk: int, wijkteam: User
+) -> None:
+    before = _counts(session)
+    result = imports.import_menu(
+        session, user=wijkteam, filename=name, data=(MENUS / name).read_bytes()
+    )
+    session.flush()
+    assert not result.ok
+    assert not result.written
+    assert result.process_id is None
+    assert _counts(session) == before, "a refused import writes nothing, not even to the log"
+    found = [(f.row, f.column, imports.describe_all([f])[0]) for f in result.read.problems]
+    expected = CATALOGUE[name]
+    assert len(found) == len(expected), found
+    for (row, column, text), (want_row, want_column, want_text) in zip(
+        found, expected, strict=True
+    ):
+        assert (row, column) == (want_row, want_column), found
+        assert want_text in text, found
+    if name in SUGGESTIONS:
+        assert result.read.problems[0].suggestion == SUGGESTIONS[name]
+
+
+@pytest.mark.parametrize("name", sorted(CATALOGUE))
+def test_every_problem_reads_in_dutch(name: str) -> None:
+    report = imports.read_menu_upload(filename=name, data=(MENUS / name).read_bytes())
+    token = current_language.set("nl")
+    try:
+        for finding in report.problems:
+            dutch = imports.describe(finding)
+            english = imports.describe_all([finding.__class__(finding.message, finding.params)])
+            assert dutch != english[0], f"not translated: {dutch}"
+    finally:
+        current_language.reset(token)
+
+
+def test_a_file_over_five_megabytes_is_refused(session: Session, wijkteam: User) -> None:
+    before = _counts(session)
+    data = (MENUS / "good.csv").read_bytes() + b"x" * imports.MAX_FILE_BYTES
+    result = imports.import_menu(session, user=wijkteam, filename="big.csv", data=data)
+    assert [f.message for f in result.read.problems] == [
+        "The file is %(size)s MB; at most %(max)s MB can be imported."
+    ]
+    assert _counts(session) == before
