@@ -41,13 +41,12 @@ from app.domain.allocation import (
     Satisfaction,
     Stage,
     Verdict,
-    approval_election,
+    election_from_votes,
     equal_shares,
     equal_shares_add1,
     equal_shares_add1_greedy,
     greedy,
     optimal,
-    scored_election,
 )
 from app.domain.pabulib import PbInstance, VoteType
 
@@ -85,16 +84,8 @@ def default_rule(instance: PbInstance) -> RecountRule:
 def election_from_pabulib(instance: PbInstance, satisfaction: Satisfaction) -> Election[str]:
     """The instance as an election, each vote valued by the satisfaction function."""
     projects = [Project(p.id, p.cost) for p in instance.projects]
-    if instance.vote_type is VoteType.APPROVAL:
-        return approval_election(
-            projects, instance.budget, [v.projects for v in instance.votes], satisfaction
-        )
-    return scored_election(
-        projects,
-        instance.budget,
-        [v.points_by_project() for v in instance.votes],
-        satisfaction,
-    )
+    votes = ((vote.projects, vote.points) for vote in instance.votes)
+    return election_from_votes(projects, instance.budget, votes, satisfaction)
 
 
 def run_rule(election: Election[str], rule: RecountRule) -> Allocation[str]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import replace
 from fractions import Fraction
@@ -25,16 +26,31 @@ def density_order(index: Index[IdT]) -> list[int]:
     A supported project that costs nothing comes first (infinite density), a project nobody values
     last (density 0); ties go to the earlier project in the tie-break order.
     """
+    # Exact densities as whole numbers over one common denominator: sorting compares integers.
+    numerators = []
+    denominators = []
+    for total, cost in zip(index.total_satisfaction, index.costs, strict=True):
+        total_n, total_d = _pair(total)
+        cost_n, cost_d = _pair(cost)
+        numerators.append(total_n * cost_d)
+        denominators.append(total_d * cost_n)
+    positive = [d for d in denominators if d > 0]
+    common = math.lcm(*positive) if positive else 1
+    keys = []
+    for rank, (numerator, denominator) in enumerate(zip(numerators, denominators, strict=True)):
+        if numerator <= 0:
+            keys.append((1, 0, rank))
+        elif denominator == 0:
+            keys.append((-1, 0, rank))
+        else:
+            keys.append((0, -numerator * (common // denominator), rank))
+    return [key[2] for key in sorted(keys)]
 
-    def key(rank: int) -> tuple[int, Fraction, int]:
-        total, cost = index.total_satisfaction[rank], index.costs[rank]
-        if total <= 0:
-            return (1, Fraction(0), rank)
-        if cost == 0:
-            return (-1, Fraction(0), rank)
-        return (0, -Fraction(total) / cost, rank)
 
-    return sorted(range(len(index.ids)), key=key)
+def _pair(value: Number) -> tuple[int, int]:
+    if type(value) is Fraction:
+        return value.numerator, value.denominator
+    return int(value), 1
 
 
 def greedy(

@@ -28,6 +28,7 @@ from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from fractions import Fraction
+from itertools import chain
 
 from app.domain.allocation.greedy import complete_with_greedy
 from app.domain.allocation.model import (
@@ -61,9 +62,12 @@ class _Model:
     cost_denominator: int
     candidates: list[int]
     free: list[int]
-    # per project: for every distinct satisfaction value, the voter types (one entry per voter,
-    # so that counting them counts voters) that support it with that value
-    by_value: list[list[tuple[int, list[int]]]]
+    # Per project, its supporters as voter types, one entry per voter (so that counting entries
+    # counts voters), with their satisfactions alongside; `single_value` when all are equal.
+    supporter_types: list[list[int]]
+    supporter_values: list[list[int]]
+    single_value: list[int | None]
+    value_gcd: list[int]
     members: list[list[tuple[int, int]]]
     total: list[int]
     voters: int
@@ -74,36 +78,58 @@ class _Model:
     @staticmethod
     def of(index: Index[IdT]) -> _Model:
         # Satisfactions are scaled to whole numbers: prices scale inversely, payments do not.
-        scale = lcm_of_denominators(v for values in index.ballot_values for v in values)
+        scale = lcm_of_denominators(chain.from_iterable(index.ballot_values))
         count = len(index.ids)
         # Voters with identical ballots behave identically: one voter type per distinct ballot.
         types: dict[tuple[tuple[int, ...], tuple[Number, ...]], int] = {}
-        type_of_ballot: list[int] = []
         numbers: dict[tuple[tuple[int, ...], tuple[Number, ...]], int] = {}
-        for ranks, values, multiplicity in zip(
-            index.ballot_ranks, index.ballot_values, index.ballot_multiplicity, strict=True
+        type_of_ballot: list[int] = []
+        for key, multiplicity in zip(
+            zip(index.ballot_ranks, index.ballot_values, strict=True),
+            index.ballot_multiplicity,
+            strict=True,
         ):
-            order = sorted(range(len(ranks)), key=ranks.__getitem__)
-            key = (tuple(ranks[i] for i in order), tuple(values[i] for i in order))
             types[key] = types.get(key, 0) + multiplicity
             type_of_ballot.append(numbers.setdefault(key, len(numbers)))
-        by_value_maps: list[dict[int, list[int]]] = [{} for _ in range(count)]
-        members: list[list[tuple[int, int]]] = [[] for _ in range(count)]
+        unique_types: list[list[int]] = [[] for _ in range(count)]
+        supporter_values: list[list[int]] = [[] for _ in range(count)]
         total = [0] * count
+        multiplicity_of = list(types.values())
         for voter_type, ((ranks, values), multiplicity) in enumerate(types.items()):
             for rank, value in zip(ranks, values, strict=True):
-                scaled = int(value * scale)
-                by_value_maps[rank].setdefault(scaled, []).extend([voter_type] * multiplicity)
-                members[rank].append((voter_type, scaled))
+                scaled = int(value) if scale == 1 else int(value * scale)
+                unique_types[rank].append(voter_type)
+                supporter_values[rank].append(scaled)
                 total[rank] += scaled * multiplicity
-        candidates = [r for r in range(count) if total[r] > 0 and index.costs[r] > 0]
-        free = [r for r in range(count) if total[r] > 0 and index.costs[r] == 0]
+        members = [
+            list(zip(t, v, strict=True))
+            for t, v in zip(unique_types, supporter_values, strict=True)
+        ]
+        supporter_types = unique_types
+        if any(m > 1 for m in multiplicity_of):
+            # One entry per voter, so that counting entries counts voters.
+            supporter_types = [
+                [t for t in ts for _ in range(multiplicity_of[t])] for ts in unique_types
+            ]
+            supporter_values = [
+                [v for t, v in zip(ts, vs, strict=True) for _ in range(multiplicity_of[t])]
+                for ts, vs in zip(unique_types, supporter_values, strict=True)
+            ]
+        single_value: list[int | None] = []
+        value_gcd: list[int] = []
+        for given in supporter_values:
+            distinct = set(given)
+            single_value.append(next(iter(distinct)) if len(distinct) == 1 else None)
+            value_gcd.append(math.gcd(*distinct) if distinct else 1)
         return _Model(
             costs=list(index.costs),
             cost_denominator=lcm_of_denominators(index.costs),
-            candidates=candidates,
-            free=free,
-            by_value=[sorted(m.items()) for m in by_value_maps],
+            candidates=[r for r in range(count) if total[r] > 0 and index.costs[r] > 0],
+            free=[r for r in range(count) if total[r] > 0 and index.costs[r] == 0],
+            supporter_types=supporter_types,
+            supporter_values=supporter_values,
+            single_value=single_value,
+            value_gcd=value_gcd,
             members=members,
             total=total,
             voters=index.voters,
@@ -142,13 +168,20 @@ class _Run:
 
     t0: Fraction
     selected: list[int] = field(default_factory=list)
-    prices: dict[int, Fraction] = field(default_factory=dict)
     paid_everything: dict[int, int] = field(default_factory=dict)
     # the smallest t above t0 at which a decision of this run may turn (None: never)
     stable_until: Fraction | None = None
     money_left: dict[int, Fraction] = field(default_factory=dict)
     spent_per_type: list[Fraction] = field(default_factory=list)
     purses: _Purses | None = None
+    price_of: dict[int, _Price] = field(default_factory=dict)
+    round_until: list[Fraction | None] = field(default_factory=list)
+    checkpoints: list[_Checkpoint] = field(default_factory=list)
+
+    @property
+    def prices(self) -> dict[int, Fraction]:
+        """The price each bought project was bought at (money per unit of scaled satisfaction)."""
+        return {r: Fraction(p.numerator, p.denominator) for r, p in self.price_of.items()}
 
 
 class _Purses:
@@ -167,6 +200,7 @@ class _Purses:
         self.slope = [0, denominator]
         self.epoch = [0, 0]
         self.guess = [0.0, float(t0)]
+        self.slope_guess = [0.0, 1.0]
         self.class_of = [_FULL] * model.types
         self.cost = [int(c * denominator) for c in model.costs]
         self.cost_guess = [float(c) for c in model.costs]
@@ -187,13 +221,12 @@ class _Purses:
 
 def _groups(model: _Model, purses: _Purses, rank: int) -> list[tuple[int, int, int]]:
     """The supporters of a project as (purse class, satisfaction, voters), empty purses left out."""
-    lookup = purses.class_of.__getitem__
-    groups = []
-    for value, voters in model.by_value[rank]:
-        for purse, count in Counter(map(lookup, voters)).items():
-            if purse != _EMPTY:
-                groups.append((purse, value, count))
-    return groups
+    classes = map(purses.class_of.__getitem__, model.supporter_types[rank])
+    value = model.single_value[rank]
+    if value is not None:
+        return [(purse, value, count) for purse, count in Counter(classes).items() if purse]
+    counted = Counter(zip(classes, model.supporter_values[rank], strict=True))
+    return [(purse, v, count) for (purse, v), count in counted.items() if purse]
 
 
 def _evaluate(model: _Model, purses: _Purses, rank: int, track: bool) -> _Evaluation | None:
@@ -296,33 +329,108 @@ class _Horizon:
 
     def __init__(self, t0: Fraction) -> None:
         self.t0 = t0
-        self.reach: Fraction | None = None
+        # The nearest turning point of this round so far, as `now / -change` (kept as a pair:
+        # comparing by cross-multiplication is much cheaper than making fractions).
+        self.now = 0
+        self.change = 0
+        # A float that is at most the nearest turning point: checks that clearly lie further
+        # away are skipped without exact arithmetic.
+        self.lower = math.inf
 
     def keep_non_negative(self, now: int, change: int) -> None:
         """A quantity, proportional to `now >= 0` at t0, that moves by `change` per unit of t."""
-        if change < 0:
-            reach = Fraction(now, -change)
-            if self.reach is None or reach < self.reach:
-                self.reach = reach
+        if change < 0 and (self.change == 0 or now * self.change > self.now * change):
+            self.now, self.change = now, change
 
-    @property
-    def until(self) -> Fraction | None:
-        return None if self.reach is None else self.t0 + self.reach
+    def keep_at_least(self, reach: float) -> None:
+        """A turning point known only as a float lower bound (already made conservative)."""
+        if reach < self.lower:
+            self.lower = reach
+
+    def close_round(self) -> Fraction | None:
+        """Where the decisions of the round just made may turn; start afresh for the next."""
+        until = None
+        if self.change:
+            until = self.t0 + Fraction(self.now, -self.change)
+        if self.lower < math.inf:
+            # A float is an exact dyadic fraction: no rounding in the conversion.
+            bound = self.t0 + Fraction(max(self.lower, 0.0))
+            until = bound if until is None else min(until, bound)
+        self.now = self.change = 0
+        self.lower = math.inf
+        return until
 
 
-def _run(model: _Model, t0: Fraction, *, track: bool, explain: bool) -> _Run:
-    """One run of equal shares with `t0` money per voter."""
-    purses = _Purses(model, t0)
+@dataclass
+class _Checkpoint:
+    """The state at the start of a round, for a later run that agrees up to that round.
+
+    Purse classes only ever get added, so their number says which existed; class money is kept
+    at the run's current t. `known` lower bounds are affine in t, valid from `t_ref`.
+    """
+
+    classes: int
+    class_of: list[int]
+    scale: list[int]
+    denominator: int
+    known: dict[int, _Price]
+    t_ref: Fraction
+    active: list[int]
+    selected: int
+
+
+def _shifted(price: _Price, by: int) -> _Price:
+    numerator = price.numerator + price.slope * by
+    return _Price(numerator, price.denominator, price.slope, numerator / price.denominator)
+
+
+def _run(
+    model: _Model,
+    t0: Fraction,
+    *,
+    track: bool,
+    explain: bool,
+    earlier: _Run | None = None,
+) -> _Run:
+    """One run of equal shares with `t0` money per voter.
+
+    With `track`, the run also works out up to which t its decisions hold, round by round, and
+    keeps a checkpoint per round. Given an `earlier` tracked run at a smaller t (by a whole
+    number), the rounds whose decisions still hold at `t0` are taken over instead of redone.
+    """
     run = _Run(t0)
-    run.selected.extend(model.free)
     horizon = _Horizon(t0)
-    # A lower bound on every project's price: what it would be if nobody ran out of money.
-    known: dict[int, _Price] = {}
-    for rank in model.candidates:
-        numerator, denominator = purses.cost[rank], model.total[rank] * purses.denominator
-        known[rank] = _Price(numerator, denominator, 0, numerator / denominator)
-    active = list(model.candidates)
-    while active:
+    resumed = _resume(t0, earlier) if track and earlier is not None else None
+    if resumed is None:
+        purses = _Purses(model, t0)
+        run.selected.extend(model.free)
+        # A lower bound on every project's price: what it would be if nobody ran out of money.
+        known: dict[int, _Price] = {}
+        for rank in model.candidates:
+            numerator, denominator = purses.cost[rank], model.total[rank] * purses.denominator
+            known[rank] = _Price(numerator, denominator, 0, numerator / denominator)
+        active = list(model.candidates)
+    else:
+        assert earlier is not None
+        purses, known, active, valid = resumed
+        _take_over(run, earlier, valid)
+    while True:
+        if track:
+            run.checkpoints.append(
+                _Checkpoint(
+                    classes=len(purses.value),
+                    class_of=list(purses.class_of),
+                    scale=list(purses.scale),
+                    denominator=purses.denominator,
+                    known=dict(known),
+                    t_ref=t0,
+                    active=list(active),
+                    selected=len(run.selected),
+                )
+            )
+        if not active:
+            run.round_until.append(horizon.close_round())
+            break
         active.sort(key=lambda r: (known[r].guess, r))
         best: _Evaluation | None = None
         best_rank = -1
@@ -351,6 +459,7 @@ def _run(model: _Model, t0: Fraction, *, track: bool, explain: bool) -> _Run:
                 best, best_rank = evaluation, rank
         active = still
         if best is None:
+            run.round_until.append(horizon.close_round())
             break
         if track:
             chosen = best.price
@@ -359,11 +468,73 @@ def _run(model: _Model, t0: Fraction, *, track: bool, explain: bool) -> _Run:
                     _keep_dearer(known[rank], chosen, horizon)
         _buy(model, purses, best, horizon if track else None, run, best_rank)
         active.remove(best_rank)
-    run.stable_until = horizon.until
+        run.round_until.append(horizon.close_round())
+    turns = [until for until in run.round_until if until is not None]
+    run.stable_until = min(turns) if turns else None
     run.purses = purses
     if explain:
         _explain(model, run)
     return run
+
+
+def _resume(
+    t0: Fraction, earlier: _Run
+) -> tuple[_Purses, dict[int, _Price], list[int], int] | None:
+    """The state at the first round of `earlier` whose decisions may differ at t0, moved to t0."""
+    shift = t0 - earlier.t0
+    purses = earlier.purses
+    if shift.denominator != 1 or shift <= 0 or purses is None or not earlier.checkpoints:
+        # Money moved by a fraction of a unit would no longer be whole over its denominator.
+        return None
+    valid = 0
+    for until in earlier.round_until:
+        if until is not None and until <= t0:
+            break
+        valid += 1
+    if valid == 0:
+        return None
+    point = earlier.checkpoints[valid]
+    known_shift = t0 - point.t_ref
+    if known_shift.denominator != 1:
+        return None
+    by = shift.numerator
+    # Classes made in the rounds to redo go; the others move to t0 (exact: whole shift).
+    del purses.value[point.classes :]
+    del purses.slope[point.classes :]
+    del purses.epoch[point.classes :]
+    del purses.guess[point.classes :]
+    del purses.slope_guess[point.classes :]
+    purses.scale = list(point.scale)
+    purses.denominator = point.denominator
+    epoch_denominator = [point.denominator // scale for scale in point.scale]
+    value, slope, epoch, guess = purses.value, purses.slope, purses.epoch, purses.guess
+    for purse in range(2, point.classes):
+        if slope[purse]:
+            value[purse] += slope[purse] * by
+            guess[purse] = value[purse] / epoch_denominator[epoch[purse]]
+    value[1] += slope[1] * by
+    guess[1] = float(t0)
+    purses.class_of = list(point.class_of)
+    purses.t_guess = float(t0)
+    known = {rank: _shifted(price, known_shift.numerator) for rank, price in point.known.items()}
+    # The purses now belong to the new run; the earlier one can no longer be explained.
+    earlier.purses = None
+    return purses, known, list(point.active), valid
+
+
+def _take_over(run: _Run, earlier: _Run, valid: int) -> None:
+    """Copy the first `valid` rounds of `earlier`, which hold at this run's t, into `run`."""
+    point = earlier.checkpoints[valid]
+    by = (run.t0 - earlier.t0).numerator
+    run.selected = earlier.selected[: point.selected]
+    run.price_of = {
+        r: _shifted(earlier.price_of[r], by) for r in run.selected if r in earlier.price_of
+    }
+    run.paid_everything = {
+        r: earlier.paid_everything[r] for r in run.selected if r in earlier.paid_everything
+    }
+    run.round_until = earlier.round_until[:valid]
+    run.checkpoints = earlier.checkpoints[:valid]
 
 
 def _explain(model: _Model, run: _Run) -> None:
@@ -372,11 +543,13 @@ def _explain(model: _Model, run: _Run) -> None:
     if purses is None:
         run.spent_per_type = [Fraction(0)] * model.types
         return
-    left: dict[int, Fraction] = {}
+    # t0 over the current denominator, to subtract whole numbers before making one fraction.
+    start = run.t0.numerator * (purses.denominator // run.t0.denominator)
+    spent: dict[int, Fraction] = {}
     for purse in purses.class_of:
-        if purse not in left:
-            left[purse] = Fraction(purses.money(purse), purses.denominator)
-    run.spent_per_type = [run.t0 - left[purse] for purse in purses.class_of]
+        if purse not in spent:
+            spent[purse] = Fraction(start - purses.money(purse), purses.denominator)
+    run.spent_per_type = [spent[purse] for purse in purses.class_of]
     for rank in model.candidates:
         if rank not in run.prices:
             money = sum(purses.money(p) * c for p, _, c in _groups(model, purses, rank))
@@ -391,7 +564,20 @@ def _keep_dearer(other: _Price, chosen: _Price, horizon: _Horizon) -> None:
 
 
 def _keep_out_of_reach(model: _Model, purses: _Purses, rank: int, horizon: _Horizon) -> None:
+    """The supporters' money, short of the cost now, grows with t: when may it reach the cost?"""
     groups = _groups(model, purses, rank)
+    money_guess = math.fsum(purses.guess[p] * c for p, _, c in groups)
+    growth_guess = math.fsum(purses.slope_guess[p] * c for p, _, c in groups)
+    cost_guess = purses.cost_guess[rank]
+    # Guesses are within a few roundings of the exact values (all terms are positive): with
+    # 1e-9 of room on each side the float reach is a safe lower bound, unless money and cost
+    # are so close that the room swallows the gap; then it is worked out exactly.
+    short = cost_guess * (1 - _DOUBT) - money_guess * (1 + _DOUBT)
+    if growth_guess <= 0:
+        return
+    if short > 0:
+        horizon.keep_at_least(short / (growth_guess * (1 + _DOUBT)) * (1 - _DOUBT))
+        return
     money = sum(purses.money(p) * c for p, _, c in groups)
     growth = sum(purses.growth(p) * c for p, _, c in groups)
     horizon.keep_non_negative(purses.cost_now(rank) - money, -growth)
@@ -410,10 +596,9 @@ def _buy(
     rich_value = chosen.rich_value
     poor = {(p, v) for p, v, _ in chosen.poor}
     # The new common denominator: the smallest multiple that keeps every payment whole.
-    values_gcd = 0
-    for _, value, _ in chosen.groups:
-        values_gcd = math.gcd(values_gcd, value)
-    reduce = math.gcd(rich_value, math.gcd(price.numerator, price.slope) * values_gcd)
+    # The gcd of all supporters' satisfactions divides every payer's: a valid (if not always the
+    # smallest) reduction.
+    reduce = math.gcd(rich_value, math.gcd(price.numerator, price.slope) * model.value_gcd[rank])
     factor = rich_value // reduce
     new_epoch = len(purses.scale)
     new_denominator = purses.denominator * factor
@@ -436,6 +621,7 @@ def _buy(
         purses.slope.append(slope_after)
         purses.epoch.append(new_epoch)
         purses.guess.append(value_after / new_denominator)
+        purses.slope_guess.append(slope_after / new_denominator)
         moved[(purse, value)] = len(purses.value) - 1
     purses.scale = [s * factor for s in purses.scale]
     purses.scale.append(1)
@@ -446,7 +632,7 @@ def _buy(
         if purse != _EMPTY:
             class_of[voter_type] = moved[(purse, value)]
     run.selected.append(rank)
-    run.prices[rank] = Fraction(price.numerator, price.denominator)
+    run.price_of[rank] = price
     run.paid_everything[rank] = paid_everything
 
 
@@ -481,7 +667,8 @@ def equal_shares_add1(election: Election[IdT], *, increment: Number = 1) -> Allo
     runs = 0
     previous: tuple[int, _Run] | None = None
     while True:
-        run = _run(model, share + k * step, track=True, explain=False)
+        earlier = previous[1] if previous is not None else None
+        run = _run(model, share + k * step, track=True, explain=False, earlier=earlier)
         runs += 1
         spent = sum((model.costs[r] for r in run.selected), start=0)
         if spent > budget:
@@ -489,7 +676,7 @@ def equal_shares_add1(election: Election[IdT], *, increment: Number = 1) -> Allo
             if previous is None:
                 # pabutools keeps the starting allocation (the free projects) in this case.
                 final_k, final = 0, _Run(share, list(model.free))
-            elif previous[0] == k - 1:
+            elif previous[0] == k - 1 and previous[1].purses is not None:
                 final_k, final = previous
             else:
                 # The outcome at k - 1 is the previous run's (nothing turned in between), but

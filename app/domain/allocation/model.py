@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from collections import Counter
 from collections.abc import Hashable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import MISSING, dataclass, field
 from enum import StrEnum
 from fractions import Fraction
+from itertools import chain
 from types import MappingProxyType
 from typing import Any, Generic, TypeVar
 
@@ -156,44 +158,54 @@ class Index(Generic[IdT]):
             if len(order) != len(by_id) or set(order) != set(by_id):
                 raise ValueError("priority must list every project id exactly once")
         position = {project_id: rank for rank, project_id in enumerate(order)}
+        ballots = election.ballots
+        counts = [ballot.multiplicity for ballot in ballots]
+        if counts and min(counts) < 1:
+            raise ValueError("a ballot stands for at least one voter")
+        voters = sum(counts)
+        satisfactions = [ballot.satisfaction for ballot in ballots]
+        sources = [i for i, satisfaction in enumerate(satisfactions) if satisfaction]
+        rank_of = position.__getitem__
+        try:
+            ranks_per_ballot = [tuple(map(rank_of, satisfactions[i])) for i in sources]
+        except KeyError as error:
+            raise ValueError(f"a ballot values unknown project {error.args[0]!r}") from None
+        values_per_ballot = [tuple(satisfactions[i].values()) for i in sources]
+        multiplicities = [counts[i] for i in sources]
+        # Checked all at once: much cheaper than ballot by ballot.
+        every_value = list(chain.from_iterable(values_per_ballot))
+        if not set(map(type, every_value)) <= _EXACT_TYPES:
+            raise TypeError("satisfactions must be int or Fraction")
+        if every_value and min(every_value) <= 0:
+            if min(every_value) < 0:
+                raise ValueError("a satisfaction is negative")
+            # Zero satisfaction is no support: drop those entries (and ballots left empty).
+            kept = [
+                (tuple(r for r, v in zip(ranks, values, strict=True) if v), i)
+                for i, (ranks, values) in enumerate(
+                    zip(ranks_per_ballot, values_per_ballot, strict=True)
+                )
+            ]
+            keep = [i for ranks, i in kept if ranks]
+            ranks_per_ballot = [ranks for ranks, _ in kept if ranks]
+            values_per_ballot = [tuple(v for v in values_per_ballot[i] if v) for i in keep]
+            multiplicities = [multiplicities[i] for i in keep]
+            sources = [sources[i] for i in keep]
         total: list[Number] = [0] * len(order)
         supporters = [0] * len(order)
-        ranks_per_ballot: list[tuple[int, ...]] = []
-        values_per_ballot: list[tuple[Number, ...]] = []
-        multiplicities: list[int] = []
-        voters = 0
-        sources: list[int] = []
-        rank_of = position.__getitem__
-        for source, ballot in enumerate(election.ballots):
-            multiplicity = ballot.multiplicity
-            if multiplicity < 1:
-                raise ValueError("a ballot stands for at least one voter")
-            voters += multiplicity
-            satisfaction = ballot.satisfaction
-            if not satisfaction:
-                continue
-            values = tuple(satisfaction.values())
-            if not set(map(type, values)) <= _EXACT_TYPES:
-                raise TypeError("satisfactions must be int or Fraction")
-            lowest = min(values)
-            if lowest < 0:
-                raise ValueError("a satisfaction is negative")
-            try:
-                ranks = tuple(map(rank_of, satisfaction))
-            except KeyError as error:
-                raise ValueError(f"a ballot values unknown project {error.args[0]!r}") from None
-            if lowest == 0:
-                kept = [(r, v) for r, v in zip(ranks, values, strict=True) if v > 0]
-                if not kept:
-                    continue
-                ranks, values = tuple(r for r, _ in kept), tuple(v for _, v in kept)
-            for rank, value in zip(ranks, values, strict=True):
-                total[rank] += multiplicity * value
-                supporters[rank] += multiplicity
-            ranks_per_ballot.append(ranks)
-            values_per_ballot.append(values)
-            multiplicities.append(multiplicity)
-            sources.append(source)
+        if all(m == 1 for m in multiplicities):
+            flat_ranks = list(chain.from_iterable(ranks_per_ballot))
+            for rank, value in zip(flat_ranks, chain.from_iterable(values_per_ballot), strict=True):
+                total[rank] += value
+            for rank, count in Counter(flat_ranks).items():
+                supporters[rank] = count
+        else:
+            for ranks, values, m in zip(
+                ranks_per_ballot, values_per_ballot, multiplicities, strict=True
+            ):
+                for rank, value in zip(ranks, values, strict=True):
+                    total[rank] += value * m
+                    supporters[rank] += m
         return Index(
             ids=tuple(order),
             costs=tuple(by_id[project_id].cost for project_id in order),
@@ -239,11 +251,23 @@ class ProjectOutcome(Generic[IdT]):
     welfare_if_forced: Number | None = None
 
 
+_OUTCOME_DEFAULTS = {
+    f.name: f.default for f in dataclasses.fields(ProjectOutcome) if f.default is not MISSING
+}
+
+
 def outcome_for(
     index: Index[IdT], rank: int, *, selected: bool, verdict: Verdict, **details: Any
 ) -> ProjectOutcome[IdT]:
     """An outcome for the project numbered `rank`, with its cost and support filled in."""
-    return ProjectOutcome(
+    unknown = details.keys() - _OUTCOME_DEFAULTS.keys()
+    if unknown:
+        raise TypeError(f"unknown outcome fields: {sorted(unknown)}")
+    # The same object the generated __init__ makes, without its per-field frozen-setattr calls:
+    # results are built for every project of every run, and that cost showed in the benchmark.
+    outcome: ProjectOutcome[IdT] = object.__new__(ProjectOutcome)
+    outcome.__dict__.update(
+        _OUTCOME_DEFAULTS,
         project_id=index.ids[rank],
         cost=index.costs[rank],
         total_satisfaction=index.total_satisfaction[rank],
@@ -252,6 +276,7 @@ def outcome_for(
         verdict=verdict,
         **details,
     )
+    return outcome
 
 
 @dataclass(frozen=True)
@@ -312,6 +337,49 @@ class Allocation(Generic[IdT]):
         return self._by_id[project_id]
 
 
+Vote = tuple[tuple[IdT, ...], tuple[Number, ...] | None]
+
+
+def election_from_votes(
+    projects: Sequence[Project[IdT]],
+    budget: Number,
+    votes: Iterable[Vote[IdT]],
+    satisfaction: Satisfaction,
+    priority: Sequence[IdT] | None = None,
+) -> Election[IdT]:
+    """An election from votes as (projects, points or None for approval), valued as chosen.
+
+    Identical votes become one ballot with a multiplicity; the outcome is the same.
+    """
+    cost = {project.id: project.cost for project in projects}
+    ballots = tuple(
+        Ballot(_valued(ids, points, cost, satisfaction), multiplicity)
+        for (ids, points), multiplicity in Counter(votes).items()
+    )
+    return Election(tuple(projects), budget, ballots, None if priority is None else tuple(priority))
+
+
+def _valued(
+    ids: tuple[IdT, ...],
+    points: tuple[Number, ...] | None,
+    cost: Mapping[IdT, Number],
+    satisfaction: Satisfaction,
+) -> dict[IdT, Number]:
+    if satisfaction is Satisfaction.CARDINALITY:
+        # Every project on the ballot counts, as pabutools' `project in ballot` does.
+        return dict.fromkeys(ids, 1)
+    try:
+        if satisfaction is Satisfaction.COST:
+            if points is None:
+                return {p: cost[p] for p in ids}
+            return {p: v * cost[p] for p, v in zip(ids, points, strict=True)}
+    except KeyError as error:
+        raise ValueError(f"a ballot names unknown project {error.args[0]!r}") from None
+    if points is None:
+        raise ValueError("cardinal satisfaction needs points; approval ballots have none")
+    return dict(zip(ids, points, strict=True))
+
+
 def approval_election(
     projects: Sequence[Project[IdT]],
     budget: Number,
@@ -319,27 +387,11 @@ def approval_election(
     satisfaction: Satisfaction = Satisfaction.COST,
     priority: Sequence[IdT] | None = None,
 ) -> Election[IdT]:
-    """An election from approval ballots, valued by cost or by count (`cardinal` needs points).
-
-    Identical ballots become one ballot with a multiplicity; the outcome is the same.
-    """
+    """An election from approval ballots, valued by cost or by count (`cardinal` needs points)."""
     if satisfaction is Satisfaction.CARDINAL:
         raise ValueError("cardinal satisfaction needs points; approval ballots have none")
-    cost = {project.id: project.cost for project in projects}
-    counts = Counter(frozenset(approved) for approved in approvals)
-    ballots = []
-    for approved, multiplicity in counts.items():
-        if satisfaction is Satisfaction.COST:
-            try:
-                values: dict[IdT, Number] = {p: cost[p] for p in approved}
-            except KeyError as error:
-                raise ValueError(f"a ballot approves unknown project {error.args[0]!r}") from None
-        else:
-            values = dict.fromkeys(approved, 1)
-        ballots.append(Ballot(values, multiplicity))
-    return Election(
-        tuple(projects), budget, tuple(ballots), None if priority is None else tuple(priority)
-    )
+    votes = ((tuple(approved), None) for approved in approvals)
+    return election_from_votes(projects, budget, votes, satisfaction, priority)
 
 
 def scored_election(
@@ -349,35 +401,12 @@ def scored_election(
     satisfaction: Satisfaction = Satisfaction.CARDINAL,
     priority: Sequence[IdT] | None = None,
 ) -> Election[IdT]:
-    """An election from ballots with points (cumulative or scoring), valued as chosen.
-
-    Identical ballots become one ballot with a multiplicity; the outcome is the same.
-    """
-    cost = {project.id: project.cost for project in projects}
-    counts = Counter(frozenset(points.items()) for points in scores)
-    ballots = []
-    for items, multiplicity in counts.items():
-        points = dict(items)
-        if satisfaction is Satisfaction.CARDINAL:
-            values: dict[IdT, Number] = points
-        elif satisfaction is Satisfaction.COST:
-            try:
-                values = {p: v * cost[p] for p, v in points.items()}
-            except KeyError as error:
-                raise ValueError(f"a ballot scores unknown project {error.args[0]!r}") from None
-        else:
-            # Cardinality counts every project on the ballot, as pabutools' `p in ballot` does.
-            values = dict.fromkeys(points, 1)
-        ballots.append(Ballot(values, multiplicity))
-    return Election(
-        tuple(projects), budget, tuple(ballots), None if priority is None else tuple(priority)
-    )
+    """An election from ballots with points (cumulative or scoring), valued as chosen."""
+    votes = ((tuple(points), tuple(points.values())) for points in scores)
+    return election_from_votes(projects, budget, votes, satisfaction, priority)
 
 
 def lcm_of_denominators(values: Iterable[Number]) -> int:
     """The smallest positive integer that makes every value whole."""
-    result = 1
-    for value in values:
-        if isinstance(value, Fraction) and value.denominator != 1:
-            result = math.lcm(result, value.denominator)
-    return result
+    denominators = {value.denominator for value in values if type(value) is Fraction}
+    return math.lcm(*denominators) if denominators else 1

@@ -132,7 +132,13 @@ def best_selection(items: list[_Item], capacity: int) -> tuple[int, int, int]:
 
     # Each state: (cost, value, mask); sorted by cost, values strictly increasing.
     states: list[tuple[int, int, int]] = [(0, 0, 0)]
+    # A good complete selection from the start lets the bound prune early: greedy by density.
     incumbent = 0
+    room = capacity
+    for item in items:
+        if item.weight <= room:
+            room -= item.weight
+            incumbent += item.value
     for position, item in enumerate(items):
         bit = 1 << item.rank
         grown = [
