@@ -62,13 +62,17 @@ class _Model:
     cost_denominator: int
     candidates: list[int]
     free: list[int]
-    # Per project, its supporters as voter types, one entry per voter (so that counting entries
-    # counts voters), with their satisfactions alongside; `single_value` when all are equal.
+    # Per project, the supporting voter types that stand for one voter each, with their
+    # satisfactions alongside; `heavy` the types that stand for more (type, satisfaction,
+    # voters); `single_value` when all supporters have the same satisfaction.
     supporter_types: list[list[int]]
     supporter_values: list[list[int]]
+    heavy: list[list[tuple[int, int, int]]]
     single_value: list[int | None]
     value_gcd: list[int]
-    members: list[list[tuple[int, int]]]
+    # per project, each supporting voter type once, with its satisfaction
+    unique_types: list[list[int]]
+    unique_values: list[list[int]]
     total: list[int]
     voters: int
     types: int
@@ -78,46 +82,69 @@ class _Model:
     @staticmethod
     def of(index: Index[IdT]) -> _Model:
         # Satisfactions are scaled to whole numbers: prices scale inversely, payments do not.
-        scale = lcm_of_denominators(chain.from_iterable(index.ballot_values))
+        scale = (
+            1
+            if index.whole_values
+            else lcm_of_denominators(chain.from_iterable(index.ballot_values))
+        )
         count = len(index.ids)
-        # Voters with identical ballots behave identically: one voter type per distinct ballot.
-        types: dict[tuple[tuple[int, ...], tuple[Number, ...]], int] = {}
-        numbers: dict[tuple[tuple[int, ...], tuple[Number, ...]], int] = {}
-        type_of_ballot: list[int] = []
-        for key, multiplicity in zip(
-            zip(index.ballot_ranks, index.ballot_values, strict=True),
-            index.ballot_multiplicity,
-            strict=True,
-        ):
-            types[key] = types.get(key, 0) + multiplicity
-            type_of_ballot.append(numbers.setdefault(key, len(numbers)))
+        # One voter type per ballot: voters with the same ballot behave alike. (The elections
+        # built from votes already merge identical ballots.)
+        types = dict(
+            zip(
+                zip(index.ballot_ranks, index.ballot_values, strict=True),
+                index.ballot_multiplicity,
+                strict=True,
+            )
+        )
+        if len(types) == len(index.ballot_ranks):
+            type_of_ballot = list(range(len(types)))
+        else:
+            # Some ballots are the same: merge them after all.
+            types = {}
+            numbers: dict[tuple[tuple[int, ...], tuple[Number, ...]], int] = {}
+            type_of_ballot = []
+            for key, multiplicity in zip(
+                zip(index.ballot_ranks, index.ballot_values, strict=True),
+                index.ballot_multiplicity,
+                strict=True,
+            ):
+                types[key] = types.get(key, 0) + multiplicity
+                type_of_ballot.append(numbers.setdefault(key, len(numbers)))
         unique_types: list[list[int]] = [[] for _ in range(count)]
         supporter_values: list[list[int]] = [[] for _ in range(count)]
-        total = [0] * count
-        multiplicity_of = list(types.values())
-        for voter_type, ((ranks, values), multiplicity) in enumerate(types.items()):
+        # Bound appends: this loop touches every entry of every ballot.
+        add_type = [entries.append for entries in unique_types]
+        add_value = [entries.append for entries in supporter_values]
+        whole = index.whole_values
+        for voter_type, (ranks, values) in enumerate(types):
+            if not whole:
+                values = tuple(int(value * scale) for value in values)
             for rank, value in zip(ranks, values, strict=True):
-                scaled = int(value) if scale == 1 else int(value * scale)
-                unique_types[rank].append(voter_type)
-                supporter_values[rank].append(scaled)
-                total[rank] += scaled * multiplicity
-        members = [
-            list(zip(t, v, strict=True))
-            for t, v in zip(unique_types, supporter_values, strict=True)
-        ]
-        supporter_types = unique_types
+                add_type[rank](voter_type)
+                add_value[rank](value)  # type: ignore[arg-type]
+        total = [int(value * scale) for value in index.total_satisfaction]
+        multiplicity_of = list(types.values())
+        unique_values = supporter_values
+        # Counting purses over the voters of types that stand for one voter is done by Counter;
+        # the few types that stand for several voters are added with their weight.
+        heavy: list[list[tuple[int, int, int]]] = [[] for _ in range(count)]
         if any(m > 1 for m in multiplicity_of):
-            # One entry per voter, so that counting entries counts voters.
-            supporter_types = [
-                [t for t in ts for _ in range(multiplicity_of[t])] for ts in unique_types
-            ]
-            supporter_values = [
-                [v for t, v in zip(ts, vs, strict=True) for _ in range(multiplicity_of[t])]
-                for ts, vs in zip(unique_types, supporter_values, strict=True)
-            ]
+            supporter_types, supporter_values = [], []
+            for rank, (ts, vs) in enumerate(zip(unique_types, unique_values, strict=True)):
+                light = [i for i, t in enumerate(ts) if multiplicity_of[t] == 1]
+                supporter_types.append([ts[i] for i in light])
+                supporter_values.append([vs[i] for i in light])
+                heavy[rank] = [
+                    (t, v, multiplicity_of[t])
+                    for t, v in zip(ts, vs, strict=True)
+                    if multiplicity_of[t] > 1
+                ]
+        else:
+            supporter_types = unique_types
         single_value: list[int | None] = []
         value_gcd: list[int] = []
-        for given in supporter_values:
+        for given in unique_values:
             distinct = set(given)
             single_value.append(next(iter(distinct)) if len(distinct) == 1 else None)
             value_gcd.append(math.gcd(*distinct) if distinct else 1)
@@ -128,9 +155,11 @@ class _Model:
             free=[r for r in range(count) if total[r] > 0 and index.costs[r] == 0],
             supporter_types=supporter_types,
             supporter_values=supporter_values,
+            heavy=heavy,
             single_value=single_value,
             value_gcd=value_gcd,
-            members=members,
+            unique_types=unique_types,
+            unique_values=unique_values,
             total=total,
             voters=index.voters,
             types=len(types),
@@ -178,11 +207,6 @@ class _Run:
     round_until: list[Fraction | None] = field(default_factory=list)
     checkpoints: list[_Checkpoint] = field(default_factory=list)
 
-    @property
-    def prices(self) -> dict[int, Fraction]:
-        """The price each bought project was bought at (money per unit of scaled satisfaction)."""
-        return {r: Fraction(p.numerator, p.denominator) for r, p in self.price_of.items()}
-
 
 class _Purses:
     """Voters' remaining money, by class: every voter type points at a class of equal purses.
@@ -221,12 +245,19 @@ class _Purses:
 
 def _groups(model: _Model, purses: _Purses, rank: int) -> list[tuple[int, int, int]]:
     """The supporters of a project as (purse class, satisfaction, voters), empty purses left out."""
-    classes = map(purses.class_of.__getitem__, model.supporter_types[rank])
+    class_of = purses.class_of
+    classes = map(class_of.__getitem__, model.supporter_types[rank])
     value = model.single_value[rank]
+    heavy = model.heavy[rank]
     if value is not None:
-        return [(purse, value, count) for purse, count in Counter(classes).items() if purse]
-    counted = Counter(zip(classes, model.supporter_values[rank], strict=True))
-    return [(purse, v, count) for (purse, v), count in counted.items() if purse]
+        by_purse = Counter(classes)
+        for voter_type, _, weight in heavy:
+            by_purse[class_of[voter_type]] += weight
+        return [(purse, value, count) for purse, count in by_purse.items() if purse]
+    by_key = Counter(zip(classes, model.supporter_values[rank], strict=True))
+    for voter_type, given, weight in heavy:
+        by_key[(class_of[voter_type], given)] += weight
+    return [(purse, v, count) for (purse, v), count in by_key.items() if purse]
 
 
 def _evaluate(model: _Model, purses: _Purses, rank: int, track: bool) -> _Evaluation | None:
@@ -551,7 +582,7 @@ def _explain(model: _Model, run: _Run) -> None:
             spent[purse] = Fraction(start - purses.money(purse), purses.denominator)
     run.spent_per_type = [spent[purse] for purse in purses.class_of]
     for rank in model.candidates:
-        if rank not in run.prices:
+        if rank not in run.price_of:
             money = sum(purses.money(p) * c for p, _, c in _groups(model, purses, rank))
             run.money_left[rank] = Fraction(money, purses.denominator)
 
@@ -591,7 +622,10 @@ def _buy(
     run: _Run,
     rank: int,
 ) -> None:
-    """Charge the supporters: the poor pay everything, the others `price * satisfaction`."""
+    """Charge the supporters: the poor pay everything, the others `price * satisfaction`.
+
+    Without a horizon (a run that is not tracked) the change of money with t is not kept.
+    """
     price = chosen.price
     rich_value = chosen.rich_value
     poor = {(p, v) for p, v, _ in chosen.poor}
@@ -604,6 +638,9 @@ def _buy(
     new_denominator = purses.denominator * factor
     moved: dict[tuple[int, int], int] = {}
     paid_everything = 0
+    value_now, slope_now, epoch_now, scale = purses.value, purses.slope, purses.epoch, purses.scale
+    add_value, add_slope, add_epoch = value_now.append, slope_now.append, epoch_now.append
+    add_guess, add_slope_guess = purses.guess.append, purses.slope_guess.append
     for purse, value, count in chosen.groups:
         if (purse, value) in poor:
             moved[(purse, value)] = _EMPTY
@@ -615,22 +652,37 @@ def _buy(
                     price.slope * value - purses.growth(purse) * rich_value,
                 )
             continue
-        value_after = purses.money(purse) * factor - price.numerator * value // reduce
-        slope_after = purses.growth(purse) * factor - price.slope * value // reduce
-        purses.value.append(value_after)
-        purses.slope.append(slope_after)
-        purses.epoch.append(new_epoch)
-        purses.guess.append(value_after / new_denominator)
-        purses.slope_guess.append(slope_after / new_denominator)
-        moved[(purse, value)] = len(purses.value) - 1
-    purses.scale = [s * factor for s in purses.scale]
+        grow = scale[epoch_now[purse]] * factor
+        value_after = value_now[purse] * grow - price.numerator * value // reduce
+        add_value(value_after)
+        add_epoch(new_epoch)
+        add_guess(value_after / new_denominator)
+        if horizon is not None:
+            slope_after = slope_now[purse] * grow - price.slope * value // reduce
+            add_slope(slope_after)
+            add_slope_guess(slope_after / new_denominator)
+        else:
+            add_slope(0)
+            add_slope_guess(0.0)
+        moved[(purse, value)] = len(value_now) - 1
+    purses.scale = [s * factor for s in scale]
     purses.scale.append(1)
     purses.denominator = new_denominator
     class_of = purses.class_of
-    for voter_type, value in model.members[rank]:
-        purse = class_of[voter_type]
-        if purse != _EMPTY:
-            class_of[voter_type] = moved[(purse, value)]
+    single = model.single_value[rank]
+    if single is not None:
+        by_purse = {purse: after for (purse, _), after in moved.items()}
+        for voter_type in model.unique_types[rank]:
+            purse = class_of[voter_type]
+            if purse:
+                class_of[voter_type] = by_purse[purse]
+    else:
+        for voter_type, value in zip(
+            model.unique_types[rank], model.unique_values[rank], strict=True
+        ):
+            purse = class_of[voter_type]
+            if purse:
+                class_of[voter_type] = moved[(purse, value)]
     run.selected.append(rank)
     run.price_of[rank] = price
     run.paid_everything[rank] = paid_everything
@@ -715,6 +767,12 @@ def equal_shares_add1_greedy(election: Election[IdT], *, increment: Number = 1) 
     )
 
 
+def _price_of(run: _Run, rank: int) -> Fraction:
+    """What a bought project cost per unit of (scaled) satisfaction; 0 for a free one."""
+    price = run.price_of.get(rank)
+    return Fraction(0) if price is None else Fraction(price.numerator, price.denominator)
+
+
 def _exhaustive(model: _Model, selected: Sequence[int], budget: Number) -> bool:
     # As pabutools' `is_exhaustive(..., available_projects=projects)`: supported projects only.
     spent = sum((model.costs[r] for r in selected), start=0)
@@ -756,7 +814,7 @@ def _allocation(
                     verdict=Verdict.SELECTED,
                     stage=Stage.NO_COST if rank in free else Stage.EQUAL_SHARES,
                     position=position[rank],
-                    price=run.prices.get(rank, Fraction(0)) * model.value_scale,
+                    price=_price_of(run, rank) * model.value_scale,
                     paid_everything=run.paid_everything.get(rank, 0),
                 )
             )

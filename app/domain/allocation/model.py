@@ -140,6 +140,8 @@ class Index(Generic[IdT]):
     # where each of those ballots stands in the election's ballots
     ballot_source: tuple[int, ...]
     voters: int
+    # whether every satisfaction is a whole number (int)
+    whole_values: bool
 
     @staticmethod
     def of(election: Election[IdT]) -> Index[IdT]:
@@ -174,7 +176,8 @@ class Index(Generic[IdT]):
         multiplicities = [counts[i] for i in sources]
         # Checked all at once: much cheaper than ballot by ballot.
         every_value = list(chain.from_iterable(values_per_ballot))
-        if not set(map(type, every_value)) <= _EXACT_TYPES:
+        kinds = set(map(type, every_value))
+        if not kinds <= _EXACT_TYPES:
             raise TypeError("satisfactions must be int or Fraction")
         if every_value and min(every_value) <= 0:
             if min(every_value) < 0:
@@ -217,6 +220,7 @@ class Index(Generic[IdT]):
             ballot_multiplicity=tuple(multiplicities),
             ballot_source=tuple(sources),
             voters=voters,
+            whole_values=Fraction not in kinds,
         )
 
 
