@@ -32,8 +32,10 @@ from app.errors import N_, InvalidInput, MenuFrozen, NotFound
 from app.models import (
     Effect,
     Indicator,
+    IndicatorBase,
     IndicatorTarget,
     Measure,
+    MeasureBase,
     MeasureEffect,
     Neighbourhood,
     Process,
@@ -882,7 +884,7 @@ def new_version(session: Session, *, user: User, process_id: int, ip_address: st
         select(Indicator).where(col(Indicator.effect_id).in_(list(effect_ids)))
     ).all():
         new_indicator = Indicator(
-            **indicator.model_dump(exclude={"id", "effect_id"}),
+            **{name: getattr(indicator, name) for name in IndicatorBase.model_fields},
             effect_id=effect_ids[indicator.effect_id],
         )
         session.add(new_indicator)
@@ -893,7 +895,7 @@ def new_version(session: Session, *, user: User, process_id: int, ip_address: st
         )
     for measure in session.exec(select(Measure).where(Measure.process_id == old.id)).all():
         new_measure = Measure(
-            **measure.model_dump(exclude={"id", "process_id", "group_effect_id"}),
+            **{name: getattr(measure, name) for name in MeasureBase.model_fields},
             process_id=copy.id,
             group_effect_id=effect_ids.get(measure.group_effect_id or 0),
         )
