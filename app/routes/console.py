@@ -21,6 +21,7 @@ from starlette.responses import HTMLResponse, Response
 from app.db import SessionDep
 from app.domain.vocabulary import RoundKind, RoundState, StakeholderGroup
 from app.errors import N_, DomainError, InvalidInput
+from app.i18n import gettext as _
 from app.models import Meeting, Round
 from app.routes.deps import CurrentUser
 from app.routes.meeting_deps import Form, WriteLock, ballot_input, form_text
@@ -268,7 +269,7 @@ def _paper_page(
             "idempotency_key": idempotency_key or ballots_service.new_idempotency_key(),
             "action_url": f"/console/rounds/{round_.id}/paper",
             "preview_url": f"/console/rounds/{round_.id}/paper/preview",
-            "submit_label": None,
+            "submit_label": _("Count this paper ballot"),
         },
         fragment="vote/_tally.html",
         status_code=status_code,

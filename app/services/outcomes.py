@@ -20,6 +20,7 @@ from app.domain.allocation import Ballot as ApprovalBallot
 from app.domain.allocation import Election, Project, greedy
 from app.domain.vocabulary import RoundKind, RoundState, StakeholderGroup
 from app.errors import N_, DomainError
+from app.exports.content import PUBLIC_MIN_GROUP
 from app.models import Ballot, BallotLine, Meeting, Participant, Round
 from app.services import ballots as ballots_service
 from app.services import rounds as rounds_service
@@ -107,6 +108,7 @@ class Outcome:
     choices: list[ChoiceRow] = field(default_factory=list)
     budget: int = 0
     spent: int = 0
+    small_groups_hidden: bool = False
 
     @property
     def left(self) -> int:
@@ -178,8 +180,14 @@ def _percent(value: Fraction) -> float:
 
 
 def _groups_present(casts: list[_Cast]) -> list[str]:
-    present = {c.group for c in casts if c.group}
-    return [g for g in GROUPS if g in present]
+    # A group is shown apart only with enough ballots that nobody's vote can be read from it.
+    sizes = Counter(c.group for c in casts if c.group)
+    return [g for g in GROUPS if sizes[g] >= PUBLIC_MIN_GROUP]
+
+
+def _small_groups(casts: list[_Cast]) -> bool:
+    sizes = Counter(c.group for c in casts if c.group)
+    return any(0 < n < PUBLIC_MIN_GROUP for n in sizes.values())
 
 
 def _weights(
@@ -387,6 +395,7 @@ def outcome(session: Session, *, round_: Round) -> Outcome:
         final=round_.state == RoundState.CLOSED,
         turnout=rounds_service.turnout(session, round_id=round_.id),
         previous=previous,
+        small_groups_hidden=_small_groups(_ballots(session, round_.id)),
         **parts,  # type: ignore[arg-type]
     )
 

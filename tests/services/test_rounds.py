@@ -392,3 +392,33 @@ def test_a_facilitator_of_another_process_finds_nothing(
         with pytest.raises(NotFound):
             action()
     assert wegen.state == RoundState.DRAFT
+
+
+def test_groups_of_fewer_than_5_are_not_shown_apart(session: Session, korrewegwijk: int) -> None:
+    from app.services import outcomes as outcomes_service
+
+    user, rounds = _night(session, korrewegwijk)
+    wegen = rounds[RoundKind.WEGEN]
+    assert wegen.id is not None
+    rounds_service.open_round(session, user=user, round_id=wegen.id)
+    menu = ballots_service.load_menu(session, process_id=korrewegwijk)
+    voters = [(StakeholderGroup.STUDENT, (100, 0, 0))] * 5 + [
+        (StakeholderGroup.ONDERNEMER, (0, 100, 0))
+    ]
+    for index, (group, points) in enumerate(voters):
+        voter = _voter(session, korrewegwijk, stakeholder_group=group)
+        ballots_service.submit(
+            session,
+            round_id=wegen.id,
+            participant=voter.participant,
+            given=_points(menu, *points),
+            idempotency_key=f"k{index}",
+        )
+    rounds_service.close_round(session, user=user, round_id=wegen.id)
+    found = outcomes_service.outcome(session, round_=wegen)
+    assert found.groups == ["student"]
+    assert found.small_groups_hidden
+    assert all(set(row.by_group) == {"student"} for row in found.weights)
+    # The one entrepreneur still counts in the whole: 5 x 100 + 0 over 6 ballots.
+    safety = next(row for row in found.weights if row.title == "Veiligheid")
+    assert round(safety.percent, 1) == 83.3
