@@ -68,6 +68,17 @@ def utc(moment: datetime) -> datetime:
     """A stored timestamp with its zone (SQLite gives it back without; it is UTC)."""
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
+OBJECT_LABELS = {
+    "process": N_("process"),
+    "user": N_("account"),
+    "effect": N_("effect"),
+    "indicator": N_("indicator"),
+    "measure": N_("measure"),
+    "participant_code": N_("voting card"),
+    "login": N_("login"),
+    "audit": N_("audit log"),
+}
+
 
 @dataclass
 class AuditRow:
@@ -87,6 +98,15 @@ class AuditRow:
         except Exception:  # no time-zone database: UTC is still correct
             zone = UTC
         return utc(self.event.at).astimezone(zone).strftime("%d-%m-%Y %H:%M:%S")
+
+    @property
+    def object_label(self) -> str:
+        """Which object, in the current language: 'maatregel 12'."""
+        kind = OBJECT_LABELS.get(self.event.object_type)
+        name = gettext(kind) if kind else self.event.object_type
+        if self.event.object_type == "login":
+            return name
+        return f"{name} {self.event.object_id}".strip()
 
     @property
     def label(self) -> str:

@@ -703,9 +703,7 @@ def import_menu(
         return result
     document = read.document
     if target is None:
-        key = document.seed_key or _free_key(
-            session, slug(f"{document.neighbourhood_name} {document.title}") or "menu"
-        )
+        key = document.seed_key or _free_key(session, _key_for(document))
         existing = session.exec(select(Process).where(Process.seed_key == key)).first()
         if existing is not None:
             read.problems.append(
@@ -783,6 +781,13 @@ def _remove_stale_effects(session: Session, process: Process, document: MenuDocu
     for effect in sorted(stale, key=lambda e: e.parent_id is None):
         session.delete(effect)
         session.flush()
+
+
+def _key_for(document: MenuDocument) -> str:
+    # A readable key for a process from a file that named none: its title, with the
+    # neighbourhood in front when the title does not already say it.
+    title, hood = slug(document.title), slug(document.neighbourhood_name)
+    return (title if hood and hood in title else slug(f"{hood} {title}")) or "menu"
 
 
 def _free_key(session: Session, base: str) -> str:
