@@ -8,7 +8,6 @@ write list `WriteLock` before `CurrentUser`, so that on SQLite the write lock co
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
 from urllib.parse import urlencode
 
@@ -24,7 +23,7 @@ from app.errors import N_, DomainError, InvalidInput
 from app.i18n import gettext as _
 from app.models import Meeting, Round
 from app.routes.deps import CurrentUser
-from app.routes.meeting_deps import Form, WriteLock, ballot_input, form_text
+from app.routes.meeting_deps import Form, WriteLock, ballot_input, clock, form_text, local_datetime
 from app.services import access
 from app.services import ballots as ballots_service
 from app.services import meetings as meetings_service
@@ -57,6 +56,7 @@ def console_home(request: Request, user: CurrentUser, session: SessionDep) -> HT
             "processes": meetings_service.meetings_for_console(session, user=user),
             "error": None,
             "form": {},
+            "clock": clock,
         },
     )
 
@@ -72,15 +72,14 @@ def create_meeting(
 ) -> Response:
     """Create a meeting (with the three rounds of a meeting night, unless unticked)."""
     starts = form_text(form, "starts_at")
+    error: DomainError | None = None
     try:
-        starts_at = datetime.fromisoformat(starts) if starts else None
+        starts_at = local_datetime(starts)
     except ValueError:
         starts_at = None
-        error: DomainError | None = InvalidInput(
+        error = InvalidInput(
             N_("starts_at: '%(value)s' is not a date and time."), value=starts[:30]
         )
-    else:
-        error = None
     if error is None:
         try:
             meeting = meetings_service.create_meeting(
@@ -89,7 +88,7 @@ def create_meeting(
                 process_id=process_id,
                 title=form_text(form, "title"),
                 location=form_text(form, "location"),
-                starts_at=starts_at.astimezone() if starts_at else None,
+                starts_at=starts_at,
                 with_rounds=form_text(form, "with_rounds") == "1",
             )
         except InvalidInput as refused:
@@ -106,6 +105,7 @@ def create_meeting(
             "processes": meetings_service.meetings_for_console(session, user=user),
             "error": error.localized(),
             "error_process": process_id,
+            "clock": clock,
             "form": {k: form_text(form, k) for k in ("title", "location", "starts_at")},
         },
         status_code=error.status,
@@ -124,6 +124,7 @@ def _meeting_context(session: SessionDep, meeting: Meeting, **extra: Any) -> dic
         "join_address": meetings_service.join_address(meeting.id),
         "short_address": meetings_service.short_address(meeting.id),
         "kinds": list(RoundKind),
+        "clock": clock,
         **extra,
     }
 

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Annotated
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from fastapi import Depends, Request
 from starlette.datastructures import FormData
@@ -14,6 +16,11 @@ from app.services import participants as participants_service
 from app.services import rounds as rounds_service
 from app.services.ballots import BallotInput
 from app.settings import get_settings
+
+try:
+    LOCAL_TIME = ZoneInfo("Europe/Amsterdam")
+except ZoneInfoNotFoundError:  # a system without time zone data: UTC rather than failing
+    LOCAL_TIME = ZoneInfo("UTC")
 
 PARTICIPANT_COOKIE = "wz_participant"
 DEVICE_COOKIE = "wz_device"
@@ -102,3 +109,20 @@ def form_text(form: FormData, name: str) -> str:
     """A text field of a form, or ''."""
     value = form.get(name)
     return value if isinstance(value, str) else ""
+
+
+def clock(moment: datetime | None, pattern: str = "%H:%M") -> str:
+    """A time as people in the meeting read it (Dutch local time), e.g. '20:14'."""
+    if moment is None:
+        return ""
+    if moment.tzinfo is None:  # SQLite gives back the stored UTC time without its zone
+        moment = moment.replace(tzinfo=UTC)
+    return moment.astimezone(LOCAL_TIME).strftime(pattern)
+
+
+def local_datetime(text: str) -> datetime | None:
+    """A date and time typed in a form, read as Dutch local time; None when empty."""
+    if not text.strip():
+        return None
+    moment = datetime.fromisoformat(text.strip())
+    return moment if moment.tzinfo else moment.replace(tzinfo=LOCAL_TIME)

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse
@@ -21,6 +19,7 @@ from app.routes.meeting_deps import (
     Resident,
     WriteLock,
     ballot_input,
+    clock,
     form_text,
     remember_device,
     remember_participant,
@@ -33,20 +32,6 @@ from app.services.ballots import BallotInput
 from app.templating import render
 
 router = APIRouter(include_in_schema=False)
-
-try:
-    LOCAL_TIME = ZoneInfo("Europe/Amsterdam")
-except ZoneInfoNotFoundError:  # a system without time zone data: show UTC rather than fail
-    LOCAL_TIME = ZoneInfo("UTC")
-
-
-def clock(moment: datetime | None) -> str:
-    """A time of day as people in the meeting read it (Dutch local time), e.g. '20:14'."""
-    if moment is None:
-        return ""
-    if moment.tzinfo is None:  # SQLite gives back the stored UTC time without its zone
-        moment = moment.replace(tzinfo=UTC)
-    return moment.astimezone(LOCAL_TIME).strftime("%H:%M")
 
 
 def _mine(participant: Participant | None, meeting_process_id: int) -> Participant | None:

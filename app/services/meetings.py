@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 
 from sqlmodel import Session, col, select
 
@@ -48,6 +48,10 @@ def create_meeting(
         raise InvalidInput(N_("title: use at most %(n)s characters."), n=200)
     if len(location) > 200:
         raise InvalidInput(N_("location: use at most %(n)s characters."), n=200)
+    if starts_at is not None and starts_at.tzinfo is not None:
+        starts_at = starts_at.astimezone(
+            UTC
+        )  # stored in UTC, as every timestamp (SQLite drops zones)
     meeting = Meeting(process_id=process_id, title=title, location=location, starts_at=starts_at)
     session.add(meeting)
     session.flush()

@@ -134,6 +134,8 @@ def open_round(session: Session, *, user: User, round_id: int) -> Round:
         raise RoundClosed(
             N_("This round is closed and stays closed. Use 'Run again' to vote on it once more.")
         )
+    # One open round per meeting, also when two rounds are opened at the same moment.
+    session.exec(select(Meeting).where(Meeting.id == round_.meeting_id).with_for_update()).one()
     already_open = session.exec(
         select(Round).where(
             Round.meeting_id == round_.meeting_id,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from datetime import UTC, datetime
 
 import segno
 from fastapi.testclient import TestClient
@@ -349,3 +350,28 @@ def test_a_facilitator_of_another_process_gets_404_on_every_meeting_and_round_ro
     # Without a login, the console sends people to the login page.
     anonymous = TestClient(app, base_url="http://testserver")
     assert anonymous.get(f"/console/meetings/{m}", follow_redirects=False).status_code == 303
+
+
+def test_the_start_time_is_read_as_dutch_time(
+    client: TestClient, session: Session, korrewegwijk: int
+) -> None:
+    user = facilitator(session, korrewegwijk)
+    log_in(client, user.email)
+    refused = client.post(
+        f"/console/processes/{korrewegwijk}/meetings",
+        data={"title": "Avond", "starts_at": "morgen"},
+    )
+    assert refused.status_code == 422
+    assert "morgen" in alert(refused.text)
+    client.post(
+        f"/console/processes/{korrewegwijk}/meetings",
+        data={"title": "Avond", "starts_at": "2026-03-12T19:30"},
+    )
+    meeting = session.exec(select(Meeting)).one()
+    assert meeting.starts_at is not None
+    # 19:30 in Groningen in March (CET) is 18:30 UTC.
+    assert meeting.starts_at.replace(tzinfo=None) == datetime(2026, 3, 12, 18, 30) or (
+        meeting.starts_at.astimezone(UTC).replace(tzinfo=None) == datetime(2026, 3, 12, 18, 30)
+    )
+    page = soup(client.get("/console").text)
+    assert "12-03-2026 19:30" in page.get_text()

@@ -351,8 +351,17 @@ def test_results_are_hidden_from_residents_while_open_unless_shown(
     phone = resident(session, korrewegwijk)
     url = f"/m/{n.meeting_id}/rounds/{round_id}/outcome"
     assert phone.get(url).status_code == 403
+    values = {"idempotency_key": form_key(phone.get(f"/m/{n.meeting_id}").text)}
+    values.update({f"points-{e}": "0" for e in n.effect_ids()})
+    values[f"points-{n.effect_ids()[0]}"] = "100"
+    phone.post(f"/m/{n.meeting_id}/rounds/{round_id}/ballot", data=values)
+    # After voting, the receipt links to the results only when the facilitator shows them.
+    assert soup(phone.get(f"/m/{n.meeting_id}").text).select_one(f"a[href='{url}']") is None
     client.post(f"/console/rounds/{round_id}/visibility", data={"visible": "1"})
     assert phone.get(url).status_code == 200
+    shown = soup(phone.get(f"/m/{n.meeting_id}").text).select_one(f"a[href='{url}']")
+    assert shown is not None
+    assert "tot nu toe" in shown.get_text()
     client.post(f"/console/rounds/{round_id}/visibility", data={"visible": "0"})
     assert phone.get(url).status_code == 403
     client.post(f"/console/rounds/{round_id}/close")
