@@ -7,18 +7,22 @@ satisfaction `rho` is bought: each supporter pays `min(money left, rho * satisfa
 earlier project in the tie-break order. A round in which no project's supporters have enough
 money left ends the rule. A supported project that costs nothing is taken before the rounds.
 
-All money is exact (`Fraction`); floating point is only used to guess an order or a boundary,
-which is then confirmed exactly, so an outcome never depends on rounding.
+All money is exact: whole numbers over a common denominator that grows with each purchase.
+Voters whose purses are equal are handled as one group. Floating point is only used to guess an
+order or a boundary, which is then confirmed exactly, so an outcome never depends on rounding.
 
 The "add one" completion (pabutools' `voter_budget_increment=1`) reruns the rule with `t + 1`,
 `t + 2`, ... and stops at the first run whose outcome spends more than the budget (keeping the
-previous outcome) or leaves no supported project that still fits (keeping this one). Instead of
-making every one of those runs, each run here also works out, exactly, up to which per-voter
-budget every decision it made stays the same: the money in every purse, every price, and every
-comparison between projects are affine functions of `t` along a run, so the comparisons can only
-turn where two of those lines cross. The next run is made at the first increment past the
-earliest crossing; the increments in between would give the same outcome, so skipping them
-changes nothing.
+previous outcome) or leaves no supported project that still fits (keeping this one). Along a run
+every purse, every price and every comparison is an affine function of `t` as long as the same
+decisions are taken (which project wins each round, who pays everything they have, which
+projects are out of reach), so a decision can only turn where two of those lines cross. Each run
+works out, exactly or by a float bound that is safely too small, the first such crossing per
+round. Two savings follow, neither of which can change an outcome:
+
+- increments before the earliest crossing give the same outcome: they are skipped;
+- the next run takes over the rounds before the first round that may turn, with all purses and
+  prices moved along their lines, and only redoes the rounds from there.
 """
 
 from __future__ import annotations
@@ -193,19 +197,22 @@ class _Evaluation:
 
 @dataclass
 class _Run:
-    """One run of equal shares at a money-per-voter `t0`."""
+    """One run of equal shares at a money-per-voter `t0`: what it bought, at which prices."""
 
     t0: Fraction
     selected: list[int] = field(default_factory=list)
-    paid_everything: dict[int, int] = field(default_factory=dict)
-    # the smallest t above t0 at which a decision of this run may turn (None: never)
-    stable_until: Fraction | None = None
-    money_left: dict[int, Fraction] = field(default_factory=dict)
-    spent_per_type: list[Fraction] = field(default_factory=list)
-    purses: _Purses | None = None
     price_of: dict[int, _Price] = field(default_factory=dict)
+    paid_everything: dict[int, int] = field(default_factory=dict)
+    # Tracked runs: per round, the smallest t above t0 at which a decision of that round may
+    # turn (None: never), the earliest of them, and the state at the start of every round.
     round_until: list[Fraction | None] = field(default_factory=list)
+    stable_until: Fraction | None = None
     checkpoints: list[_Checkpoint] = field(default_factory=list)
+    # The purses at the end (None once a later run has taken them over), and what _explain adds.
+    purses: _Purses | None = None
+    money_left: dict[int, Fraction] = field(default_factory=dict)
+    spent_per_type: list[int] = field(default_factory=list)
+    spent_denominator: int = 1
 
 
 class _Purses:
@@ -572,18 +579,16 @@ def _explain(model: _Model, run: _Run) -> None:
     """What each voter type spent, and what the supporters of each project left out had left."""
     purses = run.purses
     if purses is None:
-        run.spent_per_type = [Fraction(0)] * model.types
+        run.spent_per_type = [0] * model.types
         return
-    # t0 over the current denominator, to subtract whole numbers before making one fraction.
+    # What each type spent: t0 minus its money, over the current denominator.
     start = run.t0.numerator * (purses.denominator // run.t0.denominator)
-    spent: dict[int, Fraction] = {}
-    for purse in purses.class_of:
-        if purse not in spent:
-            spent[purse] = Fraction(start - purses.money(purse), purses.denominator)
-    run.spent_per_type = [spent[purse] for purse in purses.class_of]
+    money_of = purses.money
+    run.spent_per_type = [start - money_of(purse) for purse in purses.class_of]
+    run.spent_denominator = purses.denominator
     for rank in model.candidates:
         if rank not in run.price_of:
-            money = sum(purses.money(p) * c for p, _, c in _groups(model, purses, rank))
+            money = sum(money_of(p) * c for p, _, c in _groups(model, purses, rank))
             run.money_left[rank] = Fraction(money, purses.denominator)
 
 
@@ -846,7 +851,7 @@ def _allocation(
                     ),
                 )
             )
-    spent = [Fraction(0)] * len(election.ballots)
+    spent = [0] * len(election.ballots)
     for source, voter_type in zip(index.ballot_source, model.type_of_ballot, strict=True):
         spent[source] = run.spent_per_type[voter_type]
     return Allocation(
@@ -854,5 +859,7 @@ def _allocation(
         budget=election.budget,
         selected=tuple(index.ids[rank] for rank in run.selected),
         outcomes=tuple(outcomes),
-        equal_shares=replace(details, spent=tuple(spent)),
+        equal_shares=replace(
+            details, spent_numerators=tuple(spent), spent_denominator=run.spent_denominator
+        ),
     )

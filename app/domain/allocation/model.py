@@ -297,10 +297,17 @@ class EqualSharesRun:
     voters: int
     share: Fraction
     per_voter_budget: Fraction
-    spent: tuple[Fraction, ...] = ()
+    # what each ballot's voters paid, as whole numbers over one denominator (fractions on demand)
+    spent_numerators: tuple[int, ...] = ()
+    spent_denominator: int = 1
     increments: int = 0
     runs: int = 1
     reference_runs: int = 1
+
+    @property
+    def spent(self) -> tuple[Fraction, ...]:
+        """What each voter paid, per ballot of the election (exact)."""
+        return tuple(Fraction(n, self.spent_denominator) for n in self.spent_numerators)
 
 
 @dataclass(frozen=True)
