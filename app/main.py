@@ -14,9 +14,13 @@ from starlette.responses import Response
 
 from app import i18n
 from app.errors import DomainError
-from app.routes import api, api_meeting, auth, console, pages, vote
-from app.routes import plan as plan_routes
 from app.routes import (
+    api,
+    api_meeting,
+    auth,
+    console,
+    pages,
+    vote,
     workspace,
     workspace_accounts,
     workspace_api,
@@ -24,6 +28,7 @@ from app.routes import (
     workspace_codes,
     workspace_files,
 )
+from app.routes import plan as plan_routes
 from app.settings import get_settings
 from app.templating import render
 

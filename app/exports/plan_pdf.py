@@ -41,9 +41,12 @@ h1 {{ font-size: 18pt; }} h2 {{ font-size: 13pt; break-after: avoid; }}
 table.stack {{ font-size: 8.5pt; }}
 table.stack th, table.stack td {{ padding: 4px 5px; }}
 table.plan-table {{ table-layout: fixed; }}
-table.plan-table th:nth-child(1) {{ width: 4%; }} table.plan-table th:nth-child(2) {{ width: 30%; }}
-table.plan-table th:nth-child(3) {{ width: 19%; }} table.plan-table th:nth-child(4) {{ width: 15%; }}
-table.plan-table th:nth-child(5) {{ width: 12%; }} table.plan-table th:nth-child(7) {{ width: 20%; }}
+table.plan-table th:nth-child(1) {{ width: 4%; }}
+table.plan-table th:nth-child(2) {{ width: 30%; }}
+table.plan-table th:nth-child(3) {{ width: 19%; }}
+table.plan-table th:nth-child(4) {{ width: 15%; }}
+table.plan-table th:nth-child(5) {{ width: 12%; }}
+table.plan-table th:nth-child(7) {{ width: 20%; }}
 .support-col {{ display: none; }}
 .horizons span {{ display: block; }}
 .horizons span::after {{ content: none !important; }}
