@@ -74,10 +74,8 @@ class _Model:
     heavy: list[list[tuple[int, int, int]]]
     single_value: list[int | None]
     value_gcd: list[int]
-    # per project, each supporting voter type once, with its satisfaction
-    unique_types: list[list[int]]
-    unique_values: list[list[int]]
     total: list[int]
+    supporters: list[int]
     voters: int
     types: int
     value_scale: int
@@ -115,41 +113,32 @@ class _Model:
             ):
                 types[key] = types.get(key, 0) + multiplicity
                 type_of_ballot.append(numbers.setdefault(key, len(numbers)))
-        unique_types: list[list[int]] = [[] for _ in range(count)]
-        supporter_values: list[list[int]] = [[] for _ in range(count)]
-        # Bound appends: this loop touches every entry of every ballot.
-        add_type = [entries.append for entries in unique_types]
-        add_value = [entries.append for entries in supporter_values]
+        # Per project: the supporting types that stand for one voter (counted by Counter), and
+        # the few that stand for several (added with their weight). Bound appends: this loop
+        # touches every entry of every ballot.
+        light_types: list[list[int]] = [[] for _ in range(count)]
+        light_values: list[list[int]] = [[] for _ in range(count)]
+        heavy: list[list[tuple[int, int, int]]] = [[] for _ in range(count)]
+        add_type = [entries.append for entries in light_types]
+        add_value = [entries.append for entries in light_values]
+        add_heavy = [entries.append for entries in heavy]
         whole = index.whole_values
-        for voter_type, (ranks, values) in enumerate(types):
+        for voter_type, ((ranks, values), multiplicity) in enumerate(types.items()):
             if not whole:
                 values = tuple(int(value * scale) for value in values)
-            for rank, value in zip(ranks, values, strict=True):
-                add_type[rank](voter_type)
-                add_value[rank](value)  # type: ignore[arg-type]
+            if multiplicity == 1:
+                for rank, value in zip(ranks, values, strict=True):
+                    add_type[rank](voter_type)
+                    add_value[rank](value)  # type: ignore[arg-type]
+            else:
+                for rank, value in zip(ranks, values, strict=True):
+                    add_heavy[rank]((voter_type, value, multiplicity))  # type: ignore[arg-type]
         total = [int(value * scale) for value in index.total_satisfaction]
-        multiplicity_of = list(types.values())
-        unique_values = supporter_values
-        # Counting purses over the voters of types that stand for one voter is done by Counter;
-        # the few types that stand for several voters are added with their weight.
-        heavy: list[list[tuple[int, int, int]]] = [[] for _ in range(count)]
-        if any(m > 1 for m in multiplicity_of):
-            supporter_types, supporter_values = [], []
-            for rank, (ts, vs) in enumerate(zip(unique_types, unique_values, strict=True)):
-                light = [i for i, t in enumerate(ts) if multiplicity_of[t] == 1]
-                supporter_types.append([ts[i] for i in light])
-                supporter_values.append([vs[i] for i in light])
-                heavy[rank] = [
-                    (t, v, multiplicity_of[t])
-                    for t, v in zip(ts, vs, strict=True)
-                    if multiplicity_of[t] > 1
-                ]
-        else:
-            supporter_types = unique_types
         single_value: list[int | None] = []
         value_gcd: list[int] = []
-        for given in unique_values:
+        for given, weighted in zip(light_values, heavy, strict=True):
             distinct = set(given)
+            distinct.update(v for _, v, _ in weighted)
             single_value.append(next(iter(distinct)) if len(distinct) == 1 else None)
             value_gcd.append(math.gcd(*distinct) if distinct else 1)
         return _Model(
@@ -157,14 +146,13 @@ class _Model:
             cost_denominator=lcm_of_denominators(index.costs),
             candidates=[r for r in range(count) if total[r] > 0 and index.costs[r] > 0],
             free=[r for r in range(count) if total[r] > 0 and index.costs[r] == 0],
-            supporter_types=supporter_types,
-            supporter_values=supporter_values,
+            supporter_types=light_types,
+            supporter_values=light_values,
             heavy=heavy,
             single_value=single_value,
             value_gcd=value_gcd,
-            unique_types=unique_types,
-            unique_values=unique_values,
             total=total,
+            supporters=list(index.supporters),
             voters=index.voters,
             types=len(types),
             value_scale=scale,
@@ -273,7 +261,8 @@ def _evaluate(model: _Model, purses: _Purses, rank: int, track: bool) -> _Evalua
     guess = purses.guess
     money_guess = math.fsum(guess[p] * count for p, _, count in groups)
     cost_guess = purses.cost_guess[rank]
-    margin = _DOUBT * (cost_guess + purses.t_guess * sum(count for _, _, count in groups))
+    # Room for the rounding of every voter's money (the supporters' count bounds the groups').
+    margin = _DOUBT * (cost_guess + purses.t_guess * model.supporters[rank])
     if money_guess < cost_guess - margin:
         return None
     if money_guess <= cost_guess + margin:
@@ -281,7 +270,10 @@ def _evaluate(model: _Model, purses: _Purses, rank: int, track: bool) -> _Evalua
         if money < purses.cost_now(rank):
             return None
     # Supporters in order of money per unit of satisfaction: the poorest pay all they have.
-    ordered = sorted(groups, key=lambda g: guess[g[0]] / g[1])
+    if model.single_value[rank] is not None:
+        ordered = sorted(groups, key=lambda g: guess[g[0]])
+    else:
+        ordered = sorted(groups, key=lambda g: guess[g[0]] / g[1])
     rich_value = sum(value * count for _, value, count in ordered)
     rest = cost_guess
     cut = len(ordered)
@@ -674,20 +666,23 @@ def _buy(
     purses.scale.append(1)
     purses.denominator = new_denominator
     class_of = purses.class_of
-    single = model.single_value[rank]
-    if single is not None:
+    if model.single_value[rank] is not None:
         by_purse = {purse: after for (purse, _), after in moved.items()}
-        for voter_type in model.unique_types[rank]:
+        for voter_type in model.supporter_types[rank]:
             purse = class_of[voter_type]
             if purse:
                 class_of[voter_type] = by_purse[purse]
     else:
         for voter_type, value in zip(
-            model.unique_types[rank], model.unique_values[rank], strict=True
+            model.supporter_types[rank], model.supporter_values[rank], strict=True
         ):
             purse = class_of[voter_type]
             if purse:
                 class_of[voter_type] = moved[(purse, value)]
+    for voter_type, value, _ in model.heavy[rank]:
+        purse = class_of[voter_type]
+        if purse:
+            class_of[voter_type] = moved[(purse, value)]
     run.selected.append(rank)
     run.price_of[rank] = price
     run.paid_everything[rank] = paid_everything
