@@ -135,7 +135,7 @@ def issue_cards(
             status_code=422,
         )
     process, issued = code_cards.issue(
-        session, user=user, process_id=process.id or 0, request=wanted, output=output
+        session, user=user, process_id=process.id or 0, request=wanted
     )
     base_url = get_settings().public_base_url
     name = f"stemkaarten-{slug(process.title)[:40]}-{issued[0].id}-{issued[-1].id}"

@@ -68,6 +68,7 @@ def utc(moment: datetime) -> datetime:
     """A stored timestamp with its zone (SQLite gives it back without; it is UTC)."""
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
+
 OBJECT_LABELS = {
     "process": N_("process"),
     "user": N_("account"),

@@ -77,7 +77,6 @@ def issue(
     user: User,
     process_id: int,
     request: IssueRequest,
-    output: str = "",
 ) -> tuple[Process, list[codes_service.IssuedCode]]:
     """Issue a batch of cards for a process; the plain codes are returned only here."""
     process = access.process_for(session, user=user, process_id=process_id)
