@@ -268,8 +268,11 @@ class OutcomePublic(BaseModel):
 # --- conversions ------------------------------------------------------------------------------
 
 
-def _round(session: SessionDep, round_: Round) -> RoundPublic:
-    turnout = rounds_service.turnout(session, round_id=round_.id or 0)
+def _round(
+    session: SessionDep, round_: Round, turnout: rounds_service.Turnout | None = None
+) -> RoundPublic:
+    if turnout is None:
+        turnout = rounds_service.turnout(session, round_id=round_.id or 0)
     return RoundPublic(
         id=round_.id or 0,
         meeting_id=round_.meeting_id,
@@ -286,6 +289,7 @@ def _round(session: SessionDep, round_: Round) -> RoundPublic:
 
 def _meeting(session: SessionDep, meeting: Meeting) -> MeetingPublic:
     view = meetings_service.resident_view(session, meeting_id=meeting.id or 0)
+    turnouts = rounds_service.turnouts(session, round_ids=[r.id or 0 for r in view.rounds])
     return MeetingPublic(
         id=meeting.id or 0,
         process_id=meeting.process_id,
@@ -294,7 +298,7 @@ def _meeting(session: SessionDep, meeting: Meeting) -> MeetingPublic:
         starts_at=meeting.starts_at,
         join_url=meetings_service.join_address(meeting.id or 0),
         open_round_id=view.open_round.id if view.open_round else None,
-        rounds=[_round(session, r) for r in view.rounds],
+        rounds=[_round(session, r, turnouts[r.id or 0]) for r in view.rounds],
     )
 
 

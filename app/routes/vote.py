@@ -54,8 +54,11 @@ def _after_join(
     participant = joined.participant
     meeting = None
     if meeting_id is not None:
-        candidate = meetings_service.get_meeting(session, meeting_id=meeting_id)
-        if candidate.process_id == participant.process_id:
+        try:
+            candidate = meetings_service.get_meeting(session, meeting_id=meeting_id)
+        except NotFound:  # a meeting that is gone: go to tonight's instead
+            candidate = None
+        if candidate is not None and candidate.process_id == participant.process_id:
             meeting = candidate
     if meeting is None:
         meeting = meetings_service.current_meeting(session, process_id=participant.process_id)

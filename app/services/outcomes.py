@@ -185,11 +185,6 @@ def _groups_present(casts: list[_Cast]) -> list[str]:
     return [g for g in GROUPS if sizes[g] >= PUBLIC_MIN_GROUP]
 
 
-def _small_groups(casts: list[_Cast]) -> bool:
-    sizes = Counter(c.group for c in casts if c.group)
-    return any(0 < n < PUBLIC_MIN_GROUP for n in sizes.values())
-
-
 def _weights(
     session: Session, round_: Round, menu: ballots_service.MenuView
 ) -> tuple[dict[int, Fraction], dict[str, dict[int, Fraction]], list[str]]:
@@ -390,12 +385,15 @@ def outcome(session: Session, *, round_: Round) -> Outcome:
         RoundKind.ZEVEN: _zeven,
         RoundKind.KIEZEN: _kiezen,
     }[round_.kind](session, round_, previous, menu)
+    turnout = rounds_service.turnout(session, round_id=round_.id)
     return Outcome(
         round=round_,
         final=round_.state == RoundState.CLOSED,
-        turnout=rounds_service.turnout(session, round_id=round_.id),
+        turnout=turnout,
         previous=previous,
-        small_groups_hidden=_small_groups(_ballots(session, round_.id)),
+        small_groups_hidden=any(
+            group and n < PUBLIC_MIN_GROUP for group, n in turnout.by_group.items()
+        ),
         **parts,  # type: ignore[arg-type]
     )
 

@@ -412,3 +412,15 @@ def test_a_participant_goes_to_tonights_meeting(
     n = night(session, korrewegwijk, client)
     assert meetings_service.current_meeting(session, process_id=korrewegwijk) == n.meeting
     assert phone.get("/vote", follow_redirects=False).headers["location"] == f"/m/{n.meeting_id}"
+
+
+def test_a_code_posted_with_an_unknown_meeting_goes_to_tonights(
+    client: TestClient, session: Session, korrewegwijk: int
+) -> None:
+    n = night(session, korrewegwijk, client)
+    issued = card(session, korrewegwijk, StakeholderGroup.STUDENT)
+    response = TestClient(app, base_url="http://testserver").post(
+        "/join", data={"code": issued.code, "meeting": "999999"}, follow_redirects=False
+    )
+    assert response.status_code == 303
+    assert response.headers["location"] == f"/m/{n.meeting_id}"
