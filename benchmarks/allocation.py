@@ -274,11 +274,12 @@ def table(rows: list[Row], args: argparse.Namespace) -> str:
         else f"pabutools rerun in a forked child on this machine, {args.timeout:g} s limit per call"
     )
     slowest = min(rows, key=lambda r: (r.theirs or r.timeout) / r.ours)
+    load = ", ".join(f"{value:.1f}" for value in os.getloadavg())
     lines = [
         START,
-        f"Measured {time.strftime('%Y-%m-%d')} on {os.cpu_count()} cores, Python "
-        f"{sys.version.split()[0]}; {source}; ours best of {args.repeat} "
-        "(one run for rules where pabutools needs a second or more).",
+        f"Measured {time.strftime('%Y-%m-%d')} on {os.cpu_count()} cores (load average at the end "
+        f"{load}: other work shared the machine), Python {sys.version.split()[0]}; {source}; "
+        f"ours best of {args.repeat} (one run for rules where pabutools needs a second or more).",
         "",
         "| instance | projects | voters | rule | ours | pabutools | ratio | outcome |",
         "|---|---:|---:|---|---:|---:|---:|---|",
