@@ -11,6 +11,7 @@ from starlette.responses import HTMLResponse, Response
 from app.db import SessionDep
 from app.domain.vocabulary import Role
 from app.routes.deps import SESSION_COOKIE, CurrentUser
+from app.routes.workspace_deps import WriteLock
 from app.services import codes as codes_service
 from app.services import menus as menus_service
 from app.services import processes as processes_service
@@ -38,6 +39,7 @@ def login_form(request: Request, next: str | None = None) -> HTMLResponse:
 @router.post("/login", response_model=None)
 def log_in(
     request: Request,
+    _lock: WriteLock,
     session: SessionDep,
     email: Annotated[str, Form()],
     password: Annotated[str, Form()],
@@ -75,7 +77,7 @@ def log_in(
 
 
 @router.post("/logout")
-def log_out(request: Request, session: SessionDep) -> RedirectResponse:
+def log_out(request: Request, _lock: WriteLock, session: SessionDep) -> RedirectResponse:
     """End the session."""
     token = request.cookies.get(SESSION_COOKIE)
     if token:
@@ -114,6 +116,7 @@ def password_form(request: Request, user: CurrentUser) -> HTMLResponse:
 @router.post("/account/password", response_model=None)
 def change_password(
     request: Request,
+    _lock: WriteLock,
     user: CurrentUser,
     session: SessionDep,
     current_password: Annotated[str, Form()] = "",

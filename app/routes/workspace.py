@@ -10,7 +10,7 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Form, Request
+from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import RedirectResponse
 from pydantic import BaseModel
 from starlette.responses import HTMLResponse, Response
@@ -21,7 +21,7 @@ from app.errors import DomainError, InvalidInput, MenuFrozen
 from app.i18n import current_language
 from app.models import Effect, Indicator, Measure, Process
 from app.routes.deps import WijkteamUser
-from app.routes.workspace_deps import WijkteamProcess, client_ip
+from app.routes.workspace_deps import WijkteamProcess, client_ip, write_lock
 from app.services import accounts as accounts_service
 from app.services import code_cards, editor
 from app.services import codes as codes_service
@@ -29,7 +29,7 @@ from app.services import menus as menus_service
 from app.services.forms import FormInvalid
 from app.templating import render
 
-router = APIRouter(prefix="/wijkteam", include_in_schema=False)
+router = APIRouter(prefix="/wijkteam", include_in_schema=False, dependencies=[Depends(write_lock)])
 
 
 class ProcessForm(BaseModel):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Form, Request
+from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import RedirectResponse
 from pydantic import BaseModel
 from starlette.responses import HTMLResponse, Response
@@ -14,13 +14,13 @@ from app.domain.vocabulary import Role
 from app.errors import DomainError
 from app.models import User
 from app.routes.deps import WijkteamUser
-from app.routes.workspace_deps import client_ip
+from app.routes.workspace_deps import client_ip, write_lock
 from app.services import accounts as accounts_service
 from app.services import editor
 from app.services.forms import FormInvalid
 from app.templating import render
 
-router = APIRouter(prefix="/wijkteam", include_in_schema=False)
+router = APIRouter(prefix="/wijkteam", include_in_schema=False, dependencies=[Depends(write_lock)])
 
 
 class AccountForm(BaseModel):

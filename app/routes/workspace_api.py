@@ -12,7 +12,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Annotated, Any
 
-from fastapi import APIRouter, File, Query, Request, UploadFile
+from fastapi import APIRouter, Depends, File, Query, Request, UploadFile
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 from sqlmodel import Session
@@ -26,7 +26,13 @@ from app.exports import cards as cards_export
 from app.exports import menu as menu_export
 from app.models import Measure, Neighbourhood, Process, ProcessPublic, User
 from app.routes.deps import SESSION_COOKIE, WijkteamUser
-from app.routes.workspace_deps import WijkteamProcess, client_ip, download
+from app.routes.workspace_deps import (
+    WijkteamProcess,
+    client_ip,
+    download,
+    download_later,
+    write_lock,
+)
 from app.routes.workspace_files import MenuFormat, TemplateFormat, read_upload
 from app.services import accounts as accounts_service
 from app.services import audit, audit_log, code_cards, editor, imports
@@ -34,7 +40,7 @@ from app.services import codes as codes_service
 from app.services import users as users_service
 from app.settings import get_settings
 
-router = APIRouter(prefix="/api", tags=["workspace"])
+router = APIRouter(prefix="/api", tags=["workspace"], dependencies=[Depends(write_lock)])
 
 
 class ErrorPublic(BaseModel):
@@ -700,8 +706,9 @@ def issue_cards(
     base_url = get_settings().public_base_url
     name = f"stemkaarten-{process.id}-{issued[0].id}-{issued[-1].id}"
     if body.format == CardFormat.PDF:
-        return download(
-            cards_export.cards_pdf(issued, base_url=base_url, process_title=process.title),
+        title = process.title
+        return download_later(
+            lambda: cards_export.cards_pdf(issued, base_url=base_url, process_title=title),
             filename=f"{name}.pdf",
             media_type="application/pdf",
         )

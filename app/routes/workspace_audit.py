@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Depends, Request
 from starlette.responses import HTMLResponse, Response
 
 from app.db import SessionDep
 from app.routes.deps import WijkteamUser
-from app.routes.workspace_deps import client_ip, download
+from app.routes.workspace_deps import client_ip, download, write_lock
 from app.services import audit, audit_log, editor
 from app.templating import render
 
-router = APIRouter(prefix="/wijkteam", include_in_schema=False)
+router = APIRouter(prefix="/wijkteam", include_in_schema=False, dependencies=[Depends(write_lock)])
 
 
 def _process_filter(process: str) -> int | None:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Form, Request
+from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import RedirectResponse
 from pydantic import BaseModel
 from starlette.responses import HTMLResponse, Response
@@ -21,14 +21,14 @@ from app.exports import cards as cards_export
 from app.i18n import gettext as _
 from app.models import Process, User
 from app.routes.deps import WijkteamUser
-from app.routes.workspace_deps import WijkteamProcess, download
+from app.routes.workspace_deps import WijkteamProcess, download, download_later, write_lock
 from app.services import code_cards
 from app.services import codes as codes_service
 from app.services.forms import FormInvalid
 from app.settings import get_settings
 from app.templating import render
 
-router = APIRouter(prefix="/wijkteam", include_in_schema=False)
+router = APIRouter(prefix="/wijkteam", include_in_schema=False, dependencies=[Depends(write_lock)])
 
 
 class IssueForm(BaseModel):
@@ -145,8 +145,9 @@ def issue_cards(
             filename=f"{name}.csv",
             media_type="text/csv; charset=utf-8",
         )
-    return download(
-        cards_export.cards_pdf(issued, base_url=base_url, process_title=process.title),
+    title = process.title
+    return download_later(
+        lambda: cards_export.cards_pdf(issued, base_url=base_url, process_title=title),
         filename=f"{name}.pdf",
         media_type="application/pdf",
     )

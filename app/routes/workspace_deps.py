@@ -2,16 +2,31 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
 from typing import Annotated
 from urllib.parse import quote
 
 from fastapi import Depends, Request
-from starlette.responses import Response
+from starlette.responses import Response, StreamingResponse
 
 from app.db import SessionDep
 from app.models import Process
 from app.routes.deps import WijkteamUser
 from app.services import access
+from app.services import rounds as rounds_service
+
+
+def write_lock(session: SessionDep) -> None:
+    """Take the database's write lock before the request reads anything (SQLite only).
+
+    A router-level dependency of every workspace router, so it runs first: on SQLite in WAL
+    mode a transaction that has read cannot start writing once a resident's ballot has been
+    committed meanwhile, and would fail at once instead of waiting its turn.
+    """
+    rounds_service.take_write_lock(session)
+
+
+WriteLock = Annotated[None, Depends(write_lock)]
 
 
 def wijkteam_process(process_id: int, user: WijkteamUser, session: SessionDep) -> Process:
@@ -34,6 +49,29 @@ def download(content: bytes, *, filename: str, media_type: str) -> Response:
     """A file to save, never cached (card files hold the only copy of the codes)."""
     return Response(
         content,
+        media_type=media_type,
+        headers={
+            "Content-Disposition": f"attachment; filename*=UTF-8''{quote(filename)}",
+            "Cache-Control": "no-store",
+        },
+    )
+
+
+def download_later(
+    render: Callable[[], bytes], *, filename: str, media_type: str
+) -> StreamingResponse:
+    """A file made after the request's session has committed (while the response is sent).
+
+    For voting-card PDFs: rendering takes seconds, and the database (on SQLite: its write lock)
+    should not wait for it. The codes are saved first; the only copy of their plain text is kept
+    in memory until the file is made.
+    """
+
+    def chunks() -> Iterator[bytes]:
+        yield render()
+
+    return StreamingResponse(
+        chunks(),
         media_type=media_type,
         headers={
             "Content-Disposition": f"attachment; filename*=UTF-8''{quote(filename)}",

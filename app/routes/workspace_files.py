@@ -5,7 +5,7 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import Annotated, Any
 
-from fastapi import APIRouter, File, Form, Request, UploadFile
+from fastapi import APIRouter, Depends, File, Form, Request, UploadFile
 from starlette.responses import HTMLResponse, Response
 
 from app.db import SessionDep
@@ -13,12 +13,12 @@ from app.errors import MenuFrozen
 from app.exports import menu as menu_export
 from app.models import Process, User
 from app.routes.deps import WijkteamUser
-from app.routes.workspace_deps import WijkteamProcess, client_ip, download
+from app.routes.workspace_deps import WijkteamProcess, client_ip, download, write_lock
 from app.services import audit, editor, imports
 from app.services.imports import ImportResult
 from app.templating import render
 
-router = APIRouter(prefix="/wijkteam", include_in_schema=False)
+router = APIRouter(prefix="/wijkteam", include_in_schema=False, dependencies=[Depends(write_lock)])
 
 
 class MenuFormat(StrEnum):
