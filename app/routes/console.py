@@ -23,7 +23,7 @@ from app.errors import N_, DomainError, InvalidInput
 from app.i18n import gettext as _
 from app.models import Meeting, Round
 from app.routes.deps import CurrentUser
-from app.routes.meeting_deps import Form, WriteLock, ballot_input, clock, form_text, local_datetime
+from app.routes.meeting_deps import Form, WriteLock, ballot_input, form_text, local_datetime
 from app.services import access
 from app.services import ballots as ballots_service
 from app.services import meetings as meetings_service
@@ -56,7 +56,6 @@ def console_home(request: Request, user: CurrentUser, session: SessionDep) -> HT
             "processes": meetings_service.meetings_for_console(session, user=user),
             "error": None,
             "form": {},
-            "clock": clock,
         },
     )
 
@@ -105,7 +104,6 @@ def create_meeting(
             "processes": meetings_service.meetings_for_console(session, user=user),
             "error": error.localized(),
             "error_process": process_id,
-            "clock": clock,
             "form": {k: form_text(form, k) for k in ("title", "location", "starts_at")},
         },
         status_code=error.status,
@@ -124,7 +122,6 @@ def _meeting_context(session: SessionDep, meeting: Meeting, **extra: Any) -> dic
         "join_address": meetings_service.join_address(meeting.id),
         "short_address": meetings_service.short_address(meeting.id),
         "kinds": list(RoundKind),
-        "clock": clock,
         **extra,
     }
 

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Annotated
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo
 
 from fastapi import Depends, Request
 from starlette.datastructures import FormData
@@ -16,11 +16,6 @@ from app.services import participants as participants_service
 from app.services import rounds as rounds_service
 from app.services.ballots import BallotInput
 from app.settings import get_settings
-
-try:
-    LOCAL_TIME = ZoneInfo("Europe/Amsterdam")
-except ZoneInfoNotFoundError:  # a system without time zone data: UTC rather than failing
-    LOCAL_TIME = ZoneInfo("UTC")
 
 PARTICIPANT_COOKIE = "wz_participant"
 DEVICE_COOKIE = "wz_device"
@@ -111,18 +106,9 @@ def form_text(form: FormData, name: str) -> str:
     return value if isinstance(value, str) else ""
 
 
-def clock(moment: datetime | None, pattern: str = "%H:%M") -> str:
-    """A time as people in the meeting read it (Dutch local time), e.g. '20:14'."""
-    if moment is None:
-        return ""
-    if moment.tzinfo is None:  # SQLite gives back the stored UTC time without its zone
-        moment = moment.replace(tzinfo=UTC)
-    return moment.astimezone(LOCAL_TIME).strftime(pattern)
-
-
 def local_datetime(text: str) -> datetime | None:
-    """A date and time typed in a form, read as Dutch local time; None when empty."""
+    """A date and time typed in a form, read in the TIME_ZONE setting; None when empty."""
     if not text.strip():
         return None
     moment = datetime.fromisoformat(text.strip())
-    return moment if moment.tzinfo else moment.replace(tzinfo=LOCAL_TIME)
+    return moment if moment.tzinfo else moment.replace(tzinfo=ZoneInfo(get_settings().time_zone))
