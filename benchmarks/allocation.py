@@ -1,31 +1,46 @@
 """Our allocation rules against pabutools 1.2.3 on the shared Pabulib instances, in one run.
 
-For every instance and every rule stored in `expected.json`, both sides start from a parsed file
-(parsing is not timed). Our time covers building the election from the parsed file and the rule;
-pabutools' time covers its call, which builds its satisfaction profile, exactly as `runtime_s`
-in expected.json was measured (`conventions.runtime_s`): in a forked child, one call. Our time is
-the best of `--repeat` runs. Each pair of outcomes is compared (same projects in the same order;
-the same welfare for the optimum). The table is written into benchmarks/README.md between the
-allocation markers.
+For every instance and every rule stored in `expected.json`, both sides start from a file parsed
+once beforehand (parsing is not timed) and are timed the same way, in this one process:
 
-    .venv/bin/python benchmarks/allocation.py                 # everything, pabutools rerun
+- pabutools' timed call is the rule call, which builds its satisfaction profile from the parsed
+  profile (as `runtime_s` in expected.json, `conventions.runtime_s`);
+- ours is building the election from the parsed file, the rule, and the full explanation of every
+  project (`Allocation.outcomes` and what each voter paid under equal shares), so nothing the
+  result promises is left for later;
+- each timed call starts from the parsed input and shares nothing with the previous ones;
+- the two sides alternate (ours, pabutools, ours, ...) so that load from other work on the
+  machine falls on both alike, after one full garbage collection per row (the collector stays
+  on, as in real use; taking each side's fastest time filters out its pauses);
+- the number of alternations is the same for both sides and adapts to the duration: as many as
+  fit in `--budget` seconds of the slower side (at least 1, at most `--max-repeat`); each side's
+  time is its fastest.
+
+Each pair of outcomes is compared (same projects in the same order; the same welfare for the
+optimum) and checked against expected.json. A full run (no `--instances`, no `--rules`) writes
+the table into benchmarks/README.md between the allocation markers.
+
+    .venv/bin/python benchmarks/allocation.py                 # everything (~10 min)
+    .venv/bin/python benchmarks/allocation.py --instances Netherlands_Assen_2024 --rules mes
     .venv/bin/python benchmarks/allocation.py --stored        # pabutools' stored runtime_s
-    .venv/bin/python benchmarks/allocation.py --instances Netherlands_Assen_2024 --timeout 60
 """
 
 from __future__ import annotations
 
 import argparse
+import gc
 import json
-import multiprocessing
+import math
 import os
-import queue
+import signal
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
+from types import FrameType
 from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -81,111 +96,110 @@ def split_key(key: str) -> tuple[str, str]:
     raise ValueError(key)
 
 
-# --- pabutools, in a forked child ----------------------------------------------------------
+# --- the two sides -------------------------------------------------------------------------
 
 
-def _pabutools_call(path: str, rule: str, sat_name: str) -> Callable[[], list[str]]:
-    """Parse with pabutools (not timed) and return the timed call, as expected.json made it."""
-    from pabutools.election import (
-        Additive_Cardinal_Sat,
-        Cardinality_Sat,
-        Cost_Sat,
-        parse_pabulib,
-    )
-    from pabutools.election.satisfaction.additivesatisfaction import AdditiveSatisfaction
-    from pabutools.rules import (
-        MaxAddUtilWelfareAlgo,
-        completion_by_rule_combination,
-        greedy_utilitarian_welfare,
-        max_additive_utilitarian_welfare,
-        method_of_equal_shares,
-    )
+class Pabutools:
+    """One instance parsed by pabutools (once, not timed), and its timed rule calls."""
 
-    class PointsTimesCost_Sat(AdditiveSatisfaction):  # type: ignore[misc]  # noqa: N801
-        """Points times cost: greedy by total points on cumulative ballots."""
+    def __init__(self, path: Path) -> None:
+        from pabutools.election import parse_pabulib
 
-        def __init__(self, instance: Any, profile: Any, ballot: Any) -> None:
-            def func(inst: Any, prof: Any, bal: Any, project: Any, pre: Any) -> Any:
-                return bal.get(project, 0) * project.cost
+        self.instance, self.profile = parse_pabulib(str(path))
 
-            AdditiveSatisfaction.__init__(self, instance, profile, ballot, func)
+    def call(self, rule: str, sat_name: str) -> Callable[[], list[str]]:
+        """The call as expected.json made it; returns the selected ids in the order selected."""
+        from pabutools.election import Additive_Cardinal_Sat, Cardinality_Sat, Cost_Sat
+        from pabutools.election.satisfaction.additivesatisfaction import AdditiveSatisfaction
+        from pabutools.rules import (
+            MaxAddUtilWelfareAlgo,
+            completion_by_rule_combination,
+            greedy_utilitarian_welfare,
+            max_additive_utilitarian_welfare,
+            method_of_equal_shares,
+        )
 
-    classes = {
-        "Cost_Sat": Cost_Sat,
-        "Cardinality_Sat": Cardinality_Sat,
-        "Additive_Cardinal_Sat": Additive_Cardinal_Sat,
-        "PointsTimesCost_Sat": PointsTimesCost_Sat,
-    }
-    sat = classes[sat_name]
-    instance, profile = parse_pabulib(path)
-    calls: dict[str, Callable[[], Any]] = {
-        "greedy": lambda: greedy_utilitarian_welfare(instance, profile, sat_class=sat),
-        "mes": lambda: method_of_equal_shares(instance, profile, sat_class=sat),
-        "mes_add1": lambda: method_of_equal_shares(
-            instance, profile, sat_class=sat, voter_budget_increment=1
-        ),
-        "mes_add1_greedy": lambda: completion_by_rule_combination(
-            instance,
-            profile,
-            [method_of_equal_shares, greedy_utilitarian_welfare],
-            [{"sat_class": sat, "voter_budget_increment": 1}, {"sat_class": sat}],
-        ),
-        "maxwelfare_ilp": lambda: max_additive_utilitarian_welfare(
-            instance, profile, sat_class=sat, inner_algo=MaxAddUtilWelfareAlgo.ILP_SOLVER
-        ),
-    }
-    call = calls[rule]
-    return lambda: [p.name for p in call()]
+        class PointsTimesCost_Sat(AdditiveSatisfaction):  # type: ignore[misc]  # noqa: N801
+            """Points times cost: greedy by total points on cumulative ballots."""
+
+            def __init__(self, instance: Any, profile: Any, ballot: Any) -> None:
+                def func(inst: Any, prof: Any, bal: Any, project: Any, pre: Any) -> Any:
+                    return bal.get(project, 0) * project.cost
+
+                AdditiveSatisfaction.__init__(self, instance, profile, ballot, func)
+
+        sat = {
+            "Cost_Sat": Cost_Sat,
+            "Cardinality_Sat": Cardinality_Sat,
+            "Additive_Cardinal_Sat": Additive_Cardinal_Sat,
+            "PointsTimesCost_Sat": PointsTimesCost_Sat,
+        }[sat_name]
+        instance, profile = self.instance, self.profile
+        calls: dict[str, Callable[[], Any]] = {
+            "greedy": lambda: greedy_utilitarian_welfare(instance, profile, sat_class=sat),
+            "mes": lambda: method_of_equal_shares(instance, profile, sat_class=sat),
+            "mes_add1": lambda: method_of_equal_shares(
+                instance, profile, sat_class=sat, voter_budget_increment=1
+            ),
+            "mes_add1_greedy": lambda: completion_by_rule_combination(
+                instance,
+                profile,
+                [method_of_equal_shares, greedy_utilitarian_welfare],
+                [{"sat_class": sat, "voter_budget_increment": 1}, {"sat_class": sat}],
+            ),
+            "maxwelfare_ilp": lambda: max_additive_utilitarian_welfare(
+                instance, profile, sat_class=sat, inner_algo=MaxAddUtilWelfareAlgo.ILP_SOLVER
+            ),
+        }
+        call = calls[rule]
+        return lambda: [p.name for p in call()]
 
 
-def _child(path: str, rule: str, sat_name: str, results: Any) -> None:
-    call = _pabutools_call(path, rule, sat_name)
+def our_call(instance: PbInstance, rule: str, sat_name: str) -> Callable[[], Allocation[str]]:
+    """Build the election from the parsed file, run the rule and explain every project."""
+    satisfaction = SATISFACTIONS[sat_name]
+    run = OURS[rule]
+
+    def call() -> Allocation[str]:
+        allocation = run(election_from_pabulib(instance, satisfaction))
+        # Everything the result promises, worked out now: every project's explanation and, for
+        # equal shares, what each voter paid.
+        allocation.outcomes  # noqa: B018
+        if allocation.equal_shares is not None:
+            allocation.equal_shares.spent  # noqa: B018
+        return allocation
+
+    return call
+
+
+class Timeout(Exception):
+    """A pabutools call took longer than the limit."""
+
+
+@contextmanager
+def time_limit(seconds: float) -> Iterator[None]:
+    """Raise Timeout in the main thread after `seconds` (pabutools is pure Python)."""
+
+    def alarm(signum: int, frame: FrameType | None) -> None:
+        raise Timeout
+
+    previous = signal.signal(signal.SIGALRM, alarm)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+
+
+def timed(call: Callable[[], Any]) -> tuple[float, Any]:
+    """One call: its wall time and its result."""
     start = time.perf_counter()
-    selected = call()
-    results.put((time.perf_counter() - start, selected))
+    result = call()
+    return time.perf_counter() - start, result
 
 
-def run_pabutools(
-    path: Path, rule: str, sat_name: str, timeout: float
-) -> tuple[float | None, list[str] | None]:
-    """pabutools' time and outcome for one call, or (None, None) after the timeout."""
-    context = multiprocessing.get_context("fork")
-    results = context.Queue()
-    process = context.Process(target=_child, args=(str(path), rule, sat_name, results))
-    process.start()
-    deadline = time.monotonic() + timeout + 60  # parsing in the child is not part of the limit
-    result: tuple[float, list[str]] | None = None
-    while time.monotonic() < deadline:
-        try:
-            result = results.get(timeout=1)
-            break
-        except queue.Empty:
-            if not process.is_alive():
-                break
-    if result is None:
-        process.kill()
-    process.join()
-    if result is None or result[0] > timeout:
-        return None, None
-    return result
-
-
-# --- ours ------------------------------------------------------------------------------------
-
-
-def run_ours(
-    instance: PbInstance, rule: str, sat_name: str, repeat: int
-) -> tuple[float, Allocation[str]]:
-    """Our best time over `repeat` runs (election building included) and the outcome."""
-    best = float("inf")
-    outcome: Allocation[str] | None = None
-    for _ in range(repeat):
-        start = time.perf_counter()
-        election = election_from_pabulib(instance, SATISFACTIONS[sat_name])
-        outcome = OURS[rule](election)
-        best = min(best, time.perf_counter() - start)
-    assert outcome is not None
-    return best, outcome
+# --- the table -----------------------------------------------------------------------------
 
 
 @dataclass
@@ -198,23 +212,63 @@ class Row:
     rule: str
     ours: float
     theirs: float | None
+    repeats: int
     stored: bool
     same: bool
     timeout: float
+
+    @property
+    def ratio(self) -> float:
+        """How many times faster ours is (a lower bound after a timeout)."""
+        return (self.theirs if self.theirs is not None else self.timeout) / self.ours
 
     def markdown(self) -> str:
         """The row as a markdown table row."""
         if self.theirs is None:
             theirs = f"> {self.timeout:g} s (timeout)"
-            ratio = f"> {self.timeout / self.ours:,.0f}×"
+            ratio = f"> {self.ratio:,.0f}×"
         else:
-            theirs = f"{self.theirs:.4f} s" + (" (stored)" if self.stored else "")
-            ratio = f"{self.theirs / self.ours:,.1f}×"
+            theirs = _seconds(self.theirs) + (" (stored)" if self.stored else "")
+            ratio = f"{self.ratio:,.1f}×"
         check = "same" if self.same else "**DIFFERENT**"
         return (
             f"| {self.instance} | {self.projects} | {self.voters:,} | {self.rule} | "
-            f"{self.ours:.4f} s | {theirs} | {ratio} | {check} |"
+            f"{_seconds(self.ours)} | {theirs} | {ratio} | {self.repeats} | {check} |"
         )
+
+
+def _seconds(value: float) -> str:
+    if value >= 1:
+        return f"{value:.2f} s"
+    if value >= 0.001:
+        return f"{value * 1000:.2f} ms"
+    return f"{value * 1000:.3f} ms"
+
+
+def measure(
+    ours: Callable[[], Allocation[str]],
+    theirs: Callable[[], list[str]] | None,
+    args: argparse.Namespace,
+) -> tuple[float, float | None, int, Allocation[str], list[str] | None]:
+    """Both sides alternately, the same number of times; each side's fastest time."""
+    gc.collect()
+    our_best, outcome = timed(ours)
+    if theirs is None:
+        repeats = max(1, min(args.max_repeat, math.floor(args.budget / our_best)))
+        for _ in range(repeats - 1):
+            our_best = min(our_best, timed(ours)[0])
+        return our_best, None, repeats, outcome, None
+    try:
+        with time_limit(args.timeout):
+            their_best, selected = timed(theirs)
+    except Timeout:
+        return our_best, None, 1, outcome, None
+    slower = max(our_best, their_best)
+    repeats = max(1, min(args.max_repeat, math.floor(args.budget / slower)))
+    for _ in range(repeats - 1):
+        our_best = min(our_best, timed(ours)[0])
+        their_best = min(their_best, timed(theirs)[0])
+    return our_best, their_best, repeats, outcome, selected
 
 
 def benchmark(args: argparse.Namespace) -> list[Row]:
@@ -227,20 +281,22 @@ def benchmark(args: argparse.Namespace) -> list[Row]:
         reference = expected[name]
         path = folder / reference["file"]
         instance = read_pabulib(path)
+        reference_side = None if args.stored else Pabutools(path)
         for key, stored in reference["rules"].items():
             rule, sat_name = split_key(key)
-            repeat = args.repeat if stored["runtime_s"] < 1 else 1
-            ours, outcome = run_ours(instance, rule, sat_name, repeat)
+            if args.rules and rule not in args.rules:
+                continue
+            theirs_call = None if reference_side is None else reference_side.call(rule, sat_name)
+            ours, theirs, repeats, outcome, selected = measure(
+                our_call(instance, rule, sat_name), theirs_call, args
+            )
             if args.stored:
-                theirs: float | None = stored["runtime_s"]
-                selected = stored["selected_in_order"]
-            else:
-                theirs, selected = run_pabutools(path, rule, sat_name, args.timeout)
+                theirs = stored["runtime_s"]
             if rule == "maxwelfare_ilp":
                 same = Fraction(outcome.welfare) == _welfare(instance, sat_name, stored)
             else:
-                same = list(outcome.selected) == (
-                    selected if selected is not None else stored["selected_in_order"]
+                same = list(outcome.selected) == stored["selected_in_order"] and (
+                    selected is None or selected == stored["selected_in_order"]
                 )
             row = Row(
                 instance=name,
@@ -249,12 +305,14 @@ def benchmark(args: argparse.Namespace) -> list[Row]:
                 rule=key,
                 ours=ours,
                 theirs=theirs,
+                repeats=repeats,
                 stored=args.stored,
                 same=same,
                 timeout=args.timeout,
             )
             print(row.markdown(), flush=True)
             rows.append(row)
+        del reference_side
     return rows
 
 
@@ -266,27 +324,31 @@ def _welfare(instance: PbInstance, sat_name: str, stored: dict[str, Any]) -> Fra
     )
 
 
-def table(rows: list[Row], args: argparse.Namespace) -> str:
+def table(rows: list[Row], args: argparse.Namespace, started: str) -> str:
     """The markdown section for the README."""
     source = (
-        "pabutools' times are the `runtime_s` stored in expected.json (marked stored)"
+        "pabutools' times are the `runtime_s` stored in expected.json (one call in a forked "
+        "child, marked stored)"
         if args.stored
-        else f"pabutools rerun in a forked child on this machine, {args.timeout:g} s limit per call"
+        else "both sides timed alternately in this one process as described above "
+        f"({args.budget:g} s per row of the slower side, at most {args.max_repeat} repeats, "
+        f"{args.timeout:g} s limit per pabutools call)"
     )
-    slowest = min(rows, key=lambda r: (r.theirs or r.timeout) / r.ours)
+    slowest = min(rows, key=lambda r: r.ratio)
+    below = [r for r in rows if r.ratio < 10]
     load = ", ".join(f"{value:.1f}" for value in os.getloadavg())
     lines = [
         START,
-        f"Measured {time.strftime('%Y-%m-%d')} on {os.cpu_count()} cores (load average at the end "
-        f"{load}: other work shared the machine), Python {sys.version.split()[0]}; {source}; "
-        f"ours best of {args.repeat} (one run for rules where pabutools needs a second or more).",
+        f"Measured {started} on {os.cpu_count()} cores (load average at the end {load}), "
+        f"Python {sys.version.split()[0]}, pabutools 1.2.3; {source}. Times are each side's "
+        "fastest of the repeats; 'repeats' is how many each side made.",
         "",
-        "| instance | projects | voters | rule | ours | pabutools | ratio | outcome |",
-        "|---|---:|---:|---|---:|---:|---:|---|",
+        "| instance | projects | voters | rule | ours | pabutools | ratio | repeats | outcome |",
+        "|---|---:|---:|---|---:|---:|---:|---:|---|",
         *(row.markdown() for row in rows),
         "",
-        f"Smallest ratio: {(slowest.theirs or slowest.timeout) / slowest.ours:,.1f}× "
-        f"({slowest.instance}, {slowest.rule}). All outcomes "
+        f"Smallest ratio: {slowest.ratio:,.1f}× ({slowest.instance}, {slowest.rule}); "
+        f"{len(below)} of {len(rows)} rows below 10×. All outcomes "
         + ("the same." if all(r.same for r in rows) else "**not** the same: see the table."),
         END,
     ]
@@ -309,14 +371,23 @@ def main() -> None:
     """Parse the options, run the benchmark and write the table."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--instances", nargs="+", metavar="NAME", help="only these instances")
+    parser.add_argument(
+        "--rules", nargs="+", choices=sorted(OURS), metavar="RULE", help="only these rules"
+    )
     parser.add_argument("--timeout", type=float, default=600, help="seconds per pabutools call")
-    parser.add_argument("--stored", action="store_true", help="use expected.json's runtime_s")
-    parser.add_argument("--repeat", type=int, default=5, help="our runs per rule (best counts)")
+    parser.add_argument(
+        "--budget", type=float, default=2.0, help="seconds of the slower side per row"
+    )
+    parser.add_argument("--max-repeat", type=int, default=100, help="most repeats per row")
+    parser.add_argument(
+        "--stored", action="store_true", help="pabutools' stored runtime_s instead of rerunning"
+    )
     parser.add_argument("--no-write", action="store_true", help="print only, leave the README")
     args = parser.parse_args()
+    started = time.strftime("%Y-%m-%d %H:%M")
     rows = benchmark(args)
-    section = table(rows, args)
-    if not args.no_write:
+    section = table(rows, args, started)
+    if not args.no_write and not args.instances and not args.rules:
         write_readme(section)
     print(section.splitlines()[-2])
 
