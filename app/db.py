@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Generator
 from functools import lru_cache
 from pathlib import Path
 from typing import Annotated, Any
 
-from fastapi import Depends
+from fastapi import Depends, Request
 from sqlalchemy import Engine, event
 from sqlalchemy.engine import make_url
 from sqlmodel import Session, SQLModel, create_engine
@@ -23,6 +23,9 @@ NAMING_CONVENTION = {
     "pk": "pk_%(table_name)s",
 }
 SQLModel.metadata.naming_convention = NAMING_CONVENTION
+
+READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+WRITE_OPTION = "waardenzeef_write"
 
 
 def build_engine(url: str) -> Engine:
@@ -53,7 +56,11 @@ def _configure_sqlite(engine: Engine) -> None:
 
     @event.listens_for(engine, "begin")
     def _on_begin(connection: Any) -> None:
-        connection.exec_driver_sql("BEGIN")
+        # A transaction that reads before it writes cannot take the write lock later once another
+        # connection has committed ("database is locked", no waiting). Writes therefore take it
+        # at the start (BEGIN IMMEDIATE), where SQLite waits its turn (busy_timeout).
+        immediate = connection.get_execution_options().get(WRITE_OPTION)
+        connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
 
 @lru_cache
@@ -62,9 +69,16 @@ def get_engine() -> Engine:
     return build_engine(get_settings().database_url)
 
 
-def get_db() -> Iterator[Session]:
-    """A session for one request: commit when the request succeeds, roll back when it fails."""
-    with Session(get_engine(), expire_on_commit=False) as session:
+def get_db(request: Request) -> Generator[Session, None, None]:
+    """A session for one request: commit when the request succeeds, roll back when it fails.
+
+    Requests that may write (anything but GET, HEAD, OPTIONS) take SQLite's write lock when their
+    transaction begins; PostgreSQL needs nothing of the kind.
+    """
+    engine = get_engine()
+    if request.method not in READ_METHODS:
+        engine = engine.execution_options(**{WRITE_OPTION: True})
+    with Session(engine, expire_on_commit=False) as session:
         try:
             yield session
             session.commit()
