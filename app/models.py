@@ -302,7 +302,6 @@ class Ballot(SQLModel, table=True):
 
     __table_args__ = (
         UniqueConstraint("round_id", "participant_id"),
-        UniqueConstraint("round_id", "idempotency_key"),
         CheckConstraint(_in("channel", BallotChannel), name="channel"),
     )
 
@@ -313,10 +312,30 @@ class Ballot(SQLModel, table=True):
         default=BallotChannel.PHONE,
         sa_type=String(20),
     )
-    idempotency_key: str | None = Field(default=None, max_length=80)
     entered_by_id: int | None = _fk("app_user.id", ondelete="SET NULL", nullable=True)
     submitted_at: datetime = _created_at()
     updated_at: datetime | None = _timestamp()
+
+
+class BallotSubmission(SQLModel, table=True):
+    """Each time a ballot was sent, by its idempotency key, so that every retry is recognised.
+
+    A ballot keeps only its latest lines; this log keeps every key it was sent with, so that a
+    late retry of an earlier submission cannot overwrite a newer one.
+    """
+
+    __tablename__ = "ballot_submission"
+    __table_args__ = (
+        UniqueConstraint("round_id", "idempotency_key"),
+        CheckConstraint(_in("channel", BallotChannel), name="channel"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    ballot_id: int = _fk("ballot.id")
+    round_id: int = _fk("round.id")
+    idempotency_key: str = Field(max_length=80)
+    channel: BallotChannel = Field(sa_type=String(20))
+    submitted_at: datetime = _created_at()
 
 
 class BallotLine(SQLModel, table=True):

@@ -25,6 +25,7 @@ from app.i18n import euro
 from app.models import (
     Ballot,
     BallotLine,
+    BallotSubmission,
     Effect,
     Measure,
     MeasureEffect,
@@ -257,8 +258,14 @@ def new_idempotency_key() -> str:
     return uuid.uuid4().hex
 
 
-def _receipt_code(ballot: Ballot) -> str:
-    digest = hashlib.sha256(f"receipt:{ballot.id}:{ballot.idempotency_key}".encode()).digest()
+def _receipt_code(session: Session, ballot: Ballot) -> str:
+    # Changes with every new submission, so the receipt says which version of the ballot counts.
+    key = session.exec(
+        select(BallotSubmission.idempotency_key)
+        .where(BallotSubmission.ballot_id == ballot.id)
+        .order_by(col(BallotSubmission.id).desc())
+    ).first()
+    digest = hashlib.sha256(f"receipt:{ballot.id}:{key}".encode()).digest()
     text = base64.b32encode(digest[:5]).decode()
     return f"{text[:4]}-{text[4:8]}"
 
@@ -280,7 +287,7 @@ def _receipt(
         round_id=round_.id,
         kind=round_.kind,
         run=round_.run,
-        code=_receipt_code(ballot),
+        code=_receipt_code(session, ballot),
         channel=ballot.channel,
         submitted_at=ballot.submitted_at,
         updated_at=ballot.updated_at,
@@ -332,7 +339,9 @@ def submit(
     if participant.process_id != meeting.process_id:
         raise NotFound(N_("There is no round %(id)s."), id=round_id)
     same = session.exec(
-        select(Ballot).where(Ballot.round_id == round_id, Ballot.idempotency_key == key)
+        select(Ballot)
+        .join(BallotSubmission, col(BallotSubmission.ballot_id) == Ballot.id)
+        .where(BallotSubmission.round_id == round_id, BallotSubmission.idempotency_key == key)
     ).first()
     if same is not None:
         if same.participant_id != participant.id:
@@ -364,7 +373,6 @@ def submit(
             round_id=round_id,
             participant_id=participant.id,
             channel=channel,
-            idempotency_key=key,
             entered_by_id=entered_by_id,
             submitted_at=now,
         )
@@ -373,10 +381,18 @@ def submit(
     else:
         session.exec(delete(BallotLine).where(col(BallotLine.ballot_id) == ballot.id))
         ballot.channel = channel
-        ballot.idempotency_key = key
         ballot.entered_by_id = entered_by_id
         ballot.updated_at = now
     assert ballot.id is not None
+    session.add(
+        BallotSubmission(
+            ballot_id=ballot.id,
+            round_id=round_id,
+            idempotency_key=key,
+            channel=channel,
+            submitted_at=now,
+        )
+    )
     session.add_all(
         BallotLine(
             ballot_id=ballot.id, measure_id=ln.measure_id, effect_id=ln.effect_id, value=ln.value

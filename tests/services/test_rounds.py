@@ -184,6 +184,19 @@ def test_the_same_submit_twice_counts_once_and_a_new_one_replaces_it(
     assert _ballots(session, wegen.id) == 1
     lines = session.exec(select(BallotLine).where(BallotLine.ballot_id == first.ballot_id)).all()
     assert [(ln.effect_id, ln.value) for ln in lines] == [(menu.desired_effects[2].id, 100)]
+    # A late retry of the first submission (a phone that lost its connection) is recognised as
+    # already counted: it does not bring the first ballot back over the newer one.
+    late = ballots_service.submit(
+        session,
+        round_id=wegen.id,
+        participant=voter.participant,
+        given=_points(menu, 50, 30, 20),
+        idempotency_key="k1",
+    )
+    assert late.repeated
+    assert late.code == replaced.code
+    lines = session.exec(select(BallotLine).where(BallotLine.ballot_id == first.ballot_id)).all()
+    assert [(ln.effect_id, ln.value) for ln in lines] == [(menu.desired_effects[2].id, 100)]
 
 
 def test_points_not_adding_up_to_100_are_refused_naming_the_total(
