@@ -8,15 +8,13 @@ import json
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import func
 from sqlmodel import Session, col, select
 
 from app.errors import N_
-from app.i18n import gettext
+from app.i18n import gettext, local_time
 from app.models import AuditEvent, Process, User
-from app.services.users import LOCAL_TIME
 
 PER_PAGE = 50
 CSV_COLUMNS = (
@@ -93,12 +91,8 @@ class AuditRow:
 
     @property
     def when(self) -> str:
-        """The moment on the Dutch wall clock: 12-03-2026 19:45."""
-        try:
-            zone: Any = ZoneInfo(LOCAL_TIME)
-        except Exception:  # no time-zone database: UTC is still correct
-            zone = UTC
-        return utc(self.event.at).astimezone(zone).strftime("%d-%m-%Y %H:%M:%S")
+        """The moment on the reader's clock (TIME_ZONE): 12-03-2026 19:45:07."""
+        return local_time(self.event.at, "%d-%m-%Y %H:%M:%S")
 
     @property
     def object_label(self) -> str:

@@ -7,12 +7,12 @@ import secrets
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from pwdlib import PasswordHash
 from sqlalchemy import func
 from sqlmodel import Session, col, select
 
+from app import i18n
 from app.domain.vocabulary import Role
 from app.errors import N_, DomainError, InvalidInput
 from app.models import AuditEvent, User, UserSession, utcnow
@@ -30,7 +30,6 @@ MIN_PASSWORD_LENGTH = 12
 LOGIN_WINDOW = timedelta(minutes=15)
 LOGIN_FAILURES_PER_ACCOUNT = 5
 LOGIN_FAILURES_PER_ADDRESS = 20
-LOCAL_TIME = "Europe/Amsterdam"
 
 
 class LoginFailed(DomainError):
@@ -109,15 +108,6 @@ def login_retry_after(
     return RetryAfter(retry, minutes)
 
 
-def local_time(moment: datetime) -> str:
-    """A moment as the clock on the wall in the Netherlands shows it (HH:MM)."""
-    try:
-        zone: Any = ZoneInfo(LOCAL_TIME)
-    except Exception:  # no time-zone database: UTC is still correct, if less friendly
-        zone = UTC
-    return _aware(moment).astimezone(zone).strftime("%H:%M")
-
-
 def create_user(
     session: Session,
     *,
@@ -181,7 +171,7 @@ def log_in(
                 "ask the wijkteam to reset your password."
             ),
             minutes=retry.minutes,
-            time=local_time(retry.at),
+            time=i18n.local_time(retry.at, "%H:%M"),
         )
     # Hash even for unknown accounts, so that timing does not tell which e-mail addresses exist.
     valid, new_hash = password_hash.verify_and_update(
