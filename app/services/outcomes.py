@@ -21,9 +21,10 @@ from app.domain.allocation import Election, Project, greedy
 from app.domain.vocabulary import RoundKind, RoundState, StakeholderGroup
 from app.errors import N_, DomainError
 from app.exports.content import PUBLIC_MIN_GROUP
-from app.models import Ballot, BallotLine, Meeting, Participant, Round
+from app.models import Meeting, Round
 from app.services import ballots as ballots_service
 from app.services import rounds as rounds_service
+from app.services import sieves
 
 DISCUSSION_SIZE = 5
 GROUPS = [str(g) for g in StakeholderGroup]
@@ -116,62 +117,19 @@ class Outcome:
         return self.budget - self.spent
 
 
-@dataclass(frozen=True)
-class _Cast:
-    participant_id: int
-    group: str
-    lines: list[BallotLine]
-
-
-def _ballots(session: Session, round_id: int) -> list[_Cast]:
-    rows = session.exec(
-        select(Ballot.id, Ballot.participant_id, Participant.stakeholder_group)
-        .join(Participant, col(Participant.id) == Ballot.participant_id)
-        .where(Ballot.round_id == round_id)
-        .order_by(col(Ballot.id))
-    ).all()
-    lines: dict[int, list[BallotLine]] = defaultdict(list)
-    for line in session.exec(
-        select(BallotLine)
-        .join(Ballot, col(Ballot.id) == BallotLine.ballot_id)
-        .where(Ballot.round_id == round_id)
-        .order_by(col(BallotLine.id))
-    ):
-        lines[line.ballot_id].append(line)
-    return [_Cast(pid, str(group or ""), lines[bid or 0]) for bid, pid, group in rows]
-
-
-def _sieve(menu: ballots_service.MenuView, weights: list[_Cast], scores: list[_Cast]) -> wz.Sieve:
-    participants = {c.participant_id: c.group for c in [*weights, *scores]}
-    return wz.Sieve(
-        effects=tuple(wz.Effect(e.id, e.title, e.parent_id) for e in menu.effects),
-        measures=tuple(
+def _sieve(
+    menu: ballots_service.MenuView,
+    weights: list[sieves.Cast],
+    scores: list[sieves.Cast],
+) -> wz.Sieve:
+    return sieves.sieve(
+        effects=[wz.Effect(e.id, e.title, e.parent_id) for e in menu.effects],
+        measures=[
             wz.Measure(m.id, m.title, m.cost, m.effect_ids) for m in menu.measures if m.effect_ids
-        ),
+        ],
         budget=menu.budget,
-        participants=tuple(
-            wz.Participant(pid, StakeholderGroup(group) if group else None)
-            for pid, group in participants.items()
-        ),
-        weights=tuple(
-            wz.WeightBallot(
-                c.participant_id,
-                {ln.effect_id: ln.value for ln in c.lines if ln.effect_id is not None},
-            )
-            for c in weights
-            if c.lines
-        ),
-        scores=tuple(
-            wz.ScoreBallot(
-                c.participant_id,
-                {
-                    (ln.measure_id, ln.effect_id): ln.value
-                    for ln in c.lines
-                    if ln.measure_id is not None and ln.effect_id is not None
-                },
-            )
-            for c in scores
-        ),
+        weights=weights,
+        scores=scores,
     )
 
 
@@ -179,7 +137,7 @@ def _percent(value: Fraction) -> float:
     return float(value * 100)
 
 
-def _groups_present(casts: list[_Cast]) -> list[str]:
+def _groups_present(casts: list[sieves.Cast]) -> list[str]:
     # A group is shown apart only with enough ballots that nobody's vote can be read from it.
     sizes = Counter(c.group for c in casts if c.group)
     return [g for g in GROUPS if sizes[g] >= PUBLIC_MIN_GROUP]
@@ -188,7 +146,7 @@ def _groups_present(casts: list[_Cast]) -> list[str]:
 def _weights(
     session: Session, round_: Round, menu: ballots_service.MenuView
 ) -> tuple[dict[int, Fraction], dict[str, dict[int, Fraction]], list[str]]:
-    casts = _ballots(session, round_.id or 0)
+    casts = sieves.casts(session, round_id=round_.id or 0)
     sieve = _sieve(menu, casts, [])
     groups = _groups_present(casts)
     by_group = {
@@ -242,8 +200,8 @@ def _weights_round(session: Session, round_: Round, meeting: Meeting) -> Round |
 def _ranking(
     session: Session, round_: Round, weights_from: Round | None, menu: ballots_service.MenuView
 ) -> tuple[list[RankRow], list[int], int, list[str]]:
-    scores = _ballots(session, round_.id or 0)
-    weights = _ballots(session, weights_from.id or 0) if weights_from else []
+    scores = sieves.casts(session, round_id=round_.id or 0)
+    weights = sieves.casts(session, round_id=weights_from.id or 0) if weights_from else []
     sieve = _sieve(menu, weights, scores)
     values = wz.participant_values(sieve)
     found = wz.contributions(sieve, values)
@@ -321,7 +279,7 @@ def _zeven(
 def _choices(
     session: Session, round_: Round, menu: ballots_service.MenuView
 ) -> tuple[Counter[int], dict[str, Counter[int]], list[int], list[str]]:
-    casts = _ballots(session, round_.id or 0)
+    casts = sieves.casts(session, round_id=round_.id or 0)
     counts: Counter[int] = Counter()
     by_group: dict[str, Counter[int]] = defaultdict(Counter)
     for cast in casts:

@@ -16,8 +16,6 @@ from app.domain.vocabulary import BallotChannel, RoundKind, RoundState, Stakehol
 from app.errors import N_, NotFound
 from app.exports import content as c
 from app.models import (
-    Ballot,
-    BallotLine,
     Effect,
     Indicator,
     IndicatorTarget,
@@ -25,14 +23,13 @@ from app.models import (
     MeasureEffect,
     Meeting,
     Neighbourhood,
-    Participant,
     PlanSnapshot,
     Process,
     Round,
     User,
     utcnow,
 )
-from app.services import audit
+from app.services import audit, sieves
 
 PACKAGE_RULE = wz.Rule.EQUAL_SHARES_PACKAGES
 
@@ -110,71 +107,14 @@ def load_source(session: Session, *, process_id: int) -> Source:
         if links[m_id]
     )
     rounds = _last_closed_rounds(session, process_id)
-    round_ids = [r.id for r, _ in rounds.values()]
-    ballots = session.exec(
-        select(Ballot, Participant)
-        .join(Participant, col(Participant.id) == Ballot.participant_id)
-        .where(col(Ballot.round_id).in_(round_ids))
-        .order_by(col(Ballot.id))
-    ).all()
-    lines: dict[int, list[BallotLine]] = defaultdict(list)
-    for line in session.exec(
-        select(BallotLine)
-        .join(Ballot, col(Ballot.id) == BallotLine.ballot_id)
-        .where(col(Ballot.round_id).in_(round_ids))
-        .order_by(col(BallotLine.id))
-    ):
-        lines[line.ballot_id].append(line)
-    kind_of = {r.id: kind for kind, (r, _) in rounds.items()}
-    participants: dict[int, StakeholderGroup | None] = {}
-    channels: dict[int, dict[int, BallotChannel]] = defaultdict(dict)
-    weights: list[wz.WeightBallot] = []
-    scores: list[wz.ScoreBallot] = []
-    packages: list[wz.PackageBallot] = []
-    rated = {m.id for m in sieve_measures}
-    for ballot, participant in ballots:
-        assert ballot.id is not None
-        assert participant.id is not None
-        participants[participant.id] = (
-            StakeholderGroup(participant.stakeholder_group)
-            if participant.stakeholder_group
-            else None
-        )
-        channels[ballot.round_id][participant.id] = BallotChannel(ballot.channel)
-        own = lines[ballot.id]
-        kind = kind_of[ballot.round_id]
-        if kind is RoundKind.WEGEN:
-            points: dict[wz.Id, int] = {
-                ln.effect_id: ln.value for ln in own if ln.effect_id is not None
-            }
-            if sum(points.values()) > 0:
-                weights.append(wz.WeightBallot(participant.id, points))
-        elif kind is RoundKind.ZEVEN:
-            scores.append(
-                wz.ScoreBallot(
-                    participant.id,
-                    {
-                        (ln.measure_id, ln.effect_id): ln.value
-                        for ln in own
-                        if ln.measure_id in rated and ln.effect_id is not None
-                    },
-                )
-            )
-        else:
-            packages.append(
-                wz.PackageBallot(
-                    participant.id,
-                    tuple(ln.measure_id for ln in own if ln.measure_id is not None and ln.value),
-                )
-            )
-    sieve = wz.Sieve(
-        effects=tuple(wz.Effect(e_id, e.title, e.parent_id) for e_id, e in effects.items()),
+    cast = {kind: sieves.casts(session, round_id=r.id or 0) for kind, (r, _) in rounds.items()}
+    sieve = sieves.sieve(
+        effects=[wz.Effect(e_id, e.title, e.parent_id) for e_id, e in effects.items()],
         measures=sieve_measures,
         budget=process.budget_eur,
-        participants=tuple(wz.Participant(p, g) for p, g in participants.items()),
-        weights=tuple(weights),
-        scores=tuple(scores),
-        packages=tuple(packages),
+        weights=cast.get(RoundKind.WEGEN, []),
+        scores=cast.get(RoundKind.ZEVEN, []),
+        packages=cast.get(RoundKind.KIEZEN, []),
     )
     number = plan_file.participant_numbers(sieve)
     return Source(
@@ -185,7 +125,8 @@ def load_source(session: Session, *, process_id: int) -> Source:
         effects=effects,
         rounds=rounds,
         channels={
-            r_id: {number[p]: ch for p, ch in by_p.items()} for r_id, by_p in channels.items()
+            rounds[kind][0].id or 0: {number[c.participant_id]: c.channel for c in ballots}
+            for kind, ballots in cast.items()
         },
         unlinked=tuple(m_id for m_id in measures if not links[m_id]),
     )

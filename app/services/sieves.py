@@ -1,0 +1,97 @@
+"""Ballots of a round as the Waardenzeef arithmetic reads them, and the sieve built from them."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from sqlmodel import Session, col, select
+
+from app.domain import waardenzeef as wz
+from app.domain.vocabulary import BallotChannel, StakeholderGroup
+from app.models import Ballot, BallotLine, Participant
+
+
+@dataclass(frozen=True)
+class Cast:
+    """One ballot: whose it is (and their stakeholder group, "" when not given), how it came in,
+    and its lines."""
+
+    participant_id: int
+    group: str
+    channel: BallotChannel
+    lines: tuple[BallotLine, ...]
+
+
+def casts(session: Session, *, round_id: int) -> list[Cast]:
+    """The ballots of a round with their lines, in the order they were first sent."""
+    rows = session.exec(
+        select(Ballot.id, Ballot.participant_id, Ballot.channel, Participant.stakeholder_group)
+        .join(Participant, col(Participant.id) == Ballot.participant_id)
+        .where(Ballot.round_id == round_id)
+        .order_by(col(Ballot.id))
+    ).all()
+    lines: dict[int, list[BallotLine]] = defaultdict(list)
+    for line in session.exec(
+        select(BallotLine)
+        .join(Ballot, col(Ballot.id) == BallotLine.ballot_id)
+        .where(Ballot.round_id == round_id)
+        .order_by(col(BallotLine.id))
+    ):
+        lines[line.ballot_id].append(line)
+    return [
+        Cast(pid, str(group or ""), BallotChannel(channel), tuple(lines[bid or 0]))
+        for bid, pid, channel, group in rows
+    ]
+
+
+def sieve(
+    *,
+    effects: Sequence[wz.Effect],
+    measures: Sequence[wz.Measure],
+    budget: int,
+    weights: Sequence[Cast] = (),
+    scores: Sequence[Cast] = (),
+    packages: Sequence[Cast] = (),
+) -> wz.Sieve:
+    """The sieve of a menu and the casts of a Wegen, a Zeven and a Kiezen round."""
+    rated = {m.id for m in measures}
+    participants: dict[int, str] = {}
+    for cast in (*weights, *scores, *packages):
+        participants.setdefault(cast.participant_id, cast.group)
+    weight_ballots = []
+    for cast in weights:
+        points: dict[wz.Id, int] = {
+            ln.effect_id: ln.value for ln in cast.lines if ln.effect_id is not None
+        }
+        if sum(points.values()) > 0:
+            weight_ballots.append(wz.WeightBallot(cast.participant_id, points))
+    return wz.Sieve(
+        effects=tuple(effects),
+        measures=tuple(measures),
+        budget=budget,
+        participants=tuple(
+            wz.Participant(pid, StakeholderGroup(group) if group else None)
+            for pid, group in participants.items()
+        ),
+        weights=tuple(weight_ballots),
+        scores=tuple(
+            wz.ScoreBallot(
+                cast.participant_id,
+                {
+                    (ln.measure_id, ln.effect_id): ln.value
+                    for ln in cast.lines
+                    if ln.measure_id in rated and ln.effect_id is not None
+                },
+            )
+            for cast in scores
+        ),
+        packages=tuple(
+            wz.PackageBallot(
+                cast.participant_id,
+                tuple(ln.measure_id for ln in cast.lines if ln.measure_id is not None and ln.value),
+            )
+            for cast in packages
+        ),
+    )
