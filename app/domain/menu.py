@@ -333,7 +333,9 @@ def parse_menu_document(data: Any, source: str) -> MenuDocument:
     measures: list[MeasureSpec] = []
     measure_keys: set[str] = set()
     for i, raw in enumerate(r.sequence(top, "document", "measures"), start=1):
-        measure = _parse_measure(r, raw, f"measure {i}", top_keys | effect_keys, measure_keys)
+        measure = _parse_measure(
+            r, raw, f"measure {i}", top_keys | effect_keys, top_keys, measure_keys
+        )
         if measure is not None:
             measures.append(measure)
 
@@ -431,10 +433,13 @@ def _parse_indicator(r: _Reader, raw: Any, entry: str) -> IndicatorSpec | None:
     baseline = r.number(data.get("baseline"), entry, "baseline")
     city = r.number(data["city"], entry, "city") if data.get("city") is not None else None
     targets: list[tuple[int, Decimal]] = []
-    for target_year, value in r.mapping(data.get("targets") or {}, f"{entry}, targets").items():
-        if not isinstance(target_year, int):
-            r.fail(entry, "targets", f"{target_year!r} is not a year")
+    for raw_year, value in r.mapping(data.get("targets") or {}, f"{entry}, targets").items():
+        # JSON has only text keys, so "2010" is a year as much as 2010 is.
+        year_text = str(raw_year).strip()
+        if isinstance(raw_year, bool) or not year_text.isdigit():
+            r.fail(entry, "targets", f"{raw_year!r} is not a year")
             continue
+        target_year = int(year_text)
         number = r.number(value, entry, f"targets.{target_year}")
         if number is not None:
             targets.append((target_year, number))
@@ -452,7 +457,7 @@ def _parse_indicator(r: _Reader, raw: Any, entry: str) -> IndicatorSpec | None:
 
 
 def _parse_measure(
-    r: _Reader, raw: Any, entry: str, effect_keys: set[str], seen: set[str]
+    r: _Reader, raw: Any, entry: str, effect_keys: set[str], top_keys: set[str], seen: set[str]
 ) -> MeasureSpec | None:
     data = r.mapping(raw, entry)
     if not data:
@@ -464,7 +469,11 @@ def _parse_measure(
             r.fail(entry, "key", "is used twice (duplicate measure)")
         seen.add(key)
     group = r.text(data, entry, "group", max_length=60)
-    if group and group not in effect_keys:
+    if group and group in effect_keys and group not in top_keys:
+        r.fail(
+            entry, "group", f"'{group}' is a sub-effect; list the measure under its desired effect"
+        )
+    elif group and group not in effect_keys:
         r.fail(entry, "group", f"'{group}' is not a desired effect of this menu")
     effects = data.get("effects", [group] if group else [])
     if not isinstance(effects, list) or not all(isinstance(e, str) for e in effects):

@@ -257,10 +257,15 @@ def _sync(
         session.delete(stale)
         report.removed += 1
     session.flush()
-    for key, effect in existing.items():
-        if key not in wanted:
-            session.delete(effect)
-            report.removed += 1
+    # Sub-effects before their parents: the database would cascade them away first otherwise,
+    # and the ORM would then find fewer rows to delete than it expected.
+    stale_effects = [e for key, e in existing.items() if key not in wanted]
+    for parents in (False, True):
+        for effect in stale_effects:
+            if (effect.parent_id is None) is parents:
+                session.delete(effect)
+                report.removed += 1
+        session.flush()
 
 
 def _upsert_effect(

@@ -157,3 +157,20 @@ def test_every_problem_is_reported_at_once(raw: dict[str, Any]) -> None:
 def test_a_document_that_is_not_a_mapping_is_refused() -> None:
     with pytest.raises(MenuFormatError, match="must be a mapping"):
         parse_menu_document(["a", "list"], "x.yaml")
+
+
+def test_a_json_menu_can_carry_indicator_targets(raw: dict[str, Any]) -> None:
+    # JSON has only text keys: {"2010": 22} must read as the year 2010.
+    indicator = raw["effects"][0]["indicators"][0]
+    indicator["targets"] = {str(year): value for year, value in indicator["targets"].items()}
+    menu = parse_menu_document(raw, "menu.json")
+    assert [year for year, _ in menu.effects[0].indicators[0].targets] == [2010, 2014]
+
+
+def test_a_measure_is_listed_under_a_desired_effect_not_a_sub_effect(raw: dict[str, Any]) -> None:
+    raw["measures"][8]["group"] = "openbare-ruimte"
+    with pytest.raises(MenuFormatError) as caught:
+        parse_menu_document(raw, "x.yaml")
+    [problem] = caught.value.problems
+    assert (problem.entry, problem.field) == ("measure 'drainage-vensterpark'", "group")
+    assert "sub-effect" in problem.message

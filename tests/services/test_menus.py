@@ -129,3 +129,21 @@ def test_a_frozen_menu_refuses_changes_and_keeps_what_it_had(
     assert measure.cost_years_4 == 192_000
     # The unchanged seed still loads: nothing to change, so nothing is refused.
     assert not menus_service.load_menu(session, document=menus_service.read_menu_file(SEED)).changed
+
+
+def test_removing_an_effect_with_sub_effects_removes_them_cleanly(
+    session: Session, korrewegwijk: int, tmp_path: Path
+) -> None:
+    import yaml
+
+    raw = yaml.safe_load(SEED.read_text(encoding="utf-8"))
+    raw["effects"] = [e for e in raw["effects"] if e["key"] != "jongeren"]
+    for measure in raw["measures"]:
+        measure["effects"] = [e for e in measure["effects"] if e != "jongeren"]
+    changed = tmp_path / "k.yaml"
+    changed.write_text(yaml.safe_dump(raw, allow_unicode=True), encoding="utf-8")
+    report = menus_service.load_menu(session, document=menus_service.read_menu_file(changed))
+    assert report.removed == 5  # jongeren and its four sub-effects
+    keys = set(session.exec(select(Effect.key).where(Effect.process_id == korrewegwijk)))
+    assert "jongeren" not in keys
+    assert "jongeren-werk" not in keys
