@@ -10,7 +10,7 @@ from sqlmodel import Session
 
 from app.db import get_engine
 from app.domain.menu import MenuFormatError
-from app.domain.vocabulary import Role
+from app.domain.vocabulary import Role, StakeholderGroup
 from app.errors import DomainError
 from app.settings import ROOT, get_settings
 
@@ -91,6 +91,156 @@ def create_user(
             raise _fail(error.message) from None
     typer.echo(f"Created {role.value} account {user.email}.")
     typer.echo(f"Password (shown only now): {password}")
+
+
+AsEmail = Annotated[
+    str,
+    typer.Option(
+        "--as", help="E-mail of the wijkteam account the action is recorded under (audit log)."
+    ),
+]
+
+
+@cli.command("import-menu")
+def import_menu(
+    file: Annotated[Path, typer.Argument(help="A menu as CSV, XLSX, YAML or JSON (see README).")],
+    as_email: AsEmail,
+    process: Annotated[
+        int | None, typer.Option(help="Import into this process instead of creating a new one.")
+    ] = None,
+    check: Annotated[
+        bool, typer.Option("--check", help="Only check the file; write nothing.")
+    ] = False,
+) -> None:
+    """Import a menu file: every problem is listed with its row and column, and nothing is written
+    unless the whole file is right."""
+    from app.services import imports as imports_service
+    from app.services import users as users_service
+
+    if not file.is_file():
+        raise _fail(f"{file}: no such file.")
+    try:
+        with Session(get_engine(), expire_on_commit=False) as session, session.begin():
+            user = users_service.operator(session, email=as_email)
+            result = imports_service.import_menu(
+                session,
+                user=user,
+                filename=file.name,
+                data=file.read_bytes(),
+                process_id=process,
+                dry_run=check,
+            )
+    except DomainError as error:
+        raise _fail(f"{file}: {error.localized()}") from None
+    for note in imports_service.describe_all(result.read.notes):
+        typer.echo(f"note: {note}")
+    for warning in imports_service.describe_all(result.read.warnings):
+        typer.echo(f"warning: {warning}")
+    if not result.ok:
+        for problem in imports_service.describe_all(result.read.problems):
+            typer.echo(f"problem: {problem}", err=True)
+        raise _fail(f"{file}: {len(result.read.problems)} problem(s); nothing was written.")
+    action = "checked, nothing written" if check else f"imported into process {result.process_id}"
+    typer.echo(
+        f"{file}: {action}: {result.created} created, {result.updated} updated, "
+        f"{result.removed} removed."
+    )
+
+
+@cli.command()
+def cards(
+    process_id: Annotated[int, typer.Argument(help="The process the cards are for.")],
+    count: Annotated[int, typer.Option(help="How many cards (1..5000).")],
+    out: Annotated[
+        Path, typer.Option(help="Where to write them: a .pdf (A4 cut-out cards) or .csv.")
+    ],
+    as_email: AsEmail,
+    group: Annotated[
+        StakeholderGroup | None, typer.Option(help="Tag the batch with a stakeholder group.")
+    ] = None,
+    batch: Annotated[str, typer.Option(help="A name for the batch.")] = "",
+) -> None:
+    """Issue voting-code cards and write them; the codes exist in plain text only in that file."""
+    from app.exports import cards as cards_export
+    from app.services import code_cards
+    from app.services import users as users_service
+
+    suffix = out.suffix.lower()
+    if suffix not in (".pdf", ".csv"):
+        raise _fail(f"--out: {out} must end in .pdf or .csv.")
+    if suffix == ".pdf" and (missing := cards_export.pdf_unavailable()):
+        raise _fail(f"--out: PDF cannot be made here ({missing}); use a .csv file.")
+    settings = get_settings()
+    try:
+        # Written inside the transaction: if the file cannot be made, no card is issued.
+        with Session(get_engine(), expire_on_commit=False) as session, session.begin():
+            user = users_service.operator(session, email=as_email)
+            request = code_cards.IssueRequest(count, group, batch)
+            process, issued = code_cards.issue(
+                session, user=user, process_id=process_id, request=request
+            )
+            if suffix == ".pdf":
+                data = cards_export.cards_pdf(
+                    issued, base_url=settings.public_base_url, process_title=process.title
+                )
+            else:
+                data = cards_export.cards_csv(issued, base_url=settings.public_base_url)
+            out.write_bytes(data)
+    except DomainError as error:
+        raise _fail(error.localized()) from None
+    except OSError as error:
+        raise _fail(f"--out: cannot write {out}: {error.strerror}; no card was issued.") from None
+    typer.echo(f"{len(issued)} cards for '{process.title}' written to {out}.")
+
+
+@cli.command("export-plan")
+def export_plan(
+    process_id: Annotated[int, typer.Argument(help="The process whose plan to export.")],
+    out: Annotated[
+        Path, typer.Option(help="The file: .pdf, .xlsx, .csv, .json or .pb (the ballots).")
+    ],
+    rule: Annotated[
+        str, typer.Option(help="greedy, optimal, equal_shares, equal_shares_packages.")
+    ] = "greedy",
+    ranked_by: Annotated[
+        str, typer.Option(help="contribution or value_per_euro.")
+    ] = "contribution",
+    adopted: Annotated[
+        bool, typer.Option("--adopted", help="The latest adopted plan, exactly as adopted.")
+    ] = False,
+) -> None:
+    """Export a bewonersplan (the current outcome, or the adopted one) as a file."""
+    from app.domain.waardenzeef import RankBy, Rule
+    from app.exports import plan_files
+    from app.services import plans as plans_service
+
+    fmt = out.suffix.lower().lstrip(".")
+    if fmt not in plan_files.FORMATS:
+        raise _fail(f"--out: {out} must end in one of .{', .'.join(plan_files.FORMATS)}.")
+    try:
+        chosen_rule, chosen_ranking = Rule(rule), RankBy(ranked_by)
+    except ValueError as error:
+        raise _fail(f"{error}.") from None
+    try:
+        with Session(get_engine(), expire_on_commit=False) as session:
+            if adopted:
+                snapshot = plans_service.adopted(session, process_id=process_id)
+                if snapshot is None:
+                    raise _fail(f"Process {process_id} has no adopted plan yet.")
+                plan, ballots = plans_service.snapshot_content(snapshot)
+            else:
+                plan, ballots = plans_service.compute(
+                    session, process_id=process_id, rule=chosen_rule, ranked_by=chosen_ranking
+                )
+        out.write_bytes(plan_files.render(plan, ballots, fmt))
+    except DomainError as error:
+        raise _fail(error.localized()) from None
+    except OSError as error:
+        raise _fail(f"--out: cannot write {out}: {error.strerror}.") from None
+    typer.echo(
+        f"Plan of process {process_id} ({plan.rule}) written to {out}; "
+        f"fingerprint {plan.fingerprint}."
+    )
 
 
 @cli.command()

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
-from typing import Annotated, Literal
+from typing import Annotated
 
 from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import RedirectResponse
@@ -11,66 +10,28 @@ from starlette.responses import HTMLResponse, Response
 
 from app.db import SessionDep
 from app.domain.waardenzeef import RankBy, Rule
-from app.errors import N_, DomainError, NotFound
+from app.errors import N_, NotFound
 from app.exports import content as c
-from app.exports import plan_csv, plan_pdf, plan_xlsx
+from app.exports import plan_files, plan_pdf
+from app.exports.plan_files import MEDIA, Format
 from app.models import PlanSnapshot
 from app.routes.deps import WijkteamUser
 from app.services import access
 from app.services import plans as plans_service
 from app.settings import get_settings
-from app.templating import render, templates
+from app.templating import render
 
 router = APIRouter(include_in_schema=False)
 api = APIRouter(prefix="/api", tags=["bewonersplan"])
 
-Format = Literal["pdf", "xlsx", "csv", "json", "pb"]
 RULES = [r.value for r in Rule]
-MEDIA = {
-    "pdf": "application/pdf",
-    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-    "csv": "text/csv; charset=utf-8",
-    "json": "application/json",
-    "pb": "text/plain; charset=utf-8",
-}
-
-
-class PdfUnavailable(DomainError):
-    """The server cannot make PDFs (WeasyPrint's system libraries are missing)."""
-
-    status = 503
-    code = "pdf_unavailable"
 
 
 def _download(plan: c.PlanContent, ballots: str, fmt: Format) -> Response:
-    name = f"bewonersplan-{plan.process.neighbourhood.lower().replace(' ', '-')}-{plan.process.id}"
-    if plan.snapshot_id:
-        name += f"-vastgesteld-{plan.snapshot_id}"
-    if fmt == "pdf":
-        missing = plan_pdf.unavailable()
-        if missing:
-            raise PdfUnavailable(N_("PDF is not available on this server: %(why)s"), why=missing)
-        html = templates.get_template("plan/print.html").render(
-            plan=plan,
-            print_css=plan_pdf.print_css(),
-            printed_on=date.today().strftime("%d-%m-%Y"),
-            language="nl",
-        )
-        body = plan_pdf.render(html)
-    elif fmt == "xlsx":
-        body = plan_xlsx.render(plan)
-    elif fmt == "csv":
-        body = plan_csv.render(plan)
-    elif fmt == "json":
-        body = plan.model_dump_json(indent=2).encode()
-    else:
-        if plan.public:
-            raise NotFound(N_("This page does not exist."))
-        body = ballots.encode("utf-8")
     return Response(
-        body,
+        plan_files.render(plan, ballots, fmt),
         media_type=MEDIA[fmt],
-        headers={"Content-Disposition": f'attachment; filename="{name}.{fmt}"'},
+        headers={"Content-Disposition": f'attachment; filename="{plan_files.filename(plan, fmt)}"'},
     )
 
 

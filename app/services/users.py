@@ -303,3 +303,13 @@ def change_password(
 
 
 _DUMMY_HASH = password_hash.hash("not-a-real-password-" + secrets.token_hex(8))
+
+
+def operator(session: Session, *, email: str) -> User:
+    """The active wijkteam account a command-line action is recorded under."""
+    user = session.exec(select(User).where(func.lower(User.email) == email.strip().lower())).first()
+    if user is None or not user.is_active or user.role != Role.WIJKTEAM:
+        raise InvalidInput(
+            N_("--as: '%(email)s' is not an active wijkteam account."), email=email.strip()
+        )
+    return user
