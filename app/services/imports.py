@@ -37,8 +37,8 @@ from app.domain.menu_tables import (
 )
 from app.errors import N_
 from app.i18n import euro, gettext
-from app.models import Effect, Process, User
-from app.services import access, audit, editor
+from app.models import Process, User
+from app.services import access, audit
 from app.services import menus as menus_service
 
 MAX_FILE_BYTES = 5 * 1024 * 1024
@@ -726,7 +726,6 @@ def import_menu(
             if not target.seed_key:
                 target.seed_key = _free_key(session, document.seed_key or f"process-{target.id}")
             document = replace(document, seed_key=target.seed_key)
-            _remove_stale_effects(session, target, document)
         loaded = menus_service.load_menu(session, document=document)
         audit.record(
             session,
@@ -761,26 +760,6 @@ def import_menu(
     )
     result.written = not dry_run
     return result
-
-
-def _remove_stale_effects(session: Session, process: Process, document: MenuDocument) -> None:
-    # menus.load_menu deletes effects the document no longer has in one flush; a parent's
-    # database cascade then removes its sub-effects before their own DELETE (SQLAlchemy warns).
-    # Removing them here, sub-effects first, keeps the load clean; a frozen menu refuses it.
-    wanted = {e.key for e in document.effects} | {
-        s.key for e in document.effects for s in e.sub_effects
-    }
-    stale = [
-        e
-        for e in session.exec(select(Effect).where(Effect.process_id == process.id)).all()
-        if e.key not in wanted
-    ]
-    if not stale:
-        return
-    editor.ensure_unfrozen(session, process)
-    for effect in sorted(stale, key=lambda e: e.parent_id is None):
-        session.delete(effect)
-        session.flush()
 
 
 def _key_for(document: MenuDocument) -> str:
