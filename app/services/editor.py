@@ -284,6 +284,7 @@ def facilitators(session: Session, *, process_id: int) -> list[User]:
 
 def ensure_unfrozen(session: Session, process: Process) -> None:
     """Raise MenuFrozen when a round of the process has been opened."""
+    menus_service.lock_process(session, process_id=process.id or 0)
     if menus_service.is_frozen(session, process_id=process.id or 0):
         raise MenuFrozen(
             N_(

@@ -88,6 +88,12 @@ def read_menu_file(path: Path) -> MenuDocument:
     return parse_menu_document(data, source)
 
 
+def lock_process(session: Session, *, process_id: int) -> None:
+    """Hold the process row until the transaction ends, so that a menu change and the opening of
+    a round cannot pass each other: whoever comes second sees what the first did."""
+    session.exec(select(Process.id).where(Process.id == process_id).with_for_update()).first()
+
+
 def is_frozen(session: Session, *, process_id: int) -> bool:
     """Whether any round of the process has ever been opened."""
     opened = session.exec(
@@ -133,6 +139,7 @@ def load_menu(session: Session, *, document: MenuDocument) -> LoadReport:
     report = LoadReport(process_id=process.id, created=created)
     report.warnings = data_quality_warnings(document.measures, document.stated_totals)
 
+    lock_process(session, process_id=process.id)
     frozen = is_frozen(session, process_id=process.id)
     with session.no_autoflush:
         _sync(session, process, hood.id, document, report)

@@ -17,6 +17,7 @@ from app.domain.vocabulary import BallotChannel, RoundKind, RoundState
 from app.errors import N_, DomainError, InvalidInput, NotFound
 from app.models import Ballot, Meeting, Participant, Process, Round, User, utcnow
 from app.services import access, audit
+from app.services import menus as menus_service
 
 
 class RoundClosed(DomainError):
@@ -147,6 +148,8 @@ def open_round(session: Session, *, user: User, round_id: int) -> Round:
         raise RoundNotOpen(
             N_("Another round of this meeting is open. Close it first, then open this one.")
         )
+    # Opening freezes the menu: wait for any menu change of this process that is under way.
+    menus_service.lock_process(session, process_id=_process_id(session, round_))
     now = utcnow()
     round_.state = RoundState.OPEN
     round_.opened_at = now
