@@ -24,6 +24,14 @@ cli = typer.Typer(
 SEEDS_DIR = ROOT / "seeds"
 
 
+@cli.callback()
+def _language() -> None:
+    # Messages and tables in the configured language (DEFAULT_LANGUAGE), as on the pages.
+    from app import i18n
+
+    i18n.current_language.set(get_settings().default_language)
+
+
 def _fail(message: str) -> typer.Exit:
     typer.echo(message, err=True)
     return typer.Exit(code=2)

@@ -186,14 +186,20 @@ def processes(session: Session, korrewegwijk: int) -> Processes:
     session.add_all([round_, snapshot])
     [card] = codes_service.issue_codes(session, process_id=b, count=1)
     session.flush()
-    effect = session.exec(
-        select(Effect).where(Effect.process_id == b, col(Effect.parent_id).is_(None))
+    # Without ORDER BY, PostgreSQL may return any effect first: take one that has an indicator.
+    indicator = session.exec(
+        select(Indicator)
+        .join(Effect, col(Effect.id) == Indicator.effect_id)
+        .where(Effect.process_id == b)
+        .order_by(col(Indicator.id))
     ).first()
-    measure = session.exec(select(Measure).where(Measure.process_id == b)).first()
+    assert indicator is not None
+    effect = session.get(Effect, indicator.effect_id)
+    measure = session.exec(
+        select(Measure).where(Measure.process_id == b).order_by(col(Measure.id))
+    ).first()
     assert effect is not None
     assert measure is not None
-    indicator = session.exec(select(Indicator).where(Indicator.effect_id == effect.id)).first()
-    assert indicator is not None
     values = {
         "process_id": b,
         "meeting_id": meeting.id,

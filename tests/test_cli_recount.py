@@ -10,6 +10,8 @@ import pytest
 from typer.testing import CliRunner
 
 from app.cli import cli
+from app.i18n import current_language
+from app.settings import Settings
 from tests.domain.test_exactness import EXPECTED, require_pabulib
 
 runner = CliRunner()
@@ -89,8 +91,22 @@ def test_default_rule_is_the_files_own_and_sat_follows_the_vote_type(small_file:
     assert _json([str(small_file), "--sat", "cardinality"])["satisfaction"] == "cardinality"
 
 
-def test_the_table_reads_as_a_table(small_file: Path) -> None:
+def test_the_table_reads_as_a_table_in_dutch_by_default(small_file: Path) -> None:
     result = runner.invoke(cli, ["recount", str(small_file), "--rule", "greedy"])
+    assert result.exit_code == 0, result.output
+    lines = result.stdout.splitlines()
+    assert "Budget 30, besteed 25, over 5; 3 stemmers; welvaart 55" in lines
+    assert any(
+        "paste niet, 15 over toen het aan de beurt was, 5 te weinig" in line for line in lines
+    )
+
+
+def test_the_table_reads_as_a_table(small_file: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("app.cli.get_settings", lambda: Settings(default_language="en"))
+    try:
+        result = runner.invoke(cli, ["recount", str(small_file), "--rule", "greedy"])
+    finally:
+        current_language.set("nl")  # the command set it for this thread; later tests expect Dutch
     assert result.exit_code == 0, result.output
     lines = result.stdout.splitlines()
     assert lines[0] == "Klein voorbeeld"
