@@ -6,6 +6,7 @@ import math
 from collections.abc import Sequence
 from dataclasses import replace
 from fractions import Fraction
+from itertools import count
 
 from app.domain.allocation.model import (
     Allocation,
@@ -16,7 +17,7 @@ from app.domain.allocation.model import (
     ProjectOutcome,
     Stage,
     Verdict,
-    outcome_for,
+    new_outcome,
 )
 
 
@@ -26,31 +27,40 @@ def density_order(index: Index[IdT]) -> list[int]:
     A supported project that costs nothing comes first (infinite density), a project nobody values
     last (density 0); ties go to the earlier project in the tie-break order.
     """
+    totals, costs = index.total_satisfaction, index.costs
+    if _whole(totals) and _whole(costs):
+        numerators: Sequence[int] = totals  # type: ignore[assignment]
+        denominators: Sequence[int] = costs  # type: ignore[assignment]
+    else:
+        pairs = [_pair(t, c) for t, c in zip(totals, costs, strict=True)]
+        numerators = [n for n, _ in pairs]
+        denominators = [d for _, d in pairs]
     # Exact densities as whole numbers over one common denominator: sorting compares integers.
-    numerators = []
-    denominators = []
-    for total, cost in zip(index.total_satisfaction, index.costs, strict=True):
-        total_n, total_d = _pair(total)
-        cost_n, cost_d = _pair(cost)
-        numerators.append(total_n * cost_d)
-        denominators.append(total_d * cost_n)
     positive = [d for d in denominators if d > 0]
     common = math.lcm(*positive) if positive else 1
-    keys = []
-    for rank, (numerator, denominator) in enumerate(zip(numerators, denominators, strict=True)):
-        if numerator <= 0:
-            keys.append((1, 0, rank))
-        elif denominator == 0:
-            keys.append((-1, 0, rank))
-        else:
-            keys.append((0, -numerator * (common // denominator), rank))
-    return [key[2] for key in sorted(keys)]
+    keys = [
+        (1, 0, rank)
+        if numerator <= 0
+        else (-1, 0, rank)
+        if denominator == 0
+        else (0, -numerator * (common // denominator), rank)
+        for rank, numerator, denominator in zip(count(), numerators, denominators)
+    ]
+    keys.sort()
+    return [key[2] for key in keys]
 
 
-def _pair(value: Number) -> tuple[int, int]:
-    if type(value) is Fraction:
-        return value.numerator, value.denominator
-    return int(value), 1
+def _whole(values: Sequence[Number]) -> bool:
+    return set(map(type, values)) <= {int}
+
+
+def _pair(total: Number, cost: Number) -> tuple[int, int]:
+    """total / cost as numerator and denominator (not reduced)."""
+    total_fraction, cost_fraction = Fraction(total), Fraction(cost)
+    return (
+        total_fraction.numerator * cost_fraction.denominator,
+        total_fraction.denominator * cost_fraction.numerator,
+    )
 
 
 def greedy(
@@ -143,37 +153,47 @@ def _greedy_pass(
     already: Sequence[int],
     fund_unsupported: bool,
 ) -> tuple[dict[int, ProjectOutcome[IdT]], list[int]]:
-    left: Number = budget - sum((index.costs[rank] for rank in already), start=0)
+    ids, costs = index.ids, index.costs
+    totals, supporters = index.total_satisfaction, index.supporters
+    left: Number = budget - sum([costs[rank] for rank in already])
     outcomes: dict[int, ProjectOutcome[IdT]] = {}
     selected: list[int] = []
+    position = len(already)
     for rank in order:
-        cost = index.costs[rank]
-        if not fund_unsupported and index.total_satisfaction[rank] <= 0:
-            outcomes[rank] = outcome_for(
-                index, rank, selected=False, verdict=Verdict.NO_SUPPORT, stage=stage
+        cost = costs[rank]
+        total = totals[rank]
+        if not fund_unsupported and total <= 0:
+            outcomes[rank] = new_outcome(
+                ids[rank], cost, total, supporters[rank], False, Verdict.NO_SUPPORT, stage
             )
         elif cost <= left:
             selected.append(rank)
-            outcomes[rank] = outcome_for(
-                index,
-                rank,
-                selected=True,
-                verdict=Verdict.SELECTED,
-                stage=stage,
-                position=len(already) + len(selected),
-                money_at_turn=left,
+            position += 1
+            outcomes[rank] = new_outcome(
+                ids[rank],
+                cost,
+                total,
+                supporters[rank],
+                True,
+                Verdict.SELECTED,
+                stage,
+                position,
+                left,
             )
             left -= cost
         else:
-            outcomes[rank] = outcome_for(
-                index,
-                rank,
-                selected=False,
-                verdict=Verdict.DID_NOT_FIT,
-                stage=stage,
-                money_at_turn=left,
-                shortfall=cost - left,
-                budget_needed=budget + (cost - left),
+            outcomes[rank] = new_outcome(
+                ids[rank],
+                cost,
+                total,
+                supporters[rank],
+                False,
+                Verdict.DID_NOT_FIT,
+                stage,
+                None,
+                left,
+                cost - left,
+                budget + (cost - left),
             )
     return outcomes, selected
 

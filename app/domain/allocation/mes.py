@@ -29,10 +29,12 @@ from __future__ import annotations
 
 import math
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from fractions import Fraction
-from itertools import chain
+from itertools import chain, compress, repeat
+from operator import floordiv, mul, not_, truediv
+from typing import cast
 
 from app.domain.allocation.greedy import complete_with_greedy
 from app.domain.allocation.model import (
@@ -46,7 +48,7 @@ from app.domain.allocation.model import (
     Stage,
     Verdict,
     lcm_of_denominators,
-    outcome_for,
+    new_outcome,
 )
 
 # Float guesses are only trusted when they are clearly on one side of a decision: within this
@@ -60,104 +62,105 @@ _FULL = 1  # the purse class of voters who have paid nothing yet
 
 @dataclass
 class _Model:
-    """What equal shares needs from an election, independent of the money per voter."""
+    """What equal shares needs from an election, independent of the money per voter.
+
+    Per project (by number): the supporting voter types, their satisfactions scaled to whole
+    numbers, the voters each type stands for (None when one each), the sum of satisfaction times
+    voters (`total`), the one satisfaction all supporters share (`single_value`, else None) and
+    the gcd of the satisfactions.
+    """
 
     costs: list[Number]
+    cost_float: list[float]
     cost_denominator: int
     candidates: list[int]
     free: list[int]
-    # Per project, the supporting voter types that stand for one voter each, with their
-    # satisfactions alongside; `heavy` the types that stand for more (type, satisfaction,
-    # voters); `single_value` when all supporters have the same satisfaction.
-    supporter_types: list[list[int]]
-    supporter_values: list[list[int]]
-    heavy: list[list[tuple[int, int, int]]]
+    types_of: list[list[int]]
+    values_of: list[list[int]]
+    weights_of: list[list[int] | None]
     single_value: list[int | None]
     value_gcd: list[int]
     total: list[int]
     supporters: list[int]
     voters: int
     types: int
+    multiplicity: list[int]
+    source: list[int]
+    ballots: int
     value_scale: int
-    type_of_ballot: list[int]
+    # For the tracked runs of the "add one" completion: per project the supporting types that
+    # stand for one voter each (counted by Counter) with their satisfactions alongside, and
+    # `heavy` the types that stand for more (type, satisfaction, voters). Made by `split()`.
+    supporter_types: list[list[int]] = field(default_factory=list)
+    supporter_values: list[list[int]] = field(default_factory=list)
+    heavy: list[list[tuple[int, int, int]]] = field(default_factory=list)
 
     @staticmethod
     def of(index: Index[IdT]) -> _Model:
-        # Satisfactions are scaled to whole numbers: prices scale inversely, payments do not.
-        scale = (
-            1
-            if index.whole_values
-            else lcm_of_denominators(chain.from_iterable(index.ballot_values))
-        )
-        count = len(index.ids)
-        # One voter type per ballot: voters with the same ballot behave alike. (The elections
-        # built from votes already merge identical ballots.)
-        types = dict(
-            zip(
-                zip(index.ballot_ranks, index.ballot_values, strict=True),
-                index.ballot_multiplicity,
-                strict=True,
-            )
-        )
-        if len(types) == len(index.ballot_ranks):
-            type_of_ballot = list(range(len(types)))
+        columns = index.columns
+        total: list[int]
+        single_value: list[int | None]
+        if columns.whole_values:
+            values_of = cast(list[list[int]], columns.supporter_values)
+            total = cast(list[int], columns.total)
+            single_value = cast(list[int | None], columns.single_value)
+            scale = 1
         else:
-            # Some ballots are the same: merge them after all.
-            types = {}
-            numbers: dict[tuple[tuple[int, ...], tuple[Number, ...]], int] = {}
-            type_of_ballot = []
-            for key, multiplicity in zip(
-                zip(index.ballot_ranks, index.ballot_values, strict=True),
-                index.ballot_multiplicity,
-                strict=True,
-            ):
-                types[key] = types.get(key, 0) + multiplicity
-                type_of_ballot.append(numbers.setdefault(key, len(numbers)))
-        # Per project: the supporting types that stand for one voter (counted by Counter), and
-        # the few that stand for several (added with their weight). Bound appends: this loop
-        # touches every entry of every ballot.
-        light_types: list[list[int]] = [[] for _ in range(count)]
-        light_values: list[list[int]] = [[] for _ in range(count)]
-        heavy: list[list[tuple[int, int, int]]] = [[] for _ in range(count)]
-        add_type = [entries.append for entries in light_types]
-        add_value = [entries.append for entries in light_values]
-        add_heavy = [entries.append for entries in heavy]
-        whole = index.whole_values
-        for voter_type, ((ranks, values), multiplicity) in enumerate(types.items()):
-            if not whole:
-                values = tuple(int(value * scale) for value in values)
-            if multiplicity == 1:
-                for rank, value in zip(ranks, values, strict=True):
-                    add_type[rank](voter_type)
-                    add_value[rank](value)  # type: ignore[arg-type]
-            else:
-                for rank, value in zip(ranks, values, strict=True):
-                    add_heavy[rank]((voter_type, value, multiplicity))  # type: ignore[arg-type]
-        total = [int(value * scale) for value in index.total_satisfaction]
-        single_value: list[int | None] = []
-        value_gcd: list[int] = []
-        for given, weighted in zip(light_values, heavy, strict=True):
-            distinct = set(given)
-            distinct.update(v for _, v, _ in weighted)
-            single_value.append(next(iter(distinct)) if len(distinct) == 1 else None)
-            value_gcd.append(math.gcd(*distinct) if distinct else 1)
+            # Satisfactions scaled to whole numbers: prices scale inversely, payments do not.
+            scale = lcm_of_denominators(chain.from_iterable(columns.supporter_values))
+            values_of = [[int(v * scale) for v in values] for values in columns.supporter_values]
+            total = [int(t * scale) for t in columns.total]
+            single_value = [None if v is None else int(v * scale) for v in columns.single_value]
+        value_gcd = [
+            value if value is not None else math.gcd(*values)
+            for value, values in zip(single_value, values_of, strict=True)
+        ]
+        costs = list(index.costs)
+        count = len(costs)
         return _Model(
-            costs=list(index.costs),
-            cost_denominator=lcm_of_denominators(index.costs),
-            candidates=[r for r in range(count) if total[r] > 0 and index.costs[r] > 0],
-            free=[r for r in range(count) if total[r] > 0 and index.costs[r] == 0],
-            supporter_types=light_types,
-            supporter_values=light_values,
-            heavy=heavy,
+            costs=costs,
+            cost_float=[float(c) for c in costs],
+            cost_denominator=lcm_of_denominators(costs),
+            candidates=[r for r in range(count) if total[r] > 0 and costs[r] > 0],
+            free=[r for r in range(count) if total[r] > 0 and costs[r] == 0],
+            types_of=columns.supporter_types,
+            values_of=values_of,
+            weights_of=columns.supporter_weights,
             single_value=single_value,
             value_gcd=value_gcd,
             total=total,
-            supporters=list(index.supporters),
+            supporters=columns.supporters,
             voters=index.voters,
-            types=len(types),
+            types=len(columns.multiplicity),
+            multiplicity=columns.multiplicity,
+            source=columns.source,
+            ballots=columns.ballots,
             value_scale=scale,
-            type_of_ballot=type_of_ballot,
         )
+
+    def split(self) -> None:
+        """Make `supporter_types`, `supporter_values` and `heavy` (once)."""
+        if self.supporter_types or not self.types_of:
+            return
+        multiplicity = self.multiplicity
+        for types, values, weights in zip(
+            self.types_of, self.values_of, self.weights_of, strict=True
+        ):
+            if weights is None:
+                self.supporter_types.append(types)
+                self.supporter_values.append(values)
+                self.heavy.append([])
+                continue
+            light = [i for i, w in enumerate(weights) if w == 1]
+            self.supporter_types.append([types[i] for i in light])
+            self.supporter_values.append([values[i] for i in light])
+            self.heavy.append(
+                [
+                    (t, v, multiplicity[t])
+                    for t, v, w in zip(types, values, weights, strict=True)
+                    if w != 1
+                ]
+            )
 
 
 @dataclass
@@ -419,7 +422,6 @@ def _run(
     t0: Fraction,
     *,
     track: bool,
-    explain: bool,
     earlier: _Run | None = None,
 ) -> _Run:
     """One run of equal shares with `t0` money per voter.
@@ -502,8 +504,6 @@ def _run(
     turns = [until for until in run.round_until if until is not None]
     run.stable_until = min(turns) if turns else None
     run.purses = purses
-    if explain:
-        _explain(model, run)
     return run
 
 
@@ -567,21 +567,19 @@ def _take_over(run: _Run, earlier: _Run, valid: int) -> None:
     run.checkpoints = earlier.checkpoints[:valid]
 
 
-def _explain(model: _Model, run: _Run) -> None:
-    """What each voter type spent, and what the supporters of each project left out had left."""
+def _final_of(run: _Run) -> _Final:
+    """A tracked run's result as the explanation needs it (the run must still have its purses)."""
     purses = run.purses
-    if purses is None:
-        run.spent_per_type = [0] * model.types
-        return
-    # What each type spent: t0 minus its money, over the current denominator.
-    start = run.t0.numerator * (purses.denominator // run.t0.denominator)
-    money_of = purses.money
-    run.spent_per_type = [start - money_of(purse) for purse in purses.class_of]
-    run.spent_denominator = purses.denominator
-    for rank in model.candidates:
-        if rank not in run.price_of:
-            money = sum(money_of(p) * c for p, _, c in _groups(model, purses, rank))
-            run.money_left[rank] = Fraction(money, purses.denominator)
+    assert purses is not None
+    denominator = purses.denominator
+    return _Final(
+        selected=run.selected,
+        price={rank: (p.numerator, p.denominator) for rank, p in run.price_of.items()},
+        paid_everything=run.paid_everything,
+        money=[purses.money(purse) for purse in purses.class_of],
+        start=run.t0.numerator * (denominator // run.t0.denominator),
+        denominator=denominator,
+    )
 
 
 def _keep_dearer(other: _Price, chosen: _Price, horizon: _Horizon) -> None:
@@ -688,15 +686,337 @@ def _buy(
     run.paid_everything[rank] = paid_everything
 
 
+@dataclass
+class _Final:
+    """A finished run as the explanation needs it: money over one common denominator."""
+
+    selected: list[int]
+    # per bought project: its price per unit of (scaled) satisfaction, as numerator and
+    # denominator, and how many voters spent all they had left on it
+    price: dict[int, tuple[int, int]]
+    paid_everything: dict[int, int]
+    # per voter type, the money left, and the money each voter started with
+    money: list[int]
+    start: int
+    denominator: int
+
+
+def _once(model: _Model, t0: Fraction) -> _Final:
+    """One run of equal shares with `t0` money per voter, as lean as it goes.
+
+    Money is exact: per voter type a whole number over the common denominator `scale`, which
+    grows with each purchase. Alongside, every type's money as a float (`guess`, within a few
+    roundings of the exact value) finds the order of things; a decision the floats leave in doubt
+    is made again in whole numbers. Voters who have spent everything leave the projects' lists.
+    """
+    scale = math.lcm(t0.denominator, model.cost_denominator)
+    start = t0.numerator * (scale // t0.denominator)
+    types = model.types
+    money = [start] * types
+    guess = [float(t0)] * types
+    cost_now = [c * scale if type(c) is int else int(c * scale) for c in model.costs]
+    cost_float = model.cost_float
+    # Each run prunes its own copies of the lists.
+    types_of = list(model.types_of)
+    values_of = list(model.values_of)
+    weights_of = list(model.weights_of)
+    total = list(model.total)
+    single_value = model.single_value
+    value_gcd = model.value_gcd
+    # The price of each project from the last time it was worked out, a lower bound for the
+    # next time (money only shrinks): a float and the exact numerator and denominator.
+    bound: list[tuple[float, int, int]] = [(0.0, 0, 1)] * len(types_of)
+    for rank in model.candidates:
+        denominator = total[rank] * scale
+        bound[rank] = (cost_now[rank] / denominator, cost_now[rank], denominator)
+    bound_float = [b[0] for b in bound]
+    selected = list(model.free)
+    price_of: dict[int, tuple[int, int]] = {}
+    paid_everything: dict[int, int] = {}
+    active = list(model.candidates)
+    while active:
+        # Cheapest bound first, ties to the earlier project (the sort is stable).
+        active.sort()
+        active.sort(key=bound_float.__getitem__)
+        best: tuple[float, int, int] | None = None
+        best_rank = -1
+        best_cut: list[int] = []
+        best_rich = 0
+        still: list[int] = []
+        for position, rank in enumerate(active):
+            if best is not None:
+                floor = bound[rank]
+                if floor[0] > best[0] * (1 + _DOUBT):
+                    # This bound and all after it are clearly above the best price.
+                    still.extend(active[position:])
+                    break
+                if _below(best, floor):
+                    still.append(rank)
+                    continue
+            supporters = types_of[rank]
+            weights = weights_of[rank]
+            mine = list(map(guess.__getitem__, supporters))
+            if 0.0 in mine:
+                # Some have spent everything: they leave this project's lists for good.
+                supporters, weights, mine = _prune(
+                    rank, mine, types_of, values_of, weights_of, total
+                )
+            have = sum(mine) if weights is None else sum(map(mul, mine, weights))
+            cost = cost_float[rank]
+            if have < cost * (1 - _DOUBT):
+                continue  # out of reach, now and for good
+            if have <= cost * (1 + _DOUBT) and _money(money, supporters, weights) < cost_now[rank]:
+                continue
+            price, cut, rich = _price(
+                money,
+                mine,
+                supporters,
+                values_of[rank],
+                weights,
+                single_value[rank],
+                total[rank],
+                cost_now[rank],
+                cost,
+                scale,
+            )
+            still.append(rank)
+            bound[rank] = price
+            bound_float[rank] = price[0]
+            if (
+                best is None
+                or _below(price, best)
+                or (not _below(best, price) and rank < best_rank)
+            ):
+                best, best_rank, best_cut, best_rich = price, rank, cut, rich
+        if best is None:
+            break
+        still.remove(best_rank)
+        active = still
+        # Pay: the poor all they have, the others price times satisfaction. The new common
+        # denominator is the smallest multiple that keeps every payment whole (the gcd of all
+        # supporters' satisfactions divides every payer's).
+        numerator = best[1]
+        reduce = math.gcd(best_rich, numerator * value_gcd[best_rank])
+        factor = best_rich // reduce
+        if factor != 1:
+            money = list(map(mul, money, repeat(factor)))
+            cost_now = list(map(mul, cost_now, repeat(factor)))
+            scale *= factor
+            start *= factor
+        emptied_here = _pay(
+            money,
+            guess,
+            types_of[best_rank],
+            values_of[best_rank],
+            weights_of[best_rank],
+            single_value[best_rank],
+            best_cut,
+            numerator,
+            reduce,
+            scale,
+        )
+        selected.append(best_rank)
+        price_of[best_rank] = (best[1], best[2])
+        paid_everything[best_rank] = emptied_here
+    return _Final(selected, price_of, paid_everything, money, start, scale)
+
+
+def _pay(
+    money: list[int],
+    guess: list[float],
+    supporters: list[int],
+    values: list[int],
+    weights: list[int] | None,
+    single: int | None,
+    poor: list[int],
+    numerator: int,
+    reduce: int,
+    scale: int,
+) -> int:
+    """Charge a project's supporters (`poor` pay everything, the others `numerator * value //
+    reduce`, over the current denominator `scale`); how many voters that leaves with nothing."""
+    # Floats as exact money times 1 / scale: within two roundings of the exact value.
+    inverse = 1 / scale if scale.bit_length() < 900 else 0.0
+    if single is not None:
+        payments: Iterable[int] = repeat(numerator * single // reduce)
+    elif reduce == 1:
+        payments = map(mul, values, repeat(numerator))
+    else:
+        payments = map(floordiv, map(mul, values, repeat(numerator)), repeat(reduce))
+    for voter_type, payment in zip(supporters, payments, strict=False):
+        left = money[voter_type] - payment
+        money[voter_type] = left
+        if left > 0:
+            guess[voter_type] = left * inverse if inverse else left / scale
+        else:
+            guess[voter_type] = 0.0
+    # The poor pay all they have (above, their money went to zero or below: set it right).
+    for i in poor:
+        money[supporters[i]] = 0
+    # Everyone on the list had money before; who has none now?
+    left_with = list(map(money.__getitem__, supporters))
+    if weights is None:
+        return left_with.count(0)
+    return sum(compress(weights, map(not_, left_with)))
+
+
+def _below(a: tuple[float, int, int], b: tuple[float, int, int]) -> bool:
+    """Whether price a is strictly below price b (floats first, exact when close)."""
+    if a[0] < b[0] * (1 - _DOUBT):
+        return True
+    if a[0] > b[0] * (1 + _DOUBT):
+        return False
+    return a[1] * b[2] < b[1] * a[2]
+
+
+def _money(money: list[int], supporters: list[int], weights: list[int] | None) -> int:
+    """What the supporters have together (exact, over the current denominator)."""
+    mine = map(money.__getitem__, supporters)
+    return sum(mine) if weights is None else sum(map(mul, mine, weights))
+
+
+def _prune(
+    rank: int,
+    mine: list[float],
+    types_of: list[list[int]],
+    values_of: list[list[int]],
+    weights_of: list[list[int] | None],
+    total: list[int],
+) -> tuple[list[int], list[int] | None, list[float]]:
+    """Leave out the supporters of a project who have no money left (`mine` is 0.0 for them)."""
+    supporters = types_of[rank] = list(compress(types_of[rank], mine))
+    values = values_of[rank] = list(compress(values_of[rank], mine))
+    weights = weights_of[rank]
+    if weights is None:
+        total[rank] = sum(values)
+    else:
+        weights = weights_of[rank] = list(compress(weights, mine))
+        total[rank] = sum(map(mul, values, weights))
+    return supporters, weights, list(filter(None, mine))
+
+
+def _price(
+    money: list[int],
+    mine: list[float],
+    supporters: list[int],
+    values: list[int],
+    weights: list[int] | None,
+    single: int | None,
+    total: int,
+    cost: int,
+    cost_float: float,
+    scale: int,
+) -> tuple[tuple[float, int, int], list[int], int]:
+    """The price of an affordable project: the smallest `rho` at which the supporters, each
+    paying `min(money, rho * satisfaction)`, pay its cost.
+
+    Returns the price (float, numerator, denominator: money per unit of satisfaction), the
+    supporters (positions in the list) who pay all they have, and the satisfaction times voters
+    of the others. All supporters have money left (the lists are pruned).
+    """
+    # Nobody short at the lowest possible price (everyone paying in proportion)? The common case.
+    lowest = cost / (total * scale)
+    if single is not None:
+        ratios = None
+        poorest = min(mine) / single
+    else:
+        ratios = list(map(truediv, mine, values))
+        poorest = min(ratios)
+    if poorest > lowest * (1 + _DOUBT):
+        return (lowest, cost, total * scale), [], total
+    if ratios is None:
+        ratios = [m / single for m in mine]  # type: ignore[operator]
+    # Walk up from the poorest: each pays all they have while that is less than their part.
+    order = sorted(range(len(supporters)), key=ratios.__getitem__)
+    rest = cost_float
+    rich = float(total)
+    cut = len(order)
+    for position, i in enumerate(order):
+        if rest <= ratios[i] * rich:
+            cut = position
+            break
+        weight = 1 if weights is None else weights[i]
+        rest -= mine[i] * weight
+        rich -= values[i] * weight
+    found = _confirm(money, supporters, values, weights, total, cost, scale, ratios, order, cut)
+    if found is None:
+        found = _price_exactly(money, supporters, values, weights, total, cost, scale)
+    return found
+
+
+def _confirm(
+    money: list[int],
+    supporters: list[int],
+    values: list[int],
+    weights: list[int] | None,
+    total: int,
+    cost: int,
+    scale: int,
+    ratios: list[float],
+    order: list[int],
+    cut: int,
+) -> tuple[tuple[float, int, int], list[int], int] | None:
+    """The exact price for the split the floats suggest, or None if the split is wrong."""
+    poor = order[:cut]
+    paid = 0
+    rich = total
+    for i in poor:
+        weight = 1 if weights is None else weights[i]
+        paid += money[supporters[i]] * weight
+        rich -= values[i] * weight
+    if rich <= 0:
+        return None
+    numerator = cost - paid
+    if numerator <= 0:
+        return None
+    guess = numerator / (rich * scale)
+    # Confirm exactly where the floats are close: the poor cannot pay their part, the rich can.
+    for i in order[cut:]:
+        if ratios[i] > guess * (1 + _DOUBT):
+            break
+        if money[supporters[i]] * rich < numerator * values[i]:
+            return None
+    for i in reversed(poor):
+        if ratios[i] < guess * (1 - _DOUBT):
+            break
+        if money[supporters[i]] * rich > numerator * values[i]:
+            return None
+    return (guess, numerator, rich * scale), poor, rich
+
+
+def _price_exactly(
+    money: list[int],
+    supporters: list[int],
+    values: list[int],
+    weights: list[int] | None,
+    total: int,
+    cost: int,
+    scale: int,
+) -> tuple[tuple[float, int, int], list[int], int]:
+    """pabutools' own walk in exact arithmetic; only when the floats were in doubt."""
+    order = sorted(range(len(supporters)), key=lambda i: Fraction(money[supporters[i]], values[i]))
+    paid = 0
+    rich = total
+    for position, i in enumerate(order):
+        # price = (cost - paid) / (rich * scale); can this supporter pay price * value?
+        if (cost - paid) * values[i] <= money[supporters[i]] * rich:
+            numerator = cost - paid
+            return (numerator / (rich * scale), numerator, rich * scale), order[:position], rich
+        weight = 1 if weights is None else weights[i]
+        paid += money[supporters[i]] * weight
+        rich -= values[i] * weight
+    raise AssertionError("equal shares: an affordable project without a price")
+
+
 def equal_shares(election: Election[IdT]) -> Allocation[IdT]:
     """The Method of Equal Shares (pabutools' `method_of_equal_shares`), without completion."""
     model = _Model.of(election.index)
     if model.voters == 0:
         return _empty(election)
     share = Fraction(election.budget) / model.voters
-    run = _run(model, share, track=False, explain=True)
+    final = _once(model, share)
     return _allocation(
-        election, model, run, "equal_shares", EqualSharesRun(model.voters, share, share)
+        election, model, final, "equal_shares", EqualSharesRun(model.voters, share, share)
     )
 
 
@@ -712,41 +1032,44 @@ def equal_shares_add1(election: Election[IdT], *, increment: Number = 1) -> Allo
     model = _Model.of(election.index)
     if model.voters == 0:
         return _empty(election)
+    model.split()
     budget = election.budget
     share = Fraction(budget) / model.voters
     step = Fraction(increment)
     k = 0
     runs = 0
     previous: tuple[int, _Run] | None = None
+    final: _Final
     while True:
         earlier = previous[1] if previous is not None else None
-        run = _run(model, share + k * step, track=True, explain=False, earlier=earlier)
+        run = _run(model, share + k * step, track=True, earlier=earlier)
         runs += 1
         spent = sum((model.costs[r] for r in run.selected), start=0)
         if spent > budget:
             reference_runs = k + 1
             if previous is None:
-                # pabutools keeps the starting allocation (the free projects) in this case.
-                final_k, final = 0, _Run(share, list(model.free))
+                # pabutools keeps the starting allocation (the free projects) in this case:
+                # nobody has paid anything.
+                final_k = 0
+                final = _untouched(model, share)
             elif previous[0] == k - 1 and previous[1].purses is not None:
-                final_k, final = previous
+                final_k, final = previous[0], _final_of(previous[1])
             else:
                 # The outcome at k - 1 is the previous run's (nothing turned in between), but
                 # the payments differ: redo that run to explain it.
                 final_k = k - 1
-                final = _run(model, share + final_k * step, track=False, explain=False)
+                final = _once(model, share + final_k * step)
                 if final.selected != previous[1].selected:
                     raise AssertionError("equal shares: skipped increments changed the outcome")
             break
         if _exhaustive(model, run.selected, budget):
-            final_k, final = k, run
+            final_k, final = k, _final_of(run)
             reference_runs = k + 1
             break
         previous = (k, run)
         if run.stable_until is None:
             raise AssertionError("equal shares: a non-exhaustive outcome that never changes")
         k = max(k + 1, math.ceil((run.stable_until - share) / step))
-    _explain(model, final)
     details = EqualSharesRun(
         voters=model.voters,
         share=share,
@@ -767,10 +1090,11 @@ def equal_shares_add1_greedy(election: Election[IdT], *, increment: Number = 1) 
     )
 
 
-def _price_of(run: _Run, rank: int) -> Fraction:
-    """What a bought project cost per unit of (scaled) satisfaction; 0 for a free one."""
-    price = run.price_of.get(rank)
-    return Fraction(0) if price is None else Fraction(price.numerator, price.denominator)
+def _untouched(model: _Model, t0: Fraction) -> _Final:
+    """The free projects only, every voter still with all their money."""
+    return _Final(
+        list(model.free), {}, {}, [t0.numerator] * model.types, t0.numerator, t0.denominator
+    )
 
 
 def _exhaustive(model: _Model, selected: Sequence[int], budget: Number) -> bool:
@@ -783,12 +1107,14 @@ def _exhaustive(model: _Model, selected: Sequence[int], budget: Number) -> bool:
 def _empty(election: Election[IdT]) -> Allocation[IdT]:
     index = election.index
     outcomes = tuple(
-        outcome_for(
-            index,
-            index.position[project.id],
-            selected=False,
-            verdict=Verdict.NO_SUPPORT,
-            stage=Stage.EQUAL_SHARES,
+        new_outcome(
+            project.id,
+            project.cost,
+            index.total_satisfaction[index.position[project.id]],
+            index.supporters[index.position[project.id]],
+            False,
+            Verdict.NO_SUPPORT,
+            Stage.EQUAL_SHARES,
         )
         for project in election.projects
     )
@@ -796,65 +1122,86 @@ def _empty(election: Election[IdT]) -> Allocation[IdT]:
 
 
 def _allocation(
-    election: Election[IdT], model: _Model, run: _Run, rule: str, details: EqualSharesRun
+    election: Election[IdT], model: _Model, final: _Final, rule: str, details: EqualSharesRun
 ) -> Allocation[IdT]:
+    """Every project explained: the price and who spent everything for the bought ones, the
+    money their supporters had left (and what was missing) for the others."""
     index = election.index
-    position = {rank: i + 1 for i, rank in enumerate(run.selected)}
+    ids, costs = index.ids, index.costs
+    totals, supporters = index.total_satisfaction, index.supporters
+    rank_of = index.position
+    position = {rank: i + 1 for i, rank in enumerate(final.selected)}
     free = set(model.free)
+    money, denominator = final.money, final.denominator
+    value_scale = model.value_scale
+    per_voter = details.per_voter_budget
+
+    def needed(cost: Number) -> int | None:
+        # How many whole shares the cost takes (rounded up), in integers.
+        if not per_voter:
+            return None
+        top = Fraction(cost)
+        return -(-top.numerator * per_voter.denominator // (top.denominator * per_voter.numerator))
+
     outcomes: list[ProjectOutcome[IdT]] = []
     for project in election.projects:
-        rank = index.position[project.id]
-        cost = model.costs[rank]
+        rank = rank_of[project.id]
+        cost = costs[rank]
         if rank in position:
+            price = final.price.get(rank)
             outcomes.append(
-                outcome_for(
-                    index,
-                    rank,
-                    selected=True,
-                    verdict=Verdict.SELECTED,
-                    stage=Stage.NO_COST if rank in free else Stage.EQUAL_SHARES,
-                    position=position[rank],
-                    price=_price_of(run, rank) * model.value_scale,
-                    paid_everything=run.paid_everything.get(rank, 0),
+                new_outcome(
+                    ids[rank],
+                    cost,
+                    totals[rank],
+                    supporters[rank],
+                    True,
+                    Verdict.SELECTED,
+                    Stage.NO_COST if rank in free else Stage.EQUAL_SHARES,
+                    position[rank],
+                    price=(
+                        Fraction(0) if price is None else Fraction(price[0] * value_scale, price[1])
+                    ),
+                    paid_everything=final.paid_everything.get(rank, 0),
                 )
             )
         elif model.total[rank] <= 0:
             outcomes.append(
-                outcome_for(
-                    index,
-                    rank,
-                    selected=False,
-                    verdict=Verdict.NO_SUPPORT,
-                    stage=Stage.EQUAL_SHARES,
+                new_outcome(
+                    ids[rank],
+                    cost,
+                    totals[rank],
+                    supporters[rank],
+                    False,
+                    Verdict.NO_SUPPORT,
+                    Stage.EQUAL_SHARES,
                 )
             )
         else:
-            money = run.money_left.get(rank, Fraction(0))
+            left = _money(money, model.types_of[rank], model.weights_of[rank])
+            cost_now = cost * denominator if type(cost) is int else int(cost * denominator)
             outcomes.append(
-                outcome_for(
-                    index,
-                    rank,
-                    selected=False,
-                    verdict=Verdict.SUPPORTERS_SHORT,
-                    stage=Stage.EQUAL_SHARES,
-                    money_at_turn=money,
-                    shortfall=cost - money,
-                    supporters_needed=(
-                        math.ceil(Fraction(cost) / details.per_voter_budget)
-                        if details.per_voter_budget
-                        else None
-                    ),
+                new_outcome(
+                    ids[rank],
+                    cost,
+                    totals[rank],
+                    supporters[rank],
+                    False,
+                    Verdict.SUPPORTERS_SHORT,
+                    Stage.EQUAL_SHARES,
+                    money_at_turn=Fraction(left, denominator),
+                    shortfall=Fraction(cost_now - left, denominator),
+                    supporters_needed=needed(cost),
                 )
             )
-    spent = [0] * len(election.ballots)
-    for source, voter_type in zip(index.ballot_source, model.type_of_ballot, strict=True):
-        spent[source] = run.spent_per_type[voter_type]
+    spent = [0] * model.ballots
+    start = final.start
+    for source, left in zip(model.source, money, strict=True):
+        spent[source] = start - left
     return Allocation(
         rule=rule,
         budget=election.budget,
-        selected=tuple(index.ids[rank] for rank in run.selected),
+        selected=tuple(ids[rank] for rank in final.selected),
         outcomes=tuple(outcomes),
-        equal_shares=replace(
-            details, spent_numerators=tuple(spent), spent_denominator=run.spent_denominator
-        ),
+        equal_shares=replace(details, spent_numerators=tuple(spent), spent_denominator=denominator),
     )

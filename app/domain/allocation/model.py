@@ -5,13 +5,14 @@ from __future__ import annotations
 import dataclasses
 import math
 from collections import Counter
-from collections.abc import Hashable, Iterable, Mapping, Sequence
-from dataclasses import MISSING, dataclass, field
+from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from enum import StrEnum
 from fractions import Fraction
-from itertools import chain
+from itertools import chain, repeat
+from operator import mul
 from types import MappingProxyType
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, NamedTuple, TypeVar, cast
 
 Number = int | Fraction
 IdT = TypeVar("IdT", bound=Hashable)
@@ -55,18 +56,30 @@ class Verdict(StrEnum):
     NOT_IN_OPTIMUM = "not_in_optimum"
 
 
-@dataclass(frozen=True)
+_EXACT_TYPES = frozenset((int, Fraction))
+
+
+def _exact(value: object) -> bool:
+    return type(value) in _EXACT_TYPES
+
+
+@dataclass(frozen=True, init=False)
 class Project(Generic[IdT]):
     """Something to fund: an id and what it costs (0 for no extra cost)."""
 
     id: IdT
     cost: Number
 
-    def __post_init__(self) -> None:
-        if not _exact(self.cost):
-            raise TypeError(f"project {self.id!r}: cost must be an int or a Fraction")
-        if self.cost < 0:
-            raise ValueError(f"project {self.id!r}: cost {self.cost} is negative")
+    def __init__(self, id: IdT, cost: Number) -> None:
+        if type(cost) not in _EXACT_TYPES:
+            raise TypeError(f"project {id!r}: cost must be an int or a Fraction")
+        if cost < 0:
+            raise ValueError(f"project {id!r}: cost {cost} is negative")
+        # Straight into the instance: the frozen dataclass's generated __init__ goes through
+        # object.__setattr__ for every field, and an election is built for every rule call.
+        fields = self.__dict__
+        fields["id"] = id
+        fields["cost"] = cost
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,86 +93,284 @@ class Ballot(Generic[IdT]):
     multiplicity: int = 1
 
 
-@dataclass(frozen=True)
 class Election(Generic[IdT]):
     """Projects, a budget and the voters' ballots; `priority` breaks ties (earlier wins).
 
     Without a priority, ties go to the smaller project id compared as a string, as pabutools'
-    `lexico_tie_breaking` does ("10" before "9").
+    `lexico_tie_breaking` does ("10" before "9"). An election does not change once built; building
+    it checks everything (ids, costs, budget, every satisfaction) and numbers it for the rules
+    (`index`). An election made from votes (`election_from_votes`) keeps them as they came and
+    makes its `ballots` only when they are asked for.
     """
 
-    projects: tuple[Project[IdT], ...]
-    budget: Number
-    ballots: tuple[Ballot[IdT], ...]
-    priority: tuple[IdT, ...] | None = None
+    __slots__ = ("_ballots", "_budget", "_index", "_priority", "_projects", "_votes")
 
-    def __post_init__(self) -> None:
-        object.__setattr__(self, "projects", tuple(self.projects))
-        object.__setattr__(self, "ballots", tuple(self.ballots))
-        if self.priority is not None:
-            object.__setattr__(self, "priority", tuple(self.priority))
-        if not _exact(self.budget):
-            raise TypeError("budget must be an int or a Fraction")
-        if self.budget < 0:
-            raise ValueError(f"budget {self.budget} is negative")
+    def __init__(
+        self,
+        projects: Iterable[Project[IdT]],
+        budget: Number,
+        ballots: Iterable[Ballot[IdT]],
+        priority: Iterable[IdT] | None = None,
+    ) -> None:
+        self._projects = tuple(projects)
+        self._budget = _checked_budget(budget)
+        self._priority = None if priority is None else tuple(priority)
+        self._ballots: tuple[Ballot[IdT], ...] | None = tuple(ballots)
+        self._votes: _Votes[IdT] | None = None
         # Building the index checks the ballots; the rules need it anyway.
-        object.__setattr__(self, "_index", Index.of(self))
+        self._index = Index.of(self)
+
+    @classmethod
+    def _of_votes(
+        cls,
+        projects: tuple[Project[IdT], ...],
+        budget: Number,
+        priority: tuple[IdT, ...] | None,
+        votes: _Votes[IdT],
+        index: Index[IdT],
+    ) -> Election[IdT]:
+        election: Election[IdT] = cls.__new__(cls)
+        election._projects = projects
+        election._budget = budget
+        election._priority = priority
+        election._ballots = None
+        election._votes = votes
+        election._index = index
+        return election
+
+    @property
+    def projects(self) -> tuple[Project[IdT], ...]:
+        """The projects, in the order given."""
+        return self._projects
+
+    @property
+    def budget(self) -> Number:
+        """The money to spend."""
+        return self._budget
+
+    @property
+    def priority(self) -> tuple[IdT, ...] | None:
+        """The tie-break order (earlier wins), or None for the smaller id as a string."""
+        return self._priority
+
+    @property
+    def ballots(self) -> tuple[Ballot[IdT], ...]:
+        """The ballots; identical votes are one ballot with a multiplicity."""
+        if self._ballots is None:
+            assert self._votes is not None
+            self._ballots = self._votes.ballots()
+        return self._ballots
 
     @property
     def voters(self) -> int:
         """How many voters there are, empty ballots included."""
-        return self.index.voters
+        return self._index.voters
 
     @property
     def index(self) -> Index[IdT]:
         """The election compiled for the rules."""
-        index: Index[IdT] = self.__dict__["_index"]
-        return index
+        return self._index
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Election):
+            return NotImplemented
+        return (self.projects, self.budget, self.ballots, self.priority) == (
+            other.projects,
+            other.budget,
+            other.ballots,
+            other.priority,
+        )
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        return (
+            f"Election(projects={self.projects!r}, budget={self.budget!r}, "
+            f"ballots={self.ballots!r}, priority={self.priority!r})"
+        )
 
 
-_EXACT_TYPES = frozenset((int, Fraction))
+def _checked_budget(budget: Number) -> Number:
+    if type(budget) not in _EXACT_TYPES:
+        raise TypeError("budget must be an int or a Fraction")
+    if budget < 0:
+        raise ValueError(f"budget {budget} is negative")
+    return budget
 
 
-def _exact(value: object) -> bool:
-    return type(value) in _EXACT_TYPES
+def _numbered(
+    projects: tuple[Project[IdT], ...], priority: tuple[IdT, ...] | None
+) -> tuple[list[IdT], dict[IdT, int], dict[IdT, Number]]:
+    """The project ids in tie-break order, each id's number in it, and each id's cost."""
+    cost = {project.id: project.cost for project in projects}
+    if len(cost) != len(projects):
+        seen: set[IdT] = set()
+        twice = next(p.id for p in projects if p.id in seen or seen.add(p.id))  # type: ignore[func-returns-value]
+        raise ValueError(f"project id {twice!r} appears twice")
+    if priority is None:
+        order = sorted(cost, key=str)
+        if len(set(map(str, order))) != len(order):
+            raise ValueError("project ids must differ as strings to break ties by them")
+    else:
+        order = list(priority)
+        if len(order) != len(cost) or not cost.keys() == set(order):
+            raise ValueError("priority must list every project id exactly once")
+    return order, {project_id: rank for rank, project_id in enumerate(order)}, cost
 
 
-@dataclass(frozen=True)
-class Index(Generic[IdT]):
-    """The election with projects numbered in tie-break order: a smaller number wins a tie."""
+_Tally = tuple[tuple[Number, ...], tuple[int, ...]]
 
-    ids: tuple[IdT, ...]
-    costs: tuple[Number, ...]
-    total_satisfaction: tuple[Number, ...]
-    supporters: tuple[int, ...]
-    position: Mapping[IdT, int]
-    # The non-empty ballots as parallel tuples of project numbers and positive satisfactions.
-    ballot_ranks: tuple[tuple[int, ...], ...]
-    ballot_values: tuple[tuple[Number, ...], ...]
-    ballot_multiplicity: tuple[int, ...]
-    # where each of those ballots stands in the election's ballots
-    ballot_source: tuple[int, ...]
-    voters: int
-    # whether every satisfaction is a whole number (int)
+
+class Columns(NamedTuple):
+    """The ballots turned around for equal shares: per project, the voter types that value it.
+
+    A voter type stands for the voters with one ballot of the election (`multiplicity` of them).
+    Per project (by number): `supporter_types` lists the types with a positive value for it,
+    `supporter_values` those values and `supporter_weights` the voters each type stands for (None
+    when one each), in the same order; `single_value` is the value all its supporters give it
+    (None when they differ), `total` the sum of values times voters, `supporters` the voters.
+    """
+
+    supporter_types: list[list[int]]
+    supporter_values: list[list[Number]]
+    supporter_weights: list[list[int] | None]
+    single_value: list[Number | None]
+    total: list[Number]
+    supporters: list[int]
+    # per voter type: how many voters it stands for, and which of the election's ballots it is
+    multiplicity: list[int]
+    source: list[int]
+    # how many ballots the election has (the types may leave out empty ones)
+    ballots: int
+    # whether every value is a whole number (int)
     whole_values: bool
+
+
+def _columns(
+    supporter_types: list[list[int]],
+    supporter_values: list[list[Number]],
+    single_value: list[Number | None] | None,
+    multiplicity: list[int],
+    source: list[int],
+    ballots: int,
+    whole_values: bool,
+) -> Columns:
+    """Columns with the weights, single values and totals worked out (in bulk, per project)."""
+    weighted = multiplicity.count(1) != len(multiplicity)
+    weight_of = multiplicity.__getitem__
+    weights_of: list[list[int] | None] = []
+    singles: list[Number | None] = []
+    totals: list[Number] = []
+    counts: list[int] = []
+    for rank, (types, values) in enumerate(zip(supporter_types, supporter_values, strict=True)):
+        weights = list(map(weight_of, types)) if weighted else None
+        if weights is not None and weights.count(1) == len(weights):
+            weights = None
+        weights_of.append(weights)
+        if single_value is None:
+            distinct = set(values)
+            single = distinct.pop() if len(distinct) == 1 else None
+        else:
+            single = single_value[rank] if types else None
+        singles.append(single)
+        count = len(types) if weights is None else sum(weights)
+        counts.append(count)
+        if single is not None:
+            totals.append(single * count)
+        elif weights is None:
+            totals.append(sum(values))
+        else:
+            totals.append(sum(map(mul, values, weights)))
+    return Columns(
+        supporter_types,
+        supporter_values,
+        weights_of,
+        singles,
+        totals,
+        counts,
+        multiplicity,
+        source,
+        ballots,
+        whole_values,
+    )
+
+
+class Index(Generic[IdT]):
+    """The election with projects numbered in tie-break order: a smaller number wins a tie.
+
+    Per project (by number): id, cost, total satisfaction and supporters, and the ballots turned
+    around by project (`columns`), which only equal shares needs. An election made from votes
+    works out the totals and the columns when first asked for (the totals from the columns when
+    those are there already).
+    """
+
+    __slots__ = (
+        "_columns",
+        "_make_columns",
+        "_make_tally",
+        "_tally",
+        "costs",
+        "ids",
+        "position",
+        "voters",
+    )
+
+    def __init__(
+        self,
+        *,
+        ids: tuple[IdT, ...],
+        costs: tuple[Number, ...],
+        position: Mapping[IdT, int],
+        voters: int,
+        tally: tuple[tuple[Number, ...], tuple[int, ...]] | Callable[[], _Tally],
+        columns: Callable[[], Columns],
+    ) -> None:
+        self.ids = ids
+        self.costs = costs
+        self.position = position
+        self.voters = voters
+        if isinstance(tally, tuple):
+            self._tally: _Tally | None = tally
+            self._make_tally: Callable[[], _Tally] | None = None
+        else:
+            self._tally = None
+            self._make_tally = tally
+        self._columns: Columns | None = None
+        self._make_columns: Callable[[], Columns] | None = columns
+
+    @property
+    def columns(self) -> Columns:
+        """The ballots by project (made now if not yet)."""
+        if self._columns is None:
+            assert self._make_columns is not None
+            self._columns = self._make_columns()
+            self._make_columns = None
+        return self._columns
+
+    @property
+    def total_satisfaction(self) -> tuple[Number, ...]:
+        """Per project: the sum of every voter's satisfaction with it."""
+        return self._totals()[0]
+
+    @property
+    def supporters(self) -> tuple[int, ...]:
+        """Per project: how many voters have a positive satisfaction with it."""
+        return self._totals()[1]
+
+    def _totals(self) -> _Tally:
+        if self._tally is None:
+            if self._columns is not None:
+                self._tally = (tuple(self._columns.total), tuple(self._columns.supporters))
+            else:
+                assert self._make_tally is not None
+                self._tally = self._make_tally()
+            self._make_tally = None
+        return self._tally
 
     @staticmethod
     def of(election: Election[IdT]) -> Index[IdT]:
         """Number the projects, check the ballots and add up each project's support."""
-        by_id: dict[IdT, Project[IdT]] = {}
-        for project in election.projects:
-            if project.id in by_id:
-                raise ValueError(f"project id {project.id!r} appears twice")
-            by_id[project.id] = project
-        if election.priority is None:
-            order = sorted(by_id, key=str)
-            if len({str(i) for i in order}) != len(order):
-                raise ValueError("project ids must differ as strings to break ties by them")
-        else:
-            order = list(election.priority)
-            if len(order) != len(by_id) or set(order) != set(by_id):
-                raise ValueError("priority must list every project id exactly once")
-        position = {project_id: rank for rank, project_id in enumerate(order)}
+        order, position, cost = _numbered(election.projects, election.priority)
         ballots = election.ballots
         counts = [ballot.multiplicity for ballot in ballots]
         if counts and min(counts) < 1:
@@ -209,18 +420,35 @@ class Index(Generic[IdT]):
                 for rank, value in zip(ranks, values, strict=True):
                     total[rank] += value * m
                     supporters[rank] += m
+        whole = Fraction not in kinds
+        count = len(order)
+
+        def columns() -> Columns:
+            supporter_types: list[list[int]] = [[] for _ in range(count)]
+            supporter_values: list[list[Number]] = [[] for _ in range(count)]
+            for voter_type, (ranks, values) in enumerate(
+                zip(ranks_per_ballot, values_per_ballot, strict=True)
+            ):
+                for rank, value in zip(ranks, values, strict=True):
+                    supporter_types[rank].append(voter_type)
+                    supporter_values[rank].append(value)
+            return _columns(
+                supporter_types,
+                supporter_values,
+                None,
+                multiplicities,
+                sources,
+                len(ballots),
+                whole,
+            )
+
         return Index(
             ids=tuple(order),
-            costs=tuple(by_id[project_id].cost for project_id in order),
-            total_satisfaction=tuple(total),
-            supporters=tuple(supporters),
+            costs=tuple(cost[project_id] for project_id in order),
             position=position,
-            ballot_ranks=tuple(ranks_per_ballot),
-            ballot_values=tuple(values_per_ballot),
-            ballot_multiplicity=tuple(multiplicities),
-            ballot_source=tuple(sources),
             voters=voters,
-            whole_values=Fraction not in kinds,
+            tally=(tuple(total), tuple(supporters)),
+            columns=columns,
         )
 
 
@@ -255,30 +483,81 @@ class ProjectOutcome(Generic[IdT]):
     welfare_if_forced: Number | None = None
 
 
-_OUTCOME_DEFAULTS = {
-    f.name: f.default for f in dataclasses.fields(ProjectOutcome) if f.default is not MISSING
-}
+_OUTCOME_FIELDS = frozenset(f.name for f in dataclasses.fields(ProjectOutcome))
+_new = object.__new__
+_set = object.__setattr__
 
 
 def outcome_for(
     index: Index[IdT], rank: int, *, selected: bool, verdict: Verdict, **details: Any
 ) -> ProjectOutcome[IdT]:
     """An outcome for the project numbered `rank`, with its cost and support filled in."""
-    unknown = details.keys() - _OUTCOME_DEFAULTS.keys()
-    if unknown:
-        raise TypeError(f"unknown outcome fields: {sorted(unknown)}")
+    if not _OUTCOME_FIELDS.issuperset(details):
+        raise TypeError(f"unknown outcome fields: {sorted(details.keys() - _OUTCOME_FIELDS)}")
     # The same object the generated __init__ makes, without its per-field frozen-setattr calls:
-    # results are built for every project of every run, and that cost showed in the benchmark.
-    outcome: ProjectOutcome[IdT] = object.__new__(ProjectOutcome)
-    outcome.__dict__.update(
-        _OUTCOME_DEFAULTS,
-        project_id=index.ids[rank],
-        cost=index.costs[rank],
-        total_satisfaction=index.total_satisfaction[rank],
-        supporters=index.supporters[rank],
-        selected=selected,
-        verdict=verdict,
-        **details,
+    # results explain every project, and that cost showed in the benchmark.
+    fields = {
+        "project_id": index.ids[rank],
+        "cost": index.costs[rank],
+        "total_satisfaction": index.total_satisfaction[rank],
+        "supporters": index.supporters[rank],
+        "selected": selected,
+        "verdict": verdict,
+        "stage": None,
+        "position": None,
+        "money_at_turn": None,
+        "shortfall": None,
+        "budget_needed": None,
+        "supporters_needed": None,
+        "price": None,
+        "paid_everything": None,
+        "welfare_if_forced": None,
+    }
+    fields.update(details)
+    outcome: ProjectOutcome[IdT] = _new(ProjectOutcome)
+    _set(outcome, "__dict__", fields)
+    return outcome
+
+
+def new_outcome(
+    project_id: IdT,
+    cost: Number,
+    total_satisfaction: Number,
+    supporters: int,
+    selected: bool,
+    verdict: Verdict,
+    stage: Stage | None,
+    position: int | None = None,
+    money_at_turn: Number | None = None,
+    shortfall: Number | None = None,
+    budget_needed: Number | None = None,
+    supporters_needed: int | None = None,
+    price: Fraction | None = None,
+    paid_everything: int | None = None,
+    welfare_if_forced: Number | None = None,
+) -> ProjectOutcome[IdT]:
+    """`ProjectOutcome(...)` with the same arguments, made without the frozen-setattr calls."""
+    outcome: ProjectOutcome[IdT] = _new(ProjectOutcome)
+    _set(
+        outcome,
+        "__dict__",
+        {
+            "project_id": project_id,
+            "cost": cost,
+            "total_satisfaction": total_satisfaction,
+            "supporters": supporters,
+            "selected": selected,
+            "verdict": verdict,
+            "stage": stage,
+            "position": position,
+            "money_at_turn": money_at_turn,
+            "shortfall": shortfall,
+            "budget_needed": budget_needed,
+            "supporters_needed": supporters_needed,
+            "price": price,
+            "paid_everything": paid_everything,
+            "welfare_if_forced": welfare_if_forced,
+        },
     )
     return outcome
 
@@ -319,19 +598,21 @@ class Allocation(Generic[IdT]):
     selected: tuple[IdT, ...]
     outcomes: tuple[ProjectOutcome[IdT], ...]
     equal_shares: EqualSharesRun | None = None
-    _by_id: Mapping[IdT, ProjectOutcome[IdT]] = field(
-        init=False, repr=False, compare=False, default_factory=dict
-    )
 
-    def __post_init__(self) -> None:
-        object.__setattr__(
-            self, "_by_id", MappingProxyType({o.project_id: o for o in self.outcomes})
-        )
+    @property
+    def _by_id(self) -> Mapping[IdT, ProjectOutcome[IdT]]:
+        # Made on first use: many callers only look at the selection.
+        by_id: Mapping[IdT, ProjectOutcome[IdT]] | None = self.__dict__.get("_outcome_by_id")
+        if by_id is None:
+            by_id = MappingProxyType({o.project_id: o for o in self.outcomes})
+            self.__dict__["_outcome_by_id"] = by_id
+        return by_id
 
     @property
     def total_cost(self) -> Number:
         """What the selection costs."""
-        return sum((self._by_id[p].cost for p in self.selected), start=0)
+        by_id = self._by_id
+        return sum((by_id[p].cost for p in self.selected), start=0)
 
     @property
     def left(self) -> Number:
@@ -341,7 +622,8 @@ class Allocation(Generic[IdT]):
     @property
     def welfare(self) -> Number:
         """The total satisfaction of the selection (the sum of its projects' totals)."""
-        return sum((self._by_id[p].total_satisfaction for p in self.selected), start=0)
+        by_id = self._by_id
+        return sum((by_id[p].total_satisfaction for p in self.selected), start=0)
 
     def outcome(self, project_id: IdT) -> ProjectOutcome[IdT]:
         """The explanation for one project."""
@@ -360,14 +642,194 @@ def election_from_votes(
 ) -> Election[IdT]:
     """An election from votes as (projects, points or None for approval), valued as chosen.
 
-    Identical votes become one ballot with a multiplicity; the outcome is the same.
+    Identical votes become one ballot with a multiplicity; the outcome is the same. Votes as a
+    Pabulib file has them (each project at most once, exact points above zero, all with points
+    or all without) are counted straight away and the ballots made only when asked for; any
+    other votes go through the ballots, which check them and say what is wrong.
     """
+    projects = tuple(projects)
+    order = None if priority is None else tuple(priority)
+    votes = list(votes)
+    election = _counted(projects, budget, votes, satisfaction, order)
+    if election is not None:
+        return election
     cost = {project.id: project.cost for project in projects}
     ballots = tuple(
         Ballot(_valued(ids, points, cost, satisfaction), multiplicity)
         for (ids, points), multiplicity in Counter(votes).items()
     )
-    return Election(tuple(projects), budget, ballots, None if priority is None else tuple(priority))
+    return Election(projects, budget, ballots, order)
+
+
+class _Votes(Generic[IdT]):
+    """Clean votes as they came: counted, turned around by project or into ballots when needed.
+
+    Each vote names a project at most once, only projects of the election, and either has exact
+    points above zero for each (`with_points`) or none (approval).
+    """
+
+    __slots__ = ("costs", "ids", "position", "satisfaction", "votes", "whole", "with_points")
+
+    def __init__(
+        self,
+        votes: list[Vote[IdT]],
+        ids: list[IdT],
+        costs: list[Number],
+        position: Mapping[IdT, int],
+        satisfaction: Satisfaction,
+        *,
+        with_points: bool,
+        whole: bool,
+    ) -> None:
+        self.votes = votes
+        self.ids = ids
+        self.costs = costs
+        self.position = position
+        self.satisfaction = satisfaction
+        self.with_points = with_points and satisfaction is not Satisfaction.CARDINALITY
+        self.whole = whole
+
+    def ballots(self) -> tuple[Ballot[IdT], ...]:
+        """One ballot per distinct vote, in the order the votes first came."""
+        cost = dict(zip(self.ids, self.costs, strict=True))
+        satisfaction = self.satisfaction
+        return tuple(
+            Ballot(_valued(ids, points, cost, satisfaction), multiplicity)
+            for (ids, points), multiplicity in Counter(self.votes).items()
+        )
+
+    def tally(self) -> _Tally:
+        """Per project: total satisfaction and supporters, counted over the votes in bulk."""
+        costs = self.costs
+        if self.with_points:
+            ranks = map(
+                self.position.__getitem__, chain.from_iterable(ids for ids, _ in self.votes)
+            )
+            points = chain.from_iterable(
+                cast(tuple[Number, ...], points) for _, points in self.votes
+            )
+            # Added up by project number (a list): much cheaper than by id.
+            sums: list[Number] = [0] * len(costs)
+            counts = [0] * len(costs)
+            for rank, value in zip(ranks, points, strict=True):
+                sums[rank] += value
+                counts[rank] += 1
+        else:
+            counted = Counter(chain.from_iterable(ids for ids, _ in self.votes))
+            counts = [counted.get(project_id, 0) for project_id in self.ids]
+        totals: list[Number]
+        if self.satisfaction is Satisfaction.CARDINALITY:
+            totals = list(counts)
+        elif self.satisfaction is Satisfaction.CARDINAL:
+            totals = sums
+        else:
+            totals = list(map(mul, sums if self.with_points else counts, costs))
+            # Valued by cost, a project that costs nothing is worth nothing: no supporters.
+            counts = [n if c else 0 for n, c in zip(counts, costs, strict=True)]
+        return tuple(totals), tuple(counts)
+
+    def columns(self) -> Columns:
+        """The ballots by project, straight from the votes: one voter type per distinct vote."""
+        distinct = Counter(self.votes)
+        count = len(self.costs)
+        rank_of = self.position.__getitem__
+        supporter_types: list[list[int]] = [[] for _ in range(count)]
+        add = [supporters.append for supporters in supporter_types]
+        supporter_values: list[list[Number]]
+        single_value: list[Number | None] | None
+        satisfaction = self.satisfaction
+        if not self.with_points:
+            # Every supporter of a project values it alike: 1, or its cost.
+            for voter_type, (ids, _) in enumerate(distinct):
+                for rank in map(rank_of, ids):
+                    add[rank](voter_type)
+            alike: list[Number] = (
+                [1] * count if satisfaction is Satisfaction.CARDINALITY else list(self.costs)
+            )
+            supporter_values = [
+                [value] * len(types) for types, value in zip(supporter_types, alike, strict=True)
+            ]
+            single_value = list(alike)
+        else:
+            single_value = None
+            supporter_values = [[] for _ in range(count)]
+            add_value = [values.append for values in supporter_values]
+            for voter_type, (ids, points) in enumerate(distinct):
+                for rank, value in zip(map(rank_of, ids), points, strict=True):  # type: ignore[arg-type]
+                    add[rank](voter_type)
+                    add_value[rank](value)
+            if satisfaction is Satisfaction.COST:
+                supporter_values = [
+                    list(map(mul, values, repeat(cost)))
+                    for values, cost in zip(supporter_values, self.costs, strict=True)
+                ]
+        if satisfaction is Satisfaction.COST:
+            # Valued by cost, a project that costs nothing is worth nothing: no supporters.
+            for rank, cost in enumerate(self.costs):
+                if cost == 0:
+                    supporter_types[rank] = []
+                    supporter_values[rank] = []
+        multiplicity = list(distinct.values())
+        return _columns(
+            supporter_types,
+            supporter_values,
+            single_value,
+            multiplicity,
+            list(range(len(multiplicity))),
+            len(multiplicity),
+            self.whole,
+        )
+
+
+def _counted(
+    projects: tuple[Project[IdT], ...],
+    budget: Number,
+    votes: list[Vote[IdT]],
+    satisfaction: Satisfaction,
+    priority: tuple[IdT, ...] | None,
+) -> Election[IdT] | None:
+    """The election from clean votes, checked in bulk; None when the votes need a closer look.
+
+    What the rules need (totals, the ballots by project) is worked out when first asked for.
+    """
+    budget = _checked_budget(budget)
+    order, position, cost = _numbered(projects, priority)
+    ids_column = [ids for ids, _ in votes]
+    points_column = [points for _, points in votes]
+    approvals = points_column.count(None)
+    if 0 < approvals < len(votes):
+        return None
+    with_points = approvals == 0 and len(votes) > 0
+    if satisfaction is Satisfaction.CARDINAL and not with_points:
+        return None  # points needed
+    distinct = list(map(frozenset, ids_column))
+    if sum(map(len, ids_column)) != sum(map(len, distinct)):
+        return None  # a project twice on one vote
+    if not frozenset().union(*distinct) <= position.keys():
+        return None  # an unknown project
+    costs = [cost[project_id] for project_id in order]
+    whole = satisfaction is not Satisfaction.COST or all(type(c) is int for c in costs)
+    if with_points and satisfaction is not Satisfaction.CARDINALITY:
+        given = cast(list[tuple[Number, ...]], points_column)
+        if list(map(len, ids_column)) != list(map(len, given)):
+            return None
+        flat = list(chain.from_iterable(given))
+        kinds = set(map(type, flat))
+        if not kinds <= _EXACT_TYPES or (flat and min(flat) <= 0):
+            return None
+        whole = whole and Fraction not in kinds
+    source = _Votes(
+        votes, order, costs, position, satisfaction, with_points=with_points, whole=whole
+    )
+    index = Index(
+        ids=tuple(order),
+        costs=tuple(costs),
+        position=position,
+        voters=len(votes),
+        tally=source.tally,
+        columns=source.columns,
+    )
+    return Election._of_votes(projects, budget, priority, source, index)
 
 
 def _valued(
