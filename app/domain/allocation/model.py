@@ -664,15 +664,26 @@ def election_from_votes(
 class _Votes(Generic[IdT]):
     """Clean votes as they came: counted, turned around by project or into ballots when needed.
 
-    Each vote names a project at most once, only projects of the election, and either has exact
-    points above zero for each (`with_points`) or none (approval).
+    Every project named is one of the election's; votes with points (`with_points`: valued by
+    points or points times cost) name each project at most once and give it exact points above
+    zero. Without points, a project named twice on a vote counts once, as in its ballot.
     """
 
-    __slots__ = ("costs", "ids", "position", "satisfaction", "votes", "whole", "with_points")
+    __slots__ = (
+        "costs",
+        "flat_points",
+        "ids",
+        "position",
+        "satisfaction",
+        "votes",
+        "whole",
+        "with_points",
+    )
 
     def __init__(
         self,
         votes: list[Vote[IdT]],
+        flat_points: list[Number],
         ids: list[IdT],
         costs: list[Number],
         position: Mapping[IdT, int],
@@ -682,11 +693,13 @@ class _Votes(Generic[IdT]):
         whole: bool,
     ) -> None:
         self.votes = votes
+        # all points one after the other (when they count)
+        self.flat_points = flat_points
         self.ids = ids
         self.costs = costs
         self.position = position
         self.satisfaction = satisfaction
-        self.with_points = with_points and satisfaction is not Satisfaction.CARDINALITY
+        self.with_points = with_points
         self.whole = whole
 
     def ballots(self) -> tuple[Ballot[IdT], ...]:
@@ -699,34 +712,22 @@ class _Votes(Generic[IdT]):
         )
 
     def tally(self) -> _Tally:
-        """Per project: total satisfaction and supporters, counted over the votes in bulk."""
+        """Per project: total satisfaction and supporters, added up over votes with points."""
         costs = self.costs
-        if self.with_points:
-            ranks = map(
-                self.position.__getitem__, chain.from_iterable(ids for ids, _ in self.votes)
-            )
-            points = chain.from_iterable(
-                cast(tuple[Number, ...], points) for _, points in self.votes
-            )
-            # Added up by project number (a list): much cheaper than by id.
-            sums: list[Number] = [0] * len(costs)
-            counts = [0] * len(costs)
-            for rank, value in zip(ranks, points, strict=True):
-                sums[rank] += value
-                counts[rank] += 1
-        else:
-            counted = Counter(chain.from_iterable(ids for ids, _ in self.votes))
-            counts = [counted.get(project_id, 0) for project_id in self.ids]
-        totals: list[Number]
-        if self.satisfaction is Satisfaction.CARDINALITY:
-            totals = list(counts)
-        elif self.satisfaction is Satisfaction.CARDINAL:
-            totals = sums
-        else:
-            totals = list(map(mul, sums if self.with_points else counts, costs))
-            # Valued by cost, a project that costs nothing is worth nothing: no supporters.
-            counts = [n if c else 0 for n, c in zip(counts, costs, strict=True)]
-        return tuple(totals), tuple(counts)
+        ranks = map(self.position.__getitem__, chain.from_iterable(ids for ids, _ in self.votes))
+        # Added up by project number (a list): much cheaper than by id.
+        sums: list[Number] = [0] * len(costs)
+        counts = [0] * len(costs)
+        for rank, value in zip(ranks, self.flat_points, strict=True):
+            sums[rank] += value
+            counts[rank] += 1
+        if self.satisfaction is Satisfaction.CARDINAL:
+            return tuple(sums), tuple(counts)
+        # Points times cost; a project that costs nothing is worth nothing: no supporters.
+        return (
+            tuple(map(mul, sums, costs)),
+            tuple(n if c else 0 for n, c in zip(counts, costs, strict=True)),
+        )
 
     def columns(self) -> Columns:
         """The ballots by project, straight from the votes: one voter type per distinct vote."""
@@ -741,7 +742,7 @@ class _Votes(Generic[IdT]):
         if not self.with_points:
             # Every supporter of a project values it alike: 1, or its cost.
             for voter_type, (ids, _) in enumerate(distinct):
-                for rank in map(rank_of, ids):
+                for rank in map(rank_of, frozenset(ids) if len(ids) > 1 else ids):
                     add[rank](voter_type)
             alike: list[Number] = (
                 [1] * count if satisfaction is Satisfaction.CARDINALITY else list(self.costs)
@@ -790,7 +791,8 @@ def _counted(
 ) -> Election[IdT] | None:
     """The election from clean votes, checked in bulk; None when the votes need a closer look.
 
-    What the rules need (totals, the ballots by project) is worked out when first asked for.
+    Without points the supporters are counted now; with points, the totals and (for either)
+    the ballots by project are worked out when first asked for.
     """
     budget = _checked_budget(budget)
     order, position, cost = _numbered(projects, priority)
@@ -799,17 +801,33 @@ def _counted(
     approvals = points_column.count(None)
     if 0 < approvals < len(votes):
         return None
-    with_points = approvals == 0 and len(votes) > 0
+    with_points = approvals == 0 and len(votes) > 0 and satisfaction is not Satisfaction.CARDINALITY
     if satisfaction is Satisfaction.CARDINAL and not with_points:
         return None  # points needed
-    distinct = list(map(frozenset, ids_column))
-    if sum(map(len, ids_column)) != sum(map(len, distinct)):
-        return None  # a project twice on one vote
-    if not frozenset().union(*distinct) <= position.keys():
-        return None  # an unknown project
     costs = [cost[project_id] for project_id in order]
     whole = satisfaction is not Satisfaction.COST or all(type(c) is int for c in costs)
-    if with_points and satisfaction is not Satisfaction.CARDINALITY:
+    sets = list(map(frozenset, ids_column))
+    flat: list[Number] = []
+    tally: _Tally | Callable[[], _Tally]
+    if not with_points:
+        # Each project on a vote counts once, as in its ballot (`dict.fromkeys`).
+        counted = Counter(chain.from_iterable(sets))
+        if not counted.keys() <= position.keys():
+            return None  # an unknown project
+        counts = [counted.get(project_id, 0) for project_id in order]
+        if satisfaction is Satisfaction.CARDINALITY:
+            tally = (tuple(counts), tuple(counts))
+        else:
+            # Valued by cost, a project that costs nothing is worth nothing: no supporters.
+            tally = (
+                tuple(map(mul, counts, costs)),
+                tuple(n if c else 0 for n, c in zip(counts, costs, strict=True)),
+            )
+    else:
+        if sum(map(len, ids_column)) != sum(map(len, sets)):
+            return None  # a project twice on one vote: which points count?
+        if not frozenset().union(*sets) <= position.keys():
+            return None  # an unknown project
         given = cast(list[tuple[Number, ...]], points_column)
         if list(map(len, ids_column)) != list(map(len, given)):
             return None
@@ -819,14 +837,14 @@ def _counted(
             return None
         whole = whole and Fraction not in kinds
     source = _Votes(
-        votes, order, costs, position, satisfaction, with_points=with_points, whole=whole
+        votes, flat, order, costs, position, satisfaction, with_points=with_points, whole=whole
     )
     index = Index(
         ids=tuple(order),
         costs=tuple(costs),
         position=position,
         voters=len(votes),
-        tally=source.tally,
+        tally=source.tally if with_points else tally,
         columns=source.columns,
     )
     return Election._of_votes(projects, budget, priority, source, index)
