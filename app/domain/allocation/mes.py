@@ -256,9 +256,12 @@ def _run(model: _Model, t0: Fraction, *, track: bool, earlier: _Run | None = Non
         types_of, values_of = point.types_of, point.values_of
         weights_of, total = point.weights_of, point.total
         bound, active = point.bound, point.active
-    inverse = 1 / scale
-    guess = [m * inverse for m in money] if scale.bit_length() < 900 else [m / scale for m in money]
-    growth = [s * inverse for s in slope] if track else []
+    if resumed is None:
+        guess = [float(t0)] * model.types
+        growth = [1.0] * model.types if track else []
+    else:
+        guess = list(map(truediv, money, repeat(scale)))
+        growth = list(map(truediv, slope, repeat(scale)))
     bound_float = [b[0] for b in bound]
     cost_float = model.cost_float
     single_value = model.single_value
@@ -860,12 +863,15 @@ def _allocation(
     value_scale = model.value_scale
     per_voter = details.per_voter_budget
 
+    share_numerator, share_denominator = per_voter.numerator, per_voter.denominator
+
     def needed(cost: Number) -> int | None:
         # How many whole shares the cost takes (rounded up), in integers.
-        if not per_voter:
+        if not share_numerator:
             return None
-        top = Fraction(cost)
-        return -(-top.numerator * per_voter.denominator // (top.denominator * per_voter.numerator))
+        if type(cost) is int:
+            return -(-cost * share_denominator // share_numerator)
+        return -(-cost.numerator * share_denominator // (cost.denominator * share_numerator))
 
     outcomes: list[ProjectOutcome[IdT]] = []
     for project in election.projects:

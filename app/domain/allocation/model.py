@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from fractions import Fraction
 from itertools import chain, repeat
+from itertools import count as naturals
 from operator import mul
 from types import MappingProxyType
 from typing import Any, Generic, NamedTuple, TypeVar, cast
@@ -674,6 +675,7 @@ class _Votes(Generic[IdT]):
         "flat_points",
         "ids",
         "position",
+        "repeats",
         "satisfaction",
         "votes",
         "whole",
@@ -683,6 +685,7 @@ class _Votes(Generic[IdT]):
     def __init__(
         self,
         votes: list[Vote[IdT]],
+        repeats: bool,
         flat_points: list[Number],
         ids: list[IdT],
         costs: list[Number],
@@ -693,6 +696,8 @@ class _Votes(Generic[IdT]):
         whole: bool,
     ) -> None:
         self.votes = votes
+        # whether some vote names a project twice
+        self.repeats = repeats
         # all points one after the other (when they count)
         self.flat_points = flat_points
         self.ids = ids
@@ -740,10 +745,15 @@ class _Votes(Generic[IdT]):
         single_value: list[Number | None] | None
         satisfaction = self.satisfaction
         if not self.with_points:
-            # Every supporter of a project values it alike: 1, or its cost.
-            for voter_type, (ids, _) in enumerate(distinct):
-                for rank in map(rank_of, frozenset(ids) if len(ids) > 1 else ids):
-                    add[rank](voter_type)
+            # Every supporter of a project values it alike: 1, or its cost. A project named
+            # twice on a vote counts once, as in its ballot.
+            named = [ids for ids, _ in distinct]
+            if self.repeats:
+                named = [tuple(dict.fromkeys(ids)) for ids in named]
+            ranks = map(rank_of, chain.from_iterable(named))
+            voter_types = chain.from_iterable(map(repeat, naturals(), map(len, named)))
+            for rank, voter_type in zip(ranks, voter_types, strict=True):
+                add[rank](voter_type)
             alike: list[Number] = (
                 [1] * count if satisfaction is Satisfaction.CARDINALITY else list(self.costs)
             )
@@ -755,10 +765,13 @@ class _Votes(Generic[IdT]):
             single_value = None
             supporter_values = [[] for _ in range(count)]
             add_value = [values.append for values in supporter_values]
-            for voter_type, (ids, points) in enumerate(distinct):
-                for rank, value in zip(map(rank_of, ids), points, strict=True):  # type: ignore[arg-type]
-                    add[rank](voter_type)
-                    add_value[rank](value)
+            named = [ids for ids, _ in distinct]
+            ranks = map(rank_of, chain.from_iterable(named))
+            voter_types = chain.from_iterable(map(repeat, naturals(), map(len, named)))
+            values = chain.from_iterable(points for _, points in distinct)  # type: ignore[misc]
+            for rank, voter_type, value in zip(ranks, voter_types, values, strict=True):
+                add[rank](voter_type)
+                add_value[rank](value)
             if satisfaction is Satisfaction.COST:
                 supporter_values = [
                     list(map(mul, values, repeat(cost)))
@@ -807,6 +820,7 @@ def _counted(
     costs = [cost[project_id] for project_id in order]
     whole = satisfaction is not Satisfaction.COST or all(type(c) is int for c in costs)
     sets = list(map(frozenset, ids_column))
+    repeats = sum(map(len, ids_column)) != sum(map(len, sets))
     flat: list[Number] = []
     tally: _Tally | Callable[[], _Tally]
     if not with_points:
@@ -824,7 +838,7 @@ def _counted(
                 tuple(n if c else 0 for n, c in zip(counts, costs, strict=True)),
             )
     else:
-        if sum(map(len, ids_column)) != sum(map(len, sets)):
+        if repeats:
             return None  # a project twice on one vote: which points count?
         if not frozenset().union(*sets) <= position.keys():
             return None  # an unknown project
@@ -837,7 +851,15 @@ def _counted(
             return None
         whole = whole and Fraction not in kinds
     source = _Votes(
-        votes, flat, order, costs, position, satisfaction, with_points=with_points, whole=whole
+        votes,
+        repeats,
+        flat,
+        order,
+        costs,
+        position,
+        satisfaction,
+        with_points=with_points,
+        whole=whole,
     )
     index = Index(
         ids=tuple(order),
