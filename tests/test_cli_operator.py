@@ -86,7 +86,7 @@ def test_import_menu_lists_every_problem_and_writes_nothing(operator: str, tmp_p
 def test_an_unknown_operator_is_refused(operator: str) -> None:
     result = runner.invoke(cli, ["import-menu", str(SEED), "--as", "nobody@example.org"])
     assert result.exit_code == 2
-    assert "is not an active wijkteam account" in result.output
+    assert "is geen actief account van het wijkteam" in result.output
 
 
 def test_cards_are_written_and_their_codes_work(operator: str, tmp_path: Path) -> None:
