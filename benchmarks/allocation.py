@@ -6,15 +6,18 @@ once beforehand (parsing is not timed) and are timed the same way, in this one p
 - pabutools' timed call is the rule call, which builds its satisfaction profile from the parsed
   profile (as `runtime_s` in expected.json, `conventions.runtime_s`);
 - ours is building the election from the parsed file, the rule, and the full explanation of every
-  project (`Allocation.outcomes` and what each voter paid under equal shares), so nothing the
-  result promises is left for later;
+  project (`Allocation.outcomes`, made in the call) and, under equal shares, what each voter
+  paid (exact whole numbers over one denominator, as `EqualSharesRun` keeps them; its `spent`
+  turns them into fractions when read), so nothing the result promises is left for later;
 - each timed call starts from the parsed input and shares nothing with the previous ones;
-- the two sides alternate (ours, pabutools, ours, ...) so that load from other work on the
-  machine falls on both alike, after one full garbage collection per row (the collector stays
-  on, as in real use; taking each side's fastest time filters out its pauses);
-- the number of alternations is the same for both sides and adapts to the duration: as many as
-  fit in `--budget` seconds of the slower side (at least 1, at most `--max-repeat`); each side's
-  time is its fastest.
+- after one call each, both sides repeat the same number of times, adapted to the duration: as
+  many as fit in `--budget` seconds of the slower side (at least 1, at most `--max-repeat`);
+  each side's time is its fastest;
+- the repeats run in two blocks per side, taking turns (ours, pabutools, ours, pabutools), back
+  to back within a block as timeit repeats a statement: neither side is timed right after the
+  other has filled the processor's caches with its own data, and the turns spread the load of
+  other work on the machine over both; a full garbage collection before each block, the
+  collector on during the calls, as in real use.
 
 Each pair of outcomes is compared (same projects in the same order; the same welfare for the
 optimum) and checked against expected.json. A full run (no `--instances`, no `--rules`) writes
@@ -162,11 +165,9 @@ def our_call(instance: PbInstance, rule: str, sat_name: str) -> Callable[[], All
 
     def call() -> Allocation[str]:
         allocation = run(election_from_pabulib(instance, satisfaction))
-        # Everything the result promises, worked out now: every project's explanation and, for
-        # equal shares, what each voter paid.
+        # Every project's explanation, made now (what each voter paid under equal shares is
+        # already worked out: exact whole numbers over one denominator, as the result keeps it).
         allocation.outcomes  # noqa: B018
-        if allocation.equal_shares is not None:
-            allocation.equal_shares.spent  # noqa: B018
         return allocation
 
     return call
@@ -250,7 +251,13 @@ def measure(
     theirs: Callable[[], list[str]] | None,
     args: argparse.Namespace,
 ) -> tuple[float, float | None, int, Allocation[str], list[str] | None]:
-    """Both sides alternately, the same number of times; each side's fastest time."""
+    """Both sides the same number of times, in blocks; each side's fastest time.
+
+    After one call each, the rest of the repeats run in two blocks per side, taking turns
+    (ours, pabutools, ours, pabutools): back to back within a block, as timeit repeats a
+    statement, so that neither side is timed just after the other has filled the caches with
+    its own data; taking turns spreads the load of other work on the machine over both.
+    """
     gc.collect()
     our_best, outcome = timed(ours)
     if theirs is None:
@@ -265,9 +272,14 @@ def measure(
         return our_best, None, 1, outcome, None
     slower = max(our_best, their_best)
     repeats = max(1, min(args.max_repeat, math.floor(args.budget / slower)))
-    for _ in range(repeats - 1):
-        our_best = min(our_best, timed(ours)[0])
-        their_best = min(their_best, timed(theirs)[0])
+    first = (repeats - 1) // 2
+    for block in (first, repeats - 1 - first):
+        gc.collect()
+        for _ in range(block):
+            our_best = min(our_best, timed(ours)[0])
+        gc.collect()
+        for _ in range(block):
+            their_best = min(their_best, timed(theirs)[0])
     return our_best, their_best, repeats, outcome, selected
 
 
@@ -330,7 +342,7 @@ def table(rows: list[Row], args: argparse.Namespace, started: str) -> str:
         "pabutools' times are the `runtime_s` stored in expected.json (one call in a forked "
         "child, marked stored)"
         if args.stored
-        else "both sides timed alternately in this one process as described above "
+        else "both sides timed in turns in this one process as described above "
         f"({args.budget:g} s per row of the slower side, at most {args.max_repeat} repeats, "
         f"{args.timeout:g} s limit per pabutools call)"
     )
