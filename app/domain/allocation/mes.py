@@ -35,7 +35,7 @@ import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from fractions import Fraction
-from itertools import chain, compress, repeat
+from itertools import accumulate, chain, compress, repeat
 from operator import add, floordiv, mul, not_, truediv
 from typing import cast
 
@@ -636,19 +636,31 @@ def _price(
     if poorest > lowest * (1 + _DOUBT):
         return (lowest, cost, total * scale, 0), [], total
     if ratios is None:
-        ratios = [m / single for m in mine]  # type: ignore[operator]
+        ratios = list(map(truediv, mine, repeat(single)))
     # Walk up from the poorest: each pays all they have while that is less than their part.
+    # Whether the k-th poorest can pay, `ratio_k * rich_k >= cost - paid_k` (what the k poorer
+    # ones pay, the satisfaction of the others), turns true once and stays true as k grows: found
+    # by bisection over sums made in bulk.
     order = sorted(range(len(supporters)), key=ratios.__getitem__)
-    rest = cost_float
-    rich = float(total)
-    cut = len(order)
-    for position, i in enumerate(order):
-        if rest <= ratios[i] * rich:
-            cut = position
-            break
-        weight = 1 if weights is None else weights[i]
-        rest -= mine[i] * weight
-        rich -= values[i] * weight
+    if weights is None:
+        paid = list(accumulate(map(mine.__getitem__, order), initial=0.0))
+        used = list(accumulate(map(values.__getitem__, order), initial=0))
+    else:
+        ordered_weights = list(map(weights.__getitem__, order))
+        paid = list(
+            accumulate(map(mul, map(mine.__getitem__, order), ordered_weights), initial=0.0)
+        )
+        used = list(
+            accumulate(map(mul, map(values.__getitem__, order), ordered_weights), initial=0)
+        )
+    low, high = 0, len(order)
+    while low < high:
+        middle = (low + high) // 2
+        if ratios[order[middle]] * (total - used[middle]) >= cost_float - paid[middle]:
+            high = middle
+        else:
+            low = middle + 1
+    cut = low
     found = _confirm(money, supporters, values, weights, total, cost, scale, ratios, order, cut)
     if found is None:
         found = _price_exactly(money, supporters, values, weights, total, cost, scale)
@@ -681,12 +693,14 @@ def _confirm(
 ) -> tuple[_Price, list[int], int] | None:
     """The exact price for the split the floats suggest, or None if the split is wrong."""
     poor = order[:cut]
-    paid = 0
-    rich = total
-    for i in poor:
-        weight = 1 if weights is None else weights[i]
-        paid += money[supporters[i]] * weight
-        rich -= values[i] * weight
+    poor_types = list(map(supporters.__getitem__, poor))
+    if weights is None:
+        paid = sum(map(money.__getitem__, poor_types))
+        rich = total - sum(map(values.__getitem__, poor))
+    else:
+        poor_weights = list(map(weights.__getitem__, poor))
+        paid = sum(map(mul, map(money.__getitem__, poor_types), poor_weights))
+        rich = total - sum(map(mul, map(values.__getitem__, poor), poor_weights))
     if rich <= 0:
         return None
     numerator = cost - paid
