@@ -32,11 +32,12 @@ crossing per round. Two savings follow, neither of which can change an outcome:
 from __future__ import annotations
 
 import math
+from bisect import bisect_left, bisect_right
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from fractions import Fraction
 from itertools import accumulate, chain, compress, repeat
-from operator import add, floordiv, mul, not_, truediv
+from operator import add, floordiv, lt, mul, not_, truediv
 from typing import cast
 
 from app.domain.allocation.greedy import complete_with_greedy
@@ -145,16 +146,20 @@ class _Horizon:
         # A float that is at most the nearest turning point: checks that clearly lie further
         # away are skipped without exact arithmetic.
         self.lower = math.inf
+        # The nearest so far as a float (either kind), to skip candidates clearly further away.
+        self.nearest = math.inf
 
     def keep_non_negative(self, now: int, change: int) -> None:
         """A quantity, proportional to `now >= 0` at t0, that moves by `change` per unit of t."""
         if change < 0 and (self.change == 0 or now * self.change > self.now * change):
             self.now, self.change = now, change
+            self.nearest = min(self.nearest, now / -change)
 
     def keep_at_least(self, reach: float) -> None:
         """A turning point known only as a float lower bound (already made conservative)."""
         if reach < self.lower:
             self.lower = reach
+            self.nearest = min(self.nearest, reach)
 
     def close_round(self) -> Fraction | None:
         """Where the decisions of the round just made may turn; start afresh for the next."""
@@ -166,7 +171,7 @@ class _Horizon:
             bound = self.t0 + Fraction(max(self.lower, 0.0))
             until = bound if until is None else min(until, bound)
         self.now = self.change = 0
-        self.lower = math.inf
+        self.lower = self.nearest = math.inf
         return until
 
 
@@ -545,21 +550,40 @@ def _pay(
     else:
         price_slope = price[3]
         poor_set = set(poor)
+        # The price and its change per unit of t as floats (money per unit of satisfaction),
+        # to skip the exact work for those who clearly keep paying everything for longer than
+        # the nearest turning point found so far.
+        price_float = price[0]
+        price_rise = price_slope / (reduce * scale)
+        fixed = single is not None
+        payment = numerator * single // reduce if single is not None else 0
+        rise_payment = price_slope * single // reduce if single is not None else 0
         for i, voter_type in enumerate(supporters):
             value = values[i]
             have = money[voter_type]
-            payment = numerator * value // reduce
+            if not fixed:
+                payment = numerator * value // reduce
             if have <= payment or i in poor_set:
                 # Pays all there is, as long as price * value - money >= 0.
-                horizon.keep_non_negative(
-                    numerator * value - reduce * have,
-                    price_slope * value - reduce * slope[voter_type],
-                )
+                gap = price_float * value - guess[voter_type]
+                drift = price_rise * value - growth[voter_type]
+                room = 1e-12 * (price_float * value + guess[voter_type])
+                slack = 1e-12 * (abs(price_rise) * value + abs(growth[voter_type]))
+                # It can only fall as fast as `fall`, from at least `gap - room`: exact work
+                # only if it might turn no later than the nearest turning point so far.
+                fall = slack - drift
+                if fall > 0 and gap - room <= fall * horizon.nearest * (1 + _DOUBT):
+                    horizon.keep_non_negative(
+                        numerator * value - reduce * have,
+                        price_slope * value - reduce * slope[voter_type],
+                    )
                 money[voter_type] = slope[voter_type] = 0
                 guess[voter_type] = growth[voter_type] = 0.0
             else:
                 left = have - payment
-                rise = slope[voter_type] - price_slope * value // reduce
+                rise = slope[voter_type] - (
+                    rise_payment if fixed else price_slope * value // reduce
+                )
                 money[voter_type] = left
                 slope[voter_type] = rise
                 guess[voter_type] = left * inverse if inverse else left / scale
@@ -635,6 +659,11 @@ def _price(
         poorest = min(ratios)
     if poorest > lowest * (1 + _DOUBT):
         return (lowest, cost, total * scale, 0), [], total
+    found: tuple[_Price, list[int], int] | None = None
+    if single is not None and weights is None:
+        found = _price_alike(money, mine, supporters, single, total, cost, cost_float, scale)
+        if found is not None:
+            return _with_slope(found, slope, supporters, weights)
     if ratios is None:
         ratios = list(map(truediv, mine, repeat(single)))
     # Walk up from the poorest: each pays all they have while that is less than their part.
@@ -664,6 +693,16 @@ def _price(
     found = _confirm(money, supporters, values, weights, total, cost, scale, ratios, order, cut)
     if found is None:
         found = _price_exactly(money, supporters, values, weights, total, cost, scale)
+    return _with_slope(found, slope, supporters, weights)
+
+
+def _with_slope(
+    found: tuple[_Price, list[int], int],
+    slope: list[int] | None,
+    supporters: list[int],
+    weights: list[int] | None,
+) -> tuple[_Price, list[int], int]:
+    """In a tracked run, the price's slope: minus that of what the poor pay (all they have)."""
     price, poor, rich_value = found
     if slope is not None and poor:
         price = (
@@ -677,6 +716,58 @@ def _price(
             ),
         )
     return price, poor, rich_value
+
+
+def _price_alike(
+    money: list[int],
+    mine: list[float],
+    supporters: list[int],
+    single: int,
+    total: int,
+    cost: int,
+    cost_float: float,
+    scale: int,
+) -> tuple[_Price, list[int], int] | None:
+    """`_price` when every supporter values the project alike and stands for one voter: the
+    poorer pay all they have, found on the sorted amounts of money; None when in doubt."""
+    ordered = sorted(mine)
+    paid = list(accumulate(ordered, initial=0.0))
+    count = len(ordered)
+    # The k-th poorest can pay its part once `money_k * (count - k) >= cost - paid_k`.
+    low, high = 0, count
+    while low < high:
+        middle = (low + high) // 2
+        if ordered[middle] * (count - middle) >= cost_float - paid[middle]:
+            high = middle
+        else:
+            low = middle + 1
+    if low == count:
+        return None
+    threshold = ordered[low]
+    poor = list(compress(range(count), map(lt, mine, repeat(threshold))))
+    if len(poor) != low:
+        return None
+    paid_exactly = sum(map(money.__getitem__, map(supporters.__getitem__, poor)))
+    rich = total - single * low
+    numerator = cost - paid_exactly
+    if rich <= 0 or numerator <= 0:
+        return None
+    guess = numerator / (rich * scale)
+    # Everyone whose money is close to their part is checked exactly: the poor must not be able
+    # to pay it, the others must.
+    part = guess * single
+    near_low = bisect_left(ordered, part * (1 - _DOUBT))
+    near_high = bisect_right(ordered, part * (1 + _DOUBT))
+    if near_low < near_high:
+        lowest, highest = ordered[near_low], ordered[near_high - 1]
+        for i, have in enumerate(mine):
+            if lowest <= have <= highest:
+                exact = money[supporters[i]] * rich
+                if (have < threshold and exact > numerator * single) or (
+                    have >= threshold and exact < numerator * single
+                ):
+                    return None
+    return (guess, numerator, rich * scale, 0), poor, rich
 
 
 def _confirm(

@@ -673,6 +673,7 @@ class _Votes(Generic[IdT]):
     __slots__ = (
         "costs",
         "flat_points",
+        "flat_ranks",
         "ids",
         "position",
         "repeats",
@@ -686,6 +687,7 @@ class _Votes(Generic[IdT]):
         self,
         votes: list[Vote[IdT]],
         repeats: bool,
+        flat_ranks: list[int],
         flat_points: list[Number],
         ids: list[IdT],
         costs: list[Number],
@@ -698,7 +700,8 @@ class _Votes(Generic[IdT]):
         self.votes = votes
         # whether some vote names a project twice
         self.repeats = repeats
-        # all points one after the other (when they count)
+        # all points one after the other (when they count), with their projects' numbers
+        self.flat_ranks = flat_ranks
         self.flat_points = flat_points
         self.ids = ids
         self.costs = costs
@@ -719,11 +722,10 @@ class _Votes(Generic[IdT]):
     def tally(self) -> _Tally:
         """Per project: total satisfaction and supporters, added up over votes with points."""
         costs = self.costs
-        ranks = map(self.position.__getitem__, chain.from_iterable(ids for ids, _ in self.votes))
         # Added up by project number (a list): much cheaper than by id.
         sums: list[Number] = [0] * len(costs)
         counts = [0] * len(costs)
-        for rank, value in zip(ranks, self.flat_points, strict=True):
+        for rank, value in zip(self.flat_ranks, self.flat_points, strict=True):
             sums[rank] += value
             counts[rank] += 1
         if self.satisfaction is Satisfaction.CARDINAL:
@@ -822,6 +824,7 @@ def _counted(
     sets = list(map(frozenset, ids_column))
     repeats = sum(map(len, ids_column)) != sum(map(len, sets))
     flat: list[Number] = []
+    flat_ranks: list[int] = []
     tally: _Tally | Callable[[], _Tally]
     if not with_points:
         # Each project on a vote counts once, as in its ballot (`dict.fromkeys`).
@@ -840,7 +843,9 @@ def _counted(
     else:
         if repeats:
             return None  # a project twice on one vote: which points count?
-        if not frozenset().union(*sets) <= position.keys():
+        try:
+            flat_ranks = list(map(position.__getitem__, chain.from_iterable(ids_column)))
+        except KeyError:
             return None  # an unknown project
         given = cast(list[tuple[Number, ...]], points_column)
         if list(map(len, ids_column)) != list(map(len, given)):
@@ -853,6 +858,7 @@ def _counted(
     source = _Votes(
         votes,
         repeats,
+        flat_ranks,
         flat,
         order,
         costs,
