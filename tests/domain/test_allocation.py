@@ -242,3 +242,18 @@ def test_no_voters() -> None:
     assert equal_shares_add1_greedy(election).selected == ("A", "B")
     assert greedy(election).selected == ("A", "B")
     assert optimal(election).selected == ()
+
+
+def test_greedy_orders_densities_exactly_where_floats_cannot_tell() -> None:
+    # Both densities round to the float 1.0; exactly, b's (10**17 / (10**17 - 1)) is higher.
+    big = 10**17
+    election = Election(
+        (Project("a", big), Project("b", big - 1)),
+        big,
+        (Ballot({"a": big + 1, "b": big}),),
+    )
+    assert (big + 1) / big == big / (big - 1)
+    assert greedy(election).selected == ("b",)
+    # Equal densities: the tie-break order decides.
+    tied = Election((Project("a", 2), Project("b", 4)), 4, (Ballot({"a": 3, "b": 6}),))
+    assert greedy(tied).selected == ("a",)

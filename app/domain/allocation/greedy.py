@@ -6,7 +6,8 @@ import math
 from collections.abc import Sequence
 from dataclasses import replace
 from fractions import Fraction
-from itertools import count
+from itertools import count, pairwise
+from operator import truediv
 
 from app.domain.allocation.model import (
     Allocation,
@@ -28,6 +29,22 @@ def density_order(index: Index[IdT]) -> list[int]:
     last (density 0); ties go to the earlier project in the tie-break order.
     """
     totals, costs = index.total_satisfaction, index.costs
+    if _whole(totals) and _whole(costs) and all(costs):
+        # Correctly rounded densities keep the order of the exact ones, except that different
+        # densities may round to the same float: only such neighbours are compared exactly.
+        densities = list(map(truediv, totals, costs))
+        # Highest first, equal floats in tie-break order (the sort is stable).
+        negated = [-density for density in densities]
+        order = sorted(range(len(densities)), key=negated.__getitem__)
+        if all(
+            densities[a] != densities[b] or totals[a] * costs[b] == totals[b] * costs[a]
+            for a, b in pairwise(order)
+        ):
+            return order
+    return _exact_density_order(totals, costs)
+
+
+def _exact_density_order(totals: Sequence[Number], costs: Sequence[Number]) -> list[int]:
     if _whole(totals) and _whole(costs):
         numerators: Sequence[int] = totals  # type: ignore[assignment]
         denominators: Sequence[int] = costs  # type: ignore[assignment]

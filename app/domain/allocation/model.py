@@ -209,9 +209,13 @@ def _numbered(
         twice = next(p.id for p in projects if p.id in seen or seen.add(p.id))  # type: ignore[func-returns-value]
         raise ValueError(f"project id {twice!r} appears twice")
     if priority is None:
-        order = sorted(cost, key=str)
-        if len(set(map(str, order))) != len(order):
-            raise ValueError("project ids must differ as strings to break ties by them")
+        if set(map(type, cost)) == {str}:
+            # The same order as by `str`, without converting every id.
+            order = sorted(cost)  # type: ignore[type-var]
+        else:
+            order = sorted(cost, key=str)
+            if len(set(map(str, order))) != len(order):
+                raise ValueError("project ids must differ as strings to break ties by them")
     else:
         order = list(priority)
         if len(order) != len(cost) or not cost.keys() == set(order):
