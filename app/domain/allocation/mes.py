@@ -660,8 +660,10 @@ def _price(
     if poorest > lowest * (1 + _DOUBT):
         return (lowest, cost, total * scale, 0), [], total
     found: tuple[_Price, list[int], int] | None = None
-    if single is not None and weights is None:
-        found = _price_alike(money, mine, supporters, single, total, cost, cost_float, scale)
+    if single is not None:
+        found = _price_alike(
+            money, mine, supporters, weights, single, total, cost, cost_float, scale
+        )
         if found is not None:
             return _with_slope(found, slope, supporters, weights)
     if ratios is None:
@@ -722,33 +724,47 @@ def _price_alike(
     money: list[int],
     mine: list[float],
     supporters: list[int],
+    weights: list[int] | None,
     single: int,
     total: int,
     cost: int,
     cost_float: float,
     scale: int,
 ) -> tuple[_Price, list[int], int] | None:
-    """`_price` when every supporter values the project alike and stands for one voter: the
-    poorer pay all they have, found on the sorted amounts of money; None when in doubt."""
-    ordered = sorted(mine)
-    paid = list(accumulate(ordered, initial=0.0))
-    count = len(ordered)
-    # The k-th poorest can pay its part once `money_k * (count - k) >= cost - paid_k`.
+    """`_price` when every supporter values the project alike: the poorer pay all they have,
+    found on the sorted amounts of money; None when in doubt."""
+    count = len(mine)
+    if weights is None:
+        ordered = sorted(mine)
+        paid = list(accumulate(ordered, initial=0.0))
+        voters = list(range(count, -1, -1))  # voters from the k-th poorest on
+    else:
+        order = sorted(range(count), key=mine.__getitem__)
+        ordered = list(map(mine.__getitem__, order))
+        ordered_weights = list(map(weights.__getitem__, order))
+        paid = list(accumulate(map(mul, ordered, ordered_weights), initial=0.0))
+        before = list(accumulate(ordered_weights, initial=0))
+        voters = [before[-1] - b for b in before]
+    # The k-th poorest can pay its part once `money_k * voters_k >= cost - paid_k`.
     low, high = 0, count
     while low < high:
         middle = (low + high) // 2
-        if ordered[middle] * (count - middle) >= cost_float - paid[middle]:
+        if ordered[middle] * voters[middle] >= cost_float - paid[middle]:
             high = middle
         else:
             low = middle + 1
-    if low == count:
+    if low == count or (low and ordered[low - 1] == ordered[low]):
         return None
     threshold = ordered[low]
     poor = list(compress(range(count), map(lt, mine, repeat(threshold))))
-    if len(poor) != low:
-        return None
-    paid_exactly = sum(map(money.__getitem__, map(supporters.__getitem__, poor)))
-    rich = total - single * low
+    poor_types = list(map(supporters.__getitem__, poor))
+    if weights is None:
+        paid_exactly = sum(map(money.__getitem__, poor_types))
+        rich = total - single * low
+    else:
+        poor_weights = list(map(weights.__getitem__, poor))
+        paid_exactly = sum(map(mul, map(money.__getitem__, poor_types), poor_weights))
+        rich = total - single * sum(poor_weights)
     numerator = cost - paid_exactly
     if rich <= 0 or numerator <= 0:
         return None
