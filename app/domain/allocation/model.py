@@ -60,10 +60,6 @@ class Verdict(StrEnum):
 _EXACT_TYPES = frozenset((int, Fraction))
 
 
-def _exact(value: object) -> bool:
-    return type(value) in _EXACT_TYPES
-
-
 @dataclass(frozen=True, init=False)
 class Project(Generic[IdT]):
     """Something to fund: an id and what it costs (0 for no extra cost)."""
