@@ -37,7 +37,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from fractions import Fraction
 from itertools import accumulate, chain, compress, repeat
-from operator import add, floordiv, lt, mul, not_, truediv
+from operator import add, floordiv, lt, mul, not_, sub, truediv
 from typing import cast
 
 from app.domain.allocation.greedy import complete_with_greedy
@@ -744,7 +744,7 @@ def _price_alike(
         ordered_weights = list(map(weights.__getitem__, order))
         paid = list(accumulate(map(mul, ordered, ordered_weights), initial=0.0))
         before = list(accumulate(ordered_weights, initial=0))
-        voters = [before[-1] - b for b in before]
+        voters = list(map(sub, repeat(before[-1]), before))
     # The k-th poorest can pay its part once `money_k * voters_k >= cost - paid_k`.
     low, high = 0, count
     while low < high:
