@@ -28,6 +28,7 @@ from pabutools.rules import (
 from app.domain.allocation import (
     Ballot,
     Election,
+    Number,
     Project,
     equal_shares,
     equal_shares_add1,
@@ -44,23 +45,26 @@ value = st.one_of(st.integers(min_value=0, max_value=6), st.fractions(0, 6, max_
 
 @st.composite
 def elections(draw: st.DrawFn) -> Election[str]:
-    """Up to 8 projects (some free), up to 12 ballots, some standing for several voters."""
+    """Up to 8 projects (some free), up to 12 ballots, some standing for several voters.
+
+    Half of them are like approval votes: every supporter of a project values it alike (as
+    under cost or cardinality satisfaction), which the engine prices its own way.
+    """
     count = draw(st.integers(min_value=1, max_value=8))
     ids = [str(i) for i in draw(st.permutations(range(12)))[:count]]
     projects = tuple(Project(i, draw(money)) for i in ids)
     budget = draw(st.one_of(money, st.integers(min_value=0, max_value=120)))
     whole = draw(st.booleans())
+    points = st.integers(min_value=0, max_value=6) if whole else value
+    alike = {i: draw(points) for i in ids} if draw(st.booleans()) else None
+
+    def satisfaction() -> dict[str, Number]:
+        if alike is None:
+            return draw(st.dictionaries(st.sampled_from(ids), points, max_size=count))
+        return {i: alike[i] for i in draw(st.sets(st.sampled_from(ids), max_size=count))}
+
     ballots = tuple(
-        Ballot(
-            draw(
-                st.dictionaries(
-                    st.sampled_from(ids),
-                    st.integers(min_value=0, max_value=6) if whole else value,
-                    max_size=count,
-                )
-            ),
-            draw(st.sampled_from([1, 1, 1, 2, 3])),
-        )
+        Ballot(satisfaction(), draw(st.sampled_from([1, 1, 1, 2, 3])))
         for _ in range(draw(st.integers(min_value=0, max_value=12)))
     )
     return Election(projects, budget, ballots)
