@@ -32,11 +32,12 @@ crossing per round. Two savings follow, neither of which can change an outcome:
 from __future__ import annotations
 
 import math
+from bisect import bisect_left, bisect_right
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from fractions import Fraction
 from itertools import accumulate, chain, compress, repeat
-from operator import add, and_, floordiv, ge, le, lt, mul, not_, truediv
+from operator import add, floordiv, lt, mul, not_, sub, truediv
 from typing import cast
 
 from app.domain.allocation.greedy import complete_with_greedy
@@ -58,8 +59,6 @@ from app.domain.allocation.model import (
 # relative margin the decision is made again in exact integers. Every guess is the correctly
 # rounded value of an exact number (error below 1.2e-16 relative), so 1e-9 is a wide safety gap.
 _DOUBT = 1e-9
-# Passes of Newton's method for a price before falling back to sorting (it usually needs 2 to 5).
-_NEWTON_STEPS = 8
 
 
 @dataclass
@@ -732,39 +731,40 @@ def _price_alike(
     cost_float: float,
     scale: int,
 ) -> tuple[_Price, list[int], int] | None:
-    """`_price` when every supporter values the project alike: the poorer pay all they have.
-
-    Newton's method on what the supporters pay at a price (rising, concave, piecewise linear):
-    starting from everyone paying an equal part, those who have less than the part pay all they
-    have and the others share the rest; the poor only grow, and the split settles in a few
-    passes. The split is then confirmed in whole numbers where the floats are close. None when
-    in doubt or when it does not settle soon.
-    """
-    voters = total // single
-    part = cost_float / voters
-    poor_voters = -1
-    for _ in range(_NEWTON_STEPS):
-        is_poor = list(map(lt, mine, repeat(part)))
-        now_poor = is_poor.count(True) if weights is None else sum(compress(weights, is_poor))
-        if now_poor == poor_voters:
-            break
-        if now_poor >= voters:
-            return None
-        poor_voters = now_poor
-        if weights is None:
-            paid = sum(compress(mine, is_poor))
-        else:
-            paid = sum(compress(map(mul, mine, weights), is_poor))
-        part = (cost_float - paid) / (voters - now_poor)
+    """`_price` when every supporter values the project alike: the poorer pay all they have,
+    found on the sorted amounts of money; None when in doubt."""
+    count = len(mine)
+    if weights is None:
+        ordered = sorted(mine)
+        paid = list(accumulate(ordered, initial=0.0))
+        voters = list(range(count, -1, -1))  # voters from the k-th poorest on
     else:
+        order = sorted(range(count), key=mine.__getitem__)
+        ordered = list(map(mine.__getitem__, order))
+        ordered_weights = list(map(weights.__getitem__, order))
+        paid = list(accumulate(map(mul, ordered, ordered_weights), initial=0.0))
+        before = list(accumulate(ordered_weights, initial=0))
+        voters = list(map(sub, repeat(before[-1]), before))
+    # The k-th poorest can pay its part once `money_k * voters_k >= cost - paid_k`.
+    low, high = 0, count
+    while low < high:
+        middle = (low + high) // 2
+        if ordered[middle] * voters[middle] >= cost_float - paid[middle]:
+            high = middle
+        else:
+            low = middle + 1
+    if low == count or (low and ordered[low - 1] == ordered[low]):
         return None
-    poor = list(compress(range(len(mine)), is_poor))
+    threshold = ordered[low]
+    poor = list(compress(range(count), map(lt, mine, repeat(threshold))))
     poor_types = list(map(supporters.__getitem__, poor))
     if weights is None:
         paid_exactly = sum(map(money.__getitem__, poor_types))
+        rich = total - single * low
     else:
-        paid_exactly = sum(map(mul, map(money.__getitem__, poor_types), compress(weights, is_poor)))
-    rich = total - single * poor_voters
+        poor_weights = list(map(weights.__getitem__, poor))
+        paid_exactly = sum(map(mul, map(money.__getitem__, poor_types), poor_weights))
+        rich = total - single * sum(poor_weights)
     numerator = cost - paid_exactly
     if rich <= 0 or numerator <= 0:
         return None
@@ -772,15 +772,17 @@ def _price_alike(
     # Everyone whose money is close to their part is checked exactly: the poor must not be able
     # to pay it, the others must.
     part = guess * single
-    close = map(
-        and_, map(le, repeat(part * (1 - _DOUBT)), mine), map(ge, repeat(part * (1 + _DOUBT)), mine)
-    )
-    for i in compress(range(len(mine)), close):
-        exact = money[supporters[i]] * rich
-        if (is_poor[i] and exact > numerator * single) or (
-            not is_poor[i] and exact < numerator * single
-        ):
-            return None
+    near_low = bisect_left(ordered, part * (1 - _DOUBT))
+    near_high = bisect_right(ordered, part * (1 + _DOUBT))
+    if near_low < near_high:
+        lowest, highest = ordered[near_low], ordered[near_high - 1]
+        for i, have in enumerate(mine):
+            if lowest <= have <= highest:
+                exact = money[supporters[i]] * rich
+                if (have < threshold and exact > numerator * single) or (
+                    have >= threshold and exact < numerator * single
+                ):
+                    return None
     return (guess, numerator, rich * scale, 0), poor, rich
 
 
