@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
-from collections import Counter, deque
+from collections import Counter
 from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
@@ -722,9 +722,11 @@ class _Votes(Generic[IdT]):
     def tally(self) -> _Tally:
         """Per project: total satisfaction and supporters, added up over votes with points."""
         costs = self.costs
-        # Each project's points gathered by its number (appended in one pass), then added up.
+        # Each project's points gathered by its number (as `columns` gathers them), then added up.
         points: list[list[Number]] = [[] for _ in costs]
-        deque(map(list.append, map(points.__getitem__, self.flat_ranks), self.flat_points), 0)
+        add = [values.append for values in points]
+        for rank, value in zip(self.flat_ranks, self.flat_points, strict=True):
+            add[rank](value)
         sums: list[Number] = list(map(sum, points))
         counts = list(map(len, points))
         if self.satisfaction is Satisfaction.CARDINAL:
