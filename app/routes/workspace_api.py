@@ -24,7 +24,7 @@ from app.domain.vocabulary import CostHorizon, Role, StakeholderGroup
 from app.errors import N_, NotFound
 from app.exports import cards as cards_export
 from app.exports import menu as menu_export
-from app.models import Measure, Neighbourhood, Process, ProcessPublic, User
+from app.models import Measure, ProcessPublic, User
 from app.routes.deps import SESSION_COOKIE, WijkteamUser
 from app.routes.workspace_deps import (
     WijkteamProcess,
@@ -33,10 +33,11 @@ from app.routes.workspace_deps import (
     download_later,
     write_lock,
 )
-from app.routes.workspace_files import MenuFormat, TemplateFormat, read_upload
+from app.routes.workspace_files import MenuFormat, TemplateFormat, menu_download, read_upload
 from app.services import accounts as accounts_service
 from app.services import audit, audit_log, code_cards, editor, imports
 from app.services import codes as codes_service
+from app.services import processes as processes_service
 from app.services import users as users_service
 from app.settings import get_settings
 
@@ -175,24 +176,6 @@ class ProcessPatch(BaseModel):
     budget_note: str | None = None
 
 
-def _process_public(session: Session, process: Process) -> ProcessPublic:
-    hood = session.get(Neighbourhood, process.neighbourhood_id)
-    assert hood is not None
-    assert process.id is not None
-    return ProcessPublic(
-        id=process.id,
-        title=process.title,
-        description=process.description,
-        budget_eur=process.budget_eur,
-        cost_horizon=process.cost_horizon,
-        state=process.state,
-        neighbourhood=hood.name,
-        municipality=hood.municipality,
-        version=process.version,
-        budget_note=process.budget_note,
-    )
-
-
 @router.post("/processes", response_model=ProcessPublic, status_code=201, responses=ERRORS)
 def create_process(
     request: Request, body: ProcessIn, user: WijkteamUser, session: SessionDep
@@ -201,7 +184,7 @@ def create_process(
     process = editor.create_process(
         session, user=user, data=body.model_dump(mode="json"), ip_address=client_ip(request)
     )
-    return _process_public(session, process)
+    return processes_service.process_public(session, process)
 
 
 @router.patch(
@@ -235,7 +218,7 @@ def update_process(
         data=current,
         ip_address=client_ip(request),
     )
-    return _process_public(session, updated)
+    return processes_service.process_public(session, updated)
 
 
 @router.post(
@@ -251,7 +234,7 @@ def start_new_version(
     copy = editor.new_version(
         session, user=user, process_id=process.id or 0, ip_address=client_ip(request)
     )
-    return _process_public(session, copy)
+    return processes_service.process_public(session, copy)
 
 
 # --- effects and measures ----------------------------------------------------------------------
@@ -570,22 +553,7 @@ def export_menu(
     format: MenuFormat = MenuFormat.CSV,
 ) -> Response:
     """The menu as a file: csv and xlsx (the column format), yaml and json (the seed format)."""
-    document = editor.menu_document(session, user=user, process_id=process.id or 0)
-    audit.record(
-        session,
-        action="menu.exported",
-        user_id=user.id,
-        object_type="process",
-        object_id=process.id,
-        process_id=process.id,
-        ip_address=client_ip(request),
-        detail={"format": format.value},
-    )
-    return download(
-        menu_export.menu_file(document, format.value),
-        filename=menu_export.filename(document, format.value),
-        media_type=menu_export.MEDIA_TYPES[format.value],
-    )
+    return menu_download(request, session, user, process, format)
 
 
 @router.get("/menu-template", response_class=Response, responses={**ERRORS, **FILE_RESPONSE})

@@ -6,6 +6,7 @@ from enum import StrEnum
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, File, Form, Request, UploadFile
+from sqlmodel import Session
 from starlette.responses import HTMLResponse, Response
 
 from app.db import SessionDep
@@ -155,6 +156,13 @@ def export_menu(
     session: SessionDep,
 ) -> Response:
     """Download the menu as CSV, XLSX, YAML or JSON (the import reads each back)."""
+    return menu_download(request, session, user, process, file_format)
+
+
+def menu_download(
+    request: Request, session: Session, user: User, process: Process, file_format: MenuFormat
+) -> Response:
+    """The menu as a file to save, its export written in the audit log (pages and API)."""
     document = editor.menu_document(session, user=user, process_id=process.id or 0)
     audit.record(
         session,

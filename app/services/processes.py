@@ -47,6 +47,13 @@ def _public(process: Process, hood: Neighbourhood) -> ProcessPublic:
     )
 
 
+def process_public(session: Session, process: Process) -> ProcessPublic:
+    """A process as the API shows it, with its neighbourhood."""
+    hood = session.get(Neighbourhood, process.neighbourhood_id)
+    assert hood is not None
+    return _public(process, hood)
+
+
 def list_processes(session: Session, *, user: User | None = None) -> list[ProcessPublic]:
     """The processes by neighbourhood, title and version; a facilitator's own ones only."""
     query = (
