@@ -11,8 +11,8 @@ once beforehand (parsing is not timed) and are timed the same way, in this one p
   turns them into fractions when read), so nothing the result promises is left for later;
 - each timed call starts from the parsed input and shares nothing with the previous ones;
 - after one call each, both sides repeat the same number of times, adapted to the duration: as
-  many as fit in `--budget` seconds of the slower side (at least 1, at most `--max-repeat`);
-  each side's time is its fastest;
+  many as fit in `--budget` seconds of the slower side (at least `--min-repeat`, at most
+  `--max-repeat`); each side's time is its fastest;
 - the repeats run in two blocks per side, taking turns (ours, pabutools, ours, pabutools), back
   to back within a block as timeit repeats a statement: neither side is timed right after the
   other has filled the processor's caches with its own data, and the turns spread the load of
@@ -261,7 +261,7 @@ def measure(
     gc.collect()
     our_best, outcome = timed(ours)
     if theirs is None:
-        repeats = max(1, min(args.max_repeat, math.floor(args.budget / our_best)))
+        repeats = max(args.min_repeat, min(args.max_repeat, math.floor(args.budget / our_best)))
         for _ in range(repeats - 1):
             our_best = min(our_best, timed(ours)[0])
         return our_best, None, repeats, outcome, None
@@ -271,7 +271,7 @@ def measure(
     except Timeout:
         return our_best, None, 1, outcome, None
     slower = max(our_best, their_best)
-    repeats = max(1, min(args.max_repeat, math.floor(args.budget / slower)))
+    repeats = max(args.min_repeat, min(args.max_repeat, math.floor(args.budget / slower)))
     first = (repeats - 1) // 2
     for block in (first, repeats - 1 - first):
         gc.collect()
@@ -343,8 +343,8 @@ def table(rows: list[Row], args: argparse.Namespace, started: str) -> str:
         "child, marked stored)"
         if args.stored
         else "both sides timed in turns in this one process as described above "
-        f"({args.budget:g} s per row of the slower side, at most {args.max_repeat} repeats, "
-        f"{args.timeout:g} s limit per pabutools call)"
+        f"({args.budget:g} s per row of the slower side, {args.min_repeat} to "
+        f"{args.max_repeat} repeats, {args.timeout:g} s limit per pabutools call)"
     )
     slowest = min(rows, key=lambda r: r.ratio)
     below = [r for r in rows if r.ratio < 10]
@@ -389,6 +389,12 @@ def main() -> None:
     parser.add_argument("--timeout", type=float, default=600, help="seconds per pabutools call")
     parser.add_argument(
         "--budget", type=float, default=2.0, help="seconds of the slower side per row"
+    )
+    parser.add_argument(
+        "--min-repeat",
+        type=int,
+        default=3,
+        help="fewest calls per side and row (one call of several seconds is too noisy a sample)",
     )
     parser.add_argument("--max-repeat", type=int, default=100, help="most repeats per row")
     parser.add_argument(
