@@ -23,7 +23,7 @@ Each pair of outcomes is compared (same projects in the same order; the same wel
 optimum) and checked against expected.json. A full run (no `--instances`, no `--rules`) writes
 the table into benchmarks/README.md between the allocation markers.
 
-    .venv/bin/python benchmarks/allocation.py                 # everything (~10 min)
+    .venv/bin/python benchmarks/allocation.py                 # everything (~25 min)
     .venv/bin/python benchmarks/allocation.py --instances Netherlands_Assen_2024 --rules mes
     .venv/bin/python benchmarks/allocation.py --stored        # pabutools' stored runtime_s
 """
@@ -367,12 +367,12 @@ def table(rows: list[Row], args: argparse.Namespace, started: str) -> str:
     return "\n".join(lines)
 
 
-def write_readme(section: str) -> None:
-    """Replace the text between the allocation markers, keeping everything else."""
+def write_readme(section: str, start: str = START, end: str = END) -> None:
+    """Replace the text between the markers (the allocation table's), keeping everything else."""
     text = README.read_text(encoding="utf-8") if README.exists() else ""
-    if START in text and END in text:
-        before, rest = text.split(START, 1)
-        after = rest.split(END, 1)[1]
+    if start in text and end in text:
+        before, rest = text.split(start, 1)
+        after = rest.split(end, 1)[1]
         text = before + section + after
     else:
         text = text.rstrip("\n") + "\n\n" + section + "\n"
