@@ -1,9 +1,9 @@
 """Where the time of one equal-shares call goes on the small instances, against pabutools.
 
-On the four small Pabulib instances our equal shares (without completion) is 4.5 to 6.5 times
-faster than pabutools, short of the 10 times of the target. This splits one call of ours, as
-`benchmarks/allocation.py` times it, into its stages, each timed on its own from the same parsed
-file:
+On the four small Pabulib instances our equal shares (without completion) is short of 10 times
+faster than pabutools (the table in benchmarks/README.md says by how much). This splits one
+call of ours, as `benchmarks/allocation.py` times it, into its stages, each timed on its own from
+the same parsed file:
 
 - election: building the election from the parsed file (`election_from_pabulib`: every vote
   checked and counted);
