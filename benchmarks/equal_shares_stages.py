@@ -74,14 +74,14 @@ def stages(name: str, sat_name: str, repeat: int) -> dict[str, float]:
     election = election_from_pabulib(instance, satisfaction)
     model = _Model.of(election.index)
     share = Fraction(election.budget) / model.voters
-    run = _run(model, share, track=False)
+    run = _run(model, share)
     details = EqualSharesRun(model.voters, share, share)
     theirs = Pabutools(path).call("mes", sat_name)
     calls: dict[str, Callable[[], Any]] = {
         "election": lambda: election_from_pabulib(instance, satisfaction),
         # On a fresh election each time: the columns are made on first use, then kept.
         "by project": lambda: _Model.of(election_from_pabulib(instance, satisfaction).index),
-        "rounds": lambda: _run(model, share, track=False),
+        "rounds": lambda: _run(model, share),
         "explained": lambda: _allocation(election, model, run, "equal_shares", details),
         "whole": lambda: equal_shares(election_from_pabulib(instance, satisfaction)).outcomes,
         "pabutools": theirs,

@@ -134,11 +134,27 @@ class _Model:
         )
 
 
-class _Horizon:
-    """The smallest per-voter budget above `t0` at which one of a run's decisions may turn."""
+@dataclass(frozen=True)
+class _Rung:
+    """A tracked run's place among the "add one" budgets: `share + k * step` per voter."""
 
-    def __init__(self, t0: Fraction) -> None:
-        self.t0 = t0
+    k: int
+    step: Fraction
+
+
+_UNTRACKED = _Rung(0, Fraction(1))  # a run on its own has no horizon to keep
+
+
+class _Horizon:
+    """The first rung above a run's own at which one of the run's decisions may turn.
+
+    Turning points are found as distances in t from the run's `t0`; a rung `k0 + j` lies `j`
+    steps above it, so a turning point `d` above t0 is first reached at `j = ceil(d / step)`.
+    """
+
+    def __init__(self, rung: _Rung) -> None:
+        self.k0 = rung.k
+        self.step = rung.step
         # The nearest turning point of this round so far, as `now / -change` (kept as a pair:
         # comparing by cross-multiplication is much cheaper than making fractions).
         self.now = 0
@@ -161,14 +177,18 @@ class _Horizon:
             self.lower = reach
             self.nearest = min(self.nearest, reach)
 
-    def close_round(self) -> Fraction | None:
-        """Where the decisions of the round just made may turn; start afresh for the next."""
+    def close_round(self) -> int | None:
+        """The first rung at which the decisions of the round just made may turn (None: none);
+        start afresh for the next round."""
         until = None
+        steps, per = self.step.numerator, self.step.denominator
         if self.change:
-            until = self.t0 + Fraction(self.now, -self.change)
+            # ceil(now / -change / step), in whole numbers
+            until = self.k0 - (self.now * per // (self.change * steps))
         if self.lower < math.inf:
-            # A float is an exact dyadic fraction: no rounding in the conversion.
-            bound = self.t0 + Fraction(max(self.lower, 0.0))
+            # A float is an exact dyadic fraction: no rounding in taking it apart.
+            reach, below = max(self.lower, 0.0).as_integer_ratio()
+            bound = self.k0 - (-reach * per // (below * steps))
             until = bound if until is None else min(until, bound)
         self.now = self.change = 0
         self.lower = self.nearest = math.inf
@@ -215,14 +235,17 @@ class _Run:
     money: list[int] = field(default_factory=list)
     start: int = 0
     scale: int = 1
-    # Tracked runs: per round, the smallest t above t0 at which a decision of that round may
-    # turn (None: never), the earliest of them, and the state at the start of every round.
-    round_until: list[Fraction | None] = field(default_factory=list)
-    stable_until: Fraction | None = None
+    # Tracked runs: per round, the first rung at which a decision of that round may turn (None:
+    # never), the earliest of them, and the state at the start of every round.
+    k: int = 0
+    round_until: list[int | None] = field(default_factory=list)
+    stable_until: int | None = None
     checkpoints: list[_Checkpoint] = field(default_factory=list)
 
 
-def _run(model: _Model, t0: Fraction, *, track: bool, earlier: _Run | None = None) -> _Run:
+def _run(
+    model: _Model, t0: Fraction, *, rung: _Rung | None = None, earlier: _Run | None = None
+) -> _Run:
     """One run of equal shares with `t0` money per voter.
 
     Per voter type the money is exact (whole numbers over the common denominator `scale`), and
@@ -230,11 +253,13 @@ def _run(model: _Model, t0: Fraction, *, track: bool, earlier: _Run | None = Non
     floats leave in doubt is made again in whole numbers. Voters who have spent everything
     leave the projects' lists.
 
-    With `track`, the run also works out up to which t its decisions hold, round by round, and
-    keeps a checkpoint per round. Given an `earlier` tracked run at a smaller t (by a whole
-    number), the rounds whose decisions still hold at `t0` are taken over instead of redone.
+    Given its `rung` among the "add one" budgets (`t0` is that rung's), the run is tracked: it
+    also works out up to which rung its decisions hold, round by round, and keeps a checkpoint
+    per round. Given an `earlier` tracked run at a smaller t (by a whole number), the rounds
+    whose decisions still hold at `t0` are taken over instead of redone.
     """
-    run = _Run(t0)
+    track = rung is not None
+    run = _Run(t0, k=rung.k if rung is not None else 0)
     resumed = _resume(run, earlier) if track and earlier is not None else None
     if resumed is None:
         scale = math.lcm(t0.denominator, model.cost_denominator)
@@ -271,7 +296,7 @@ def _run(model: _Model, t0: Fraction, *, track: bool, earlier: _Run | None = Non
     cost_float = model.cost_float
     single_value = model.single_value
     value_gcd = model.value_gcd
-    horizon = _Horizon(t0)
+    horizon = _Horizon(rung or _UNTRACKED)
     while True:
         if track:
             run.checkpoints.append(
@@ -425,7 +450,7 @@ def _resume(run: _Run, earlier: _Run) -> _Checkpoint | None:
         return None
     valid = 0
     for until in earlier.round_until:
-        if until is not None and until <= t0:
+        if until is not None and until <= run.k:
             break
         valid += 1
     if valid == 0:
@@ -859,7 +884,7 @@ def equal_shares(election: Election[IdT]) -> Allocation[IdT]:
     if model.voters == 0:
         return _empty(election)
     share = Fraction(election.budget) / model.voters
-    run = _run(model, share, track=False)
+    run = _run(model, share)
     return _allocation(
         election, model, run, "equal_shares", EqualSharesRun(model.voters, share, share)
     )
@@ -886,7 +911,7 @@ def equal_shares_add1(election: Election[IdT], *, increment: Number = 1) -> Allo
     final: _Run
     while True:
         earlier = previous[1] if previous is not None else None
-        run = _run(model, share + k * step, track=True, earlier=earlier)
+        run = _run(model, share + k * step, rung=_Rung(k, step), earlier=earlier)
         runs += 1
         spent = sum((model.costs[r] for r in run.selected), start=0)
         if spent > budget:
@@ -902,7 +927,7 @@ def equal_shares_add1(election: Election[IdT], *, increment: Number = 1) -> Allo
                 # The outcome at k - 1 is the previous run's (nothing turned in between), but
                 # the payments differ: redo that run to explain it.
                 final_k = k - 1
-                final = _run(model, share + final_k * step, track=False)
+                final = _run(model, share + final_k * step)
                 if final.selected != previous[1].selected:
                     raise AssertionError("equal shares: skipped increments changed the outcome")
             break
@@ -913,7 +938,7 @@ def equal_shares_add1(election: Election[IdT], *, increment: Number = 1) -> Allo
         previous = (k, run)
         if run.stable_until is None:
             raise AssertionError("equal shares: a non-exhaustive outcome that never changes")
-        k = max(k + 1, math.ceil((run.stable_until - share) / step))
+        k = max(k + 1, run.stable_until)
     details = EqualSharesRun(
         voters=model.voters,
         share=share,
