@@ -13,11 +13,12 @@ once beforehand (parsing is not timed) and are timed the same way, in this one p
 - after one call each, both sides repeat the same number of times, adapted to the duration: as
   many as fit in `--budget` seconds of the slower side (at least `--min-repeat`, at most
   `--max-repeat`); each side's time is its fastest;
-- the repeats run in two blocks per side, taking turns (ours, pabutools, ours, pabutools), back
-  to back within a block as timeit repeats a statement: neither side is timed right after the
-  other has filled the processor's caches with its own data, and the turns spread the load of
-  other work on the machine over both; a full garbage collection before each block, the
-  collector on during the calls, as in real use.
+- the repeats run in blocks of about `--block` seconds of the slower side (at least two per
+  side), taking turns (ours, pabutools, ours, pabutools, ...), back to back within a block as
+  timeit repeats a statement: neither side is timed right after the other has filled the
+  processor's caches with its own data, and the turns spread the slow spells of this shared
+  machine over both; a full garbage collection before each block, the collector on during the
+  calls, as in real use.
 
 Each pair of outcomes is compared (same projects in the same order; the same welfare for the
 optimum) and checked against expected.json. A full run (no `--instances`, no `--rules`) writes
@@ -253,10 +254,11 @@ def measure(
 ) -> tuple[float, float | None, int, Allocation[str], list[str] | None]:
     """Both sides the same number of times, in blocks; each side's fastest time.
 
-    After one call each, the rest of the repeats run in two blocks per side, taking turns
-    (ours, pabutools, ours, pabutools): back to back within a block, as timeit repeats a
-    statement, so that neither side is timed just after the other has filled the caches with
-    its own data; taking turns spreads the load of other work on the machine over both.
+    After one call each, the rest of the repeats run in blocks of about `args.block` seconds of
+    the slower side, at least two per side, taking turns (ours, pabutools, ours, pabutools,
+    ...): back to back within a block, as timeit repeats a statement, so that neither side is
+    timed just after the other has filled the caches with its own data; taking turns often
+    spreads the slow spells of the machine (other work on it) over both sides.
     """
     gc.collect()
     our_best, outcome = timed(ours)
@@ -272,8 +274,9 @@ def measure(
         return our_best, None, 1, outcome, None
     slower = max(our_best, their_best)
     repeats = max(args.min_repeat, min(args.max_repeat, math.floor(args.budget / slower)))
-    first = (repeats - 1) // 2
-    for block in (first, repeats - 1 - first):
+    rest = repeats - 1
+    blocks = max(2, min(rest, round(rest * slower / args.block)))
+    for block in (rest // blocks + (i < rest % blocks) for i in range(blocks)):
         gc.collect()
         for _ in range(block):
             our_best = min(our_best, timed(ours)[0])
@@ -343,7 +346,8 @@ def table(rows: list[Row], args: argparse.Namespace, started: str) -> str:
         "child, marked stored)"
         if args.stored
         else "both sides timed in turns in this one process as described above "
-        f"({args.budget:g} s per row of the slower side, {args.min_repeat} to "
+        f"({args.budget:g} s per row of the slower side in turns of {args.block:g} s, "
+        f"{args.min_repeat} to "
         f"{args.max_repeat} repeats, {args.timeout:g} s limit per pabutools call)"
     )
     slowest = min(rows, key=lambda r: r.ratio)
@@ -396,7 +400,13 @@ def main() -> None:
         default=3,
         help="fewest calls per side and row (one call of several seconds is too noisy a sample)",
     )
-    parser.add_argument("--max-repeat", type=int, default=100, help="most repeats per row")
+    parser.add_argument("--max-repeat", type=int, default=1000, help="most repeats per row")
+    parser.add_argument(
+        "--block",
+        type=float,
+        default=0.1,
+        help="seconds of the slower side per block of repeats (the sides take turns by block)",
+    )
     parser.add_argument(
         "--stored", action="store_true", help="pabutools' stored runtime_s instead of rerunning"
     )
