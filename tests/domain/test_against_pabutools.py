@@ -148,6 +148,25 @@ def test_add_one_as_pabutools(election: Election[str]) -> None:
     )
 
 
+@SETTINGS
+@given(elections(), st.sampled_from([3, Fraction(1, 2), Fraction(5, 3)]))
+def test_add_one_by_other_increments_as_pabutools(election: Election[str], step: Number) -> None:
+    # Runs are skipped and taken over by rungs of `step`: a turning point between two rungs
+    # must send the next run to the first rung at or above it, whatever the step.
+    if election.voters == 0:
+        return
+    instance, profile = _pabutools(election)
+    assert _same(
+        equal_shares_add1(election, increment=step).selected,
+        _names(
+            method_of_equal_shares(
+                instance, profile, sat_class=Additive_Cardinal_Sat, voter_budget_increment=step
+            )
+        ),
+        election,
+    )
+
+
 def test_a_tie_of_prices_goes_to_the_smaller_id_as_a_string() -> None:
     # "10" and "9" cost the same and have the same supporters: the same price.
     election = Election(
