@@ -14,6 +14,7 @@ the same parsed file:
 and sets them beside a tenth of pabutools' time (the most a call may take to be 10 times
 faster). When the stages other than the rounds already take longer than that, no change to the
 rounds alone can reach the target. Each stage is the fastest of `--repeat` batches of calls,
+the stages (and pabutools) taking turns batch by batch,
 with the garbage collector on.
 
     .venv/bin/python benchmarks/equal_shares_stages.py            # writes its README section
@@ -25,6 +26,7 @@ from __future__ import annotations
 import argparse
 import gc
 import json
+import math
 import sys
 import time
 import timeit
@@ -59,11 +61,18 @@ SMALL = (
 )
 
 
-def fastest(call: Callable[[], Any], repeat: int) -> float:
-    """The fastest time of one call, over `repeat` batches of calls (collector on)."""
-    timer = timeit.Timer(call, setup="gc.enable()", globals={"gc": gc})
-    number, _ = timer.autorange()
-    return min(timer.repeat(repeat=repeat, number=number)) / number
+def fastest(calls: dict[str, Callable[[], Any]], repeat: int) -> dict[str, float]:
+    """Each call's fastest time, over `repeat` batches of calls (collector on); the batches of
+    the calls take turns, so that a slow spell of the machine does not fall on one call only."""
+    timers = {}
+    for stage, call in calls.items():
+        timer = timeit.Timer(call, setup="gc.enable()", globals={"gc": gc})
+        timers[stage] = (timer, timer.autorange()[0])
+    best = dict.fromkeys(calls, math.inf)
+    for _ in range(repeat):
+        for stage, (timer, number) in timers.items():
+            best[stage] = min(best[stage], timer.timeit(number) / number)
+    return best
 
 
 def stages(name: str, sat_name: str, repeat: int) -> dict[str, float]:
@@ -86,7 +95,7 @@ def stages(name: str, sat_name: str, repeat: int) -> dict[str, float]:
         "whole": lambda: equal_shares(election_from_pabulib(instance, satisfaction)).outcomes,
         "pabutools": theirs,
     }
-    times = {stage: fastest(call, repeat) for stage, call in calls.items()}
+    times = fastest(calls, repeat)
     # "by project" was timed with the election built first: keep only its own part.
     times["by project"] -= times["election"]
     return times
