@@ -37,7 +37,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from fractions import Fraction
 from itertools import accumulate, chain, compress, repeat
-from operator import add, floordiv, lt, mul, not_, sub, truediv
+from operator import add, floordiv, lt, mul, not_, truediv
 from typing import cast
 
 from app.domain.allocation.greedy import complete_with_greedy
@@ -759,37 +759,43 @@ def _price_alike(
     """`_price` when every supporter values the project alike: the poorer pay all they have,
     found on the sorted amounts of money; None when in doubt."""
     count = len(mine)
+    before: Sequence[int]  # voters poorer than the k-th poorest
     if weights is None:
         ordered = sorted(mine)
         paid = list(accumulate(ordered, initial=0.0))
-        voters = list(range(count, -1, -1))  # voters from the k-th poorest on
+        before = range(count + 1)
     else:
         order = sorted(range(count), key=mine.__getitem__)
         ordered = list(map(mine.__getitem__, order))
         ordered_weights = list(map(weights.__getitem__, order))
         paid = list(accumulate(map(mul, ordered, ordered_weights), initial=0.0))
         before = list(accumulate(ordered_weights, initial=0))
-        voters = list(map(sub, repeat(before[-1]), before))
-    # The k-th poorest can pay its part once `money_k * voters_k >= cost - paid_k`.
+    voters = before[-1]
+    # The k-th poorest can pay its part once `money_k * (voters from it on) >= cost - paid_k`.
     low, high = 0, count
     while low < high:
         middle = (low + high) // 2
-        if ordered[middle] * voters[middle] >= cost_float - paid[middle]:
+        if ordered[middle] * (voters - before[middle]) >= cost_float - paid[middle]:
             high = middle
         else:
             low = middle + 1
     if low == count or (low and ordered[low - 1] == ordered[low]):
         return None
     threshold = ordered[low]
-    poor = list(compress(range(count), map(lt, mine, repeat(threshold))))
-    poor_types = list(map(supporters.__getitem__, poor))
+    # The poor: the `low` poorest, all with less money than the first who can pay.
     if weights is None:
-        paid_exactly = sum(map(money.__getitem__, poor_types))
-        rich = total - single * low
+        poor = list(compress(range(count), map(lt, mine, repeat(threshold))))
+        paid_exactly = sum(map(money.__getitem__, map(supporters.__getitem__, poor)))
     else:
-        poor_weights = list(map(weights.__getitem__, poor))
-        paid_exactly = sum(map(mul, map(money.__getitem__, poor_types), poor_weights))
-        rich = total - single * sum(poor_weights)
+        poor = order[:low]
+        paid_exactly = sum(
+            map(
+                mul,
+                map(money.__getitem__, map(supporters.__getitem__, poor)),
+                ordered_weights[:low],
+            )
+        )
+    rich = total - single * before[low]
     numerator = cost - paid_exactly
     if rich <= 0 or numerator <= 0:
         return None
