@@ -346,7 +346,7 @@ def _run(
             if 0.0 in mine:
                 # Some have spent everything: they leave this project's lists for good.
                 supporters, weights, mine = _prune(
-                    rank, mine, types_of, values_of, weights_of, total
+                    rank, mine, types_of, values_of, weights_of, total, single_value[rank]
                 )
             have = sum(mine) if weights is None else sum(map(mul, mine, weights))
             cost = cost_float[rank]
@@ -641,15 +641,19 @@ def _prune(
     values_of: list[list[int]],
     weights_of: list[list[int] | None],
     total: list[int],
+    single: int | None,
 ) -> tuple[list[int], list[int] | None, list[float]]:
     """Leave out the supporters of a project who have no money left (`mine` is 0.0 for them)."""
     supporters = types_of[rank] = list(compress(types_of[rank], mine))
     values = values_of[rank] = list(compress(values_of[rank], mine))
     weights = weights_of[rank]
-    if weights is None:
+    if weights is not None:
+        weights = weights_of[rank] = list(compress(weights, mine))
+    if single is not None:
+        total[rank] = single * (len(values) if weights is None else sum(weights))
+    elif weights is None:
         total[rank] = sum(values)
     else:
-        weights = weights_of[rank] = list(compress(weights, mine))
         total[rank] = sum(map(mul, values, weights))
     return supporters, weights, list(filter(None, mine))
 
@@ -732,16 +736,11 @@ def _with_slope(
     """In a tracked run, the price's slope: minus that of what the poor pay (all they have)."""
     price, poor, rich_value = found
     if slope is not None and poor:
-        price = (
-            price[0],
-            price[1],
-            price[2],
-            -_money(
-                slope,
-                [supporters[i] for i in poor],
-                None if weights is None else [weights[i] for i in poor],
-            ),
+        rises = map(slope.__getitem__, map(supporters.__getitem__, poor))
+        rise = (
+            sum(rises) if weights is None else sum(map(mul, rises, map(weights.__getitem__, poor)))
         )
+        price = (price[0], price[1], price[2], -rise)
     return price, poor, rich_value
 
 
