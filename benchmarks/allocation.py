@@ -276,6 +276,7 @@ def measure(
     repeats = max(args.min_repeat, min(args.max_repeat, math.floor(args.budget / slower)))
     rest = repeats - 1
     blocks = max(2, min(rest, round(rest * slower / args.block)))
+    # The rest in `blocks` blocks per side, as equal as whole numbers allow.
     for block in (rest // blocks + (i < rest % blocks) for i in range(blocks)):
         gc.collect()
         for _ in range(block):

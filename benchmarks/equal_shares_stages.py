@@ -14,8 +14,7 @@ the same parsed file:
 and sets them beside a tenth of pabutools' time (the most a call may take to be 10 times
 faster). When the stages other than the rounds already take longer than that, no change to the
 rounds alone can reach the target. Each stage is the fastest of `--repeat` batches of calls,
-the stages (and pabutools) taking turns batch by batch,
-with the garbage collector on.
+the stages (and pabutools) taking turns batch by batch, with the garbage collector on.
 
     .venv/bin/python benchmarks/equal_shares_stages.py            # writes its README section
     .venv/bin/python benchmarks/equal_shares_stages.py --no-write

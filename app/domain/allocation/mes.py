@@ -628,7 +628,7 @@ def _below(a: _Price, b: _Price) -> bool:
     return a[1] * b[2] < b[1] * a[2]
 
 
-def _money(money: list[int], supporters: list[int], weights: list[int] | None) -> int:
+def _money(money: list[int], supporters: Iterable[int], weights: Iterable[int] | None) -> int:
     """What the supporters have together (exact, over the current denominator)."""
     mine = map(money.__getitem__, supporters)
     return sum(mine) if weights is None else sum(map(mul, mine, weights))
@@ -736,11 +736,9 @@ def _with_slope(
     """In a tracked run, the price's slope: minus that of what the poor pay (all they have)."""
     price, poor, rich_value = found
     if slope is not None and poor:
-        rises = map(slope.__getitem__, map(supporters.__getitem__, poor))
-        rise = (
-            sum(rises) if weights is None else sum(map(mul, rises, map(weights.__getitem__, poor)))
-        )
-        price = (price[0], price[1], price[2], -rise)
+        poor_types = map(supporters.__getitem__, poor)
+        poor_weights = None if weights is None else map(weights.__getitem__, poor)
+        price = (price[0], price[1], price[2], -_money(slope, poor_types, poor_weights))
     return price, poor, rich_value
 
 
@@ -784,16 +782,11 @@ def _price_alike(
     # The poor: the `low` poorest, all with less money than the first who can pay.
     if weights is None:
         poor = list(compress(range(count), map(lt, mine, repeat(threshold))))
-        paid_exactly = sum(map(money.__getitem__, map(supporters.__getitem__, poor)))
+        poor_weights = None
     else:
         poor = order[:low]
-        paid_exactly = sum(
-            map(
-                mul,
-                map(money.__getitem__, map(supporters.__getitem__, poor)),
-                ordered_weights[:low],
-            )
-        )
+        poor_weights = ordered_weights[:low]
+    paid_exactly = _money(money, map(supporters.__getitem__, poor), poor_weights)
     rich = total - single * before[low]
     numerator = cost - paid_exactly
     if rich <= 0 or numerator <= 0:
