@@ -1,4 +1,9 @@
-"""The `waardenzeef` command: what an operator does without a browser."""
+"""The `waardenzeef` command: what an operator does without a browser.
+
+Each command imports what it needs when it runs, not at the top: `recount` (and `--help`) then
+start without the web stack (FastAPI, SQLModel, SQLAlchemy) or the settings (pydantic), which
+took longer to import than a recount takes. Keep it so: a test checks it.
+"""
 
 from __future__ import annotations
 
@@ -6,13 +11,8 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from sqlmodel import Session
 
-from app.db import get_engine
-from app.domain.menu import MenuFormatError
 from app.domain.vocabulary import Role, StakeholderGroup
-from app.errors import DomainError
-from app.settings import ROOT, get_settings
 
 cli = typer.Typer(
     help="Waardenzeef: participatory budget voting for neighbourhood meetings.",
@@ -21,15 +21,15 @@ cli = typer.Typer(
     pretty_exceptions_show_locals=False,
 )
 
-SEEDS_DIR = ROOT / "seeds"
 
-
-@cli.callback()
-def _language() -> None:
+def _use_configured_language() -> None:
     # Messages and tables in the configured language (DEFAULT_LANGUAGE), as on the pages.
     from app import i18n
 
-    i18n.current_language.set(get_settings().default_language)
+    try:
+        i18n.current_language.set(i18n.configured_language())
+    except ValueError as error:
+        raise _fail(str(error)) from None
 
 
 def _fail(message: str) -> typer.Exit:
@@ -51,13 +51,20 @@ def seed(
     name: Annotated[str, typer.Argument(help="A seed in seeds/ (e.g. korrewegwijk) or a file.")],
 ) -> None:
     """Load a menu (idempotently) and report its data-quality warnings."""
-    from app.services import menus as menus_service
+    from sqlmodel import Session
 
+    from app.db import get_engine
+    from app.domain.menu import MenuFormatError
+    from app.errors import DomainError
+    from app.services import menus as menus_service
+    from app.settings import ROOT
+
+    seeds = ROOT / "seeds"
     path = Path(name)
     if not path.suffix:
-        path = SEEDS_DIR / f"{name}.yaml"
+        path = seeds / f"{name}.yaml"
     if not path.exists():
-        available = ", ".join(sorted(p.stem for p in SEEDS_DIR.glob("*.yaml")))
+        available = ", ".join(sorted(p.stem for p in seeds.glob("*.yaml")))
         raise _fail(f"No seed '{name}': expected {path}. Available: {available}.")
     try:
         document = menus_service.read_menu_file(path)
@@ -87,6 +94,10 @@ def create_user(
     ] = False,
 ) -> None:
     """Create an account with a random password, printed once."""
+    from sqlmodel import Session
+
+    from app.db import get_engine
+    from app.errors import DomainError
     from app.services import users as users_service
 
     with Session(get_engine(), expire_on_commit=False) as session, session.begin():
@@ -122,8 +133,14 @@ def import_menu(
 ) -> None:
     """Import a menu file: every problem is listed with its row and column, and nothing is written
     unless the whole file is right."""
+    from sqlmodel import Session
+
+    from app.db import get_engine
+    from app.errors import DomainError
     from app.services import imports as imports_service
     from app.services import users as users_service
+
+    _use_configured_language()
 
     if not file.is_file():
         raise _fail(f"{file}: no such file.")
@@ -169,9 +186,16 @@ def cards(
     batch: Annotated[str, typer.Option(help="A name for the batch.")] = "",
 ) -> None:
     """Issue voting-code cards and write them; the codes exist in plain text only in that file."""
+    from sqlmodel import Session
+
+    from app.db import get_engine
+    from app.errors import DomainError
     from app.exports import cards as cards_export
     from app.services import code_cards
     from app.services import users as users_service
+    from app.settings import get_settings
+
+    _use_configured_language()
 
     suffix = out.suffix.lower()
     if suffix not in (".pdf", ".csv"):
@@ -218,9 +242,15 @@ def export_plan(
     ] = False,
 ) -> None:
     """Export a bewonersplan (the current outcome, or the adopted one) as a file."""
+    from sqlmodel import Session
+
+    from app.db import get_engine
     from app.domain.waardenzeef import RankBy, Rule
+    from app.errors import DomainError
     from app.exports import plan_files
     from app.services import plans as plans_service
+
+    _use_configured_language()
 
     fmt = out.suffix.lower().lstrip(".")
     if fmt not in plan_files.FORMATS:
@@ -260,6 +290,8 @@ def serve(
     """Serve the web application with uvicorn and print the addresses for each kind of user."""
     import uvicorn
 
+    from app.settings import get_settings
+
     settings = get_settings()
     host = host or settings.host
     port = port or settings.port
@@ -276,65 +308,18 @@ def main() -> None:
     cli()
 
 
-@cli.command()
-def recount(
-    file: Annotated[Path, typer.Argument(help="A Pabulib .pb file.", show_default=False)],
-    rule: Annotated[
-        str | None,
-        typer.Option(
-            help="greedy, mes, mes-add1 (equal shares, add one, then greedy: Pabulib's "
-            "equalshares/add1), mes-add1-only or optimal. Default: the file's own rule, "
-            "else greedy."
-        ),
-    ] = None,
-    sat: Annotated[
-        str | None,
-        typer.Option(
-            help="Satisfaction: cost, cardinality or cardinal. Default: cost for approval votes, "
-            "cardinal (the points) for cumulative and scoring votes."
-        ),
-    ] = None,
-    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
-) -> None:
-    """Recount a Pabulib instance with one of the allocation rules and explain the outcome."""
-    import json
+@cli.command(
+    context_settings={"allow_extra_args": True, "ignore_unknown_options": True},
+    add_help_option=False,
+)
+def recount(context: typer.Context) -> None:
+    """Recount a Pabulib instance with one of the allocation rules and explain the outcome.
 
-    from app.domain import plan_file
-    from app.domain.allocation import Satisfaction
-    from app.domain.pabulib import PabulibError, read_pabulib
-    from app.domain.recount import RecountRule, render_table
-    from app.domain.recount import recount as run_recount
-    from app.i18n import gettext
+    FILE [--rule R] [--sat S] [--json]; `waardenzeef recount --help` says more.
+    """
+    # Parsed in app.cli_recount (argparse): typer would load pydantic just to read the options.
+    from app.cli_recount import main as run
 
-    try:
-        chosen_rule = RecountRule(rule) if rule else None
-    except ValueError:
-        raise _fail(
-            f"Unknown rule '{rule}': use {', '.join(r.value for r in RecountRule)}."
-        ) from None
-    try:
-        chosen_sat = Satisfaction(sat) if sat else None
-    except ValueError:
-        raise _fail(f"Unknown satisfaction '{sat}': use cost, cardinality or cardinal.") from None
-    try:
-        instance = read_pabulib(file)
-        if plan_file.is_plan_file(instance) and chosen_rule is None and chosen_sat is None:
-            # A bewonersplan's ballots: recount with the Waardenzeef rule it was computed with.
-            plan = plan_file.recount(instance)
-            typer.echo(json.dumps(plan.as_json()) if as_json else plan.render_table(), nl=as_json)
-            if not plan.fingerprint_matches:
-                raise typer.Exit(code=1)
-            return
-        result = run_recount(instance, chosen_rule, chosen_sat)
-    except FileNotFoundError:
-        raise _fail(f"{file}: no such file.") from None
-    except IsADirectoryError:
-        raise _fail(f"{file}: is a directory, not a .pb file.") from None
-    except PabulibError as error:
-        raise _fail(str(error)) from None
-    except ValueError as error:
-        raise _fail(f"{file}: {error}") from None
-    if as_json:
-        typer.echo(json.dumps(result.as_json(), ensure_ascii=False))
-    else:
-        typer.echo(render_table(result, gettext), nl=False)
+    code = run(context.args)
+    if code:
+        raise typer.Exit(code=code)

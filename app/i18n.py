@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from contextvars import ContextVar
 from datetime import UTC, datetime
 from functools import lru_cache
@@ -43,6 +44,31 @@ def gettext(message: str) -> str:
 def ngettext(singular: str, plural: str, n: int) -> str:
     """Translate a message with a count into the current request's language."""
     return translations(current_language.get()).ngettext(singular, plural, n)
+
+
+def configured_language() -> str:
+    """DEFAULT_LANGUAGE as the settings read it (the environment, else `.env`), without them.
+
+    For commands that start quickly (`waardenzeef recount`): loading the settings means loading
+    pydantic, which takes longer than a recount. A test keeps it equal to
+    `Settings.default_language`.
+    """
+    value = next(
+        (v for k, v in os.environ.items() if k.lower() == "default_language"),
+        None,
+    )
+    if value is None and Path(".env").is_file():
+        from dotenv import dotenv_values
+
+        value = next(
+            (v for k, v in dotenv_values(".env").items() if k.lower() == "default_language"),
+            None,
+        )
+    if value is None:
+        return "nl"
+    if value not in LANGUAGES:
+        raise ValueError(f"DEFAULT_LANGUAGE {value!r} is not one of: {', '.join(LANGUAGES)}.")
+    return value
 
 
 def pick_language(requested: str | None, cookie: str | None, default: str) -> str:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -11,7 +13,6 @@ from typer.testing import CliRunner
 
 from app.cli import cli
 from app.i18n import current_language
-from app.settings import Settings
 from tests.domain.test_exactness import EXPECTED, require_pabulib
 
 runner = CliRunner()
@@ -102,7 +103,7 @@ def test_the_table_reads_as_a_table_in_dutch_by_default(small_file: Path) -> Non
 
 
 def test_the_table_reads_as_a_table(small_file: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr("app.cli.get_settings", lambda: Settings(default_language="en"))
+    monkeypatch.setenv("DEFAULT_LANGUAGE", "en")
     try:
         result = runner.invoke(cli, ["recount", str(small_file), "--rule", "greedy"])
     finally:
@@ -161,3 +162,32 @@ def test_a_missing_file(tmp_path: Path) -> None:
     directory = runner.invoke(cli, ["recount", str(tmp_path)])
     assert directory.exit_code == 2
     assert "is a directory" in directory.output
+
+
+LEAN_CHECK = """
+import sys
+from app.__main__ import main
+sys.argv = ["waardenzeef", *sys.argv[1:]]
+try:
+    main()
+except SystemExit as end:
+    assert not end.code, end.code
+heavy = sorted(m for m in ("fastapi", "sqlalchemy", "sqlmodel", "pydantic") if m in sys.modules)
+print("heavy:", heavy, file=sys.stderr)
+"""
+
+
+@pytest.mark.parametrize(
+    "args",
+    [["recount", "FILE", "--rule", "mes"], ["recount", "FILE", "--json"], ["recount", "--help"]],
+)
+def test_recount_starts_without_the_web_stack(small_file: Path, args: list[str]) -> None:
+    # Start-up time: FastAPI, SQLAlchemy, SQLModel and pydantic took longer to import than a
+    # recount takes. A fresh interpreter, as a user runs the command.
+    arguments = [str(small_file) if a == "FILE" else a for a in args]
+    done = subprocess.run(
+        [sys.executable, "-c", LEAN_CHECK, *arguments], capture_output=True, text=True, check=False
+    )
+    assert done.returncode == 0, done.stderr
+    assert "heavy: []" in done.stderr
+    assert done.stdout  # it did print the outcome (or the help)

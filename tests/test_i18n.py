@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import os
 import re
 from pathlib import Path
 
+import pytest
 from babel.messages.extract import extract_from_dir
 from babel.messages.pofile import read_po
 
-from app.i18n import LOCALES_DIR, current_language, euro, gettext
+from app.i18n import LOCALES_DIR, configured_language, current_language, euro, gettext
+from app.settings import Settings
 
 APP = Path(__file__).resolve().parent.parent / "app"
 METHODS = [("**.py", "python"), ("**/templates/**.html", "jinja2")]
@@ -64,3 +67,38 @@ def test_dutch_is_the_default_and_english_available() -> None:
         assert euro(1142000) == "€1,142,000"
     finally:
         current_language.reset(token)
+
+
+@pytest.mark.parametrize(
+    ("environment", "dotenv", "expected"),
+    [
+        ({}, None, "nl"),
+        ({"DEFAULT_LANGUAGE": "en"}, None, "en"),
+        ({"default_language": "en"}, None, "en"),
+        ({}, "DEFAULT_LANGUAGE=en\n", "en"),
+        ({}, "# comment\ndefault_language='en'\n", "en"),
+        ({"DEFAULT_LANGUAGE": "nl"}, "DEFAULT_LANGUAGE=en\n", "nl"),
+    ],
+)
+def test_the_quick_language_reader_agrees_with_the_settings(
+    environment: dict[str, str],
+    dotenv: str | None,
+    expected: str,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    for name in [k for k in os.environ if k.lower() == "default_language"]:
+        monkeypatch.delenv(name)
+    for name, value in environment.items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.chdir(tmp_path)
+    if dotenv is not None:
+        (tmp_path / ".env").write_text(dotenv, encoding="utf-8")
+    assert configured_language() == expected
+    assert Settings().default_language == expected
+
+
+def test_an_unknown_language_is_named(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("DEFAULT_LANGUAGE", "de")
+    with pytest.raises(ValueError, match="DEFAULT_LANGUAGE 'de' is not one of: nl, en"):
+        configured_language()
