@@ -2,18 +2,23 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+import base64
+import hashlib
+import re
+from collections.abc import Awaitable, Callable, Mapping
 from pathlib import Path
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse, RedirectResponse
+from fastapi.openapi.docs import get_swagger_ui_html
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
 
-from app import i18n
+from app import i18n, limits
 from app.errors import DomainError
+from app.limits import BodyLimits, BodyTooLarge
 from app.routes import (
     api,
     api_meeting,
@@ -29,6 +34,7 @@ from app.routes import (
     workspace_files,
 )
 from app.routes import plan as plan_routes
+from app.security import SecurityHeaders, read_cookie, set_cookie
 from app.settings import get_settings
 from app.templating import render
 
@@ -44,9 +50,11 @@ def create_app() -> FastAPI:
         version="1",
         summary="Participatory budget voting for neighbourhood meetings.",
         openapi_url="/api/openapi.json",
-        docs_url="/api/docs",
+        docs_url=None,
         redoc_url=None,
     )
+    if settings.api_docs_enabled:
+        app.add_api_route("/api/docs", _api_docs, include_in_schema=False)
     app.mount(
         "/static",
         StaticFiles(directory=Path(__file__).resolve().parent / "static"),
@@ -70,13 +78,16 @@ def create_app() -> FastAPI:
     ):
         app.include_router(router)
 
+    # Inside the language middleware, so that a refusal of a page is in the reader's language.
+    app.add_middleware(BodyLimits, respond=_refusal)
+
     @app.middleware("http")
     async def language_and_origin(
         request: Request, call_next: Callable[[Request], Awaitable[Response]]
     ) -> Response:
         requested = request.query_params.get("lang")
         language = i18n.pick_language(
-            requested, request.cookies.get(LANGUAGE_COOKIE), settings.default_language
+            requested, read_cookie(request, LANGUAGE_COOKIE), settings.default_language
         )
         i18n.current_language.set(language)
         if request.method not in SAFE_METHODS and _cross_site(request):
@@ -85,13 +96,11 @@ def create_app() -> FastAPI:
             )
         response = await call_next(request)
         if requested in i18n.LANGUAGES:
-            response.set_cookie(
-                LANGUAGE_COOKIE, language, max_age=365 * 24 * 3600, samesite="lax", httponly=True
-            )
-        response.headers.setdefault("X-Content-Type-Options", "nosniff")
-        response.headers.setdefault("Referrer-Policy", "same-origin")
-        response.headers.setdefault("X-Frame-Options", "DENY")
+            set_cookie(response, LANGUAGE_COOKIE, language, max_age=365 * 24 * 3600)
         return response
+
+    # Added last, so outermost: the headers go on every response, refusals made further in too.
+    app.add_middleware(SecurityHeaders)
 
     @app.exception_handler(DomainError)
     async def domain_error(request: Request, error: DomainError) -> Response:
@@ -100,10 +109,14 @@ def create_app() -> FastAPI:
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, error: StarletteHTTPException) -> Response:
+        if isinstance(error, BodyTooLarge):
+            return await _refusal(request, 413, "too_large", limits.TOO_LARGE, error.params)
         message = error.detail if isinstance(error.detail, str) else "Error"
         if error.status_code == 404:
             message = i18n.gettext("This page does not exist.")
-        return _error_response(request, error.status_code, "http_error", message)
+        return _error_response(
+            request, error.status_code, "http_error", message, headers=error.headers
+        )
 
     @app.exception_handler(RequestValidationError)
     async def invalid_request(request: Request, error: RequestValidationError) -> Response:
@@ -127,18 +140,58 @@ def _cross_site(request: Request) -> bool:
     return origin.rstrip("/") != f"{request.url.scheme}://{request.url.netloc}"
 
 
-def _error_response(request: Request, status: int, code: str, message: str) -> Response:
+def _error_response(
+    request: Request,
+    status: int,
+    code: str,
+    message: str,
+    *,
+    headers: Mapping[str, str] | None = None,
+) -> Response:
+    response: Response
     if request.url.path.startswith("/api/"):
-        return JSONResponse({"detail": message, "code": code}, status_code=status)
-    if status == 401:
+        response = JSONResponse({"detail": message, "code": code}, status_code=status)
+    elif status == 401:
         return RedirectResponse(f"/login?next={request.url.path}", status_code=303)
-    return render(
-        request,
-        "error.html",
-        {"status": status, "message": message},
-        fragment="_error.html",
-        status_code=status,
+    else:
+        response = render(
+            request,
+            "error.html",
+            {"status": status, "message": message},
+            fragment="_error.html",
+            status_code=status,
+        )
+    response.headers.update(headers or {})
+    return response
+
+
+async def _refusal(
+    request: Request, status: int, code: str, template: str, params: dict[str, object]
+) -> Response:
+    # A refusal made before the request reached a route (the body limits): English for the API,
+    # the reader's language on pages.
+    text = template if request.url.path.startswith("/api/") else i18n.gettext(template)
+    return _error_response(request, status, code, text % params)
+
+
+# The browsable API description (Swagger UI, from its CDN) runs one inline script; the page's
+# own policy allows exactly that script by its hash, and the CDN, and nothing else inline.
+_SWAGGER_CDN = "https://cdn.jsdelivr.net"
+_INLINE_SCRIPT = re.compile(r"<script>(.*?)</script>", re.DOTALL)
+
+
+def _api_docs() -> HTMLResponse:
+    page = get_swagger_ui_html(openapi_url="/api/openapi.json", title="Waardenzeef API")
+    hashes = " ".join(
+        "'sha256-" + base64.b64encode(hashlib.sha256(script.encode()).digest()).decode() + "'"
+        for script in _INLINE_SCRIPT.findall(bytes(page.body).decode())
     )
+    page.headers["Content-Security-Policy"] = (
+        f"default-src 'none'; script-src {_SWAGGER_CDN} {hashes}; "
+        f"style-src {_SWAGGER_CDN}; img-src 'self' data:; connect-src 'self'; "
+        "frame-ancestors 'none'; base-uri 'none'; form-action 'none'"
+    )
+    return page
 
 
 app = create_app()

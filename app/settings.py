@@ -49,6 +49,11 @@ class Settings(BaseSettings):
     session_hours: int = Field(
         default=12, description="Hours a wijkteam or facilitator login stays valid."
     )
+    api_docs: bool | None = Field(
+        default=None,
+        description="Serve the browsable API description at /api/docs; by default everywhere "
+        "but in production.",
+    )
 
     @model_validator(mode="after")
     def _refuse_placeholder_secret(self) -> Settings:
@@ -60,6 +65,11 @@ class Settings(BaseSettings):
                 "value (python -c 'import secrets; print(secrets.token_urlsafe(48))')."
             )
         return self
+
+    @property
+    def api_docs_enabled(self) -> bool:
+        """Whether /api/docs is served (API_DOCS, else outside production only)."""
+        return self.api_docs if self.api_docs is not None else self.environment != "production"
 
     @property
     def sqlalchemy_url(self) -> str:

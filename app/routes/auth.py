@@ -12,6 +12,7 @@ from app.db import SessionDep
 from app.domain.vocabulary import Role
 from app.routes.deps import SESSION_COOKIE, CurrentUser
 from app.routes.workspace_deps import WriteLock
+from app.security import delete_cookie, read_cookie, set_cookie
 from app.services import codes as codes_service
 from app.services import menus as menus_service
 from app.services import processes as processes_service
@@ -65,25 +66,18 @@ def log_in(
         )
     home = "/wijkteam" if user.role == Role.WIJKTEAM else "/facilitator"
     response = RedirectResponse(_safe_next(next, home), status_code=303)
-    response.set_cookie(
-        SESSION_COOKIE,
-        token,
-        httponly=True,
-        samesite="lax",
-        secure=settings.public_base_url.startswith("https://"),
-        max_age=settings.session_hours * 3600,
-    )
+    set_cookie(response, SESSION_COOKIE, token, max_age=settings.session_hours * 3600)
     return response
 
 
 @router.post("/logout")
 def log_out(request: Request, _lock: WriteLock, session: SessionDep) -> RedirectResponse:
     """End the session."""
-    token = request.cookies.get(SESSION_COOKIE)
+    token = read_cookie(request, SESSION_COOKIE)
     if token:
         users_service.log_out(session, token=token)
     response = RedirectResponse("/login", status_code=303)
-    response.delete_cookie(SESSION_COOKIE)
+    delete_cookie(response, SESSION_COOKIE)
     return response
 
 
@@ -131,7 +125,7 @@ def change_password(
             current=current_password,
             new=new_password,
             confirm=confirm_password,
-            keep_token=request.cookies.get(SESSION_COOKIE),
+            keep_token=read_cookie(request, SESSION_COOKIE),
             ip_address=request.client.host if request.client else "",
         )
     except FormInvalid as error:

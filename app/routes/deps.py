@@ -10,6 +10,7 @@ from app.db import SessionDep
 from app.domain.vocabulary import Role
 from app.errors import N_, DomainError, NotFound
 from app.models import User
+from app.security import read_cookie
 from app.services import users as users_service
 
 SESSION_COOKIE = "wz_session"
@@ -24,7 +25,7 @@ class LoginRequired(DomainError):
 
 def current_user(request: Request, session: SessionDep) -> User:
     """The logged-in user, or LoginRequired."""
-    token = request.cookies.get(SESSION_COOKIE)
+    token = read_cookie(request, SESSION_COOKIE)
     user = users_service.user_for_token(session, token=token) if token else None
     if user is None:
         raise LoginRequired(N_("Log in first."))

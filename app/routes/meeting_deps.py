@@ -12,6 +12,7 @@ from starlette.responses import Response
 
 from app.db import SessionDep
 from app.models import Participant
+from app.security import read_cookie, set_cookie
 from app.services import participants as participants_service
 from app.services import rounds as rounds_service
 from app.services.ballots import BallotInput
@@ -36,7 +37,7 @@ WriteLock = Annotated[None, Depends(write_lock)]
 def resident(request: Request, session: SessionDep) -> Participant | None:
     """The participant this browser joined as, or None."""
     return participants_service.participant_for_cookie(
-        session, value=request.cookies.get(PARTICIPANT_COOKIE)
+        session, value=read_cookie(request, PARTICIPANT_COOKIE)
     )
 
 
@@ -46,26 +47,17 @@ Resident = Annotated[Participant | None, Depends(resident)]
 def remember_participant(response: Response, participant: Participant) -> None:
     """Keep who joined in an HttpOnly cookie (signed; the code itself is never stored)."""
     assert participant.id is not None
-    response.set_cookie(
+    set_cookie(
+        response,
         PARTICIPANT_COOKIE,
         participants_service.cookie_value(participant.id),
         max_age=participants_service.COOKIE_HOURS * 3600,
-        httponly=True,
-        samesite="lax",
-        secure=get_settings().public_base_url.startswith("https://"),
     )
 
 
 def remember_device(response: Response, device_token: str) -> None:
     """Keep the device's random token, for rounds that take one ballot per device."""
-    response.set_cookie(
-        DEVICE_COOKIE,
-        device_token,
-        max_age=30 * 24 * 3600,
-        httponly=True,
-        samesite="lax",
-        secure=get_settings().public_base_url.startswith("https://"),
-    )
+    set_cookie(response, DEVICE_COOKIE, device_token, max_age=30 * 24 * 3600)
 
 
 async def form_data(request: Request) -> FormData:

@@ -23,6 +23,7 @@ from app.routes.meeting_deps import (
     remember_device,
     remember_participant,
 )
+from app.security import read_cookie
 from app.services import ballots as ballots_service
 from app.services import meetings as meetings_service
 from app.services import outcomes as outcomes_service
@@ -270,7 +271,7 @@ def join_without_code(
     view = meetings_service.resident_view(session, meeting_id=meeting_id)
     if view.open_round is None or view.open_round.requires_code:
         return _join_page(request, view=view, notice="code_required", status_code=409)
-    token = request.cookies.get(DEVICE_COOKIE) or participants_service.new_device_token()
+    token = read_cookie(request, DEVICE_COOKIE) or participants_service.new_device_token()
     joined = participants_service.join_by_device(
         session, process_id=view.meeting.process_id, device_token=token
     )

@@ -34,6 +34,7 @@ from app.routes.workspace_deps import (
     write_lock,
 )
 from app.routes.workspace_files import MenuFormat, TemplateFormat, menu_download, read_upload
+from app.security import delete_cookie, read_cookie, set_cookie
 from app.services import accounts as accounts_service
 from app.services import audit, audit_log, code_cards, editor, imports
 from app.services import codes as codes_service
@@ -127,25 +128,18 @@ def log_in(request: Request, body: LoginIn, session: SessionDep) -> Response:
             mode="json"
         )
     )
-    response.set_cookie(
-        SESSION_COOKIE,
-        token,
-        httponly=True,
-        samesite="lax",
-        secure=settings.public_base_url.startswith("https://"),
-        max_age=settings.session_hours * 3600,
-    )
+    set_cookie(response, SESSION_COOKIE, token, max_age=settings.session_hours * 3600)
     return response
 
 
 @router.post("/logout", status_code=204)
 def log_out(request: Request, session: SessionDep) -> Response:
     """End this session (the cookie no longer works, also not elsewhere)."""
-    token = request.cookies.get(SESSION_COOKIE)
+    token = read_cookie(request, SESSION_COOKIE)
     if token:
         users_service.log_out(session, token=token)
     response = Response(status_code=204)
-    response.delete_cookie(SESSION_COOKIE)
+    delete_cookie(response, SESSION_COOKIE)
     return response
 
 

@@ -8,6 +8,7 @@ import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 import uvicorn
@@ -69,9 +70,32 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     get_engine.cache_clear()
 
 
+# What Chromium refused under the Content-Security-Policy during the current test.
+CSP_VIOLATIONS: list[str] = []
+
+
+def _watch(target: Any) -> Any:
+    """Record the CSP violations Chromium reports on the console of a context or page."""
+
+    def on_console(message: Any) -> None:
+        if "Content Security Policy" in message.text:
+            CSP_VIOLATIONS.append(f"{message.location.get('url', '')}: {message.text}")
+
+    target.on("console", on_console)
+    return target
+
+
+def run_script(page: Any, path: Path) -> None:
+    """Run a test's own script (axe-core) in a page, as the tester, not as the page's script.
+
+    A `<script>` tag added to the page would be inline, which the page's policy refuses.
+    """
+    page.evaluate(path.read_text(encoding="utf-8"))
+
+
 @pytest.fixture(scope="session")
 def browser() -> Iterator[object]:
-    """Debian's Chromium (never a downloaded browser), headless."""
+    """Debian's Chromium (never a downloaded browser), headless; CSP violations are recorded."""
     executable = shutil.which("chromium") or shutil.which("chromium-browser")
     if executable is None:
         unavailable("Debian's chromium is not installed (apt-get install chromium)")
@@ -79,8 +103,19 @@ def browser() -> Iterator[object]:
 
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
+        new_context, new_page = browser.new_context, browser.new_page
+        browser.new_context = lambda *a, **k: _watch(new_context(*a, **k))  # type: ignore[method-assign]
+        browser.new_page = lambda *a, **k: _watch(new_page(*a, **k))  # type: ignore[method-assign]
         yield browser
         browser.close()
+
+
+@pytest.fixture(autouse=True)
+def no_csp_violations() -> Iterator[None]:
+    """Every browser test fails when a page did something its Content-Security-Policy refuses."""
+    CSP_VIOLATIONS.clear()
+    yield
+    assert CSP_VIOLATIONS == [], "\n".join(CSP_VIOLATIONS)
 
 
 @pytest.fixture

@@ -15,6 +15,7 @@ from sqlmodel import Session
 from app.db import get_engine
 from app.domain.vocabulary import Role
 from app.services import users as users_service
+from tests.browser.conftest import run_script
 from tests.conftest import REPO, unavailable
 
 pytestmark = pytest.mark.browser
@@ -35,7 +36,7 @@ def _check(page: Any, width: int, name: str, folder: Path) -> None:
             .map(e => e.outerHTML.slice(0, 80))"""
     )
     assert small == [], f"{name}: controls under 44 px: {small}"
-    page.add_script_tag(path=str(AXE))
+    run_script(page, AXE)
     result = page.evaluate("async () => await axe.run()")
     problems = [
         f"{v['id']}: {v['help']} ({', '.join(n['target'][0] for n in v['nodes'][:3])})"

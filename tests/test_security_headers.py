@@ -1,0 +1,318 @@
+"""Every page and API answer carries the security headers, and no page has inline script or style.
+
+The routes are discovered from the application (as in test_access_control.py), so a page added
+later is checked without changing this test. Each GET route is called by the wijkteam, a
+facilitator, a resident who joined with a card and an anonymous visitor, also as htmx asks for
+fragments, with the objects of a meeting night (closed rounds with ballots, an open round):
+every answer, whatever its status, must carry the headers; every HTML answer must do without
+inline scripts, `style` attributes and elements, and event-handler attributes, which the
+Content-Security-Policy would block in the browser.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+from bs4 import BeautifulSoup
+from fastapi.routing import APIRoute, iter_route_contexts
+from fastapi.testclient import TestClient
+from sqlmodel import Session, col, select
+
+from app.domain.vocabulary import Role, RoundKind, RoundState
+from app.main import app
+from app.models import Effect, Indicator, Measure, Meeting, ProcessFacilitator, Round
+from app.security import CONTENT_SECURITY_POLICY, HSTS, security_headers
+from app.services import codes as codes_service
+from app.services import users as users_service
+from app.settings import get_settings
+from tests.factories import meeting_night
+
+PASSWORD = "correct horse battery"
+SKIPPED_FORMATS = {"pdf"}  # PDFs take seconds each; their headers come from the same middleware
+
+
+@dataclass(frozen=True)
+class Page:
+    """One GET route with its path filled in."""
+
+    route: str
+    url: str
+
+
+def get_routes() -> list[str]:
+    """Every GET route of the application, also of included routers."""
+    return sorted(
+        {
+            context.path or ""
+            for context in iter_route_contexts(app.routes)
+            if isinstance(context.original_route, APIRoute) and "GET" in (context.methods or ())
+        }
+    )
+
+
+@dataclass
+class World:
+    """A process with a meeting of closed rounds, a meeting with an open round, and a card."""
+
+    values: dict[str, list[Any]]
+    token: str
+    code: str
+
+
+@pytest.fixture
+def world(session: Session, korrewegwijk: int) -> World:
+    users_service.create_user(session, email="w@example.org", role=Role.WIJKTEAM, password=PASSWORD)
+    facilitator, _ = users_service.create_user(
+        session, email="f@example.org", role=Role.FACILITATOR, password=PASSWORD
+    )
+    session.add(ProcessFacilitator(process_id=korrewegwijk, user_id=facilitator.id or 0))
+    closed = meeting_night(session, korrewegwijk)
+    tonight = Meeting(process_id=korrewegwijk, title="Vanavond")
+    session.add(tonight)
+    session.flush()
+    # Two meetings with an open round each: the Zeven form, and the Kiezen form with its meter.
+    choosing = Meeting(process_id=korrewegwijk, title="Ook vanavond")
+    session.add(choosing)
+    session.flush()
+    open_round = Round(meeting_id=tonight.id or 0, kind=RoundKind.ZEVEN, state=RoundState.OPEN)
+    open_kiezen = Round(meeting_id=choosing.id or 0, kind=RoundKind.KIEZEN, state=RoundState.OPEN)
+    session.add_all([open_round, open_kiezen])
+    [card] = codes_service.issue_codes(session, process_id=korrewegwijk, count=1)
+    session.flush()
+    closed_rounds = session.exec(
+        select(Round).where(Round.meeting_id == closed.id).order_by(col(Round.id))
+    ).all()
+    indicator = session.exec(
+        select(Indicator.id)
+        .join(Effect, col(Effect.id) == Indicator.effect_id)
+        .where(Effect.process_id == korrewegwijk)
+        .order_by(col(Indicator.id))
+    ).first()
+    effect = session.exec(
+        select(Effect.id).where(Effect.process_id == korrewegwijk).order_by(col(Effect.id))
+    ).first()
+    measure = session.exec(
+        select(Measure.id).where(Measure.process_id == korrewegwijk).order_by(col(Measure.id))
+    ).first()
+    pairs = [(closed.id, r.id) for r in closed_rounds] + [
+        (tonight.id, open_round.id),
+        (choosing.id, open_kiezen.id),
+    ]
+    return World(
+        values={
+            "process_id": [korrewegwijk],
+            "meeting_round": pairs,
+            "effect_id": [effect],
+            "measure_id": [measure],
+            "indicator_id": [indicator],
+            "snapshot_id": [1],
+            "file_format": ["csv", "xlsx"],
+            "fmt": ["csv", "json", "xlsx", "pb", "pdf"],
+        },
+        token=card.token,
+        code=card.code,
+    )
+
+
+def pages(world: World) -> Iterator[Page]:
+    """Every GET route with each combination of the world's objects its path names."""
+    pairs = world.values["meeting_round"]
+    for route in get_routes():
+        names = set(re.findall(r"\{(\w+)(?::\w+)?\}", route))
+        combos: list[dict[str, Any]] = [{}]
+        if {"meeting_id", "round_id"} <= names:
+            combos = [{"meeting_id": m, "round_id": r} for m, r in pairs]
+        elif "meeting_id" in names:
+            combos = [{"meeting_id": m} for m in dict.fromkeys(m for m, _ in pairs)]
+        elif "round_id" in names:
+            combos = [{"round_id": r} for _, r in pairs]
+        for name in sorted(names - {"meeting_id", "round_id"}):
+            choices = [world.token] if name == "token" else world.values.get(name, ["1"])
+            combos = [{**c, name: v} for c in combos for v in choices if v not in SKIPPED_FORMATS]
+        for combo in combos:
+            yield Page(route, _fill(route, combo))
+
+
+def _fill(route: str, values: dict[str, Any]) -> str:
+    return re.sub(r"\{(\w+)(?::\w+)?\}", lambda m: str(values[m.group(1)]), route)
+
+
+def _client(login: str | None = None, *, https: bool = False) -> TestClient:
+    client = TestClient(app, base_url="https://testserver" if https else "http://testserver")
+    if login:
+        answer = client.post(
+            "/login", data={"email": login, "password": PASSWORD}, follow_redirects=False
+        )
+        assert answer.status_code == 303, answer.text
+    return client
+
+
+def _resident(code: str, *, https: bool = False) -> TestClient:
+    client = _client(https=https)
+    assert client.post("/join", data={"code": code}, follow_redirects=False).status_code == 303
+    return client
+
+
+def inline_problems(html: str) -> list[str]:
+    """What in a page the Content-Security-Policy would block: inline script, style, handlers."""
+    soup = BeautifulSoup(html, "html.parser")
+    found = []
+    for script in soup.find_all("script"):
+        if not script.get("src"):
+            found.append("inline <script>")
+        elif not str(script["src"]).startswith("/static/"):
+            found.append(f"script from {script['src']}")
+    found.extend("<style> element" for _ in soup.find_all("style"))
+    for element in soup.find_all(True):
+        for attribute, value in element.attrs.items():
+            if attribute == "style":
+                found.append(f"style= on <{element.name}>")
+            elif attribute.startswith(("on", "hx-on")):
+                found.append(f"{attribute}= on <{element.name}>")
+            elif attribute in ("href", "src", "action") and str(value).strip().lower().startswith(
+                "javascript:"
+            ):
+                found.append(f"javascript: URL on <{element.name}>")
+    for link in soup.select("link[rel~=stylesheet]"):
+        if not str(link.get("href", "")).startswith("/static/"):
+            found.append(f"stylesheet from {link.get('href')}")
+    return found
+
+
+def check(response: Any, expected: dict[str, str], where: str) -> list[str]:
+    """What is wrong with one answer's headers and, for a page, its HTML."""
+    problems = [
+        f"{where}: {name} is {response.headers.get(name)!r}"
+        for name, value in expected.items()
+        if response.headers.get(name) != value
+    ]
+    if "Strict-Transport-Security" not in expected and "strict-transport-security" in (
+        response.headers
+    ):
+        problems.append(f"{where}: HSTS over plain http")
+    if response.headers.get("content-type", "").startswith("text/html"):
+        problems.extend(f"{where}: {p}" for p in inline_problems(response.text))
+    return problems
+
+
+def test_the_policy_allows_nothing_inline_and_no_framing() -> None:
+    directives = dict(d.split(" ", 1) for d in CONTENT_SECURITY_POLICY.split("; "))
+    assert directives["script-src"] == "'self'"
+    assert directives["style-src"] == "'self'"
+    assert directives["frame-ancestors"] == "'none'"
+    assert "unsafe" not in CONTENT_SECURITY_POLICY
+
+
+def test_every_page_has_the_headers_and_nothing_inline(client: TestClient, world: World) -> None:
+    expected = security_headers(https=False)
+    visitors = {
+        "wijkteam": _client("w@example.org"),
+        "facilitator": _client("f@example.org"),
+        "resident": _resident(world.code),
+        "anonymous": _client(),
+    }
+    problems: list[str] = []
+    seen_html = 0
+    all_pages = list(pages(world))
+    assert len({p.route for p in all_pages}) >= 55
+    for page in all_pages:
+        if page.route == "/api/docs":
+            continue
+        for who, visitor in visitors.items():
+            for htmx in (False, True) if who in ("wijkteam", "resident") else (False,):
+                headers = {"HX-Request": "true"} if htmx else {}
+                response = visitor.get(page.url, headers=headers, follow_redirects=False)
+                assert response.status_code < 500, f"{who} GET {page.url}: {response.status_code}"
+                seen_html += response.headers.get("content-type", "").startswith("text/html")
+                problems.extend(check(response, expected, f"{who} GET {page.url}"))
+    # Static files and the error page for an unknown address carry them too.
+    for url in ("/static/site.css", "/static/vendor/htmx-2.0.11.min.js", "/nowhere", "/api/x"):
+        problems.extend(check(visitors["anonymous"].get(url), expected, f"GET {url}"))
+    assert problems == [], "\n".join(problems)
+    assert seen_html > 100  # the pages were really rendered, not all refused
+
+
+def test_the_api_docs_have_their_own_strict_policy(client: TestClient) -> None:
+    response = client.get("/api/docs")
+    assert response.status_code == 200
+    policy = response.headers["content-security-policy"]
+    assert "'unsafe-inline'" not in policy
+    assert "frame-ancestors 'none'" in policy
+    scripts = re.findall(r"<script>(.*?)</script>", response.text, flags=re.DOTALL)
+    assert len(scripts) == 1
+    assert "'sha256-" in policy
+
+
+def test_the_api_docs_are_off_in_production_unless_enabled(monkeypatch: pytest.MonkeyPatch) -> None:
+    from app.main import create_app
+
+    settings = get_settings()
+    monkeypatch.setattr(settings, "environment", "production")
+    monkeypatch.setattr(settings, "secret_key", "p" * 48)
+    monkeypatch.setattr(settings, "api_docs", None)
+    production = TestClient(create_app())
+    assert production.get("/api/docs").status_code == 404
+    assert production.get("/api/openapi.json").status_code == 200
+    monkeypatch.setattr(settings, "api_docs", True)
+    assert TestClient(create_app()).get("/api/docs").status_code == 200
+
+
+@pytest.fixture
+def https(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The public address is https (a hosted server behind TLS)."""
+    monkeypatch.setattr(get_settings(), "public_base_url", "https://wijk.example.nl")
+
+
+def _set_cookies(response: Any) -> list[str]:
+    return list(response.headers.get_list("set-cookie"))
+
+
+def test_over_https_hsts_and_every_cookie_is_a_host_cookie(
+    client: TestClient, world: World, https: None
+) -> None:
+    expected = security_headers(https=True)
+    assert expected["Strict-Transport-Security"] == HSTS
+    assert expected["Content-Security-Policy"].endswith("upgrade-insecure-requests")
+    staff = _client(https=True)
+    login = staff.post(
+        "/login", data={"email": "w@example.org", "password": PASSWORD}, follow_redirects=False
+    )
+    api = _client(https=True)
+    api_login = api.post("/api/login", json={"email": "f@example.org", "password": PASSWORD})
+    phone = _client(https=True)
+    joined = phone.post("/join", data={"code": world.code}, follow_redirects=False)
+    language = phone.get("/?lang=en")
+    cookies = [c for r in (login, api_login, joined, language) for c in _set_cookies(r)]
+    assert len(cookies) >= 4
+    for cookie in cookies:
+        name, rest = cookie.split("=", 1)
+        flags = {f.strip().lower() for f in rest.split(";")[1:]}
+        assert name.startswith("__Host-"), cookie
+        assert {"secure", "httponly", "path=/", "samesite=lax"} <= flags, cookie
+        assert not any(f.startswith("domain") for f in flags), cookie
+    # The cookies work: the pages behind them open.
+    assert staff.get("/wijkteam").status_code == 200
+    assert api.get("/console").status_code == 200
+    assert phone.get("/vote", follow_redirects=False).status_code in (200, 303)
+    problems: list[str] = []
+    for url in ("/", "/login", "/wijkteam", "/api/processes", "/static/site.css", "/nowhere"):
+        problems.extend(check(staff.get(url), expected, f"GET {url}"))
+    assert problems == [], "\n".join(problems)
+    # Logging out removes the __Host- cookie.
+    out = staff.post("/logout", follow_redirects=False)
+    assert any(c.startswith("__Host-wz_session=") for c in _set_cookies(out))
+    assert staff.get("/wijkteam", follow_redirects=False).status_code == 303
+
+
+def test_over_plain_http_cookies_are_not_secure(client: TestClient, world: World) -> None:
+    # The LAN mode of a meeting on a laptop: phones reach it over http, so no Secure, no prefix.
+    phone = _client()
+    joined = phone.post("/join", data={"code": world.code}, follow_redirects=False)
+    [cookie] = _set_cookies(joined)
+    assert cookie.startswith("wz_participant=")
+    assert "secure" not in cookie.lower()
+    assert "httponly" in cookie.lower()
