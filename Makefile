@@ -23,7 +23,7 @@ run: $(STAMP)
 
 ## make test: lint, type-check and the whole test suite.
 test: $(STAMP) lint node_modules/.package-lock.json
-	$(BIN)/pytest
+	$(BIN)/pytest -n auto
 
 # axe-core for the browser tests' accessibility checks; without npm those tests skip (fail in CI).
 node_modules/.package-lock.json: package.json package-lock.json

@@ -9,6 +9,8 @@ from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
+from pwdlib import PasswordHash
+from pwdlib.hashers.argon2 import Argon2Hasher
 from sqlalchemy import Connection, Engine, create_engine, text
 from sqlalchemy.engine import make_url
 from sqlmodel import Session
@@ -16,11 +18,22 @@ from sqlmodel import Session
 from app import schema
 from app.db import build_engine, get_db
 from app.main import app
+from app.services import users as users_service
 from app.settings import normalise_database_url
 
 DEFAULT_POSTGRES_URL = "postgresql://postgres@127.0.0.1:5432/test"
 IN_CI = os.environ.get("CI", "").lower() == "true"
 REPO = Path(__file__).resolve().parent.parent
+
+# Production hashes passwords with argon2id at 64 MiB and 3 passes: about a second per login on
+# this kind of machine, which is right for a login and wrong for hundreds of tests that create
+# accounts and log in. Tests hash at the smallest cost argon2 allows (the hashes still verify as
+# argon2id); tests/services/test_accounts.py checks production's cost once, with the real one.
+PRODUCTION_PASSWORD_HASH = users_service.password_hash
+users_service.password_hash = PasswordHash(
+    (Argon2Hasher(time_cost=1, memory_cost=8, parallelism=1),)
+)
+users_service._DUMMY_HASH = users_service.password_hash.hash("not-a-real-password")
 
 
 def unavailable(reason: str) -> None:

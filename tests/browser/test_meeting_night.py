@@ -131,6 +131,7 @@ def _table(page: Any) -> list[list[str]]:
     ]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("js", [True, False], ids=["with-js", "without-js"])
 def test_a_meeting_night_on_a_phone_and_a_laptop(
     browser: Any, live_server: str, artifacts: Path, js: bool

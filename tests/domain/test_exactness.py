@@ -128,7 +128,23 @@ def test_the_shared_instances_are_there() -> None:
     assert len(EXPECTED) == 9
 
 
-@pytest.mark.parametrize(("name", "key"), CASES or [("-", "-")])
+# Add-one on the two largest instances takes seconds (Warszawa's about ten): marked slow, so that
+# `pytest -m "not slow"` can leave them out locally; CI runs them.
+SLOW_INSTANCES = frozenset({"Poland_Warszawa_2023_Ochota", "Netherlands_Amsterdam_166"})
+
+
+def _params(cases: list[tuple[str, str]]) -> list[Any]:
+    return [
+        pytest.param(
+            name,
+            key,
+            marks=[pytest.mark.slow] if name in SLOW_INSTANCES and "_add1" in key else [],
+        )
+        for name, key in cases
+    ]
+
+
+@pytest.mark.parametrize(("name", "key"), _params(CASES) or [("-", "-")])
 def test_rule_matches_pabutools(name: str, key: str) -> None:
     require_pabulib()
     reference = EXPECTED[name]["rules"][key]

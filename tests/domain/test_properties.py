@@ -6,7 +6,7 @@ from fractions import Fraction
 from itertools import combinations
 from random import Random
 
-from hypothesis import given, settings
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from app.domain.allocation import (
@@ -110,8 +110,7 @@ def _check_payments(election: Election[str], result: Allocation[str]) -> None:
 def test_equal_shares_never_charges_a_voter_more_than_their_share(
     election: Election[str],
 ) -> None:
-    if election.voters == 0:
-        return
+    assume(election.voters > 0)
     plain = equal_shares(election)
     _check_payments(election, plain)
     assert plain.equal_shares is not None

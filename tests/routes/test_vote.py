@@ -375,8 +375,6 @@ def test_results_are_hidden_from_residents_while_open_unless_shown(
 def test_a_ballot_post_takes_the_write_lock_before_anything_else(
     client: TestClient, session: Session, korrewegwijk: int, engine: Engine
 ) -> None:
-    if engine.dialect.name != "sqlite":
-        return  # PostgreSQL locks the round's row instead (see rounds.lock_round)
     n = night(session, korrewegwijk, client)
     round_id = n.round_id(RoundKind.WEGEN)
     _open(client, round_id)
@@ -395,8 +393,16 @@ def test_a_ballot_post_takes_the_write_lock_before_anything_else(
         phone.post(f"/m/{n.meeting_id}/rounds/{round_id}/ballot", data=values)
     finally:
         event.remove(engine, "before_cursor_execute", record)
-    first = next(s for s in statements if not s.startswith(("SAVEPOINT", "RELEASE")))
-    assert first == "UPDATE round SET id = id WHERE 0"
+    statements = [s for s in statements if not s.startswith(("SAVEPOINT", "RELEASE"))]
+    if engine.dialect.name == "sqlite":
+        # SQLite: a write first, so that the request waits for the lock instead of failing.
+        assert statements[0] == "UPDATE round SET id = id WHERE 0"
+    else:
+        # PostgreSQL: the round's row is locked before the ballot is written.
+        lock = next(i for i, s in enumerate(statements) if s.rstrip().endswith("FOR UPDATE"))
+        assert "FROM round" in statements[lock]
+        write = next(i for i, s in enumerate(statements) if s.startswith(("INSERT", "UPDATE")))
+        assert lock < write, statements[: write + 1]
     assert session.exec(select(Ballot)).one().channel == BallotChannel.PHONE
 
 

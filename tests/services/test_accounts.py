@@ -14,6 +14,7 @@ from app.models import AuditEvent, ProcessFacilitator, User
 from app.services import accounts as accounts_service
 from app.services import users as users_service
 from app.services.forms import FormInvalid
+from tests.conftest import PRODUCTION_PASSWORD_HASH
 
 PASSWORD = "correct horse battery"
 
@@ -37,6 +38,20 @@ def _fail(session: Session, email: str, ip: str = "10.0.0.1", times: int = 1) ->
     for _ in range(times):
         with pytest.raises(users_service.LoginFailed):
             _log_in(session, email, "wrong password", ip)
+
+
+def test_production_hashes_at_full_cost_and_logs_in_with_it(
+    session: Session, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The other tests hash cheaply (see conftest); this one runs the hasher production runs.
+    monkeypatch.setattr(users_service, "password_hash", PRODUCTION_PASSWORD_HASH)
+    user, _ = users_service.create_user(
+        session, email="p@example.org", role=Role.WIJKTEAM, password=PASSWORD
+    )
+    assert user.password_hash.startswith("$argon2id$v=19$m=65536,t=3,p=4$")
+    assert _log_in(session, "p@example.org", PASSWORD)
+    with pytest.raises(users_service.LoginFailed):
+        _log_in(session, "p@example.org", "wrong password")
 
 
 def test_five_failures_lock_the_account_for_a_while(session: Session, wijkteam: User) -> None:
