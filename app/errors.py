@@ -30,6 +30,11 @@ class DomainError(Exception):
         """The message in English (the catalogue's message ids)."""
         return self.template % self.params if self.params else self.template
 
+    @property
+    def headers(self) -> dict[str, str]:
+        """HTTP headers the answer carries (Retry-After, say); none by default."""
+        return {}
+
     def localized(self) -> str:
         """The message in the current request's language."""
         from app.i18n import gettext

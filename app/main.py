@@ -105,7 +105,7 @@ def create_app() -> FastAPI:
     @app.exception_handler(DomainError)
     async def domain_error(request: Request, error: DomainError) -> Response:
         message = error.message if request.url.path.startswith("/api/") else error.localized()
-        return _error_response(request, error.status, error.code, message)
+        return _error_response(request, error.status, error.code, message, headers=error.headers)
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, error: StarletteHTTPException) -> Response:

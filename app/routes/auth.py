@@ -10,6 +10,7 @@ from starlette.responses import HTMLResponse, Response
 
 from app.db import SessionDep
 from app.domain.vocabulary import Role
+from app.models import User
 from app.routes.deps import SESSION_COOKIE, CurrentUser
 from app.routes.workspace_deps import WriteLock
 from app.security import delete_cookie, read_cookie, set_cookie
@@ -22,6 +23,7 @@ from app.settings import get_settings
 from app.templating import render
 
 router = APIRouter(include_in_schema=False)
+LOGIN_DEVICE_COOKIE = "wz_login_device"
 
 
 def _safe_next(target: str | None, fallback: str) -> str:
@@ -48,6 +50,7 @@ def log_in(
 ) -> Response:
     """Check the password, set the session cookie and go on to the user's page."""
     settings = get_settings()
+    device = read_cookie(request, LOGIN_DEVICE_COOKIE)
     try:
         user, token = users_service.log_in(
             session,
@@ -55,19 +58,34 @@ def log_in(
             password=password,
             hours=settings.session_hours,
             ip_address=request.client.host if request.client else "",
+            device_cookie=device,
         )
     except (users_service.LoginFailed, users_service.LoginThrottled) as error:
         # Answered, not raised: the failed attempt must be committed to count against the limit.
-        return render(
+        refusal = render(
             request,
             "login.html",
             {"next": next, "email": email, "error": error.localized()},
             status_code=error.status,
         )
+        refusal.headers.update(error.headers)
+        return refusal
     home = "/wijkteam" if user.role == Role.WIJKTEAM else "/facilitator"
     response = RedirectResponse(_safe_next(next, home), status_code=303)
-    set_cookie(response, SESSION_COOKIE, token, max_age=settings.session_hours * 3600)
+    remember_login(response, user, token, device)
     return response
+
+
+def remember_login(response: Response, user: User, token: str, device: str | None) -> None:
+    """Set the session cookie, and the login-device cookie that keeps other sources' limits off."""
+    set_cookie(response, SESSION_COOKIE, token, max_age=get_settings().session_hours * 3600)
+    set_cookie(
+        response,
+        LOGIN_DEVICE_COOKIE,
+        users_service.device_cookie(user, current=device),
+        max_age=users_service.DEVICE_COOKIE_DAYS * 24 * 3600,
+        samesite="strict",
+    )
 
 
 @router.post("/logout")

@@ -25,6 +25,7 @@ from app.errors import N_, NotFound
 from app.exports import cards as cards_export
 from app.exports import menu as menu_export
 from app.models import Measure, ProcessPublic, User
+from app.routes.auth import LOGIN_DEVICE_COOKIE, remember_login
 from app.routes.deps import SESSION_COOKIE, WijkteamUser
 from app.routes.workspace_deps import (
     WijkteamProcess,
@@ -34,7 +35,7 @@ from app.routes.workspace_deps import (
     write_lock,
 )
 from app.routes.workspace_files import MenuFormat, TemplateFormat, menu_download, read_upload
-from app.security import delete_cookie, read_cookie, set_cookie
+from app.security import delete_cookie, read_cookie
 from app.services import accounts as accounts_service
 from app.services import audit, audit_log, code_cards, editor, imports
 from app.services import codes as codes_service
@@ -109,9 +110,11 @@ def _account(user: User, process_ids: list[int] | None = None) -> AccountPublic:
 def log_in(request: Request, body: LoginIn, session: SessionDep) -> Response:
     """Log in; the response sets the `wz_session` cookie that the other calls need.
 
-    At most 5 failed attempts per account and 20 per address in 15 minutes; then 429.
+    Wrong passwords slow down and then limit the source (429 with Retry-After); never the
+    account: the right password from another source gets in.
     """
     settings = get_settings()
+    device = read_cookie(request, LOGIN_DEVICE_COOKIE)
     try:
         user, token = users_service.log_in(
             session,
@@ -119,16 +122,21 @@ def log_in(request: Request, body: LoginIn, session: SessionDep) -> Response:
             password=body.password,
             hours=settings.session_hours,
             ip_address=client_ip(request),
+            device_cookie=device,
         )
     except (users_service.LoginFailed, users_service.LoginThrottled) as error:
         # Answered, not raised: the failed attempt must be committed to count against the limit.
-        return JSONResponse({"detail": error.message, "code": error.code}, status_code=error.status)
+        return JSONResponse(
+            {"detail": error.message, "code": error.code},
+            status_code=error.status,
+            headers=error.headers,
+        )
     response = JSONResponse(
         SessionPublic(account=_account(user), expires_in_hours=settings.session_hours).model_dump(
             mode="json"
         )
     )
-    set_cookie(response, SESSION_COOKIE, token, max_age=settings.session_hours * 3600)
+    remember_login(response, user, token, device)
     return response
 
 

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import hashlib
+import hmac
+import math
 import secrets
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -18,18 +20,26 @@ from app.errors import N_, DomainError, InvalidInput
 from app.models import AuditEvent, User, UserSession, utcnow
 from app.services import audit
 from app.services.forms import FormInvalid
+from app.settings import get_settings
 
 password_hash = PasswordHash.recommended()  # argon2id
 MIN_PASSWORD_LENGTH = 12
 
-# Login attempts are limited by counting the `login.failed` audit events of the last
-# LOGIN_WINDOW: at most LOGIN_FAILURES_PER_ACCOUNT for one e-mail address (known or not, so that
-# the limit does not tell which accounts exist; a successful login starts the count afresh) and
-# LOGIN_FAILURES_PER_ADDRESS from one IP address. Refused attempts are logged as `login.refused`
-# and do not count, so a person who waits gets in on time.
+# Wrong passwords slow down and then limit the *source* of the attempts, never the account: the
+# right password from another source always gets in, so nobody can lock a facilitator out by
+# typing wrong passwords for their address. A source is a browser that has logged in to this
+# account before (its login-device cookie, which only the right password earns) or else the
+# client address. Failures are the `login.failed` audit events of the last LOGIN_WINDOW, since
+# the account's last successful login: after SLOW_DOWN[f] seconds a source with f failures for an
+# account may try again; at LOGIN_FAILURES_PER_SOURCE it waits until the window has passed. An
+# address with LOGIN_FAILURES_PER_ADDRESS failures (any accounts, unknown ones too) is refused
+# for every account except from browsers that have logged in to it before. Refused attempts are
+# logged as `login.refused` and do not count, so a person who waits gets in on time.
 LOGIN_WINDOW = timedelta(minutes=15)
-LOGIN_FAILURES_PER_ACCOUNT = 5
+SLOW_DOWN = (0, 0, 0, 5, 30)
+LOGIN_FAILURES_PER_SOURCE = len(SLOW_DOWN)
 LOGIN_FAILURES_PER_ADDRESS = 20
+DEVICE_COOKIE_DAYS = 365
 
 
 class LoginFailed(DomainError):
@@ -40,10 +50,19 @@ class LoginFailed(DomainError):
 
 
 class LoginThrottled(DomainError):
-    """Too many failed attempts for this account or from this address; says when to try again."""
+    """Too many failed attempts from this source; says when to try again."""
 
     status = 429
     code = "too_many_attempts"
+
+    def __init__(self, message: str, *, retry_after: int, **params: Any) -> None:
+        self.retry_after = retry_after
+        super().__init__(message, **params)
+
+    @property
+    def headers(self) -> dict[str, str]:
+        """Retry-After: the seconds until the next attempt is allowed."""
+        return {"Retry-After": str(self.retry_after)}
 
 
 @dataclass(frozen=True)
@@ -51,16 +70,47 @@ class RetryAfter:
     """When logging in is possible again."""
 
     at: datetime
-    minutes: int
+    seconds: int
+
+    @property
+    def minutes(self) -> int:
+        """The wait in whole minutes, rounded up."""
+        return max(1, -(-self.seconds // 60))
 
 
 def _token_hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def _account_key(email: str) -> str:
-    # The audit row names the account by a hash of the address typed, known account or not.
-    return hashlib.sha256(f"login:{email.strip().lower()}".encode()).hexdigest()[:40]
+def _attempt_key(email: str, source: str) -> str:
+    # The audit row names the account (by a hash of the address typed, known account or not) and
+    # the source of the attempt.
+    return hashlib.sha256(f"login:{email.strip().lower()}|{source}".encode()).hexdigest()[:40]
+
+
+def _device_signature(payload: str) -> str:
+    key = get_settings().secret_key.encode()
+    return hmac.new(key, f"login-device:{payload}".encode(), hashlib.sha256).hexdigest()[:32]
+
+
+def device_cookie(user: User, *, current: str | None = None) -> str:
+    """The login-device cookie a browser earns by logging in to this account (kept if it has)."""
+    if current is not None and trusted_device(current, user) is not None:
+        return current
+    payload = f"{user.id}.{secrets.token_urlsafe(16)}"
+    return f"{payload}.{_device_signature(payload)}"
+
+
+def trusted_device(value: str | None, user: User | None) -> str | None:
+    """The device id in a login-device cookie earned on this account, or None."""
+    if not value or user is None or value.count(".") != 2:
+        return None
+    user_id, device, signature = value.split(".")
+    if user_id != str(user.id) or not hmac.compare_digest(
+        signature, _device_signature(f"{user_id}.{device}")
+    ):
+        return None
+    return device
 
 
 def _aware(moment: datetime) -> datetime:
@@ -69,12 +119,16 @@ def _aware(moment: datetime) -> datetime:
 
 
 def login_retry_after(
-    session: Session, *, email: str, ip_address: str, user: User | None = None
+    session: Session,
+    *,
+    email: str,
+    ip_address: str,
+    user: User | None = None,
+    device: str | None = None,
 ) -> RetryAfter | None:
-    """When the next login attempt is allowed, if too many recent attempts failed; else None."""
+    """When this source may try to log in again, if it has failed too often lately; else None."""
     now = utcnow()
     since = now - LOGIN_WINDOW
-    account_since = since
     if user is not None:
         last_success = session.exec(
             select(func.max(AuditEvent.at)).where(
@@ -82,30 +136,43 @@ def login_retry_after(
             )
         ).one()
         if last_success is not None:
-            account_since = max(since, _aware(last_success))
-    limits: list[tuple[tuple[Any, ...], datetime, int]] = [
-        (
-            (AuditEvent.object_type == "login", AuditEvent.object_id == _account_key(email)),
-            account_since,
-            LOGIN_FAILURES_PER_ACCOUNT,
-        )
-    ]
-    if ip_address:
-        limits.append(((AuditEvent.ip_address == ip_address,), since, LOGIN_FAILURES_PER_ADDRESS))
-    retry: datetime | None = None
-    for conditions, start, limit in limits:
-        failures = session.exec(
+            since = max(since, _aware(last_success))
+    source = f"device:{device}" if device else f"address:{ip_address}"
+    failures = [
+        _aware(at)
+        for at in session.exec(
             select(AuditEvent.at)
-            .where(AuditEvent.action == "login.failed", AuditEvent.at > start, *conditions)
+            .where(
+                AuditEvent.action == "login.failed",
+                AuditEvent.object_type == "login",
+                AuditEvent.object_id == _attempt_key(email, source),
+                AuditEvent.at > since,
+            )
             .order_by(col(AuditEvent.at))
         ).all()
-        if len(failures) >= limit:
-            moment = _aware(failures[-limit]) + LOGIN_WINDOW
-            retry = moment if retry is None else max(retry, moment)
-    if retry is None:
+    ]
+    moments: list[datetime] = []
+    if len(failures) >= LOGIN_FAILURES_PER_SOURCE:
+        moments.append(failures[-LOGIN_FAILURES_PER_SOURCE] + LOGIN_WINDOW)
+    elif failures:
+        moments.append(failures[-1] + timedelta(seconds=SLOW_DOWN[len(failures)]))
+    if ip_address and device is None:
+        from_address = session.exec(
+            select(AuditEvent.at)
+            .where(
+                AuditEvent.action == "login.failed",
+                AuditEvent.ip_address == ip_address,
+                AuditEvent.at > now - LOGIN_WINDOW,
+            )
+            .order_by(col(AuditEvent.at).desc())
+            .limit(LOGIN_FAILURES_PER_ADDRESS)
+        ).all()
+        if len(from_address) >= LOGIN_FAILURES_PER_ADDRESS:
+            moments.append(_aware(from_address[-1]) + LOGIN_WINDOW)
+    retry = max(moments, default=None)
+    if retry is None or retry <= now:
         return None
-    minutes = max(1, int((retry - now).total_seconds() + 59) // 60)
-    return RetryAfter(retry, minutes)
+    return RetryAfter(retry, max(1, math.ceil((retry - now).total_seconds())))
 
 
 def create_user(
@@ -149,14 +216,21 @@ def has_users(session: Session, *, role: Role | None = None) -> bool:
 
 
 def log_in(
-    session: Session, *, email: str, password: str, hours: int, ip_address: str = ""
+    session: Session,
+    *,
+    email: str,
+    password: str,
+    hours: int,
+    ip_address: str = "",
+    device_cookie: str | None = None,
 ) -> tuple[User, str]:
     """Check the password and open a session; returns the user and the cookie token.
 
-    Raises LoginThrottled, without checking the password, after too many failed attempts.
+    Raises LoginThrottled, without checking the password, when this source failed too often.
     """
     user = session.exec(select(User).where(func.lower(User.email) == email.strip().lower())).first()
-    retry = login_retry_after(session, email=email, ip_address=ip_address, user=user)
+    device = trusted_device(device_cookie, user)
+    retry = login_retry_after(session, email=email, ip_address=ip_address, user=user, device=device)
     if retry is not None:
         audit.record(
             session,
@@ -165,11 +239,18 @@ def log_in(
             user_id=user.id if user else None,
             detail={"email": email.strip().lower()[:254], "retry_at": retry.at.isoformat()},
         )
+        if retry.seconds < 60:
+            raise LoginThrottled(
+                N_("Too many failed attempts. Wait %(seconds)s seconds and try again."),
+                retry_after=retry.seconds,
+                seconds=retry.seconds,
+            )
         raise LoginThrottled(
             N_(
-                "Too many failed attempts. Try again in %(minutes)s minutes (at %(time)s), or "
-                "ask the wijkteam to reset your password."
+                "Too many failed attempts from here. Try again in %(minutes)s minutes "
+                "(at %(time)s)."
             ),
+            retry_after=retry.seconds,
             minutes=retry.minutes,
             time=i18n.local_time(retry.at, "%H:%M"),
         )
@@ -178,13 +259,14 @@ def log_in(
         password, user.password_hash if user else _DUMMY_HASH
     )
     if user is None or not valid or not user.is_active:
+        source = f"device:{device}" if device else f"address:{ip_address}"
         audit.record(
             session,
             action="login.failed",
             ip_address=ip_address,
             user_id=user.id if user else None,
             object_type="login",
-            object_id=_account_key(email),
+            object_id=_attempt_key(email, source),
             detail={"email": email.strip().lower()[:254]},
         )
         raise LoginFailed(N_("The e-mail address or password is not right."))
