@@ -113,13 +113,11 @@ def test_every_profile_has_ten_years_none_negative_and_ends_at_the_highest_cost(
 
 def _korrewegwijk() -> list[tuple[str, CostProfile]]:
     document = yaml.safe_load(SEED.read_text(encoding="utf-8"))
-    return [
-        (
-            m["key"],
-            cost_profile(MeasureCosts(*(m.get("costs") or [None] * 3), m.get("regular", False))),
-        )
-        for m in document["measures"]
-    ]
+    result = []
+    for m in document["measures"]:
+        c1, c4, c10 = m.get("costs") or (None, None, None)
+        result.append((m["key"], cost_profile(MeasureCosts(c1, c4, c10, m.get("regular", False)))))
+    return result
 
 
 def test_the_korrewegwijk_profiles_add_up_to_the_action_plans_totals() -> None:
