@@ -23,15 +23,20 @@ from app.routes import (
     api,
     api_meeting,
     auth,
+    auth_api,
     console,
     pages,
     vote,
     workspace,
     workspace_accounts,
+    workspace_accounts_api,
     workspace_api,
     workspace_audit,
+    workspace_audit_api,
     workspace_codes,
+    workspace_codes_api,
     workspace_files,
+    workspace_files_api,
 )
 from app.routes import plan as plan_routes
 from app.security import SecurityHeaders, read_cookie, set_cookie
@@ -74,7 +79,12 @@ def create_app() -> FastAPI:
         workspace_codes.router,
         workspace_accounts.router,
         workspace_audit.router,
+        auth_api.router,
         workspace_api.router,
+        workspace_files_api.router,
+        workspace_codes_api.router,
+        workspace_accounts_api.router,
+        workspace_audit_api.router,
     ):
         app.include_router(router)
 

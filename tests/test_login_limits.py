@@ -18,7 +18,7 @@ from sqlmodel import Session, col, select
 from app.domain.vocabulary import Role
 from app.main import app
 from app.models import AuditEvent
-from app.routes.auth import LOGIN_DEVICE_COOKIE
+from app.routes.deps import LOGIN_DEVICE_COOKIE
 from app.services import users as users_service
 
 PASSWORD = "correct horse battery"

@@ -11,6 +11,9 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+from dataclasses import dataclass
+
+from app.domain.vocabulary import StakeholderGroup
 
 ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"  # Crockford base 32
 CODE_LENGTH = 14
@@ -18,6 +21,17 @@ CODE_BITS = CODE_LENGTH * 5
 GROUPS = (4, 4, 4, 2)
 TOKEN_BYTES = 24
 _CONFUSABLE = str.maketrans({"I": "1", "L": "1", "O": "0"})
+
+
+@dataclass(frozen=True)
+class IssuedCode:
+    """A code card as printed: the only moment its code and token exist in plain text."""
+
+    id: int
+    code: str
+    token: str
+    stakeholder_group: StakeholderGroup | None
+    batch: str
 
 
 def new_code() -> str:

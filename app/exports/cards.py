@@ -15,10 +15,10 @@ from urllib.parse import urlsplit
 
 import segno
 
+from app.domain.codes import IssuedCode
 from app.domain.vocabulary import StakeholderGroup
 from app.errors import N_
 from app.i18n import gettext
-from app.services.codes import IssuedCode
 from app.templating import templates
 
 CARDS_PER_PAGE = 12

@@ -3,19 +3,11 @@
 from __future__ import annotations
 
 from fastapi import APIRouter
-from pydantic import BaseModel
 
 from app.db import SessionDep
 from app.models import MenuPublic, ProcessPublic
+from app.routes.api_common import ErrorPublic
 from app.services import processes as processes_service
-
-
-class ErrorPublic(BaseModel):
-    """Every API error: a sentence saying what is wrong, and a stable code."""
-
-    detail: str
-    code: str
-
 
 router = APIRouter(prefix="/api", tags=["processes"], responses={404: {"model": ErrorPublic}})
 

@@ -18,7 +18,7 @@ from app.db import SessionDep
 from app.domain.vocabulary import BallotChannel, RoundKind, RoundState, StakeholderGroup
 from app.errors import N_, DomainError, InvalidInput, NotFound
 from app.models import Meeting, Participant, Round, User
-from app.routes.api import ErrorPublic
+from app.routes.api_common import ErrorPublic
 from app.routes.deps import CurrentUser, current_user
 from app.routes.meeting_deps import Resident, WriteLock, remember_participant
 from app.services import access

@@ -10,10 +10,9 @@ from starlette.responses import HTMLResponse, Response
 
 from app.db import SessionDep
 from app.domain.vocabulary import Role
-from app.models import User
-from app.routes.deps import SESSION_COOKIE, CurrentUser
+from app.routes.deps import LOGIN_DEVICE_COOKIE, SESSION_COOKIE, CurrentUser, remember_login
 from app.routes.workspace_deps import WriteLock
-from app.security import delete_cookie, read_cookie, set_cookie
+from app.security import delete_cookie, read_cookie
 from app.services import codes as codes_service
 from app.services import menus as menus_service
 from app.services import processes as processes_service
@@ -23,7 +22,6 @@ from app.settings import get_settings
 from app.templating import render
 
 router = APIRouter(include_in_schema=False)
-LOGIN_DEVICE_COOKIE = "wz_login_device"
 
 
 def _safe_next(target: str | None, fallback: str) -> str:
@@ -74,18 +72,6 @@ def log_in(
     response = RedirectResponse(_safe_next(next, home), status_code=303)
     remember_login(response, user, token, device)
     return response
-
-
-def remember_login(response: Response, user: User, token: str, device: str | None) -> None:
-    """Set the session cookie, and the login-device cookie that keeps other sources' limits off."""
-    set_cookie(response, SESSION_COOKIE, token, max_age=get_settings().session_hours * 3600)
-    set_cookie(
-        response,
-        LOGIN_DEVICE_COOKIE,
-        users_service.device_cookie(user, current=device),
-        max_age=users_service.DEVICE_COOKIE_DAYS * 24 * 3600,
-        samesite="strict",
-    )
 
 
 @router.post("/logout")

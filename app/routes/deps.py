@@ -5,15 +5,18 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import Depends, Request
+from starlette.responses import Response
 
 from app.db import SessionDep
 from app.domain.vocabulary import Role
 from app.errors import N_, DomainError, NotFound
 from app.models import User
-from app.security import read_cookie
+from app.security import read_cookie, set_cookie
 from app.services import users as users_service
+from app.settings import get_settings
 
 SESSION_COOKIE = "wz_session"
+LOGIN_DEVICE_COOKIE = "wz_login_device"
 
 
 class LoginRequired(DomainError):
@@ -41,3 +44,15 @@ def wijkteam_user(user: Annotated[User, Depends(current_user)]) -> User:
 
 CurrentUser = Annotated[User, Depends(current_user)]
 WijkteamUser = Annotated[User, Depends(wijkteam_user)]
+
+
+def remember_login(response: Response, user: User, token: str, device: str | None) -> None:
+    """Set the session cookie, and the login-device cookie that keeps other sources' limits off."""
+    set_cookie(response, SESSION_COOKIE, token, max_age=get_settings().session_hours * 3600)
+    set_cookie(
+        response,
+        LOGIN_DEVICE_COOKIE,
+        users_service.device_cookie(user, current=device),
+        max_age=users_service.DEVICE_COOKIE_DAYS * 24 * 3600,
+        samesite="strict",
+    )

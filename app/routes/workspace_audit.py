@@ -6,8 +6,9 @@ from fastapi import APIRouter, Depends, Request
 from starlette.responses import HTMLResponse, Response
 
 from app.db import SessionDep
+from app.routes._files import download
 from app.routes.deps import WijkteamUser
-from app.routes.workspace_deps import client_ip, download, write_lock
+from app.routes.workspace_deps import client_ip, write_lock
 from app.services import audit, audit_log, editor
 from app.templating import render
 

@@ -20,8 +20,9 @@ from app.errors import N_, DomainError
 from app.exports import cards as cards_export
 from app.i18n import gettext as _
 from app.models import Process, User
+from app.routes._files import cards_download
 from app.routes.deps import WijkteamUser
-from app.routes.workspace_deps import WijkteamProcess, download, download_later, write_lock
+from app.routes.workspace_deps import WijkteamProcess, write_lock
 from app.services import code_cards
 from app.services import codes as codes_service
 from app.services.forms import FormInvalid
@@ -137,19 +138,12 @@ def issue_cards(
     process, issued = code_cards.issue(
         session, user=user, process_id=process.id or 0, request=wanted
     )
-    base_url = get_settings().public_base_url
-    name = f"stemkaarten-{slug(process.title)[:40]}-{issued[0].id}-{issued[-1].id}"
-    if output == "csv":
-        return download(
-            cards_export.cards_csv(issued, base_url=base_url),
-            filename=f"{name}.csv",
-            media_type="text/csv; charset=utf-8",
-        )
-    title = process.title
-    return download_later(
-        lambda: cards_export.cards_pdf(issued, base_url=base_url, process_title=title),
-        filename=f"{name}.pdf",
-        media_type="application/pdf",
+    return cards_download(
+        issued,
+        pdf=output == "pdf",
+        name=f"stemkaarten-{slug(process.title)[:40]}-{issued[0].id}-{issued[-1].id}",
+        base_url=get_settings().public_base_url,
+        process_title=process.title,
     )
 
 

@@ -1,13 +1,10 @@
-"""What the wijkteam's pages and API share: the process being worked on, the address, downloads."""
+"""What the wijkteam's pages and API share: the write lock, the process worked on, the address."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
 from typing import Annotated
-from urllib.parse import quote
 
 from fastapi import Depends, Request
-from starlette.responses import Response, StreamingResponse
 
 from app.db import SessionDep
 from app.models import Process
@@ -43,38 +40,3 @@ WijkteamProcess = Annotated[Process, Depends(wijkteam_process)]
 def client_ip(request: Request) -> str:
     """The address the request came from (as uvicorn reports it behind a trusted proxy)."""
     return request.client.host if request.client else ""
-
-
-def download(content: bytes, *, filename: str, media_type: str) -> Response:
-    """A file to save, never cached (card files hold the only copy of the codes)."""
-    return Response(
-        content,
-        media_type=media_type,
-        headers={
-            "Content-Disposition": f"attachment; filename*=UTF-8''{quote(filename)}",
-            "Cache-Control": "no-store",
-        },
-    )
-
-
-def download_later(
-    render: Callable[[], bytes], *, filename: str, media_type: str
-) -> StreamingResponse:
-    """A file made after the request's session has committed (while the response is sent).
-
-    For voting-card PDFs: rendering takes seconds, and the database (on SQLite: its write lock)
-    should not wait for it. The codes are saved first; the only copy of their plain text is kept
-    in memory until the file is made.
-    """
-
-    def chunks() -> Iterator[bytes]:
-        yield render()
-
-    return StreamingResponse(
-        chunks(),
-        media_type=media_type,
-        headers={
-            "Content-Disposition": f"attachment; filename*=UTF-8''{quote(filename)}",
-            "Cache-Control": "no-store",
-        },
-    )

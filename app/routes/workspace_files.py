@@ -2,47 +2,28 @@
 
 from __future__ import annotations
 
-from enum import StrEnum
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, File, Form, Request, UploadFile
-from sqlmodel import Session
 from starlette.responses import HTMLResponse, Response
 
 from app.db import SessionDep
 from app.errors import MenuFrozen
-from app.exports import menu as menu_export
 from app.models import Process, User
+from app.routes._files import (
+    MenuFormat,
+    TemplateFormat,
+    menu_download,
+    read_upload,
+    template_download,
+)
 from app.routes.deps import WijkteamUser
-from app.routes.workspace_deps import WijkteamProcess, client_ip, download, write_lock
-from app.services import audit, editor, imports
+from app.routes.workspace_deps import WijkteamProcess, client_ip, write_lock
+from app.services import imports, menu_files
 from app.services.imports import ImportResult
 from app.templating import render
 
 router = APIRouter(prefix="/wijkteam", include_in_schema=False, dependencies=[Depends(write_lock)])
-
-
-class MenuFormat(StrEnum):
-    """The formats a menu can be downloaded in."""
-
-    CSV = "csv"
-    XLSX = "xlsx"
-    YAML = "yaml"
-    JSON = "json"
-
-
-class TemplateFormat(StrEnum):
-    """The formats of the import template."""
-
-    CSV = "csv"
-    XLSX = "xlsx"
-
-
-def read_upload(upload: UploadFile | None) -> tuple[str, bytes]:
-    """The name and bytes of an uploaded file (at most one byte over the limit is read)."""
-    if upload is None:
-        return "", b""
-    return upload.filename or "", upload.file.read(imports.MAX_FILE_BYTES + 1)
 
 
 def _import_page(
@@ -156,36 +137,18 @@ def export_menu(
     session: SessionDep,
 ) -> Response:
     """Download the menu as CSV, XLSX, YAML or JSON (the import reads each back)."""
-    return menu_download(request, session, user, process, file_format)
-
-
-def menu_download(
-    request: Request, session: Session, user: User, process: Process, file_format: MenuFormat
-) -> Response:
-    """The menu as a file to save, its export written in the audit log (pages and API)."""
-    document = editor.menu_document(session, user=user, process_id=process.id or 0)
-    audit.record(
-        session,
-        action="menu.exported",
-        user_id=user.id,
-        object_type="process",
-        object_id=process.id,
-        process_id=process.id,
-        ip_address=client_ip(request),
-        detail={"format": file_format.value},
-    )
-    return download(
-        menu_export.menu_file(document, file_format.value),
-        filename=menu_export.filename(document, file_format.value),
-        media_type=menu_export.MEDIA_TYPES[file_format.value],
+    return menu_download(
+        menu_files.export_menu(
+            session,
+            user=user,
+            process_id=process.id or 0,
+            file_format=file_format.value,
+            ip_address=client_ip(request),
+        )
     )
 
 
 @router.get("/template/{file_format}", response_model=None)
 def menu_template(file_format: TemplateFormat, user: WijkteamUser) -> Response:
     """The import template with example rows, as CSV or XLSX."""
-    return download(
-        menu_export.template(file_format.value),
-        filename=f"waardenzeef-menu-sjabloon.{file_format.value}",
-        media_type=menu_export.MEDIA_TYPES[file_format.value],
-    )
+    return template_download(file_format)

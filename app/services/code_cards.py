@@ -17,6 +17,7 @@ from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
 from app.domain import codes as code_domain
+from app.domain.codes import IssuedCode
 from app.domain.vocabulary import StakeholderGroup
 from app.errors import N_, InvalidInput, NotFound
 from app.models import ParticipantCode, Process, User, utcnow
@@ -77,7 +78,7 @@ def issue(
     user: User,
     process_id: int,
     request: IssueRequest,
-) -> tuple[Process, list[codes_service.IssuedCode]]:
+) -> tuple[Process, list[IssuedCode]]:
     """Issue a batch of cards for a process; the plain codes are returned only here."""
     process = access.process_for(session, user=user, process_id=process_id)
     batch = request.batch or utcnow().strftime("%Y-%m-%d %H:%M") + (

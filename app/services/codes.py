@@ -2,28 +2,16 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from sqlmodel import Session, col, select
 
 from app.domain import codes
+from app.domain.codes import IssuedCode
 from app.domain.vocabulary import StakeholderGroup
 from app.errors import N_, InvalidInput, NotFound
 from app.models import ParticipantCode, utcnow
 from app.services import audit
 
 MAX_CODES_PER_BATCH = 5000
-
-
-@dataclass(frozen=True)
-class IssuedCode:
-    """A code card as printed: the only moment its code and token exist in plain text."""
-
-    id: int
-    code: str
-    token: str
-    stakeholder_group: StakeholderGroup | None
-    batch: str
 
 
 def issue_codes(

@@ -14,10 +14,10 @@ from PIL import Image
 from pypdf import PdfReader
 
 from app.domain import codes
+from app.domain.codes import IssuedCode
 from app.domain.vocabulary import StakeholderGroup
 from app.exports import cards as cards_export
 from app.i18n import current_language
-from app.services.codes import IssuedCode
 from tests.conftest import unavailable
 
 BASE_URL = "https://stem.waardenzeef.example"

@@ -10,6 +10,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import func
 from sqlmodel import Session, select
 
+from app.domain.codes import IssuedCode
 from app.domain.vocabulary import Role, RoundKind, StakeholderGroup
 from app.main import app
 from app.models import Ballot, Meeting, ProcessFacilitator, Round, User
@@ -79,9 +80,7 @@ def night(session: Session, process_id: int, client: TestClient) -> Night:
     return Night(user, meeting, rounds, ballots_service.load_menu(session, process_id=process_id))
 
 
-def card(
-    session: Session, process_id: int, group: StakeholderGroup | None = None
-) -> codes_service.IssuedCode:
+def card(session: Session, process_id: int, group: StakeholderGroup | None = None) -> IssuedCode:
     """A fresh code card."""
     [issued] = codes_service.issue_codes(
         session, process_id=process_id, count=1, stakeholder_group=group
