@@ -10,7 +10,7 @@ from fastapi.templating import Jinja2Templates
 from starlette.responses import HTMLResponse
 
 from app import i18n
-from app.exports.content import note_text
+from app.i18n import gettext as _
 from app.settings import get_settings
 
 templates = Jinja2Templates(directory=Path(__file__).resolve().parent / "templates")
@@ -24,6 +24,30 @@ templates.env.filters["local_time"] = i18n.local_time
 templates.env.filters["extract"] = lambda key, mapping: mapping.get(key, key)
 templates.env.filters["contains_key"] = lambda keys, key: key in keys
 templates.env.globals["languages"] = i18n.LANGUAGES
+
+
+def note_text(note: str) -> str:
+    """What a plan note (`PlanContent.notes`) says, in the reader's language."""
+    texts = {
+        "skipped_not_zero": _(
+            "A participant who skipped a measure does not count as 0 for it: its weighted "
+            "contribution is the mean over those who rated it."
+        ),
+        "stand_in_weights": _(
+            "Some participants rated measures without weighing the effects; the group's mean "
+            "weights stood in for theirs."
+        ),
+        "no_closed_rounds": _("No round has been closed yet, so there is nothing to rank."),
+        "small_groups_hidden": _(
+            "Groups of fewer than 5 people are not shown apart, so that nobody can be recognised."
+        ),
+        "unlinked_measures": _(
+            "Measures that are linked to no effect cannot be rated and are left out."
+        ),
+    }
+    return texts[note]
+
+
 templates.env.globals["note_text"] = note_text
 
 

@@ -106,28 +106,6 @@ class PlanLine(BaseModel):
         return _("Out: the best combination within the budget does without it.")
 
 
-def note_text(note: str) -> str:
-    """What a plan note says, in the reader's language."""
-    texts = {
-        "skipped_not_zero": _(
-            "A participant who skipped a measure does not count as 0 for it: its weighted "
-            "contribution is the mean over those who rated it."
-        ),
-        "stand_in_weights": _(
-            "Some participants rated measures without weighing the effects; the group's mean "
-            "weights stood in for theirs."
-        ),
-        "no_closed_rounds": _("No round has been closed yet, so there is nothing to rank."),
-        "small_groups_hidden": _(
-            "Groups of fewer than 5 people are not shown apart, so that nobody can be recognised."
-        ),
-        "unlinked_measures": _(
-            "Measures that are linked to no effect cannot be rated and are left out."
-        ),
-    }
-    return texts[note]
-
-
 def _round(value: float | None) -> int | None:
     return None if value is None else round(value)
 

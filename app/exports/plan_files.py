@@ -8,6 +8,7 @@ from typing import Literal
 from app.errors import N_, DomainError
 from app.exports import plan_csv, plan_pdf, plan_xlsx
 from app.exports.content import PlanContent
+from app.templating import templates
 
 Format = Literal["pdf", "xlsx", "csv", "json", "pb"]
 FORMATS: tuple[Format, ...] = ("pdf", "xlsx", "csv", "json", "pb")
@@ -48,8 +49,6 @@ def render(plan: PlanContent, ballots: str, fmt: Format) -> bytes:
         missing = plan_pdf.unavailable()
         if missing:
             raise PdfUnavailable(N_("PDF is not available on this server: %(why)s"), why=missing)
-        from app.templating import templates
-
         html = templates.get_template("plan/print.html").render(
             plan=plan,
             print_css=plan_pdf.print_css(),

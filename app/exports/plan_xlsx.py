@@ -10,8 +10,9 @@ from openpyxl.styles import Alignment, Font
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
-from app.exports.content import PlanContent, note_text
+from app.exports.content import PlanContent
 from app.i18n import gettext as _
+from app.templating import note_text
 
 EURO = '"€" #,##0'
 EURO_CENTS = '"€" #,##0.00'
