@@ -7,7 +7,6 @@ when a PDF is asked for, so that the rest of the application runs without them.
 
 from __future__ import annotations
 
-import csv
 import io
 from collections.abc import Sequence
 from functools import lru_cache
@@ -16,6 +15,7 @@ from urllib.parse import urlsplit
 import segno
 
 from app.domain.codes import IssuedCode
+from app.domain.spreadsheet import csv_writer
 from app.domain.vocabulary import StakeholderGroup
 from app.errors import N_
 from app.i18n import gettext
@@ -55,7 +55,7 @@ def pdf_unavailable() -> str | None:
 def cards_csv(cards: Sequence[IssuedCode], *, base_url: str) -> bytes:
     """The cards as CSV (UTF-8 with BOM, ';'): number, code, join link, group, batch."""
     buffer = io.StringIO()
-    writer = csv.writer(buffer, delimiter=";", lineterminator="\r\n")
+    writer = csv_writer(buffer, delimiter=";", lineterminator="\r\n")
     writer.writerow(CSV_COLUMNS)
     for card in cards:
         writer.writerow(

@@ -7,7 +7,6 @@ and the other usual flavours back.
 
 from __future__ import annotations
 
-import csv
 import io
 import json
 from decimal import Decimal
@@ -53,6 +52,7 @@ from app.domain.menu_tables import (
     seed_mapping,
     slug,
 )
+from app.domain.spreadsheet import csv_writer, harden_workbook, xlsx_value
 from app.domain.vocabulary import CostHorizon, IndicatorUnit
 from app.errors import N_
 from app.i18n import gettext
@@ -112,14 +112,14 @@ def _csv_value(value: Any) -> str:
 def _xlsx_value(value: Any) -> Any:
     if isinstance(value, Decimal):
         return int(value) if value == value.to_integral_value() else float(value)
-    return value
+    return xlsx_value(value)
 
 
 def menu_csv(document: MenuDocument, *, target_years: tuple[int, ...] = ()) -> bytes:
     """The menu as CSV for Dutch spreadsheet programs: UTF-8 with BOM, ';', decimal comma."""
     columns = columns_for(document, target_years)
     buffer = io.StringIO()
-    writer = csv.writer(buffer, delimiter=";", lineterminator="\r\n")
+    writer = csv_writer(buffer, delimiter=";", lineterminator="\r\n")
     writer.writerow(columns)
     for row in document_rows(document, columns):
         writer.writerow([_csv_value(row[c]) for c in columns])
@@ -144,7 +144,7 @@ def menu_xlsx(
         cell.font = Font(bold=True)
         cell.fill = PatternFill("solid", fgColor="E3F1EA")
     if comment:
-        sheet.append([comment])
+        sheet.append([xlsx_value(comment)])
     for row in document_rows(document, columns):
         sheet.append([_xlsx_value(row[c]) for c in columns])
     sheet.freeze_panes = "C2"
@@ -177,6 +177,7 @@ def menu_xlsx(
     help_sheet.column_dimensions["B"].width = 100
     for row in help_sheet.iter_rows(min_row=2):
         row[-1].alignment = Alignment(wrap_text=True, vertical="top")
+    harden_workbook(workbook)
     buffer = io.BytesIO()
     workbook.save(buffer)
     return buffer.getvalue()
@@ -296,7 +297,7 @@ def template(file_format: str) -> bytes:
         return menu_xlsx(TEMPLATE_DOCUMENT, comment=note)
     columns = columns_for(TEMPLATE_DOCUMENT)
     buffer = io.StringIO()
-    writer = csv.writer(buffer, delimiter=";", lineterminator="\r\n")
+    writer = csv_writer(buffer, delimiter=";", lineterminator="\r\n")
     writer.writerow(columns)
     writer.writerow([note] + [""] * (len(columns) - 1))
     for row in document_rows(TEMPLATE_DOCUMENT, columns):

@@ -6,9 +6,9 @@ CRLF line ends, one row per measure in ranking order. Euros are whole numbers wi
 
 from __future__ import annotations
 
-import csv
 import io
 
+from app.domain.spreadsheet import csv_writer
 from app.exports.content import PlanContent
 from app.i18n import gettext as _
 
@@ -16,7 +16,7 @@ from app.i18n import gettext as _
 def render(plan: PlanContent) -> bytes:
     """The ranked measures as CSV bytes."""
     out = io.StringIO()
-    writer = csv.writer(out, delimiter=";", lineterminator="\r\n")
+    writer = csv_writer(out, delimiter=";", lineterminator="\r\n")
     writer.writerow(
         [
             _("Rank"),

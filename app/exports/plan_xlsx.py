@@ -10,6 +10,7 @@ from openpyxl.styles import Alignment, Font
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
+from app.domain.spreadsheet import harden_workbook, xlsx_value
 from app.exports.content import PlanContent
 from app.i18n import gettext as _
 from app.templating import note_text
@@ -22,12 +23,12 @@ DECIMAL = "0.00"
 def _sheet(
     ws: Worksheet, header: list[str], rows: list[list[Any]], formats: dict[int, str]
 ) -> None:
-    ws.append(header)
+    ws.append([xlsx_value(title) for title in header])
     for cell in ws[1]:
         cell.font = Font(bold=True)
         cell.alignment = Alignment(wrap_text=True, vertical="top")
     for row in rows:
-        ws.append(row)
+        ws.append([xlsx_value(value) for value in row])
     for column, fmt in formats.items():
         for (cell,) in ws.iter_rows(min_row=2, min_col=column, max_col=column):
             cell.number_format = fmt
@@ -84,8 +85,10 @@ def render(plan: PlanContent) -> bytes:
     ws.cell(row=last + 1, column=6, value=_("Available")).font = Font(bold=True)
     ws.cell(row=last + 1, column=7, value=plan.ledger.available).number_format = EURO
     ws.cell(row=last + 2, column=6, value=_("In the plan")).font = Font(bold=True)
-    ws.cell(row=last + 2, column=7, value=f'=SUMIF(K2:K{last - 1},"{_("yes")}",G2:G{last - 1})')
-    ws.cell(row=last + 2, column=7).number_format = EURO
+    total = ws.cell(
+        row=last + 2, column=7, value=f'=SUMIF(K2:K{last - 1},"{_("yes")}",G2:G{last - 1})'
+    )
+    total.number_format = EURO
     ws.cell(row=last + 3, column=6, value=_("Left")).font = Font(bold=True)
     ws.cell(row=last + 3, column=7, value=plan.ledger.left).number_format = EURO
 
@@ -118,7 +121,7 @@ def render(plan: PlanContent) -> bytes:
     for t in plan.turnout:
         for g in t.by_group:
             row += 1
-            ballots.append([t.kind, g.group or "-", g.phone, g.paper])
+            ballots.append([xlsx_value(t.kind), xlsx_value(g.group or "-"), g.phone, g.paper])
     money = book.create_sheet(_("Money per effect"))
     _sheet(
         money,
@@ -145,6 +148,7 @@ def render(plan: PlanContent) -> bytes:
     for row_cells in method.iter_rows(min_row=2):
         if row_cells[0].value in (_("Budget"), _("In the plan"), _("Left")):
             row_cells[1].number_format = EURO
+    harden_workbook(book, formulas=[total])  # only the plan's own total is a formula
     out = io.BytesIO()
     book.save(out)
     return out.getvalue()

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 import io
 import json
 from dataclasses import dataclass
@@ -12,6 +11,7 @@ from typing import Any
 from sqlalchemy import func
 from sqlmodel import Session, col, select
 
+from app.domain.spreadsheet import csv_writer
 from app.errors import N_
 from app.i18n import gettext, local_time
 from app.models import AuditEvent, Process, User
@@ -179,7 +179,7 @@ def events_csv(
 ) -> bytes:
     """Every matching event as CSV (UTF-8 with BOM, ';'), oldest first."""
     buffer = io.StringIO()
-    writer = csv.writer(buffer, delimiter=";", lineterminator="\r\n")
+    writer = csv_writer(buffer, delimiter=";", lineterminator="\r\n")
     writer.writerow(CSV_COLUMNS)
     for event, user, process in session.exec(
         _query(process_id, action).order_by(col(AuditEvent.at), col(AuditEvent.id))

@@ -35,6 +35,7 @@ from app.domain.menu_tables import (
     read_rows,
     slug,
 )
+from app.domain.spreadsheet import unneutralise
 from app.errors import N_
 from app.i18n import euro, gettext
 from app.models import Process, User
@@ -370,7 +371,7 @@ def _read_csv(report: ReadReport, data: bytes) -> ReadReport:
     rows: list[tuple[int, list[Any]]] = []
     try:
         for number, record in enumerate(csv.reader(io.StringIO(text), delimiter=delimiter), 1):
-            rows.append((number, [cell.strip() for cell in record]))
+            rows.append((number, [unneutralise(cell.strip()) for cell in record]))
             if number > MAX_ROWS + 20:
                 break
     except csv.Error as error:
