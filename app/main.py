@@ -26,6 +26,7 @@ from app.routes import (
     auth_api,
     console,
     pages,
+    receipts,
     vote,
     workspace,
     workspace_accounts,
@@ -73,6 +74,7 @@ def create_app() -> FastAPI:
     app.include_router(api_meeting.router)
     app.include_router(vote.router)
     app.include_router(console.router)
+    app.include_router(receipts.router)
     for router in (
         workspace.router,
         workspace_files.router,

@@ -20,6 +20,7 @@ from sqlalchemy import (
 from sqlmodel import Field, SQLModel
 
 from app import db  # noqa: F401  (sets the constraint naming convention before any table)
+from app.domain import receipts
 from app.domain.vocabulary import (
     BallotChannel,
     CostHorizon,
@@ -250,6 +251,9 @@ class Round(SQLModel, table=True):
     created_at: datetime = _created_at()
     opened_at: datetime | None = _timestamp()
     closed_at: datetime | None = _timestamp()
+    # The key of the round's receipts (never shown); the list is public once published.
+    receipt_secret: str = Field(default_factory=receipts.new_secret, max_length=64)
+    receipts_published_at: datetime | None = _timestamp()
 
 
 class ParticipantCode(SQLModel, table=True):

@@ -230,6 +230,8 @@ def round_console(
             "round": round_,
             "outcome": outcome,
             "turnout": rounds_service.turnout(session, round_id=round_id),
+            "receipts": _published_receipts(session, round_),
+            "publishable": True,
         },
     )
 
@@ -373,5 +375,13 @@ def projector(
             "outcome": outcome,
             "qr": qr_svg(context["join_address"]),
             "turnout": rounds_service.turnout(session, round_id=shown.id or 0) if shown else None,
+            "receipts": _published_receipts(session, shown) if shown else None,
         },
     )
+
+
+def _published_receipts(session: SessionDep, round_: Round) -> ballots_service.ReceiptList | None:
+    # Shown once the facilitator has published them (see routes/receipts.py).
+    if round_.receipts_published_at is None:
+        return None
+    return ballots_service.receipt_list(session, round_=round_)

@@ -8,8 +8,6 @@ lines, until the round closes.
 
 from __future__ import annotations
 
-import base64
-import hashlib
 import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -19,8 +17,9 @@ from sqlalchemy import delete
 from sqlmodel import Session, col, select
 
 from app.domain import ballots as rules
+from app.domain import receipts
 from app.domain.vocabulary import BallotChannel, RoundKind, RoundState
-from app.errors import N_, InvalidInput, NotFound
+from app.errors import N_, DomainError, InvalidInput, NotFound
 from app.i18n import euro
 from app.models import (
     Ballot,
@@ -258,16 +257,14 @@ def new_idempotency_key() -> str:
     return uuid.uuid4().hex
 
 
-def _receipt_code(session: Session, ballot: Ballot) -> str:
-    # Changes with every new submission, so the receipt says which version of the ballot counts.
-    key = session.exec(
-        select(BallotSubmission.idempotency_key)
-        .where(BallotSubmission.ballot_id == ballot.id)
-        .order_by(col(BallotSubmission.id).desc())
-    ).first()
-    digest = hashlib.sha256(f"receipt:{ballot.id}:{key}".encode()).digest()
-    text = base64.b32encode(digest[:5]).decode()
-    return f"{text[:4]}-{text[4:8]}"
+def _receipt_code(round_: Round, ballot_id: int, lines: Sequence[rules.Line]) -> str:
+    # Keyed by the round's secret: the same ballot content in another ballot gets another code.
+    return receipts.receipt_code(
+        round_.receipt_secret,
+        ballot_id=ballot_id,
+        kind=RoundKind(round_.kind).value,
+        lines=[(ln.measure_id, ln.effect_id, ln.value) for ln in lines],
+    )
 
 
 def _lines(session: Session, ballot_id: int) -> tuple[rules.Line, ...]:
@@ -282,18 +279,19 @@ def _receipt(
 ) -> Receipt:
     assert ballot.id is not None
     assert round_.id is not None
+    lines = _lines(session, ballot.id)
     return Receipt(
         ballot_id=ballot.id,
         round_id=round_.id,
         kind=round_.kind,
         run=round_.run,
-        code=_receipt_code(session, ballot),
+        code=_receipt_code(round_, ballot.id, lines),
         channel=ballot.channel,
         submitted_at=ballot.submitted_at,
         updated_at=ballot.updated_at,
         replaced=replaced,
         repeated=repeated,
-        lines=_lines(session, ballot.id),
+        lines=lines,
     )
 
 
@@ -446,3 +444,91 @@ def enter_paper_ballot(
             },
         )
     return receipt
+
+
+# --- the round's list of receipts ---------------------------------------------------------------
+
+
+class RoundNotClosed(DomainError):
+    """The receipts of a round are published after its close, when no ballot can change."""
+
+    status = 409
+    code = "round_not_closed"
+
+
+class ReceiptsNotPublished(DomainError):
+    """The facilitator has not published this round's receipts (yet)."""
+
+    status = 409
+    code = "receipts_not_published"
+
+
+@dataclass(frozen=True)
+class ReceiptList:
+    """A closed round's receipts, one per counted ballot, in alphabetical order."""
+
+    round_id: int
+    meeting_id: int
+    kind: RoundKind
+    run: int
+    closed_at: datetime | None
+    published_at: datetime | None
+    receipts: tuple[str, ...]
+
+
+def receipt_list(session: Session, *, round_: Round) -> ReceiptList:
+    """Every counted ballot's receipt (sorted, so the order tells nothing about who voted when)."""
+    assert round_.id is not None
+    ballots = session.exec(select(Ballot.id).where(Ballot.round_id == round_.id)).all()
+    lines: dict[int, list[rules.Line]] = {b: [] for b in ballots if b is not None}
+    for row in session.exec(
+        select(BallotLine)
+        .join(Ballot, col(Ballot.id) == BallotLine.ballot_id)
+        .where(Ballot.round_id == round_.id)
+    ):
+        lines[row.ballot_id].append(rules.Line(row.measure_id, row.effect_id, row.value))
+    return ReceiptList(
+        round_id=round_.id,
+        meeting_id=round_.meeting_id,
+        kind=RoundKind(round_.kind),
+        run=round_.run,
+        closed_at=round_.closed_at,
+        published_at=round_.receipts_published_at,
+        receipts=tuple(sorted(_receipt_code(round_, b, ls) for b, ls in lines.items())),
+    )
+
+
+def publish_receipts(
+    session: Session, *, user: User, round_id: int, ip_address: str = ""
+) -> ReceiptList:
+    """Publish a closed round's receipts, so that each resident can find their own."""
+    round_ = access.round_for(session, user=user, round_id=round_id)
+    if round_.state != RoundState.CLOSED:
+        raise RoundNotClosed(N_("Close the round first; then its receipts can be published."))
+    listed = receipt_list(session, round_=round_)
+    if round_.receipts_published_at is None:
+        round_.receipts_published_at = utcnow()
+        meeting = session.get(Meeting, round_.meeting_id)
+        audit.record(
+            session,
+            action="receipts.published",
+            user_id=user.id,
+            object_type="round",
+            object_id=round_id,
+            process_id=meeting.process_id if meeting else None,
+            ip_address=ip_address,
+            detail={"receipts": len(listed.receipts)},
+        )
+        session.flush()
+        listed = receipt_list(session, round_=round_)
+    return listed
+
+
+def published_receipts(session: Session, *, round_id: int) -> ReceiptList:
+    """A round's receipts once its facilitator has published them."""
+    round_ = session.get(Round, round_id)
+    if round_ is None:
+        raise NotFound(N_("There is no round %(id)s."), id=round_id)
+    if round_.receipts_published_at is None:
+        raise ReceiptsNotPublished(N_("The receipts of this round have not been published yet."))
+    return receipt_list(session, round_=round_)

@@ -142,7 +142,9 @@ def short_address(meeting_id: int) -> str:
 def signature(rounds: list[Round]) -> str:
     """A short fingerprint of the rounds' states: it changes when a page should follow along."""
     text = ";".join(
-        f"{r.id}:{r.state}:{int(r.results_visible)}:{int(r.requires_code)}" for r in rounds
+        f"{r.id}:{r.state}:{int(r.results_visible)}:{int(r.requires_code)}"
+        f":{int(r.receipts_published_at is not None)}"  # the projector shows published receipts
+        for r in rounds
     )
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 
