@@ -54,7 +54,7 @@ def seed(
     from sqlmodel import Session
 
     from app.db import get_engine
-    from app.domain.menu import MenuFormatError
+    from app.domain.menu import MenuProblems
     from app.errors import DomainError
     from app.services import menus as menus_service
     from app.settings import ROOT
@@ -70,8 +70,8 @@ def seed(
         document = menus_service.read_menu_file(path)
         with Session(get_engine(), expire_on_commit=False) as session, session.begin():
             report = menus_service.load_menu(session, document=document)
-    except MenuFormatError as error:
-        raise _fail(str(error)) from None
+    except MenuProblems as error:
+        raise _fail(f"{path}: {error}") from None
     except DomainError as error:
         raise _fail(f"{path}: {error.message}") from None
     state = (
@@ -157,12 +157,12 @@ def import_menu(
             )
     except DomainError as error:
         raise _fail(f"{file}: {error.localized()}") from None
-    for note in imports_service.describe_all(result.read.notes):
+    for note in result.read.notes:
         typer.echo(f"note: {note}")
-    for warning in imports_service.describe_all(result.read.warnings):
+    for warning in result.read.warnings:
         typer.echo(f"warning: {warning}")
     if not result.ok:
-        for problem in imports_service.describe_all(result.read.problems):
+        for problem in result.read.problems:
             typer.echo(f"problem: {problem}", err=True)
         raise _fail(f"{file}: {len(result.read.problems)} problem(s); nothing was written.")
     action = "checked, nothing written" if check else f"imported into process {result.process_id}"

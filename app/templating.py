@@ -10,8 +10,8 @@ from fastapi.templating import Jinja2Templates
 from starlette.responses import HTMLResponse
 
 from app import i18n
-from app.i18n import gettext as _
 from app.settings import get_settings
+from app.wording import describe_code, note_text
 
 templates = Jinja2Templates(directory=Path(__file__).resolve().parent / "templates")
 templates.env.add_extension("jinja2.ext.i18n")
@@ -26,29 +26,8 @@ templates.env.filters["contains_key"] = lambda keys, key: key in keys
 templates.env.globals["languages"] = i18n.LANGUAGES
 
 
-def note_text(note: str) -> str:
-    """What a plan note (`PlanContent.notes`) says, in the reader's language."""
-    texts = {
-        "skipped_not_zero": _(
-            "A participant who skipped a measure does not count as 0 for it: its weighted "
-            "contribution is the mean over those who rated it."
-        ),
-        "stand_in_weights": _(
-            "Some participants rated measures without weighing the effects; the group's mean "
-            "weights stood in for theirs."
-        ),
-        "no_closed_rounds": _("No round has been closed yet, so there is nothing to rank."),
-        "small_groups_hidden": _(
-            "Groups of fewer than 5 people are not shown apart, so that nobody can be recognised."
-        ),
-        "unlinked_measures": _(
-            "Measures that are linked to no effect cannot be rated and are left out."
-        ),
-    }
-    return texts[note]
-
-
 templates.env.globals["note_text"] = note_text
+templates.env.globals["describe_problem"] = describe_code
 
 
 def render(

@@ -42,7 +42,7 @@ def test_seed_loads_once_and_reports_the_warning(database: str) -> None:
     assert first.exit_code == 0, first.output
     assert "created" in first.output
     assert (
-        "warning: measure 'palaver' (Palaver): the 10-year cost (12,500 euro) is below"
+        "warning: measure 'palaver' (Palaver): Palaver: the cost over 10 years (€12,500) is lower"
         in first.output
     )
     second = runner.invoke(cli, ["seed", "korrewegwijk"])
@@ -65,7 +65,7 @@ def test_a_malformed_seed_names_file_entry_and_field_and_writes_nothing(
     result = runner.invoke(cli, ["seed", str(broken)])
     assert result.exit_code == 2
     assert str(broken) in result.output
-    assert "measure 'inbraakpreventie', field 'costs.years_4': -45000 is negative" in result.output
+    assert "measure 'inbraakpreventie', field costs.years_4: '-45000' is negative" in result.output
     assert "nothing was written" in result.output
     assert _measures() == 0
 

@@ -18,7 +18,7 @@ LAYERS = [
     ["app.db", "app.i18n", "app.schema", "app.errors", "app.security"],
     ["app.domain"],
     ["app.models"],
-    ["app.templating"],
+    ["app.wording", "app.templating"],
     ["app.exports"],
     ["app.services"],
     ["app.routes", "app.limits"],

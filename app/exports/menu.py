@@ -22,7 +22,9 @@ from app.domain.menu import (
     MenuDocument,
     SubEffectSpec,
 )
-from app.domain.menu_tables import (
+from app.domain.menu.cells import UNIT_WORDS, slug
+from app.domain.menu.seed import seed_mapping
+from app.domain.menu.table import (
     BASELINE,
     BASELINE_YEAR,
     BUDGET,
@@ -46,11 +48,8 @@ from app.domain.menu_tables import (
     TITLE,
     UNDER,
     UNIT,
-    UNIT_WORDS,
     columns_for,
     document_rows,
-    seed_mapping,
-    slug,
 )
 from app.domain.spreadsheet import csv_writer, harden_workbook, xlsx_value
 from app.domain.vocabulary import CostHorizon, IndicatorUnit

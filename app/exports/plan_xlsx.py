@@ -13,7 +13,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 from app.domain.spreadsheet import harden_workbook, xlsx_value
 from app.exports.content import PlanContent
 from app.i18n import gettext as _
-from app.templating import note_text
+from app.wording import note_text
 
 EURO = '"€" #,##0'
 EURO_CENTS = '"€" #,##0.00'

@@ -14,7 +14,7 @@ from pydantic import BaseModel
 from starlette.responses import HTMLResponse, Response
 
 from app.db import SessionDep
-from app.domain.menu_tables import slug
+from app.domain.menu.cells import slug
 from app.domain.vocabulary import StakeholderGroup
 from app.errors import N_, DomainError
 from app.exports import cards as cards_export

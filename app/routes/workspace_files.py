@@ -22,6 +22,7 @@ from app.routes.workspace_deps import WijkteamProcess, client_ip, write_lock
 from app.services import imports, menu_files
 from app.services.imports import ImportResult
 from app.templating import render
+from app.wording import describe, place
 
 router = APIRouter(prefix="/wijkteam", include_in_schema=False, dependencies=[Depends(write_lock)])
 
@@ -37,9 +38,9 @@ def _import_page(
     described = None
     if result is not None:
         described = {
-            "problems": [(f, imports.describe(f)) for f in result.read.problems],
-            "warnings": [(f, imports.describe(f)) for f in result.read.warnings],
-            "notes": [imports.describe(f) for f in result.read.notes],
+            "problems": [(place(f.where), describe(f)) for f in result.read.problems],
+            "warnings": [(place(f.where), describe(f)) for f in result.read.warnings],
+            "notes": [describe(f) for f in result.read.notes],
         }
     return render(
         request,

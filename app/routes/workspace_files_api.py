@@ -14,7 +14,7 @@ from pydantic import BaseModel, Field
 from starlette.responses import Response
 
 from app.db import SessionDep
-from app.domain.menu_tables import Finding
+from app.domain.menu.problems import Problem, english
 from app.exports import menu as menu_export
 from app.routes._files import (
     MenuFormat,
@@ -34,6 +34,7 @@ router = APIRouter(prefix="/api", tags=["workspace"], dependencies=[Depends(writ
 class FindingPublic(BaseModel):
     """One problem or warning in a menu file: where, and what (in English)."""
 
+    code: str = Field(description="What is wrong, for scripts: stable, one per kind of problem.")
     row: int | None = Field(description="Row as a spreadsheet numbers it (1: column names).")
     column: str | None = Field(description="Column name (or seed-format field).")
     column_letter: str | None
@@ -61,16 +62,16 @@ class ImportRefused(ErrorPublic):
     warnings: list[FindingPublic]
 
 
-def _finding(f: Finding) -> FindingPublic:
-    [line] = imports.describe_all([replace_place(f)])
+def _finding(f: Problem) -> FindingPublic:
+    where = f.where
     return FindingPublic(
-        row=f.row, column=f.column, column_letter=f.column_letter, entry=f.entry, message=line
+        code=f.code,
+        row=where.row,
+        column=where.column or where.field,
+        column_letter=where.column_letter,
+        entry=where.entry,
+        message=english(f, with_place=False),
     )
-
-
-def replace_place(f: Finding) -> Finding:
-    """A finding without its place, for a message that names only what is wrong."""
-    return Finding(f.message, f.params, suggestion=f.suggestion)
 
 
 def _import_response(result: imports.ImportResult, status: int) -> Response:
@@ -94,7 +95,7 @@ def _import_response(result: imports.ImportResult, status: int) -> Response:
             removed=result.removed,
             written=result.written,
             warnings=[_finding(f) for f in read.warnings],
-            notes=[imports.describe_all([n])[0] for n in read.notes],
+            notes=[english(n) for n in read.notes],
         ).model_dump(mode="json"),
         status_code=status if result.written else 200,
     )

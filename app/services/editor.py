@@ -22,11 +22,11 @@ from app.domain.menu import (
     IndicatorSpec,
     MeasureSpec,
     MenuDocument,
+    Problem,
     SubEffectSpec,
-    Warning,
     data_quality_warnings,
 )
-from app.domain.menu_tables import slug
+from app.domain.menu.cells import slug
 from app.domain.vocabulary import CostHorizon, IndicatorUnit, Role
 from app.errors import N_, InvalidInput, MenuFrozen, NotFound
 from app.models import (
@@ -81,7 +81,7 @@ class MenuView:
     measures: list[Measure]
     links: dict[int, list[str]]
     effect_keys: dict[int, str]
-    warnings: list[Warning]
+    warnings: list[Problem]
     newer_version: Process | None
     older_version: Process | None
 

@@ -7,7 +7,7 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Any, TypeVar
 
-from app.domain.menu_tables import (
+from app.domain.menu.cells import (
     CellError,
     is_blank,
     parse_bool,
@@ -15,6 +15,7 @@ from app.domain.menu_tables import (
     parse_euros,
     parse_year,
 )
+from app.domain.menu.problems import MESSAGES
 from app.errors import N_, InvalidInput
 from app.i18n import gettext
 
@@ -89,7 +90,7 @@ class Fields:
         try:
             return parse(value)
         except CellError as error:
-            self.error(name, error.message, **error.params)
+            self.error(name, MESSAGES[error.code], **error.params)
             return None
 
     def euros(self, name: str, *, required: bool = False) -> int | None:

@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import yaml
 from sqlalchemy import delete, func
 from sqlmodel import Session, col, select
 
@@ -16,12 +14,11 @@ from app.domain.menu import (
     EffectSpec,
     IndicatorSpec,
     MenuDocument,
-    MenuFormatError,
     Problem,
-    Warning,
     data_quality_warnings,
-    parse_menu_document,
+    files,
 )
+from app.domain.menu.problems import MenuProblems, Where
 from app.errors import N_, MenuFrozen
 from app.models import (
     Effect,
@@ -44,7 +41,7 @@ class LoadReport:
     created: int = 0
     updated: int = 0
     removed: int = 0
-    warnings: list[Warning] = field(default_factory=list)
+    warnings: list[Problem] = field(default_factory=list)
 
     @property
     def changed(self) -> bool:
@@ -53,39 +50,16 @@ class LoadReport:
 
 
 def read_menu_file(path: Path) -> MenuDocument:
-    """Parse a YAML or JSON menu file, or raise MenuFormatError naming the file and each problem."""
-    source = str(path)
+    """A menu file from disk (a seed, or any menu file format), or MenuProblems naming each one."""
     try:
-        raw = path.read_bytes()
+        data = path.read_bytes()
     except OSError as error:
-        raise MenuFormatError(
-            source, [Problem("file", "", f"cannot be read: {error.strerror}")]
-        ) from None
-    try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError as error:
-        raise MenuFormatError(
-            source, [Problem("file", "", f"is not UTF-8 text (byte {error.start})")]
-        ) from None
-    if not text.strip():
-        raise MenuFormatError(source, [Problem("file", "", "is empty")])
-    try:
-        data: Any = json.loads(text) if path.suffix.lower() == ".json" else yaml.safe_load(text)
-    except (yaml.YAMLError, json.JSONDecodeError) as error:
-        mark = getattr(error, "problem_mark", None)
-        line = mark.line + 1 if mark is not None else getattr(error, "lineno", "?")
-        raise MenuFormatError(
-            source,
-            [
-                Problem(
-                    f"line {line}",
-                    "",
-                    f"is not valid {path.suffix[1:].upper() or 'YAML'}: "
-                    f"{getattr(error, 'problem', None) or error}",
-                )
-            ],
-        ) from None
-    return parse_menu_document(data, source)
+        problem = Problem("file_unreadable", {"reason": error.strerror}, Where(file=str(path)))
+        raise MenuProblems([problem]) from None
+    read = files.read_menu_file(filename=path.name, data=data)
+    if read.problems or read.document is None:
+        raise MenuProblems([p.at(file=str(path)) for p in read.problems], read.warnings)
+    return read.document
 
 
 def lock_process(session: Session, *, process_id: int) -> None:

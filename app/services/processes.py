@@ -7,6 +7,7 @@ from collections import defaultdict
 from sqlmodel import Session, col, select
 
 from app.domain.menu import Costs, MeasureSpec, data_quality_warnings, total_costs
+from app.domain.menu.problems import english
 from app.domain.vocabulary import Role
 from app.errors import N_, NotFound
 from app.models import (
@@ -196,7 +197,12 @@ def get_menu(session: Session, *, process_id: int) -> MenuPublic:
         binding_total=total.at(process.cost_horizon) or 0,
         effects=effect_views,
         warnings=[
-            DataQualityWarning(entry=w.entry, code=w.code, message=w.message, params=dict(w.params))
+            DataQualityWarning(
+                entry=w.where.entry or "",
+                code=w.code,
+                message=english(w, with_place=False),
+                params=dict(w.params),
+            )
             for w in data_quality_warnings(list(specs.values()))
         ],
     )

@@ -213,7 +213,7 @@ def test_a_menu_with_formula_like_titles_round_trips(
     user = users_service.operator(session, email="w@example.org")
     original = editor.menu_document(session, user=user, process_id=poisoned)
     data = menu_export.menu_file(original, file_format)
-    read = imports.read_menu_upload(filename=f"menu.{file_format}", data=data)
+    read = imports.read_menu_file(filename=f"menu.{file_format}", data=data)
     assert read.problems == []
     assert read.document is not None
     # Control characters are dropped on the way out; a title cannot start with blanks.

@@ -10,6 +10,8 @@ from sqlalchemy import func
 from sqlmodel import Session, select
 
 from app.domain.menu import MenuDocument
+from app.domain.menu.files import read_menu_file
+from app.domain.menu.problems import Problem
 from app.domain.vocabulary import Role, RoundKind
 from app.errors import MenuFrozen
 from app.exports import menu as menu_export
@@ -32,13 +34,17 @@ def _document(session: Session, user: User, process_id: int) -> MenuDocument:
     return editor.menu_document(session, user=user, process_id=process_id)
 
 
+def _english(problems: list[Problem]) -> list[str]:
+    return [str(p) for p in problems]
+
+
 @pytest.mark.parametrize("file_format", menu_export.FORMATS)
 def test_every_format_round_trips_the_menu(
     file_format: str, session: Session, korrewegwijk: int, wijkteam: User
 ) -> None:
     original = _document(session, wijkteam, korrewegwijk)
     data = menu_export.menu_file(original, file_format)
-    read = imports.read_menu_upload(filename=f"menu.{file_format}", data=data)
+    read = read_menu_file(filename=f"menu.{file_format}", data=data)
     assert read.problems == []
     assert read.document == original
     # Loaded as a new process, the menu is the same again, figure for figure.
@@ -49,7 +55,7 @@ def test_every_format_round_trips_the_menu(
         filename=f"menu.{file_format}",
         data=menu_export.menu_file(copy, file_format),
     )
-    assert result.ok, imports.describe_all(result.read.problems)
+    assert result.ok, _english(result.read.problems)
     assert result.process_id is not None
     assert _document(session, wijkteam, result.process_id) == copy
     before = processes_service.get_menu(session, process_id=korrewegwijk)
@@ -65,19 +71,17 @@ def test_the_seed_file_round_trips_through_csv_and_xlsx_with_its_totals() -> Non
     seed = menus_service.read_menu_file(Path("seeds/korrewegwijk.yaml"))
     for file_format in ("csv", "xlsx", "yaml", "json"):
         data = menu_export.menu_file(seed, file_format)
-        read = imports.read_menu_upload(filename=f"k.{file_format}", data=data)
+        read = read_menu_file(filename=f"k.{file_format}", data=data)
         assert read.document == replace(seed, source=seed.source), file_format
         palaver = [w for w in read.warnings if w.params.get("measure") == "Palaver"]
         assert len(palaver) == 1, file_format
 
 
 def test_a_dutch_excel_csv_is_read_with_its_separator_encoding_and_number_style() -> None:
-    read = imports.read_menu_upload(
-        filename="menu.csv", data=(MENUS / "good-excel-ansi.csv").read_bytes()
-    )
+    read = read_menu_file(filename="menu.csv", data=(MENUS / "good-excel-ansi.csv").read_bytes())
     assert read.problems == []
     assert read.document is not None
-    notes = " ".join(imports.describe_all(read.notes))
+    notes = " ".join(_english(read.notes))
     assert "Windows-1252" in notes
     assert "semicolon" in notes
     assert read.document.effects[0].title == "Gröen en schoon"
@@ -103,10 +107,8 @@ def test_other_csv_flavours_are_read_too(encoding: str, delimiter: str, bom: byt
     rows = list(csv.reader(io.StringIO(good), delimiter=";"))
     buffer = io.StringIO()
     csv.writer(buffer, delimiter=delimiter).writerows(rows)
-    read = imports.read_menu_upload(
-        filename="menu.txt", data=bom + buffer.getvalue().encode(encoding)
-    )
-    assert read.problems == [], imports.describe_all(read.problems)
+    read = read_menu_file(filename="menu.txt", data=bom + buffer.getvalue().encode(encoding))
+    assert read.problems == [], _english(read.problems)
     assert read.document is not None
     assert read.document.budget_eur == 300_000
 
@@ -114,13 +116,13 @@ def test_other_csv_flavours_are_read_too(encoding: str, delimiter: str, bom: byt
 def test_rows_above_the_column_names_are_skipped_with_a_warning() -> None:
     good = (MENUS / "good.csv").read_bytes().decode("utf-8-sig")
     data = ("Menukaart Oosterparkwijk;;\r\n\r\n" + good).encode()
-    read = imports.read_menu_upload(filename="menu.csv", data=data)
+    read = read_menu_file(filename="menu.csv", data=data)
     assert read.problems == []
-    assert [w.row for w in read.warnings] == [1]
+    assert [w.where.row for w in read.warnings] == [1]
     broken = data.replace(b"12.345", b"x").replace(b";Bankjes op het plein;", b";;")
-    read = imports.read_menu_upload(filename="menu.csv", data=broken)
+    read = read_menu_file(filename="menu.csv", data=broken)
     # Row numbers stay those of the spreadsheet, counting the rows above the column names.
-    assert [(p.row, p.column) for p in read.problems] == [(9, "titel")]
+    assert [(p.where.row, p.where.column) for p in read.problems] == [(9, "titel")]
 
 
 def test_suspicious_costs_are_warnings_that_do_not_stop_the_import(
@@ -131,7 +133,7 @@ def test_suspicious_costs_are_warnings_that_do_not_stop_the_import(
     result = imports.import_menu(session, user=wijkteam, filename="m.csv", data=data.encode())
     assert result.ok
     assert result.written
-    messages = imports.describe_all(result.read.warnings)
+    messages = _english(result.read.warnings)
     assert any("row 7, column kosten_10_jaar" in m and "is lower than" in m for m in messages)
     assert any("row 7, column kosten_4_jaar" in m and "year 1" in m for m in messages)
 
@@ -139,9 +141,9 @@ def test_suspicious_costs_are_warnings_that_do_not_stop_the_import(
 def test_a_measure_dearer_than_the_budget_is_a_warning(session: Session, wijkteam: User) -> None:
     good = (MENUS / "good.csv").read_bytes().decode("utf-8-sig")
     data = good.replace("20.000;40000", "2.000.000;4.000.000")
-    read = imports.read_menu_upload(filename="m.csv", data=data.encode())
+    read = read_menu_file(filename="m.csv", data=data.encode())
     assert read.problems == []
-    assert any("can never be chosen" in m for m in imports.describe_all(read.warnings))
+    assert any("can never be chosen" in m for m in _english(read.warnings))
 
 
 def test_a_dry_run_reports_but_writes_nothing(session: Session, wijkteam: User) -> None:
@@ -165,7 +167,7 @@ def test_a_new_process_may_not_take_an_existing_key(
     data = (MENUS / "good.csv").read_bytes().replace(b"oosterpark-2026", b"korrewegwijk-2007")
     result = imports.import_menu(session, user=wijkteam, filename="m.csv", data=data)
     assert not result.ok
-    assert "exists already" in imports.describe_all(result.read.problems)[0]
+    assert "exists already" in _english(result.read.problems)[0]
     assert session.get(Process, korrewegwijk).title.startswith("Collectief")  # type: ignore[union-attr]
 
 
@@ -213,9 +215,7 @@ def test_a_frozen_process_refuses_an_import_and_keeps_its_menu(
 
 def test_the_template_imports_as_it_is(session: Session, wijkteam: User) -> None:
     for file_format in ("csv", "xlsx"):
-        read = imports.read_menu_upload(
-            filename=f"t.{file_format}", data=menu_export.template(file_format)
-        )
+        read = read_menu_file(filename=f"t.{file_format}", data=menu_export.template(file_format))
         assert read.problems == []
         assert read.warnings == []
         assert read.document is not None

@@ -6,15 +6,18 @@ spreadsheet program to see what a user would have typed.
 
 from __future__ import annotations
 
+import re
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
 import pytest
 from babel.messages.pofile import read_po
 from sqlalchemy import func
 from sqlmodel import Session, select
 
-from app import i18n
+from app import i18n, wording
+from app.domain.menu.problems import MESSAGES, Problem
 from app.domain.vocabulary import Role
 from app.i18n import current_language
 from app.models import (
@@ -120,7 +123,7 @@ def test_a_broken_file_names_every_problem_and_writes_nothing(
     assert not result.written
     assert result.process_id is None
     assert _counts(session) == before, "a refused import writes nothing, not even to the log"
-    found = [(f.row, f.column, imports.describe_all([f])[0]) for f in result.read.problems]
+    found = [(f.where.row, f.where.column or f.where.field, str(f)) for f in result.read.problems]
     expected = CATALOGUE[name]
     assert len(found) == len(expected), found
     for (row, column, text), (want_row, want_column, want_text) in zip(
@@ -132,18 +135,58 @@ def test_a_broken_file_names_every_problem_and_writes_nothing(
         assert result.read.problems[0].suggestion == SUGGESTIONS[name]
 
 
-@pytest.mark.parametrize("name", sorted(CATALOGUE))
-def test_every_problem_reads_in_dutch(name: str) -> None:
-    report = imports.read_menu_upload(filename=name, data=(MENUS / name).read_bytes())
-    dutch = _dutch_catalogue()
-    for finding in report.problems:
-        assert dutch.get(finding.message), f"not translated: {finding.message!r}"
-        token = current_language.set("nl")
-        try:
-            shown = imports.describe(finding)
-        finally:
-            current_language.reset(token)
-        assert shown.startswith(dutch[finding.message].split("%(")[0]), shown
+# Parameters a message may name, with a value of the kind the readers give.
+SAMPLE_PARAMS: dict[str, Any] = {
+    "longer": "years_10",
+    "shorter": "years_4",
+    "horizon": "years_4",
+    "delimiter": ";",
+}
+
+
+def _sample(message: str) -> dict[str, Any]:
+    names = re.findall(r"%\((\w+)\)s", message)
+    return {n: SAMPLE_PARAMS.get(n, 12_500 if n.endswith("_eur") else f"<{n}>") for n in names}
+
+
+def _in(language: str, problem: Problem) -> str:
+    token = current_language.set(language)
+    try:
+        return wording.describe(problem)
+    finally:
+        current_language.reset(token)
+
+
+@pytest.mark.parametrize("code", sorted(MESSAGES))
+def test_every_problem_code_reads_in_dutch_and_english(code: str) -> None:
+    message = MESSAGES[code]
+    dutch = _dutch_catalogue().get(message)
+    assert dutch, f"{code}: not translated in the Dutch catalogue: {message!r}"
+    problem = Problem(code, _sample(message))
+    english, shown = _in("en", problem), _in("nl", problem)
+    assert "%(" not in english
+    assert "%(" not in shown
+    assert shown != english, f"{code}: the Dutch text is the English one"
+
+
+def test_every_fixture_reads_in_dutch_and_english_with_known_codes() -> None:
+    codes = set()
+    for path in sorted(MENUS.iterdir()):
+        if path.suffix == ".py":
+            continue
+        report = imports.read_menu_file(filename=path.name, data=path.read_bytes())
+        for problem in [*report.problems, *report.warnings, *report.notes]:
+            assert problem.code in MESSAGES, (path.name, problem.code)
+            assert _dutch_catalogue().get(MESSAGES[problem.code]), (path.name, problem.code)
+            english, dutch = _in("en", problem), _in("nl", problem)
+            assert english != dutch, (path.name, english)
+            codes.add(problem.code)
+    assert len(codes) >= 30, "the fixtures reach most of the codes"
+
+
+def test_a_code_without_a_message_is_refused_at_once() -> None:
+    with pytest.raises(ValueError, match="no_such_code"):
+        Problem("no_such_code")
 
 
 @lru_cache
@@ -163,7 +206,5 @@ def test_a_file_over_five_megabytes_is_refused(session: Session, wijkteam: User)
     before = _counts(session)
     data = (MENUS / "good.csv").read_bytes() + b"x" * imports.MAX_FILE_BYTES
     result = imports.import_menu(session, user=wijkteam, filename="big.csv", data=data)
-    assert [f.message for f in result.read.problems] == [
-        "The file is %(size)s MB; at most %(max)s MB can be imported."
-    ]
+    assert [f.code for f in result.read.problems] == ["file_too_big"]
     assert _counts(session) == before

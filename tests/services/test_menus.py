@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import func
 from sqlmodel import Session, select
 
-from app.domain.menu import MenuFormatError
+from app.domain.menu import MenuProblems
 from app.domain.vocabulary import RoundKind, RoundState
 from app.errors import MenuFrozen
 from app.models import (
@@ -81,10 +81,10 @@ def test_a_changed_seed_updates_in_place(
 @pytest.mark.parametrize(
     ("content", "expected"),
     [
-        (b"", "is empty"),
-        (b"\xff\xfe\x00k\x00e\x00y", "is not UTF-8"),
-        (b"format: [unclosed\n", "is not valid YAML"),
-        (b"- just\n- a list\n", "must be a mapping"),
+        (b"", "file_empty"),
+        (b"\xff\xfe\x00k\x00e\x00y", "seed_not_utf8"),
+        (b"format: [unclosed\n", "seed_invalid"),
+        (b"- just\n- a list\n", "not_a_mapping"),
     ],
 )
 def test_a_broken_file_names_the_file_and_writes_nothing(
@@ -93,10 +93,10 @@ def test_a_broken_file_names_the_file_and_writes_nothing(
     before = _counts(session)
     path = tmp_path / "broken.yaml"
     path.write_bytes(content)
-    with pytest.raises(MenuFormatError) as caught:
+    with pytest.raises(MenuProblems) as caught:
         menus_service.load_menu(session, document=menus_service.read_menu_file(path))
     assert str(path) in str(caught.value)
-    assert expected in str(caught.value)
+    assert expected in [p.code for p in caught.value.problems]
     assert _counts(session) == before
 
 
