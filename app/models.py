@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import (
     JSON,
     CheckConstraint,
+    Date,
     DateTime,
     ForeignKey,
     Index,
@@ -21,6 +22,7 @@ from sqlmodel import Field, SQLModel
 
 from app import db  # noqa: F401  (sets the constraint naming convention before any table)
 from app.domain import receipts
+from app.domain.offers import CONTACT_MAX, NAME_MAX, NOTE_MAX, ContactKind
 from app.domain.vocabulary import (
     BallotChannel,
     CostHorizon,
@@ -373,6 +375,55 @@ class PlanSnapshot(SQLModel, table=True):
     created_at: datetime = _created_at()
     adopted_at: datetime | None = _timestamp()
     adopted_by_id: int | None = _fk("app_user.id", ondelete="SET NULL", nullable=True)
+
+
+# --- after the vote: the plan in time, and residents who offer to help ----------------------
+
+
+class PlanSchedule(SQLModel, table=True):
+    """An adopted plan put in time: the wijkteam's draft, or an adopted, immutable schedule."""
+
+    __tablename__ = "plan_schedule"
+
+    id: int | None = Field(default=None, primary_key=True)
+    process_id: int = _fk("process.id")
+    plan_snapshot_id: int = _fk("plan_snapshot.id")
+    money: list[int] = Field(default_factory=list, sa_type=JSON)
+    carry_over: bool = Field(default=False)
+    starts: dict[str, int | None] = Field(default_factory=dict, sa_type=JSON)
+    fingerprint: str = Field(default="", max_length=128)
+    content: dict[str, Any] = Field(default_factory=dict, sa_type=JSON)
+    created_at: datetime = _created_at()
+    updated_at: datetime | None = _timestamp()
+    adopted_at: datetime | None = _timestamp()
+    adopted_by_id: int | None = _fk("app_user.id", ondelete="SET NULL", nullable=True)
+
+
+class HelpOffer(SQLModel, table=True):
+    """A resident's offer to help with a measure: personal data, never linked to a ballot.
+
+    `holder` lets the resident find their own offers again through their card; it is a keyed
+    hash, not a reference to a participant, a code card or a ballot (a test keeps it so).
+    """
+
+    __tablename__ = "help_offer"
+    __table_args__ = (
+        UniqueConstraint("measure_id", "holder"),
+        CheckConstraint(_in("contact_kind", ContactKind), name="contact_kind"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    process_id: int = _fk("process.id")
+    measure_id: int = _fk("measure.id")
+    holder: str = Field(max_length=64, index=True)
+    name: str = Field(max_length=NAME_MAX)
+    contact_kind: ContactKind = Field(sa_type=String(10))
+    contact: str = Field(max_length=CONTACT_MAX)
+    note: str = Field(default="", max_length=NOTE_MAX)
+    consent: str = Field(max_length=2000, description="The consent text the resident agreed to.")
+    offered_on: date = Field(sa_type=Date)
+    keep_until: date = Field(sa_type=Date, index=True)
+    contacted_at: datetime | None = _timestamp()
 
 
 # --- accounts, sessions, audit ---------------------------------------------------------------
