@@ -27,6 +27,7 @@ from app.routes import (
     console,
     pages,
     receipts,
+    schedule,
     vote,
     workspace,
     workspace_accounts,
@@ -71,6 +72,8 @@ def create_app() -> FastAPI:
     app.include_router(api.router)
     app.include_router(plan_routes.router)
     app.include_router(plan_routes.api)
+    app.include_router(schedule.router)
+    app.include_router(schedule.api)
     app.include_router(api_meeting.router)
     app.include_router(vote.router)
     app.include_router(console.router)
