@@ -16,7 +16,7 @@ from app.errors import N_, DomainError, InvalidInput
 from app.exports.schedule_content import ScheduleContent
 from app.i18n import gettext
 from app.models import Process, User
-from app.routes.api import ErrorPublic
+from app.routes.api_common import ERRORS, ErrorPublic
 from app.routes.deps import WijkteamUser
 from app.routes.meeting_deps import Form
 from app.routes.workspace_deps import WijkteamProcess, WriteLock
@@ -29,9 +29,8 @@ api = APIRouter(
     prefix="/api",
     tags=["bewonersplan"],
     responses={
-        404: {"model": ErrorPublic, "description": "No such process (or not yours)."},
+        **ERRORS,
         409: {"model": ErrorPublic, "description": "`no_adopted_plan`, or `overspent`."},
-        422: {"model": ErrorPublic, "description": "`invalid_input`: names the field."},
     },
 )
 
