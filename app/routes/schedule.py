@@ -11,7 +11,8 @@ from starlette.datastructures import FormData
 from starlette.responses import HTMLResponse
 
 from app.db import SessionDep
-from app.domain.menu_tables import CellError, parse_euros
+from app.domain.menu.cells import CellError, parse_euros
+from app.domain.menu.problems import MESSAGES
 from app.errors import N_, DomainError, InvalidInput
 from app.exports.schedule_content import ScheduleContent
 from app.i18n import gettext
@@ -75,7 +76,8 @@ def _change(form: FormData, content: ScheduleContent, *, propose: bool) -> Sched
         try:
             amount = parse_euros(text if isinstance(text, str) else "")
         except CellError as error:
-            problem = gettext(error.message) % error.params if error.params else error.message
+            template = gettext(MESSAGES[error.code])
+            problem = template % error.params if error.params else template
             raise InvalidInput(
                 N_("money, year %(year)s: %(problem)s"), year=year, problem=problem
             ) from None
