@@ -184,7 +184,7 @@ def process_page(
     )
 
 
-def _process_values(view: editor.MenuView) -> dict[str, Any]:
+def _process_values(view: editor.EditorMenu) -> dict[str, Any]:
     p = view.process
     return {
         "neighbourhood": view.neighbourhood.name,
@@ -258,7 +258,7 @@ def start_new_version(
 
 
 def _effect_context(
-    view: editor.MenuView, user: Any, effect: Effect | None, values: dict[str, Any]
+    view: editor.EditorMenu, user: Any, effect: Effect | None, values: dict[str, Any]
 ) -> dict[str, Any]:
     return {
         "user": user,
@@ -430,7 +430,7 @@ def delete_effect(
 
 
 def _indicator_context(
-    view: editor.MenuView, user: Any, indicator: Indicator | None, values: dict[str, Any]
+    view: editor.EditorMenu, user: Any, indicator: Indicator | None, values: dict[str, Any]
 ) -> dict[str, Any]:
     years = list(values.get("target_year") or [])
     target_values = list(values.get("target_value") or [])
@@ -531,7 +531,7 @@ def _save_indicator(
 
 
 def _indicator_values(
-    indicator: Indicator, view: editor.MenuView, targets: list[Any]
+    indicator: Indicator, view: editor.EditorMenu, targets: list[Any]
 ) -> dict[str, Any]:
     return IndicatorForm(
         name=indicator.name,
@@ -633,7 +633,7 @@ def delete_indicator(
 
 
 def _measure_context(
-    view: editor.MenuView, user: Any, measure: Measure | None, values: dict[str, Any]
+    view: editor.EditorMenu, user: Any, measure: Measure | None, values: dict[str, Any]
 ) -> dict[str, Any]:
     return {
         "user": user,

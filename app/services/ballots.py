@@ -25,17 +25,13 @@ from app.models import (
     Ballot,
     BallotLine,
     BallotSubmission,
-    Effect,
-    Measure,
-    MeasureEffect,
     Meeting,
     Participant,
-    Process,
     Round,
     User,
     utcnow,
 )
-from app.services import access, audit
+from app.services import access, audit, menu_read
 from app.services import participants as participants_service
 from app.services import rounds as rounds_service
 
@@ -138,29 +134,13 @@ class Receipt:
 
 def load_menu(session: Session, *, process_id: int) -> MenuView:
     """The menu of a process as the ballots need it (binding costs, linked effects)."""
-    process = session.get(Process, process_id)
-    if process is None:
-        raise NotFound(N_("There is no process %(id)s."), id=process_id)
-    effects = session.exec(
-        select(Effect).where(Effect.process_id == process_id).order_by(col(Effect.position))
-    ).all()
-    measures = session.exec(
-        select(Measure).where(Measure.process_id == process_id).order_by(col(Measure.position))
-    ).all()
-    links: dict[int, list[int]] = {}
-    for link in session.exec(
-        select(MeasureEffect)
-        .join(Measure, col(Measure.id) == MeasureEffect.measure_id)
-        .where(Measure.process_id == process_id)
-    ):
-        links.setdefault(link.measure_id, []).append(link.effect_id)
-    position = {e.id: e.position for e in effects}
-    effect_views = [
-        EffectView(e.id or 0, e.key, e.title, e.description, e.parent_id) for e in effects
-    ]
+    menu = menu_read.read_menu(session, process_id=process_id)
+    process = menu.process
+    effects, measures = menu.effects, menu.measures
+    effect_views = [EffectView(e.id, e.key, e.title, e.description, e.parent_id) for e in effects]
     measure_views = [
         MeasureView(
-            id=m.id or 0,
+            id=m.id,
             key=m.key,
             title=m.title,
             description=m.description,
@@ -174,7 +154,7 @@ def load_menu(session: Session, *, process_id: int) -> MenuView:
             ),
             is_regular=m.is_regular,
             group_effect_id=m.group_effect_id,
-            effect_ids=tuple(sorted(links.get(m.id or 0, []), key=lambda e: position.get(e, 0))),
+            effect_ids=tuple(m.effect_ids),
         )
         for m in measures
     ]

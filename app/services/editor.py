@@ -7,7 +7,6 @@ corrected. A new version copies the process, unfrozen, to change the menu after 
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -17,14 +16,8 @@ from sqlalchemy import delete, func
 from sqlmodel import Session, col, select
 
 from app.domain.menu import (
-    Costs,
-    EffectSpec,
-    IndicatorSpec,
-    MeasureSpec,
     MenuDocument,
     Problem,
-    SubEffectSpec,
-    data_quality_warnings,
 )
 from app.domain.menu.cells import slug
 from app.domain.vocabulary import CostHorizon, IndicatorUnit, Role
@@ -42,9 +35,10 @@ from app.models import (
     ProcessFacilitator,
     User,
 )
-from app.services import access, audit
+from app.services import access, audit, menu_read
 from app.services import menus as menus_service
 from app.services.forms import Fields
+from app.services.menu_read import EffectRow, IndicatorRow, MeasureRow
 
 MAX_TARGETS = 12
 
@@ -53,48 +47,33 @@ MAX_TARGETS = 12
 
 
 @dataclass
-class IndicatorView:
-    """An indicator with its targets, for the editor."""
+class EditorEffect:
+    """A desired effect with its sub-effects, indicators and the measures listed under it."""
 
-    indicator: Indicator
-    targets: list[IndicatorTarget]
-
-
-@dataclass
-class EffectView:
-    """A desired effect with its sub-effects and indicators, for the editor."""
-
-    effect: Effect
-    sub_effects: list[Effect] = field(default_factory=list)
-    indicators: list[IndicatorView] = field(default_factory=list)
-    measures: list[Measure] = field(default_factory=list)
+    effect: EffectRow
+    sub_effects: list[EffectRow] = field(default_factory=list)
+    indicators: list[IndicatorRow] = field(default_factory=list)
+    measures: list[MeasureRow] = field(default_factory=list)
 
 
 @dataclass
-class MenuView:
-    """A process with its whole menu as rows, for the editor's pages."""
+class EditorMenu:
+    """A process with its whole menu, for the editor's pages."""
 
     process: Process
     neighbourhood: Neighbourhood
     frozen: bool
-    effects: list[EffectView]
-    measures: list[Measure]
+    effects: list[EditorEffect]
+    measures: list[MeasureRow]
     links: dict[int, list[str]]
     effect_keys: dict[int, str]
     warnings: list[Problem]
     newer_version: Process | None
     older_version: Process | None
 
-    @property
-    def all_effects(self) -> list[Effect]:
-        """Effects and sub-effects in menu order."""
-        return [e for view in self.effects for e in (view.effect, *view.sub_effects)]
-
-    def binding_cost(self, measure: Measure) -> int | None:
+    def binding_cost(self, measure: MeasureRow) -> int | None:
         """A measure's cost at the process's binding horizon."""
-        return Costs(measure.cost_year_1, measure.cost_years_4, measure.cost_years_10).at(
-            CostHorizon(self.process.cost_horizon)
-        )
+        return measure.costs.at(CostHorizon(self.process.cost_horizon))
 
     @property
     def binding_total(self) -> int:
@@ -102,133 +81,35 @@ class MenuView:
         return sum(self.binding_cost(m) or 0 for m in self.measures)
 
 
-def menu_view(session: Session, *, user: User, process_id: int) -> MenuView:
+def menu_view(session: Session, *, user: User, process_id: int) -> EditorMenu:
     """A process and its menu for the editor; NotFound when this account may not see it."""
     process = access.process_for(session, user=user, process_id=process_id)
-    hood = session.get(Neighbourhood, process.neighbourhood_id)
-    assert hood is not None
-    effects = session.exec(
-        select(Effect).where(Effect.process_id == process_id).order_by(col(Effect.position))
-    ).all()
-    measures = list(
-        session.exec(
-            select(Measure)
-            .where(Measure.process_id == process_id)
-            .order_by(col(Measure.position), col(Measure.id))
-        ).all()
-    )
-    keys = {e.id or 0: e.key for e in effects}
-    links: dict[int, list[str]] = defaultdict(list)
-    order = [e.id for e in effects]
-    for link in sorted(
-        session.exec(
-            select(MeasureEffect)
-            .join(Measure, col(Measure.id) == MeasureEffect.measure_id)
-            .where(Measure.process_id == process_id)
-        ).all(),
-        key=lambda link: order.index(link.effect_id),
-    ):
-        links[link.measure_id].append(keys[link.effect_id])
-    indicators = session.exec(
-        select(Indicator)
-        .join(Effect, col(Effect.id) == Indicator.effect_id)
-        .where(Effect.process_id == process_id)
-        .order_by(col(Indicator.position), col(Indicator.id))
-    ).all()
-    targets: dict[int, list[IndicatorTarget]] = defaultdict(list)
-    for target in session.exec(
-        select(IndicatorTarget)
-        .where(col(IndicatorTarget.indicator_id).in_([i.id for i in indicators]))
-        .order_by(col(IndicatorTarget.year))
-    ):
-        targets[target.indicator_id].append(target)
-    views = []
-    for effect in effects:
-        if effect.parent_id is not None:
-            continue
-        views.append(
-            EffectView(
-                effect,
-                [s for s in effects if s.parent_id == effect.id],
-                [
-                    IndicatorView(i, targets[i.id or 0])
-                    for i in indicators
-                    if i.effect_id == effect.id
-                ],
-                [m for m in measures if m.group_effect_id == effect.id],
-            )
-        )
-    specs = [_measure_spec(m, keys, links) for m in measures]
+    menu = menu_read.read_menu(session, process_id=process_id)
     newer = session.exec(select(Process).where(Process.previous_version_id == process.id)).first()
     older = (
         session.get(Process, process.previous_version_id) if process.previous_version_id else None
     )
-    return MenuView(
+    return EditorMenu(
         process=process,
-        neighbourhood=hood,
-        frozen=menus_service.is_frozen(session, process_id=process_id),
-        effects=views,
-        measures=measures,
-        links=dict(links),
-        effect_keys=keys,
-        warnings=data_quality_warnings(specs),
+        neighbourhood=menu.neighbourhood,
+        frozen=menu.frozen,
+        effects=[
+            EditorEffect(e, menu.sub_effects(e), menu.indicators(e), menu.measures_under(e))
+            for e in menu.desired_effects
+        ],
+        measures=list(menu.measures),
+        links={m.id: menu.keys_of(m) for m in menu.measures if m.effect_ids},
+        effect_keys=menu.effect_keys,
+        warnings=menu.warnings(),
         newer_version=newer,
         older_version=older,
     )
 
 
-def _measure_spec(
-    measure: Measure, keys: Mapping[int, str], links: Mapping[int, list[str]]
-) -> MeasureSpec:
-    return MeasureSpec(
-        key=measure.key,
-        title=measure.title,
-        group=keys.get(measure.group_effect_id or 0, ""),
-        effects=tuple(links.get(measure.id or 0, [])),
-        costs=Costs(measure.cost_year_1, measure.cost_years_4, measure.cost_years_10),
-        regular=measure.is_regular,
-        description=measure.description,
-        organisation=measure.organisation,
-    )
-
-
 def menu_document(session: Session, *, user: User, process_id: int) -> MenuDocument:
     """A process's menu as a menu document, for export in any menu file format."""
-    view = menu_view(session, user=user, process_id=process_id)
-    process = view.process
-    effects = tuple(
-        EffectSpec(
-            key=v.effect.key,
-            title=v.effect.title,
-            description=v.effect.description,
-            sub_effects=tuple(SubEffectSpec(s.key, s.title, s.description) for s in v.sub_effects),
-            indicators=tuple(
-                IndicatorSpec(
-                    i.indicator.name,
-                    IndicatorUnit(i.indicator.unit),
-                    i.indicator.baseline_year,
-                    Decimal(i.indicator.baseline_value),
-                    None if i.indicator.city_value is None else Decimal(i.indicator.city_value),
-                    i.indicator.lower_is_better,
-                    tuple((t.year, Decimal(t.value)) for t in i.targets),
-                )
-                for i in v.indicators
-            ),
-        )
-        for v in view.effects
-    )
-    return MenuDocument(
-        seed_key=process.seed_key or f"process-{process.id}",
-        neighbourhood_name=view.neighbourhood.name,
-        municipality=view.neighbourhood.municipality,
-        title=process.title,
-        budget_eur=process.budget_eur,
-        cost_horizon=CostHorizon(process.cost_horizon),
-        effects=effects,
-        measures=tuple(_measure_spec(m, view.effect_keys, view.links) for m in view.measures),
-        description=process.description,
-        budget_note=process.budget_note,
-    )
+    access.process_for(session, user=user, process_id=process_id)
+    return menu_read.read_menu(session, process_id=process_id).document()
 
 
 def effect_in(session: Session, *, process_id: int, effect_id: int) -> Effect:

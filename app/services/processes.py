@@ -2,25 +2,18 @@
 
 from __future__ import annotations
 
-from collections import defaultdict
-
 from sqlmodel import Session, col, select
 
-from app.domain.menu import Costs, MeasureSpec, data_quality_warnings, total_costs
+from app.domain.menu import Costs, data_quality_warnings, total_costs
 from app.domain.menu.problems import english
 from app.domain.vocabulary import Role
 from app.errors import N_, NotFound
 from app.models import (
     CostTotals,
     DataQualityWarning,
-    Effect,
     EffectPublic,
-    Indicator,
     IndicatorPublic,
-    IndicatorTarget,
     IndicatorTargetPublic,
-    Measure,
-    MeasureEffect,
     MeasurePublic,
     MenuPublic,
     Neighbourhood,
@@ -30,6 +23,7 @@ from app.models import (
     SubEffectPublic,
     User,
 )
+from app.services import menu_read
 
 
 def _public(process: Process, hood: Neighbourhood) -> ProcessPublic:
@@ -84,73 +78,28 @@ def _totals(costs: Costs) -> CostTotals:
     )
 
 
+_MEASURE_FIELDS = set(MeasurePublic.model_fields) - {"group", "effect_keys", "cost"}
+
+
 def get_menu(session: Session, *, process_id: int) -> MenuPublic:
     """The menu of a process: effects with sub-effects, indicators and measures, and the totals."""
-    process = get_process(session, process_id=process_id)
-    hood = session.get(Neighbourhood, process.neighbourhood_id)
-    assert hood is not None
-    effects = session.exec(
-        select(Effect).where(Effect.process_id == process_id).order_by(col(Effect.position))
-    ).all()
-    measures = session.exec(
-        select(Measure).where(Measure.process_id == process_id).order_by(col(Measure.position))
-    ).all()
-    effect_by_id = {e.id: e for e in effects}
-    links: dict[int, list[str]] = defaultdict(list)
-    # Effects come in menu order, so each measure's effect keys do too.
-    for link in session.exec(
-        select(MeasureEffect)
-        .join(Measure, col(Measure.id) == MeasureEffect.measure_id)
-        .join(Effect, col(Effect.id) == MeasureEffect.effect_id)
-        .where(Measure.process_id == process_id)
-        .order_by(col(Effect.position))
-    ):
-        links[link.measure_id].append(effect_by_id[link.effect_id].key)
-
-    indicators = session.exec(
-        select(Indicator)
-        .join(Effect, col(Effect.id) == Indicator.effect_id)
-        .where(Effect.process_id == process_id)
-        .order_by(col(Indicator.position))
-    ).all()
-    targets: dict[int, list[IndicatorTarget]] = defaultdict(list)
-    for target in session.exec(
-        select(IndicatorTarget)
-        .where(col(IndicatorTarget.indicator_id).in_([i.id for i in indicators]))
-        .order_by(col(IndicatorTarget.year))
-    ):
-        targets[target.indicator_id].append(target)
-
-    specs: dict[int, MeasureSpec] = {}
-    public: dict[int, MeasurePublic] = {}
-    for m in measures:
-        assert m.id is not None
-        group = effect_by_id[m.group_effect_id].key if m.group_effect_id in effect_by_id else ""
-        costs = Costs(m.cost_year_1, m.cost_years_4, m.cost_years_10)
-        keys = links[m.id]
-        specs[m.id] = MeasureSpec(
-            key=m.key,
-            title=m.title,
-            group=group,
-            effects=tuple(keys),
-            costs=costs,
-            regular=m.is_regular,
-        )
-        public[m.id] = MeasurePublic(
+    menu = menu_read.read_menu(session, process_id=process_id)
+    process = menu.process
+    specs = {m.id: spec for m, spec in zip(menu.measures, menu.measure_specs(), strict=True)}
+    public = {
+        m.id: MeasurePublic(
             **m.model_dump(
                 include=set(MeasurePublic.model_fields) - {"group", "effect_keys", "cost"}
             ),
-            group=group,
-            effect_keys=keys,
-            cost=costs.at(process.cost_horizon),
+            group=specs[m.id].group,
+            effect_keys=list(specs[m.id].effects),
+            cost=m.costs.at(process.cost_horizon),
         )
-
+        for m in menu.measures
+    }
     effect_views = []
-    for effect in effects:
-        if effect.parent_id is not None:
-            continue
-        assert effect.id is not None
-        own = [public[m.id] for m in measures if m.group_effect_id == effect.id and m.id]
+    for effect in menu.desired_effects:
+        own = [public[m.id] for m in menu.measures_under(effect)]
         effect_views.append(
             EffectPublic(
                 id=effect.id,
@@ -159,8 +108,7 @@ def get_menu(session: Session, *, process_id: int) -> MenuPublic:
                 description=effect.description,
                 sub_effects=[
                     SubEffectPublic(id=s.id, key=s.key, title=s.title, description=s.description)
-                    for s in effects
-                    if s.parent_id == effect.id and s.id is not None
+                    for s in menu.sub_effects(effect)
                 ],
                 indicators=[
                     IndicatorPublic(
@@ -172,11 +120,10 @@ def get_menu(session: Session, *, process_id: int) -> MenuPublic:
                         city_value=None if i.city_value is None else float(i.city_value),
                         targets=[
                             IndicatorTargetPublic(year=t.year, value=float(t.value))
-                            for t in targets[i.id or 0]
+                            for t in i.targets
                         ],
                     )
-                    for i in indicators
-                    if i.effect_id == effect.id
+                    for i in menu.indicators(effect)
                 ],
                 measures=own,
                 contributing_measure_keys=[
@@ -189,10 +136,10 @@ def get_menu(session: Session, *, process_id: int) -> MenuPublic:
         )
     total = total_costs(list(specs.values()))
     return MenuPublic(
-        process=_public(process, hood),
+        process=_public(process, menu.neighbourhood),
         budget_eur=process.budget_eur,
         cost_horizon=process.cost_horizon,
-        measure_count=len(measures),
+        measure_count=len(menu.measures),
         totals=_totals(total),
         binding_total=total.at(process.cost_horizon) or 0,
         effects=effect_views,
