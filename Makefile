@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed-$(shell cat pyproject.toml constraints.txt | cksum |
 PORT ?= 8000
 DEMO_EMAIL ?= demo@wijkteam.example
 
-.PHONY: run test lint format messages clean
+.PHONY: run test lint format messages docs clean
 
 $(STAMP): pyproject.toml constraints.txt
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -46,6 +46,10 @@ messages: $(STAMP)
 		--omit-header --sort-output -o var/messages.pot app
 	$(BIN)/pybabel update -i var/messages.pot -d app/locales -l nl --omit-header \
 		--ignore-obsolete --width 100
+
+## make docs: write the README's settings table from the settings' own descriptions.
+docs: $(STAMP)
+	$(BIN)/python -m app.settings README.md
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache test-artifacts
