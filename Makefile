@@ -17,6 +17,7 @@ $(STAMP): pyproject.toml constraints.txt
 ## make run: migrate, load the Korrewegwijk demo, create the demo wijkteam account once, serve.
 run: $(STAMP)
 	$(BIN)/waardenzeef migrate
+	$(BIN)/waardenzeef purge-offers --check
 	$(BIN)/waardenzeef seed korrewegwijk
 	$(BIN)/waardenzeef create-user $(DEMO_EMAIL) --role wijkteam --name "Demo wijkteam" --if-none
 	$(BIN)/waardenzeef serve --port $(PORT)

@@ -281,6 +281,37 @@ def export_plan(
     )
 
 
+@cli.command("purge-offers")
+def purge_offers(
+    check: Annotated[
+        bool, typer.Option("--check", help="Only say how many are due; delete nothing.")
+    ] = False,
+) -> None:
+    """Delete residents' offers of help past their retention date (recorded in the audit log)."""
+    from sqlmodel import Session
+
+    from app.db import get_engine
+    from app.services import offers as offers_service
+
+    with Session(get_engine(), expire_on_commit=False) as session, session.begin():
+        if check:
+            due = len(offers_service.due(session))
+            if due:
+                typer.echo(
+                    f"{due} offer(s) of help are past their retention date: "
+                    "run 'waardenzeef purge-offers' to delete them."
+                )
+            return
+        purged = offers_service.purge(session)
+    total = sum(purged.values())
+    where = ", ".join(f"process {p}: {n}" for p, n in sorted(purged.items()))
+    typer.echo(
+        f"Deleted {total} offer(s) of help past their retention date ({where})."
+        if total
+        else "No offers of help are past their retention date."
+    )
+
+
 @cli.command()
 def serve(
     host: Annotated[str | None, typer.Option(help="Address to bind (HOST).")] = None,

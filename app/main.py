@@ -25,6 +25,7 @@ from app.routes import (
     auth,
     auth_api,
     console,
+    offers,
     pages,
     receipts,
     schedule,
@@ -74,6 +75,8 @@ def create_app() -> FastAPI:
     app.include_router(plan_routes.api)
     app.include_router(schedule.router)
     app.include_router(schedule.api)
+    app.include_router(offers.router)
+    app.include_router(offers.api)
     app.include_router(api_meeting.router)
     app.include_router(vote.router)
     app.include_router(console.router)

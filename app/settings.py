@@ -59,6 +59,14 @@ class Settings(BaseSettings):
     session_hours: int = Field(
         default=12, description="Hours a wijkteam or facilitator login stays valid."
     )
+    offer_retention_days: int = Field(
+        default=365,
+        ge=1,
+        le=3650,
+        description="Days a resident's offer of help is kept after the plan's first adoption (and "
+        "never more than twice that after the offer); `waardenzeef purge-offers` deletes older "
+        "ones.",
+    )
     api_docs: bool | None = Field(
         default=None,
         description="`true` serves the browsable API description at `/api/docs` (Swagger UI) "
