@@ -58,7 +58,6 @@ from app.domain.allocation import (
     greedy,
     optimal,
 )
-from app.domain.pabulib import PbInstance, PbProject, PbVote, format_number, make_instance
 from app.domain.vocabulary import StakeholderGroup
 
 Id: TypeAlias = int | str
@@ -795,53 +794,4 @@ def _turnout(sieve: Sieve, values: Values) -> Turnout:
                 for g, c in sorted(by_group.items(), key=lambda i: (i[0] is None, str(i[0] or "")))
             }
         ),
-    )
-
-
-# --- ballots out, for outside recounts -------------------------------------------------------
-
-
-def packages_as_pabulib(sieve: Sieve, description: str = "Waardenzeef Kiezen") -> PbInstance:
-    """The Kiezen packages as a Pabulib approval instance; voters are numbered, not named."""
-    votes = [
-        PbVote(str(number), tuple(str(m) for m in package.measure_ids))
-        for number, package in enumerate(sieve.packages, start=1)
-    ]
-    return _as_pabulib(sieve, description, "approval", votes)
-
-
-def values_as_pabulib(
-    sieve: Sieve, description: str = "Waardenzeef Zeven", *, stand_in_weights: bool = True
-) -> PbInstance:
-    """Every counted participant's `v_pm` as a Pabulib scoring instance (exact points)."""
-    values = participant_values(sieve, stand_in_weights=stand_in_weights)
-    votes = []
-    for number, mine in enumerate(values.by_participant.values(), start=1):
-        rated = [(m, v) for m, v in mine.items() if v > 0]
-        votes.append(
-            PbVote(
-                str(number),
-                tuple(str(m) for m, _ in rated),
-                tuple(v.numerator if v.denominator == 1 else v for _, v in rated),
-            )
-        )
-    return _as_pabulib(sieve, description, "scoring", votes)
-
-
-def _as_pabulib(
-    sieve: Sieve, description: str, vote_type: str, votes: Sequence[PbVote]
-) -> PbInstance:
-    ids = [str(m.id) for m in sieve.measures]
-    if len(set(ids)) != len(ids):
-        raise ValueError("measure ids must differ as text to be written to Pabulib")
-    return make_instance(
-        meta={
-            "description": description,
-            "country": "Netherlands",
-            "budget": format_number(sieve.budget),
-            "vote_type": vote_type,
-        },
-        projects=[PbProject(str(m.id), m.binding_cost, {"name": m.title}) for m in sieve.measures],
-        votes=votes,
-        extra_project_columns=["name"],
     )

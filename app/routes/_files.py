@@ -6,14 +6,16 @@ from collections.abc import Callable, Iterator, Sequence
 from enum import StrEnum
 from urllib.parse import quote
 
-from fastapi import UploadFile
+from fastapi import Request, UploadFile
+from sqlmodel import Session
 from starlette.responses import Response, StreamingResponse
 
 from app.domain.codes import IssuedCode
 from app.exports import cards as cards_export
 from app.exports import menu as menu_export
-from app.services import imports
-from app.services.menu_files import MenuFile
+from app.models import Process, User
+from app.routes.workspace_deps import client_ip
+from app.services import imports, menu_files
 
 
 class MenuFormat(StrEnum):
@@ -67,8 +69,17 @@ def download_later(
     return StreamingResponse(chunks(), media_type=media_type, headers=_headers(filename))
 
 
-def menu_download(menu_file: MenuFile) -> Response:
-    """A menu file as a download."""
+def menu_download(
+    request: Request, session: Session, user: User, process: Process, file_format: MenuFormat
+) -> Response:
+    """The menu as a file to save, its export written in the audit log (pages and API)."""
+    menu_file = menu_files.export_menu(
+        session,
+        user=user,
+        process_id=process.id or 0,
+        file_format=file_format.value,
+        ip_address=client_ip(request),
+    )
     return download(menu_file.content, filename=menu_file.filename, media_type=menu_file.media_type)
 
 

@@ -19,7 +19,7 @@ from app.db import SessionDep
 from app.domain.vocabulary import CostHorizon, IndicatorUnit
 from app.errors import DomainError, InvalidInput, MenuFrozen
 from app.i18n import current_language
-from app.models import Effect, Indicator, Measure, Process
+from app.models import Effect, Indicator, Measure, Process, User
 from app.routes.deps import WijkteamUser
 from app.routes.workspace_deps import WijkteamProcess, client_ip, write_lock
 from app.services import accounts as accounts_service
@@ -387,18 +387,14 @@ def delete_effect_form(
     if menus_service.is_frozen(session, process_id=process.id or 0):
         return _frozen(request, session, process)
     subs, grouped, rated = editor.effect_dependants(session, effect=effect)
-    return render(
+    return _confirm_delete(
         request,
-        "workspace/confirm_delete.html",
-        {
-            "user": user,
-            "process": process,
-            "kind": "effect",
-            "name": effect.title,
-            "action": f"/wijkteam/processes/{process.id}/effects/{effect_id}/delete",
-            "blocked_by": [s.title for s in subs] + [m.title for m in grouped],
-            "also": [m.title for m in rated if m not in grouped],
-        },
+        user,
+        process,
+        "effect",
+        effect.title,
+        blocked_by=[s.title for s in subs] + [m.title for m in grouped],
+        also=[m.title for m in rated if m not in grouped],
     )
 
 
@@ -592,19 +588,7 @@ def delete_indicator_form(
     indicator = editor.indicator_in(session, process_id=process.id or 0, indicator_id=indicator_id)
     if menus_service.is_frozen(session, process_id=process.id or 0):
         return _frozen(request, session, process)
-    return render(
-        request,
-        "workspace/confirm_delete.html",
-        {
-            "user": user,
-            "process": process,
-            "kind": "indicator",
-            "name": indicator.name,
-            "action": f"/wijkteam/processes/{process.id}/indicators/{indicator_id}/delete",
-            "blocked_by": [],
-            "also": [],
-        },
-    )
+    return _confirm_delete(request, user, process, "indicator", indicator.name)
 
 
 @router.post("/processes/{process_id}/indicators/{indicator_id}/delete", response_model=None)
@@ -762,19 +746,7 @@ def delete_measure_form(
     measure = editor.measure_in(session, process_id=process.id or 0, measure_id=measure_id)
     if menus_service.is_frozen(session, process_id=process.id or 0):
         return _frozen(request, session, process)
-    return render(
-        request,
-        "workspace/confirm_delete.html",
-        {
-            "user": user,
-            "process": process,
-            "kind": "measure",
-            "name": measure.title,
-            "action": f"/wijkteam/processes/{process.id}/measures/{measure_id}/delete",
-            "blocked_by": [],
-            "also": [],
-        },
-    )
+    return _confirm_delete(request, user, process, "measure", measure.title)
 
 
 @router.post("/processes/{process_id}/measures/{measure_id}/delete", response_model=None)
@@ -844,6 +816,32 @@ def unassign_facilitator(
         ip_address=client_ip(request),
     )
     return _back(process.id or 0, "facilitators", saved="unassigned")
+
+
+def _confirm_delete(
+    request: Request,
+    user: User,
+    process: Process,
+    kind: str,
+    name: str,
+    *,
+    blocked_by: list[str] | None = None,
+    also: list[str] | None = None,
+) -> HTMLResponse:
+    # The delete form posts back to the address it was asked on.
+    return render(
+        request,
+        "workspace/confirm_delete.html",
+        {
+            "user": user,
+            "process": process,
+            "kind": kind,
+            "name": name,
+            "action": request.url.path,
+            "blocked_by": blocked_by or [],
+            "also": also or [],
+        },
+    )
 
 
 def problem_page(request: Request, error: DomainError, **context: Any) -> HTMLResponse:

@@ -9,7 +9,7 @@ from app.db import SessionDep
 from app.routes._files import download
 from app.routes.deps import WijkteamUser
 from app.routes.workspace_deps import client_ip, write_lock
-from app.services import audit, audit_log, editor
+from app.services import audit_log, editor
 from app.templating import render
 
 router = APIRouter(prefix="/wijkteam", include_in_schema=False, dependencies=[Depends(write_lock)])
@@ -63,15 +63,12 @@ def audit_csv(
 ) -> Response:
     """The whole (filtered) audit log as CSV."""
     process_id = _process_filter(process)
-    content = audit_log.events_csv(session, process_id=process_id, action=action.strip() or None)
-    audit.record(
+    content = audit_log.export_csv(
         session,
-        action="audit.exported",
-        user_id=user.id,
-        object_type="audit",
+        user=user,
         process_id=process_id,
+        action=action.strip() or None,
         ip_address=client_ip(request),
-        detail={"action": action.strip()[:40]},
     )
     return download(
         content,

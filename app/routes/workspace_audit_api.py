@@ -16,7 +16,7 @@ from app.routes._files import download
 from app.routes.api_common import ERRORS
 from app.routes.deps import WijkteamUser
 from app.routes.workspace_deps import client_ip, write_lock
-from app.services import audit, audit_log
+from app.services import audit_log
 
 router = APIRouter(prefix="/api", tags=["workspace"], dependencies=[Depends(write_lock)])
 
@@ -71,15 +71,8 @@ def audit_events(
 ) -> Response:
     """The audit log: JSON pages of 50, or everything as CSV (`format=csv`)."""
     if format == AuditFormat.CSV:
-        content = audit_log.events_csv(session, process_id=process_id, action=action)
-        audit.record(
-            session,
-            action="audit.exported",
-            user_id=user.id,
-            object_type="audit",
-            process_id=process_id,
-            ip_address=client_ip(request),
-            detail={"action": (action or "")[:40]},
+        content = audit_log.export_csv(
+            session, user=user, process_id=process_id, action=action, ip_address=client_ip(request)
         )
         return download(
             content, filename="waardenzeef-logboek.csv", media_type="text/csv; charset=utf-8"

@@ -19,7 +19,7 @@ from app.routes._files import (
 )
 from app.routes.deps import WijkteamUser
 from app.routes.workspace_deps import WijkteamProcess, client_ip, write_lock
-from app.services import imports, menu_files
+from app.services import imports
 from app.services.imports import ImportResult
 from app.templating import render
 from app.wording import describe, place
@@ -138,15 +138,7 @@ def export_menu(
     session: SessionDep,
 ) -> Response:
     """Download the menu as CSV, XLSX, YAML or JSON (the import reads each back)."""
-    return menu_download(
-        menu_files.export_menu(
-            session,
-            user=user,
-            process_id=process.id or 0,
-            file_format=file_format.value,
-            ip_address=client_ip(request),
-        )
-    )
+    return menu_download(request, session, user, process, file_format)
 
 
 @router.get("/template/{file_format}", response_model=None)

@@ -16,6 +16,7 @@ from starlette.responses import Response
 from app.db import SessionDep
 from app.domain.menu.problems import Problem, english
 from app.exports import menu as menu_export
+from app.models import User
 from app.routes._files import (
     MenuFormat,
     TemplateFormat,
@@ -26,7 +27,7 @@ from app.routes._files import (
 from app.routes.api_common import ERRORS, FROZEN, ErrorPublic, Responses
 from app.routes.deps import WijkteamUser
 from app.routes.workspace_deps import WijkteamProcess, client_ip, write_lock
-from app.services import imports, menu_files
+from app.services import imports
 
 router = APIRouter(prefix="/api", tags=["workspace"], dependencies=[Depends(write_lock)])
 
@@ -74,7 +75,26 @@ def _finding(f: Problem) -> FindingPublic:
     )
 
 
-def _import_response(result: imports.ImportResult, status: int) -> Response:
+def _import(
+    request: Request,
+    session: SessionDep,
+    user: User,
+    upload: UploadFile,
+    *,
+    process_id: int | None,
+    dry_run: bool,
+    status: int,
+) -> Response:
+    filename, data = read_upload(upload)
+    result = imports.import_menu(
+        session,
+        user=user,
+        filename=filename,
+        data=data,
+        process_id=process_id,
+        dry_run=dry_run,
+        ip_address=client_ip(request),
+    )
     read = result.read
     if not result.ok:
         return JSONResponse(
@@ -118,16 +138,7 @@ def import_new_process(
     dry_run: Annotated[bool, Query(description="Only check the file.")] = False,
 ) -> Response:
     """Create a process from a menu file; all or nothing, every problem listed."""
-    filename, data = read_upload(file)
-    result = imports.import_menu(
-        session,
-        user=user,
-        filename=filename,
-        data=data,
-        dry_run=dry_run,
-        ip_address=client_ip(request),
-    )
-    return _import_response(result, 201)
+    return _import(request, session, user, file, process_id=None, dry_run=dry_run, status=201)
 
 
 @router.put(
@@ -144,17 +155,7 @@ def import_into_process(
     dry_run: Annotated[bool, Query(description="Only check the file.")] = False,
 ) -> Response:
     """Replace a process's menu with a menu file (409 `menu_frozen` once a round has opened)."""
-    filename, data = read_upload(file)
-    result = imports.import_menu(
-        session,
-        user=user,
-        filename=filename,
-        data=data,
-        process_id=process.id,
-        dry_run=dry_run,
-        ip_address=client_ip(request),
-    )
-    return _import_response(result, 200)
+    return _import(request, session, user, file, process_id=process.id, dry_run=dry_run, status=200)
 
 
 FILE_RESPONSE: Responses = {
@@ -178,15 +179,7 @@ def export_menu(
     format: MenuFormat = MenuFormat.CSV,
 ) -> Response:
     """The menu as a file: csv and xlsx (the column format), yaml and json (the seed format)."""
-    return menu_download(
-        menu_files.export_menu(
-            session,
-            user=user,
-            process_id=process.id or 0,
-            file_format=format.value,
-            ip_address=client_ip(request),
-        )
-    )
+    return menu_download(request, session, user, process, format)
 
 
 @router.get("/menu-template", response_class=Response, responses={**ERRORS, **FILE_RESPONSE})

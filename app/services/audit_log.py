@@ -15,6 +15,7 @@ from app.domain.spreadsheet import csv_writer
 from app.errors import N_
 from app.i18n import gettext, local_time
 from app.models import AuditEvent, Process, User
+from app.services import audit
 
 PER_PAGE = 50
 CSV_COLUMNS = (
@@ -172,6 +173,28 @@ def action_names(session: Session) -> list[str]:
     """The kinds of action in the log (the part before the dot), for filtering."""
     actions = session.exec(select(AuditEvent.action).distinct()).all()
     return sorted({a.split(".", 1)[0] for a in actions})
+
+
+def export_csv(
+    session: Session,
+    *,
+    user: User,
+    process_id: int | None = None,
+    action: str | None = None,
+    ip_address: str = "",
+) -> bytes:
+    """Every matching event as CSV (pages and API alike); the export itself is logged."""
+    content = events_csv(session, process_id=process_id, action=action)
+    audit.record(
+        session,
+        action="audit.exported",
+        user_id=user.id,
+        object_type="audit",
+        process_id=process_id,
+        ip_address=ip_address,
+        detail={"action": (action or "")[:40]},
+    )
+    return content
 
 
 def events_csv(

@@ -21,7 +21,7 @@ from app.domain.menu import (
 )
 from app.domain.menu.cells import slug
 from app.domain.vocabulary import CostHorizon, IndicatorUnit, Role
-from app.errors import N_, InvalidInput, MenuFrozen, NotFound
+from app.errors import N_, InvalidInput, NotFound
 from app.models import (
     Effect,
     Indicator,
@@ -167,14 +167,7 @@ def ensure_unfrozen(session: Session, process: Process) -> None:
     """Raise MenuFrozen when a round of the process has been opened."""
     menus_service.lock_process(session, process_id=process.id or 0)
     if menus_service.is_frozen(session, process_id=process.id or 0):
-        raise MenuFrozen(
-            N_(
-                "Process %(id)s ('%(title)s') has had a round opened, so its budget, effects and "
-                "measures are frozen; start a new process version to change them."
-            ),
-            id=process.id,
-            title=process.title,
-        )
+        raise menus_service.menu_frozen(process)
 
 
 def _neighbourhood(session: Session, name: str, municipality: str) -> Neighbourhood:

@@ -68,6 +68,18 @@ def lock_process(session: Session, *, process_id: int) -> None:
     session.exec(select(Process.id).where(Process.id == process_id).with_for_update()).first()
 
 
+def menu_frozen(process: Process) -> MenuFrozen:
+    """The refusal of a change to a frozen menu, naming the process."""
+    return MenuFrozen(
+        N_(
+            "Process %(id)s ('%(title)s') has had a round opened, so its budget, effects and "
+            "measures are frozen; start a new process version to change them."
+        ),
+        id=process.id,
+        title=process.title,
+    )
+
+
 def is_frozen(session: Session, *, process_id: int) -> bool:
     """Whether any round of the process has ever been opened."""
     opened = session.exec(
@@ -118,14 +130,7 @@ def load_menu(session: Session, *, document: MenuDocument) -> LoadReport:
     with session.no_autoflush:
         _sync(session, process, hood.id, document, report)
     if frozen and report.changed:
-        raise MenuFrozen(
-            N_(
-                "Process %(id)s ('%(title)s') has had a round opened, so its budget, effects and "
-                "measures are frozen; start a new process version to change them."
-            ),
-            id=process.id,
-            title=process.title,
-        )
+        raise menu_frozen(process)
     session.flush()
     return report
 

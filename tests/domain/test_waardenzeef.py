@@ -8,8 +8,6 @@ from fractions import Fraction
 import pytest
 
 from app.domain.allocation import Satisfaction, Stage, Verdict
-from app.domain.pabulib import VoteType, format_pabulib, parse_pabulib
-from app.domain.recount import RecountRule, recount
 from app.domain.vocabulary import StakeholderGroup
 from app.domain.waardenzeef import (
     Effect,
@@ -27,11 +25,9 @@ from app.domain.waardenzeef import (
     make_plan,
     mean_weights,
     money_per_effect,
-    packages_as_pabulib,
     participant_values,
     quantile,
     rank,
-    values_as_pabulib,
 )
 
 EFFECTS = (
@@ -312,23 +308,3 @@ def test_bad_measures_and_packages_are_refused() -> None:
         Measure("m", "M", 1, ())
     with pytest.raises(ValueError, match="chosen twice"):
         PackageBallot(1, ("m1", "m1"))
-
-
-def test_ballots_leave_as_pabulib_files_that_recount_to_the_same_plan() -> None:
-    packages = parse_pabulib(format_pabulib(packages_as_pabulib(SIEVE)))
-    assert packages.vote_type is VoteType.APPROVAL
-    assert [v.voter_id for v in packages.votes] == ["1", "2", "3"]  # numbered, not named
-    assert packages.project("m2").fields["name"] == "Kinderwerk"
-    assert packages.budget == 60_000
-    recounted = recount(packages, RecountRule.MES_ADD1)
-    assert recounted.allocation.selected == make_plan(SIEVE, Rule.EQUAL_SHARES_PACKAGES).selected
-    values = parse_pabulib(format_pabulib(values_as_pabulib(SIEVE)))
-    assert values.vote_type is VoteType.SCORING
-    assert values.votes[0].points_by_project() == {
-        "m1": Fraction(3, 2),
-        "m2": Fraction(4, 5),
-        "m3": Fraction(1, 2),
-        "m4": Fraction(3, 5),
-    }
-    recounted = recount(values, RecountRule.MES_ADD1)
-    assert recounted.allocation.selected == make_plan(SIEVE, Rule.EQUAL_SHARES).selected
