@@ -249,6 +249,7 @@ def export_plan(
     from app.errors import DomainError
     from app.exports import plan_files
     from app.services import plans as plans_service
+    from app.services import schedules as schedules_service
 
     _use_configured_language()
 
@@ -266,6 +267,7 @@ def export_plan(
                 if snapshot is None:
                     raise _fail(f"Process {process_id} has no adopted plan yet.")
                 plan, ballots = plans_service.snapshot_content(snapshot)
+                schedules_service.attach(session, plan)
             else:
                 plan, ballots = plans_service.compute(
                     session, process_id=process_id, rule=chosen_rule, ranked_by=chosen_ranking

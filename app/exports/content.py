@@ -12,6 +12,7 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
+from app.exports.schedule_content import ScheduleContent
 from app.i18n import euro
 from app.i18n import gettext as _
 
@@ -201,4 +202,7 @@ class PlanContent(BaseModel):
     scenarios: list[Scenario]
     notes: list[Note] = Field(description="What the reader must know to read the plan right.")
     adopted_at: datetime | None = None
+    schedule: ScheduleContent | None = Field(
+        default=None, description="The adopted plan's latest adopted schedule, if any."
+    )
     snapshot_id: int | None = None

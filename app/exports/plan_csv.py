@@ -9,6 +9,7 @@ from __future__ import annotations
 import io
 
 from app.domain.spreadsheet import csv_writer
+from app.exports import schedule_files
 from app.exports.content import PlanContent
 from app.i18n import gettext as _
 
@@ -17,6 +18,7 @@ def render(plan: PlanContent) -> bytes:
     """The ranked measures as CSV bytes."""
     out = io.StringIO()
     writer = csv_writer(out, delimiter=";", lineterminator="\r\n")
+    schedule = plan.schedule  # an adopted schedule adds its columns, and its ledger below
     writer.writerow(
         [
             _("Rank"),
@@ -34,6 +36,7 @@ def render(plan: PlanContent) -> bytes:
             _("In packages"),
             _("Selected"),
             _("Reason"),
+            *(schedule_files.csv_header(schedule) if schedule else []),
         ]
     )
     for m in plan.measures:
@@ -54,8 +57,12 @@ def render(plan: PlanContent) -> bytes:
                 m.in_packages,
                 _("yes") if m.selected else _("no"),
                 m.reason(),
+                *(schedule_files.csv_cells(schedule, m.key) if schedule else []),
             ]
         )
+    if schedule:
+        # Under the year columns, which follow the 15 columns above (a test keeps them aligned).
+        writer.writerows(schedule_files.csv_ledger_rows(schedule, before=15))
     return ("\ufeff" + out.getvalue()).encode("utf-8")
 
 

@@ -28,6 +28,7 @@ def print_css() -> str:
     return (
         (STATIC / "site.css").read_text(encoding="utf-8")
         + (STATIC / "plan.css").read_text(encoding="utf-8")
+        + (STATIC / "schedule.css").read_text(encoding="utf-8")
         + f"""
 @page {{
   size: A4; margin: 16mm 14mm 18mm 14mm;

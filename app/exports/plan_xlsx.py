@@ -11,6 +11,7 @@ from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
 from app.domain.spreadsheet import harden_workbook, xlsx_value
+from app.exports import schedule_files
 from app.exports.content import PlanContent
 from app.i18n import gettext as _
 from app.wording import note_text
@@ -148,6 +149,8 @@ def render(plan: PlanContent) -> bytes:
     for row_cells in method.iter_rows(min_row=2):
         if row_cells[0].value in (_("Budget"), _("In the plan"), _("Left")):
             row_cells[1].number_format = EURO
+    if plan.schedule:
+        schedule_files.add_xlsx_sheet(book, plan.schedule)
     harden_workbook(book, formulas=[total])  # only the plan's own total is a formula
     out = io.BytesIO()
     book.save(out)

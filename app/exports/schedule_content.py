@@ -181,12 +181,3 @@ class ScheduleContent(BaseModel):
             "For measures whose costs are flagged, the years do not add up to the cost the plan "
             "counted; see the flags."
         )
-
-
-def start_words(start_year: int | None) -> str:
-    """When a measure starts, in plain words for residents ('dit jaar', 'vanaf het 2e jaar')."""
-    if start_year is None:
-        return _("later: it does not fit in the plan period")
-    if start_year == 1:
-        return _("this year")
-    return _("from year %(year)s") % {"year": start_year}

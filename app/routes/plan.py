@@ -17,7 +17,9 @@ from app.exports.plan_files import MEDIA, Format
 from app.models import PlanSnapshot
 from app.routes.deps import WijkteamUser
 from app.services import access
+from app.services import offers as offers_service
 from app.services import plans as plans_service
+from app.services import schedules as schedules_service
 from app.settings import get_settings
 from app.templating import render
 
@@ -46,6 +48,7 @@ def _page(
     latest: PlanSnapshot | None,
     newer: bool,
     published: bool,
+    helpers: dict[str, int] | None = None,
 ) -> HTMLResponse:
     return render(
         request,
@@ -62,6 +65,7 @@ def _page(
             "published": published,
             "public_url": f"{get_settings().public_base_url}/processes/{plan.process.id}/plan",
             "pdf_missing": plan_pdf.unavailable(),
+            "helpers": helpers or {},
         },
     )
 
@@ -89,6 +93,7 @@ def plan_page(
         latest=plans_service.adopted(session, process_id=process_id),
         newer=False,
         published=process.plan_is_public,
+        helpers=offers_service.counts_by_key(session, process_id=process_id),
     )
 
 
@@ -155,6 +160,7 @@ def adopted_page(
     snapshot = plans_service.adopted(session, process_id=process_id, snapshot_id=snapshot_id)
     assert snapshot is not None
     plan, _ = plans_service.snapshot_content(snapshot)
+    schedules_service.attach(session, plan)
     now, _ = plans_service.compute(
         session, process_id=process_id, rule=Rule(plan.rule), ranked_by=RankBy(plan.ranked_by)
     )
@@ -169,6 +175,7 @@ def adopted_page(
         latest=snapshot,
         newer=now.fingerprint != plan.fingerprint,
         published=process.plan_is_public,
+        helpers=offers_service.counts_by_key(session, process_id=process_id),
     )
 
 
@@ -185,7 +192,7 @@ def adopted_download(
     snapshot = plans_service.adopted(session, process_id=process_id, snapshot_id=snapshot_id)
     assert snapshot is not None
     plan, ballots = plans_service.snapshot_content(snapshot)
-    return _download(plan, ballots, fmt)
+    return _download(schedules_service.attach(session, plan), ballots, fmt)
 
 
 def _published(session: SessionDep, process_id: int) -> PlanSnapshot:
@@ -202,6 +209,7 @@ def _published(session: SessionDep, process_id: int) -> PlanSnapshot:
 def public_page(request: Request, process_id: int, session: SessionDep) -> HTMLResponse:
     """The public version of the adopted plan, when the wijkteam has published it."""
     plan, _ = plans_service.snapshot_content(_published(session, process_id), public=True)
+    schedules_service.attach(session, plan)
     base = f"/processes/{process_id}/plan"
     return _page(
         request,
@@ -213,6 +221,7 @@ def public_page(request: Request, process_id: int, session: SessionDep) -> HTMLR
         latest=None,
         newer=False,
         published=True,
+        helpers=offers_service.counts_by_key(session, process_id=process_id),
     )
 
 
@@ -220,7 +229,7 @@ def public_page(request: Request, process_id: int, session: SessionDep) -> HTMLR
 def public_download(process_id: int, fmt: Format, session: SessionDep) -> Response:
     """The public version's downloads (no ballots file: that is for the wijkteam)."""
     plan, ballots = plans_service.snapshot_content(_published(session, process_id), public=True)
-    return _download(plan, ballots, fmt)
+    return _download(schedules_service.attach(session, plan), ballots, fmt)
 
 
 # --- JSON API ----------------------------------------------------------------------------------
@@ -262,4 +271,4 @@ def api_adopted(process_id: int, session: SessionDep, user: WijkteamUser) -> c.P
     snapshot = plans_service.adopted(session, process_id=process_id)
     if snapshot is None:
         raise NotFound(N_("Process %(id)s has no adopted plan yet."), id=process_id)
-    return plans_service.snapshot_content(snapshot)[0]
+    return schedules_service.attach(session, plans_service.snapshot_content(snapshot)[0])

@@ -382,6 +382,12 @@ def counts(session: Session, *, process_id: int) -> dict[int, int]:
     return dict(rows.all())
 
 
+def counts_by_key(session: Session, *, process_id: int) -> dict[str, int]:
+    """How many residents offered help, per measure key (for the plan page: only counts)."""
+    keys = {m.id: m.key for m in measures(session, process_id=process_id)}
+    return {keys[m]: n for m, n in counts(session, process_id=process_id).items() if m in keys}
+
+
 def due(session: Session, *, on: date | None = None) -> list[HelpOffer]:
     """Offers past their retention date (all processes)."""
     day = on or today()

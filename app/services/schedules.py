@@ -379,6 +379,13 @@ def adopted_for(session: Session, *, plan_snapshot_id: int) -> ScheduleContent |
     return _stored(rows[0]) if rows else None
 
 
+def attach(session: Session, plan: c.PlanContent) -> c.PlanContent:
+    """An adopted plan with its latest adopted schedule (for its page and downloads)."""
+    if plan.snapshot_id is not None:
+        plan.schedule = adopted_for(session, plan_snapshot_id=plan.snapshot_id)
+    return plan
+
+
 def history(session: Session, *, process_id: int) -> list[PlanSchedule]:
     """Every adopted schedule of a process, newest first."""
     return list(

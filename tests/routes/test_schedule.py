@@ -2,15 +2,22 @@
 
 from __future__ import annotations
 
+import csv
+import io
+
 import pytest
 from bs4 import BeautifulSoup
 from fastapi.testclient import TestClient
+from openpyxl import load_workbook
+from pypdf import PdfReader
 from sqlmodel import Session, select
 
 from app.domain.vocabulary import Role
-from app.models import AuditEvent, PlanSchedule, ProcessFacilitator
+from app.exports import plan_pdf
+from app.models import AuditEvent, Measure, PlanSchedule, ProcessFacilitator
 from app.services import users as users_service
 from tests.factories import meeting_night
+from tests.routes.meeting_night import resident
 
 PASSWORD = "correct horse battery"
 
@@ -277,3 +284,103 @@ def test_money_typed_the_dutch_way_is_read_and_bad_money_is_named(
     assert error is not None
     assert "jaar 2" in error.get_text()
     assert BeautifulSoup(bad.text, "html.parser").select_one("#money-2")["value"] == "veel"  # type: ignore[index]
+
+
+def test_the_adopted_schedule_is_in_the_plans_page_and_every_download(
+    client: TestClient, session: Session, korrewegwijk: int
+) -> None:
+    pid = _played(session, korrewegwijk, seed=1)
+    _log_in(client, session)
+    plan = _adopt_plan(client, pid)
+    snapshot = plan["snapshot_id"]
+    schedule = client.post(f"/api/processes/{pid}/plan/schedule/adopt").json()
+    base = f"/wijkteam/processes/{pid}/plan/adopted/{snapshot}"
+
+    page = BeautifulSoup(client.get(base).text, "html.parser")
+    section = page.select_one("section#schedule")
+    assert section is not None
+    bars = section.select(".tl-row:not(.tl-axis)")
+    assert len(bars) == len(schedule["measures"]) == 9
+    assert len(section.select("table.ledger-table tbody tr")) == 4
+    assert section.select_one("code.fingerprint").get_text() == schedule["fingerprint"]  # type: ignore[union-attr]
+    words = section.select_one("ul.public-schedule").get_text(" ", strip=True)  # type: ignore[union-attr]
+    assert "Dit jaar:" in words
+    assert "Vanaf het 2e jaar: Wijkatelier" in words
+    assert "Vanaf het 3e jaar: Uitbreiding ouderenwerk" in words
+
+    assert client.get(f"{base}.json").json()["schedule"] == schedule
+    assert client.get(f"/api/processes/{pid}/plan/adopted").json()["schedule"] == schedule
+
+    rows = list(
+        csv.reader(
+            io.StringIO(client.get(f"{base}.csv").content.decode("utf-8-sig")), delimiter=";"
+        )
+    )
+    header = rows[0]
+    assert header[-6:] == ["Startjaar", "Jaar 1", "Jaar 2", "Jaar 3", "Jaar 4", "Na de periode"]
+    first_year = header.index("Jaar 1")
+    by_title = {row[1]: row for row in rows[1:]}
+    assert by_title["Wijkatelier"][first_year - 1 : first_year + 4] == [
+        "2",
+        "0",
+        "50000",
+        "3334",
+        "3333",
+    ]
+    planned = by_title["Gepland"]
+    assert planned[first_year : first_year + 4] == [str(y["planned"]) for y in schedule["ledger"]]
+
+    book = load_workbook(io.BytesIO(client.get(f"{base}.xlsx").content))
+    assert "Fasering" in book.sheetnames
+    sheet = book["Fasering"]
+    values = [[c.value for c in row] for row in sheet.iter_rows()]
+    assert values[0][:4] == ["Plaats", "Maatregel", "Startjaar", "Jaar 1"]
+    assert any(row[:4] == [1, 250_000, 245_500, 4_500] for row in values)
+    assert any(row[1] == schedule["fingerprint"] for row in values if len(row) > 1)
+
+    if plan_pdf.unavailable() is None:
+        text = "".join(
+            p.extract_text() for p in PdfReader(io.BytesIO(client.get(f"{base}.pdf").content)).pages
+        )
+        assert "Het plan in de tijd" in text
+        assert "Wanneer begint wat?" in text
+        assert schedule["fingerprint"][:16] in text.replace("\n", "")
+
+
+def test_residents_see_the_schedule_in_plain_words_and_only_counts_of_helpers(
+    client: TestClient, session: Session, korrewegwijk: int
+) -> None:
+    pid = _played(session, korrewegwijk, seed=1)
+    _log_in(client, session)
+    _adopt_plan(client, pid)
+    client.post(f"/api/processes/{pid}/plan/schedule/adopt")
+    client.post(f"/wijkteam/processes/{pid}/plan/publish", data={"public": "true"})
+    phone = resident(session, pid)
+    wijkatelier = next(m for m in _schedule(client, pid)["measures"] if m["key"] == "wijkatelier")
+    measure_id = session.exec(
+        select(Measure.id).where(Measure.process_id == pid, Measure.key == wijkatelier["key"])
+    ).one()
+    made = phone.post(
+        "/meedoen",
+        data={
+            "measure": [str(measure_id)],
+            "name": "Dirk Jansen",
+            "contact_kind": "email",
+            "contact": "dirk@voorbeeld.nl",
+            "consent": "on",
+        },
+        follow_redirects=False,
+    )
+    assert made.status_code == 303
+
+    public = BeautifulSoup(TestClient(client.app).get(f"/processes/{pid}/plan").text, "html.parser")
+    words = public.select_one("section#schedule ul.public-schedule").get_text(" ", strip=True)  # type: ignore[union-attr]
+    assert "Vanaf het 2e jaar: Wijkatelier" in words
+    row = public.select_one("#line-wijkatelier")
+    assert row is not None
+    assert "1 bewoner wil meehelpen" in row.get_text()
+    assert "Dirk" not in public.get_text()
+    assert "dirk@voorbeeld.nl" not in public.get_text()
+    wijkteam_page = client.get(f"/wijkteam/processes/{pid}/plan").text
+    assert "1 bewoner wil meehelpen" in wijkteam_page
+    assert "Dirk" not in wijkteam_page
