@@ -27,6 +27,7 @@ from app.routes.meeting_deps import Form, WriteLock, ballot_input, form_text, lo
 from app.services import access
 from app.services import ballots as ballots_service
 from app.services import meetings as meetings_service
+from app.services import offers as offers_service
 from app.services import outcomes as outcomes_service
 from app.services import rounds as rounds_service
 from app.services.ballots import BallotInput
@@ -376,6 +377,9 @@ def projector(
             "qr": qr_svg(context["join_address"]),
             "turnout": rounds_service.turnout(session, round_id=shown.id or 0) if shown else None,
             "receipts": _published_receipts(session, shown) if shown else None,
+            "helping": offers_service.helping(session, process_id=meeting.process_id)
+            if shown is not None and shown.kind == RoundKind.KIEZEN
+            else None,
         },
     )
 

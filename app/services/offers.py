@@ -388,6 +388,29 @@ def counts_by_key(session: Session, *, process_id: int) -> dict[str, int]:
     return {keys[m]: n for m, n in counts(session, process_id=process_id).items() if m in keys}
 
 
+@dataclass(frozen=True)
+class Helping:
+    """How many residents offered help, and the measures most of them offered help with."""
+
+    people: int
+    top: list[tuple[str, int]]
+
+
+def helping(session: Session, *, process_id: int, top: int = 3) -> Helping:
+    """Counts for the projector: residents who offered help, and the measures with most offers."""
+    people = session.exec(
+        select(func.count(func.distinct(HelpOffer.holder))).where(
+            HelpOffer.process_id == process_id
+        )
+    ).one()
+    titles = {m.id: m.title for m in measures(session, process_id=process_id)}
+    ranked = sorted(
+        ((titles[m], n) for m, n in counts(session, process_id=process_id).items() if m in titles),
+        key=lambda item: (-item[1], item[0]),
+    )
+    return Helping(int(people), ranked[:top])
+
+
 def due(session: Session, *, on: date | None = None) -> list[HelpOffer]:
     """Offers past their retention date (all processes)."""
     day = on or today()

@@ -326,3 +326,31 @@ def test_offers_are_kept_a_year_after_the_plans_adoption_then_purged(
     assert session.exec(select(HelpOffer)).first() is None
     [event] = session.exec(select(AuditEvent).where(AuditEvent.action == "offers.purged")).all()
     assert event.detail == {"count": 1}
+
+
+def test_the_projector_shows_after_kiezen_how_many_want_to_help_and_no_names(
+    client: TestClient, session: Session, korrewegwijk: int
+) -> None:
+    meeting = meeting_night(session, korrewegwijk, participants=6, paper=0)
+    wijkatelier = _measure(session, korrewegwijk, "wijkatelier")
+    wip = _measure(session, korrewegwijk, "wip")
+    for name, chosen in (("Anna", [wijkatelier, wip]), ("Bram", [wijkatelier])):
+        phone = resident(session, korrewegwijk)
+        response = phone.post(
+            "/meedoen",
+            data=_offer_form(*[m.id or 0 for m in chosen], name=name),
+            follow_redirects=False,
+        )
+        assert response.status_code == 303
+    user_id = _wijkteam(client, session, Role.FACILITATOR)
+    session.add(ProcessFacilitator(process_id=korrewegwijk, user_id=user_id))
+    session.commit()
+    screen = client.get(f"/console/meetings/{meeting.id}/screen")
+    assert screen.status_code == 200
+    line = soup(screen.text).select_one("p.screen-helpers")
+    assert line is not None
+    assert line.get_text(" ", strip=True).startswith(
+        "2 bewoners willen meehelpen : Wijkatelier (2), WIP (1)."
+    )
+    for personal in ("Anna", "Bram", "1234"):
+        assert personal not in screen.text
