@@ -8,9 +8,12 @@ arrays and objects nest deeper than MAX_JSON_DEPTH, before the JSON parser sees 
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Awaitable, Callable
 from itertools import accumulate
+from typing import Any
+from urllib.parse import parse_qsl
 
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
@@ -25,7 +28,15 @@ MAX_FORM_BYTES = 1024 * 1024
 # A menu file and the few form fields around it.
 MAX_UPLOAD_BYTES = MAX_FILE_BYTES + 64 * 1024
 MAX_OTHER_BYTES = 2 * 1024 * 1024
+LIMITS = {
+    "json": MAX_JSON_BYTES,
+    "upload": MAX_UPLOAD_BYTES,
+    "form": MAX_FORM_BYTES,
+    "other": MAX_OTHER_BYTES,
+}
 MAX_JSON_DEPTH = 32
+# C0 controls but tab, newline and carriage return; DEL; halves of surrogate pairs.
+_UNWRITABLE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff]")
 # Only the brackets outside strings decide the depth.
 _JSON_STRING = re.compile(rb'"(?:[^"\\]|\\.)*"', re.DOTALL)
 _BRACKETS = re.compile(rb"[\[\]{}]")
@@ -34,6 +45,9 @@ ErrorResponder = Callable[[Request, int, str, str, dict[str, object]], Awaitable
 
 
 TOO_LARGE = N_("The request is too large (at most %(mb)s MB).")
+TOO_DEEP = N_("body: arrays and objects nest more than %(n)s levels deep.")
+NOT_JSON = N_("body: this is not JSON (%(reason)s).")
+UNWRITABLE = N_("%(field)s: contains a control character (%(char)s); remove it and send again.")
 
 
 class BodyTooLarge(HTTPException):
@@ -42,18 +56,6 @@ class BodyTooLarge(HTTPException):
     def __init__(self, limit: int) -> None:
         self.params: dict[str, object] = {"mb": megabytes(limit)}
         super().__init__(413, detail=TOO_LARGE % self.params)
-
-
-def body_limit(content_type: str) -> int:
-    """The largest body accepted for a content type."""
-    kind = content_type.split(";", 1)[0].strip().lower()
-    if kind == "application/json" or kind.endswith("+json"):
-        return MAX_JSON_BYTES
-    if kind == "multipart/form-data":
-        return MAX_UPLOAD_BYTES
-    if kind == "application/x-www-form-urlencoded":
-        return MAX_FORM_BYTES
-    return MAX_OTHER_BYTES
 
 
 def json_depth(body: bytes) -> int:
@@ -69,8 +71,57 @@ def megabytes(limit: int) -> str:
     return str(round(limit / 1024 / 1024))
 
 
+def body_kind(content_type: str) -> str:
+    """json, form, upload or other."""
+    kind = content_type.split(";", 1)[0].strip().lower()
+    if kind == "application/json" or kind.endswith("+json"):
+        return "json"
+    if kind == "multipart/form-data":
+        return "upload"
+    if kind == "application/x-www-form-urlencoded":
+        return "form"
+    return "other"
+
+
+def unwritable(text: str) -> str | None:
+    """The first character of a text that no field may hold (as U+XXXX), or None."""
+    found = _UNWRITABLE.search(text)
+    return f"U+{ord(found.group()):04X}" if found else None
+
+
+def text_problem(value: Any, where: str) -> tuple[str, str] | None:
+    """The first field (as a dotted path) of a parsed value holding an unwritable character."""
+    if isinstance(value, str):
+        bad = unwritable(value)
+        return (where, bad) if bad else None
+    if isinstance(value, dict):
+        for key, item in value.items():
+            found = text_problem(str(key), where) or text_problem(item, f"{where}.{key}")
+            if found:
+                return found
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            found = text_problem(item, f"{where}.{index}")
+            if found:
+                return found
+    return None
+
+
+def _pairs_problem(pairs: list[tuple[str, str]], where: str) -> tuple[str, str] | None:
+    for name, value in pairs:
+        found = text_problem(name, where) or text_problem(value, f"{where}.{name}")
+        if found:
+            return found
+    return None
+
+
 class BodyLimits:
-    """ASGI middleware: refuse bodies over their limit (413) or JSON nested too deep (422)."""
+    """ASGI middleware: refuse what no route should parse.
+
+    Bodies over their limit (413), JSON nested too deep (422), and control characters or halves
+    of surrogate pairs in the path, the query, a form or a JSON body (422 naming the field):
+    PostgreSQL cannot store a NUL, and no title needs a control character.
+    """
 
     def __init__(self, app: ASGIApp, *, respond: ErrorResponder) -> None:
         self.app = app
@@ -81,44 +132,48 @@ class BodyLimits:
             await self.app(scope, receive, send)
             return
         request = Request(scope)
-        content_type = request.headers.get("content-type", "")
-        limit = body_limit(content_type)
+        kind = body_kind(request.headers.get("content-type", ""))
+        limit = LIMITS[kind]
         length = request.headers.get("content-length")
-        if length is not None and (not length.isdigit() or int(length) > limit):
-            response = await self.respond(
-                request,
-                413,
-                "too_large",
-                TOO_LARGE,
-                {"mb": megabytes(limit)},
-            )
+
+        async def refuse(status: int, code: str, template: str, **params: object) -> None:
+            response = await self.respond(request, status, code, template, params)
             await response(scope, receive, send)
+
+        if length is not None and (not length.isdigit() or int(length) > limit):
+            await refuse(413, "too_large", TOO_LARGE, mb=megabytes(limit))
             return
-        if limit == MAX_JSON_BYTES and request.method not in ("GET", "HEAD", "OPTIONS"):
-            body, more = await _read(receive, limit)
-            if more:
-                response = await self.respond(
-                    request,
-                    413,
-                    "too_large",
-                    TOO_LARGE,
-                    {"mb": megabytes(limit)},
-                )
-                await response(scope, receive, send)
-                return
+        found = text_problem(scope.get("path", ""), "path") or _pairs_problem(
+            parse_qsl(scope.get("query_string", b"").decode("latin-1"), keep_blank_values=True),
+            "query",
+        )
+        if found:
+            await refuse(422, "invalid_input", UNWRITABLE, field=found[0], char=found[1])
+            return
+        if kind not in ("json", "form") or request.method in ("GET", "HEAD", "OPTIONS"):
+            await self.app(scope, _counting(receive, limit), send)
+            return
+        body, more = await _read(receive, limit)
+        if more:
+            await refuse(413, "too_large", TOO_LARGE, mb=megabytes(limit))
+            return
+        if kind == "json":
             if json_depth(body) > MAX_JSON_DEPTH:
-                response = await self.respond(
-                    request,
-                    422,
-                    "too_deep",
-                    N_("body: arrays and objects nest more than %(n)s levels deep."),
-                    {"n": MAX_JSON_DEPTH},
-                )
-                await response(scope, receive, send)
+                await refuse(422, "too_deep", TOO_DEEP, n=MAX_JSON_DEPTH)
                 return
-            await self.app(scope, _replay(body, receive), send)
+            try:
+                found = text_problem(json.loads(body), "body") if body.strip() else None
+            except ValueError as error:  # not UTF-8, or not JSON
+                await refuse(422, "invalid_input", NOT_JSON, reason=str(error)[:120])
+                return
+        else:
+            found = _pairs_problem(
+                parse_qsl(body.decode("utf-8", "replace"), keep_blank_values=True), "body"
+            )
+        if found:
+            await refuse(422, "invalid_input", UNWRITABLE, field=found[0], char=found[1])
             return
-        await self.app(scope, _counting(receive, limit), send)
+        await self.app(scope, _replay(body, receive), send)
 
 
 async def _read(receive: Receive, limit: int) -> tuple[bytes, bool]:

@@ -8,16 +8,17 @@ import re
 from collections.abc import Awaitable, Callable, Mapping
 from pathlib import Path
 
-from fastapi import FastAPI, Request
+from fastapi import Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
+from sqlalchemy.exc import DataError, IntegrityError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
 
 from app import i18n, limits
-from app.errors import DomainError
+from app.errors import N_, DomainError
 from app.limits import BodyLimits, BodyTooLarge
 from app.routes import (
     api,
@@ -42,11 +43,16 @@ from app.routes import (
     workspace_files_api,
 )
 from app.routes import plan as plan_routes
+from app.routes.api_errors import HTTP_CODES, allowed_methods, openapi_document
+from app.routes.deps import ids_in_range
 from app.security import SecurityHeaders, read_cookie, set_cookie
 from app.settings import get_settings
 from app.templating import render
 
 LANGUAGE_COOKIE = "lang"
+NO_PAGE = N_("This page does not exist.")
+CONFLICT = N_("Someone else changed this at the same moment. Nothing was saved: send it again.")
+OUT_OF_RANGE = N_("A value is out of range or too long. Nothing was saved.")
 SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
 
 
@@ -60,7 +66,9 @@ def create_app() -> FastAPI:
         openapi_url="/api/openapi.json",
         docs_url=None,
         redoc_url=None,
+        dependencies=[Depends(ids_in_range)],
     )
+    app.openapi = lambda: openapi_document(app)  # type: ignore[method-assign]
     if settings.api_docs_enabled:
         app.add_api_route("/api/docs", _api_docs, include_in_schema=False)
     app.mount(
@@ -129,12 +137,28 @@ def create_app() -> FastAPI:
     async def http_error(request: Request, error: StarletteHTTPException) -> Response:
         if isinstance(error, BodyTooLarge):
             return await _refusal(request, 413, "too_large", limits.TOO_LARGE, error.params)
+        api = request.url.path.startswith("/api/")
         message = error.detail if isinstance(error.detail, str) else "Error"
         if error.status_code == 404:
-            message = i18n.gettext("This page does not exist.")
-        return _error_response(
-            request, error.status_code, "http_error", message, headers=error.headers
-        )
+            message = "There is no such address." if api else i18n.gettext(NO_PAGE)
+        code = HTTP_CODES.get(error.status_code, "http_error")
+        headers = dict(error.headers or {})
+        if error.status_code == 405:
+            # Starlette names the methods of the first route that matched the path only.
+            headers["Allow"] = ", ".join(allowed_methods(app, request.url.path))
+        return _error_response(request, error.status_code, code, message, headers=headers)
+
+    @app.exception_handler(IntegrityError)
+    async def collision(request: Request, error: IntegrityError) -> Response:
+        # A unique constraint (two requests creating the same thing at once) or a reference
+        # that vanished meanwhile: nothing was written; sending it again gives a clear answer.
+        return await _refusal(request, 409, "conflict", CONFLICT, {})
+
+    @app.exception_handler(DataError)
+    async def out_of_range(request: Request, error: DataError) -> Response:
+        # The database refused a value (a number beyond its integer range, say); the models'
+        # own limits should have said so first.
+        return await _refusal(request, 422, "invalid_input", OUT_OF_RANGE, {})
 
     @app.exception_handler(RequestValidationError)
     async def invalid_request(request: Request, error: RequestValidationError) -> Response:

@@ -18,6 +18,8 @@ from sqlalchemy import (
     String,
     UniqueConstraint,
 )
+from sqlalchemy.engine import Dialect
+from sqlalchemy.types import TypeDecorator
 from sqlmodel import Field, SQLModel
 
 from app import db  # noqa: F401  (sets the constraint naming convention before any table)
@@ -40,6 +42,25 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
+class UTCDateTime(TypeDecorator[datetime]):
+    """A moment stored in UTC and always read back with its zone (SQLite keeps none)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        """Store UTC; a moment without a zone is taken to be UTC already."""
+        if value is None:
+            return None
+        return value.astimezone(UTC) if value.tzinfo else value.replace(tzinfo=UTC)
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        """Read it back in UTC, with the zone that SQLite does not keep."""
+        if value is None:
+            return None
+        return value.astimezone(UTC) if value.tzinfo else value.replace(tzinfo=UTC)
+
+
 def _in(column: str, values: type[Any]) -> str:
     return f"{column} IN ({', '.join(repr(str(v.value)) for v in values)})"
 
@@ -47,7 +68,7 @@ def _in(column: str, values: type[Any]) -> str:
 def _timestamp(*, nullable: bool = True) -> Any:
     return Field(
         default=None,
-        sa_type=DateTime(timezone=True),
+        sa_type=UTCDateTime,
         nullable=nullable,
     )
 
@@ -55,7 +76,7 @@ def _timestamp(*, nullable: bool = True) -> Any:
 def _created_at() -> Any:
     return Field(
         default_factory=utcnow,
-        sa_type=DateTime(timezone=True),
+        sa_type=UTCDateTime,
         nullable=False,
     )
 
@@ -473,7 +494,7 @@ class UserSession(SQLModel, table=True):
     user_id: int = _fk("app_user.id")
     token_hash: str = Field(max_length=128, unique=True)
     created_at: datetime = _created_at()
-    expires_at: datetime = Field(sa_type=DateTime(timezone=True))
+    expires_at: datetime = Field(sa_type=UTCDateTime)
     revoked_at: datetime | None = _timestamp()
     ip_address: str = Field(default="", max_length=64)
 

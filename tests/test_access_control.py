@@ -245,7 +245,7 @@ def _logged_in(email: str) -> TestClient:
 
 
 def test_the_routes_are_found() -> None:
-    paths = {e.path for e in scoped_endpoints()}
+    paths = {re.sub(r":\w+\}", "}", e.path) for e in scoped_endpoints()}
     # The workspace's own routes, and those of the meeting night, are among them.
     assert "/wijkteam/processes/{process_id}/measures/{measure_id}/edit" in paths
     assert "/api/codes/{code_id}/revoke" in paths

@@ -18,7 +18,7 @@ def list_processes(session: SessionDep) -> list[ProcessPublic]:
     return processes_service.list_processes(session)
 
 
-@router.get("/processes/{process_id}/menu", response_model=MenuPublic)
+@router.get("/processes/{process_id:int}/menu", response_model=MenuPublic)
 def get_menu(process_id: int, session: SessionDep) -> MenuPublic:
     """A process's menu: effects with sub-effects, indicators and measures; costs in whole euros."""
     return processes_service.get_menu(session, process_id=process_id)

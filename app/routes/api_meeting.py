@@ -374,19 +374,19 @@ def join(
     )
 
 
-@router.get("/meetings/{meeting_id}", response_model=MeetingPublic)
+@router.get("/meetings/{meeting_id:int}", response_model=MeetingPublic)
 def meeting_state(meeting_id: int, session: SessionDep) -> MeetingPublic:
     """A meeting and the state of its rounds (what residents see)."""
     return _meeting(session, meetings_service.get_meeting(session, meeting_id=meeting_id))
 
 
-@router.get("/rounds/{round_id}", response_model=RoundPublic)
+@router.get("/rounds/{round_id:int}", response_model=RoundPublic)
 def round_state(round_id: int, session: SessionDep) -> RoundPublic:
     """A round's state (draft, open, closed) and turnout."""
     return _round(session, _round_of_public(session, round_id))
 
 
-@router.get("/rounds/{round_id}/ballot", response_model=BallotFormPublic)
+@router.get("/rounds/{round_id:int}/ballot", response_model=BallotFormPublic)
 def ballot_form(round_id: int, session: SessionDep, participant: Resident) -> BallotFormPublic:
     """What the round asks (effects or measures, budget) and your current ballot, if any."""
     round_ = _round_of_public(session, round_id)
@@ -421,7 +421,7 @@ def ballot_form(round_id: int, session: SessionDep, participant: Resident) -> Ba
 
 
 @router.post(
-    "/rounds/{round_id}/ballot",
+    "/rounds/{round_id:int}/ballot",
     response_model=ReceiptPublic,
     responses={
         401: {"model": ErrorPublic},
@@ -445,7 +445,7 @@ def submit_ballot(
 
 
 @router.get(
-    "/rounds/{round_id}/outcome",
+    "/rounds/{round_id:int}/outcome",
     response_model=OutcomePublic,
     responses={403: {"model": ErrorPublic, "description": "results_hidden"}},
 )
@@ -478,7 +478,7 @@ def round_outcome(round_id: int, request: Request, session: SessionDep) -> Outco
 
 
 @router.post(
-    "/processes/{process_id}/meetings",
+    "/processes/{process_id:int}/meetings",
     response_model=MeetingPublic,
     status_code=status.HTTP_201_CREATED,
     responses={401: {"model": ErrorPublic}},
@@ -500,7 +500,7 @@ def create_meeting(
 
 
 @router.post(
-    "/meetings/{meeting_id}/rounds",
+    "/meetings/{meeting_id:int}/rounds",
     response_model=RoundPublic,
     status_code=status.HTTP_201_CREATED,
     responses={401: {"model": ErrorPublic}},
@@ -520,7 +520,7 @@ def add_round(
 
 
 @router.post(
-    "/rounds/{round_id}/open",
+    "/rounds/{round_id:int}/open",
     response_model=RoundPublic,
     responses={401: {"model": ErrorPublic}, 409: {"model": ErrorPublic}},
 )
@@ -532,7 +532,7 @@ def open_round(
 
 
 @router.post(
-    "/rounds/{round_id}/close",
+    "/rounds/{round_id:int}/close",
     response_model=RoundPublic,
     responses={401: {"model": ErrorPublic}, 409: {"model": ErrorPublic}},
 )
@@ -544,7 +544,7 @@ def close_round(
 
 
 @router.post(
-    "/rounds/{round_id}/paper-ballots",
+    "/rounds/{round_id:int}/paper-ballots",
     response_model=ReceiptPublic,
     responses={401: {"model": ErrorPublic}, 409: {"model": ErrorPublic}},
 )

@@ -16,6 +16,9 @@ from app.services import users as users_service
 from app.settings import get_settings
 
 SESSION_COOKIE = "wz_session"
+# Row ids are 32-bit integers on PostgreSQL (and at most 64-bit on SQLite): a larger number in
+# a path is no row at all, and must not reach the database.
+MAX_ID = 2**31 - 1
 LOGIN_DEVICE_COOKIE = "wz_login_device"
 
 
@@ -56,3 +59,13 @@ def remember_login(response: Response, user: User, token: str, device: str | Non
         max_age=users_service.DEVICE_COOKIE_DAYS * 24 * 3600,
         samesite="strict",
     )
+
+
+def ids_in_range(request: Request) -> None:
+    """An id in the path beyond what the database holds names nothing: 404, before any query."""
+    for name, value in request.path_params.items():
+        if not name.endswith("_id") or not isinstance(value, str | int):
+            continue
+        text = str(value)
+        if text.lstrip("-").isdigit() and not 1 <= int(text) <= MAX_ID:
+            raise NotFound(N_("There is nothing with the number %(id)s."), id=text[:24])

@@ -235,7 +235,7 @@ def public_download(process_id: int, fmt: Format, session: SessionDep) -> Respon
 # --- JSON API ----------------------------------------------------------------------------------
 
 
-@api.get("/processes/{process_id}/plan", response_model=c.PlanContent)
+@api.get("/processes/{process_id:int}/plan", response_model=c.PlanContent)
 def api_plan(
     process_id: int,
     session: SessionDep,
@@ -248,7 +248,7 @@ def api_plan(
     return plans_service.compute(session, process_id=process_id, rule=rule, ranked_by=ranked_by)[0]
 
 
-@api.post("/processes/{process_id}/plan/adopt", response_model=c.PlanContent, status_code=201)
+@api.post("/processes/{process_id:int}/plan/adopt", response_model=c.PlanContent, status_code=201)
 def api_adopt(
     process_id: int,
     session: SessionDep,
@@ -264,7 +264,7 @@ def api_adopt(
     return plans_service.snapshot_content(snapshot)[0]
 
 
-@api.get("/processes/{process_id}/plan/adopted", response_model=c.PlanContent)
+@api.get("/processes/{process_id:int}/plan/adopted", response_model=c.PlanContent)
 def api_adopted(process_id: int, session: SessionDep, user: WijkteamUser) -> c.PlanContent:
     """The latest adopted plan, exactly as adopted."""
     access.process_for(session, user=user, process_id=process_id)

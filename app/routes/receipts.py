@@ -52,7 +52,7 @@ def _client_ip(request: Request) -> str:
 
 
 @router.get(
-    "/api/rounds/{round_id}/receipts",
+    "/api/rounds/{round_id:int}/receipts",
     response_model=ReceiptListPublic,
     tags=["meeting night"],
     responses={
@@ -66,7 +66,7 @@ def receipts(round_id: int, session: SessionDep) -> ReceiptListPublic:
 
 
 @router.post(
-    "/api/rounds/{round_id}/receipts/publish",
+    "/api/rounds/{round_id:int}/receipts/publish",
     response_model=ReceiptListPublic,
     tags=["meeting night"],
     responses={
@@ -87,7 +87,7 @@ def publish(
 
 
 @router.get(
-    "/rounds/{round_id}/receipts.txt", response_class=PlainTextResponse, include_in_schema=False
+    "/rounds/{round_id:int}/receipts.txt", response_class=PlainTextResponse, include_in_schema=False
 )
 def receipts_file(round_id: int, session: SessionDep) -> PlainTextResponse:
     """The published receipts as a text file: a heading, then one receipt per line."""
@@ -117,7 +117,9 @@ def receipts_file(round_id: int, session: SessionDep) -> PlainTextResponse:
     )
 
 
-@router.post("/console/rounds/{round_id}/receipts", response_model=None, include_in_schema=False)
+@router.post(
+    "/console/rounds/{round_id:int}/receipts", response_model=None, include_in_schema=False
+)
 def publish_from_console(
     round_id: int, request: Request, _lock: WriteLock, user: CurrentUser, session: SessionDep
 ) -> RedirectResponse:

@@ -56,7 +56,7 @@ def create_account(
     return AccountCreated(account=account_public(account), password=password)
 
 
-@router.post("/users/{user_id}/deactivate", response_model=AccountPublic, responses=ERRORS)
+@router.post("/users/{user_id:int}/deactivate", response_model=AccountPublic, responses=ERRORS)
 def deactivate_account(
     request: Request, user_id: int, user: WijkteamUser, session: SessionDep
 ) -> AccountPublic:
@@ -67,7 +67,7 @@ def deactivate_account(
     return account_public(account)
 
 
-@router.post("/users/{user_id}/activate", response_model=AccountPublic, responses=ERRORS)
+@router.post("/users/{user_id:int}/activate", response_model=AccountPublic, responses=ERRORS)
 def activate_account(
     request: Request, user_id: int, user: WijkteamUser, session: SessionDep
 ) -> AccountPublic:
@@ -78,7 +78,9 @@ def activate_account(
     return account_public(account)
 
 
-@router.put("/processes/{process_id}/facilitators/{user_id}", status_code=204, responses=ERRORS)
+@router.put(
+    "/processes/{process_id:int}/facilitators/{user_id:int}", status_code=204, responses=ERRORS
+)
 def assign_facilitator(
     request: Request,
     process: WijkteamProcess,
@@ -97,7 +99,9 @@ def assign_facilitator(
     return Response(status_code=204)
 
 
-@router.delete("/processes/{process_id}/facilitators/{user_id}", status_code=204, responses=ERRORS)
+@router.delete(
+    "/processes/{process_id:int}/facilitators/{user_id:int}", status_code=204, responses=ERRORS
+)
 def unassign_facilitator(
     request: Request,
     process: WijkteamProcess,

@@ -61,7 +61,7 @@ def create_process(
 
 
 @router.patch(
-    "/processes/{process_id}",
+    "/processes/{process_id:int}",
     response_model=ProcessPublic,
     responses={**ERRORS, 409: {"model": ErrorPublic, "description": "`menu_frozen`"}},
 )
@@ -95,7 +95,7 @@ def update_process(
 
 
 @router.post(
-    "/processes/{process_id}/versions",
+    "/processes/{process_id:int}/versions",
     response_model=ProcessPublic,
     status_code=201,
     responses=ERRORS,
@@ -156,7 +156,7 @@ class MeasureOut(MeasureIn):
 
 
 @router.put(
-    "/processes/{process_id}/effects/{key}",
+    "/processes/{process_id:int}/effects/{key}",
     response_model=EffectOut,
     responses={**ERRORS, **FROZEN},
 )
@@ -188,7 +188,7 @@ def put_effect(
 
 
 @router.delete(
-    "/processes/{process_id}/effects/{key}", status_code=204, responses={**ERRORS, **FROZEN}
+    "/processes/{process_id:int}/effects/{key}", status_code=204, responses={**ERRORS, **FROZEN}
 )
 def delete_effect(
     request: Request, process: WijkteamProcess, key: str, user: WijkteamUser, session: SessionDep
@@ -225,7 +225,7 @@ def _measure_out(session: Session, measure: Measure, process_id: int, user: User
 
 
 @router.put(
-    "/processes/{process_id}/measures/{key}",
+    "/processes/{process_id:int}/measures/{key}",
     response_model=MeasureOut,
     responses={**ERRORS, **FROZEN},
 )
@@ -253,7 +253,7 @@ def put_measure(
 
 
 @router.delete(
-    "/processes/{process_id}/measures/{key}", status_code=204, responses={**ERRORS, **FROZEN}
+    "/processes/{process_id:int}/measures/{key}", status_code=204, responses={**ERRORS, **FROZEN}
 )
 def delete_measure(
     request: Request, process: WijkteamProcess, key: str, user: WijkteamUser, session: SessionDep

@@ -74,7 +74,7 @@ class CardPublic(BaseModel):
     used: bool
 
 
-@router.get("/processes/{process_id}/codes", response_model=CardsPublic, responses=ERRORS)
+@router.get("/processes/{process_id:int}/codes", response_model=CardsPublic, responses=ERRORS)
 def list_cards(process: WijkteamProcess, session: SessionDep) -> CardsPublic:
     """How many cards a process has, how many were used, per batch (never the codes)."""
     live, used = codes_service.count_used(session, process_id=process.id or 0)
@@ -89,7 +89,7 @@ def list_cards(process: WijkteamProcess, session: SessionDep) -> CardsPublic:
 
 
 @router.post(
-    "/processes/{process_id}/codes",
+    "/processes/{process_id:int}/codes",
     response_class=Response,
     responses={
         **ERRORS,
@@ -138,7 +138,7 @@ def issue_cards(
     )
 
 
-@router.post("/codes/{code_id}/revoke", response_model=CardPublic, responses=ERRORS)
+@router.post("/codes/{code_id:int}/revoke", response_model=CardPublic, responses=ERRORS)
 def revoke_card(code_id: int, user: WijkteamUser, session: SessionDep) -> CardPublic:
     """Revoke a card by its printed number; it can no longer be used to vote."""
     card = code_cards.revoke_card(session, user=user, code_id=code_id)

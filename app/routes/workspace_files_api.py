@@ -142,7 +142,7 @@ def import_new_process(
 
 
 @router.put(
-    "/processes/{process_id}/menu",
+    "/processes/{process_id:int}/menu",
     response_model=ImportPublic,
     responses={**IMPORT_RESPONSES, **FROZEN},
 )
@@ -167,7 +167,7 @@ FILE_RESPONSE: Responses = {
 
 
 @router.get(
-    "/processes/{process_id}/menu/file",
+    "/processes/{process_id:int}/menu/file",
     response_class=Response,
     responses={**ERRORS, **FILE_RESPONSE},
 )

@@ -6,7 +6,7 @@ from typing import Any
 
 from sqlmodel import Session
 
-from app.models import AuditEvent
+from app.models import AuditEvent, Process
 
 
 def record(
@@ -21,6 +21,11 @@ def record(
     detail: dict[str, Any] | None = None,
 ) -> AuditEvent:
     """Add an audit event to the current transaction."""
+    if process_id is not None and session.get(Process, process_id) is None:
+        # An action about a process that does not exist (a filter on a wrong number, say):
+        # the log keeps the number, without a reference the database would refuse.
+        detail = {**(detail or {}), "process_id": process_id}
+        process_id = None
     event = AuditEvent(
         action=action,
         user_id=user_id,

@@ -13,6 +13,7 @@ from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import delete, func
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from app.domain.menu import (
@@ -171,16 +172,19 @@ def ensure_unfrozen(session: Session, process: Process) -> None:
 
 
 def _neighbourhood(session: Session, name: str, municipality: str) -> Neighbourhood:
-    hood = session.exec(
-        select(Neighbourhood).where(
-            func.lower(Neighbourhood.name) == name.lower(),
-            func.lower(Neighbourhood.municipality) == municipality.lower(),
-        )
-    ).first()
+    query = select(Neighbourhood).where(
+        func.lower(Neighbourhood.name) == name.lower(),
+        func.lower(Neighbourhood.municipality) == municipality.lower(),
+    )
+    hood = session.exec(query).first()
     if hood is None:
         hood = Neighbourhood(name=name, municipality=municipality)
-        session.add(hood)
-        session.flush()
+        try:
+            with session.begin_nested():
+                session.add(hood)
+        except IntegrityError:
+            # Another request created the same neighbourhood meanwhile: use theirs.
+            hood = session.exec(query).one()
     return hood
 
 

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import delete, func
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from app.domain.menu import (
@@ -102,9 +103,18 @@ def load_menu(session: Session, *, document: MenuDocument) -> LoadReport:
     created = 0
     if hood is None:
         hood = Neighbourhood(name=document.neighbourhood_name, municipality=document.municipality)
-        session.add(hood)
-        session.flush()
-        created += 1
+        try:
+            with session.begin_nested():
+                session.add(hood)
+            created += 1
+        except IntegrityError:
+            # Another request created the same neighbourhood meanwhile: use theirs.
+            hood = session.exec(
+                select(Neighbourhood).where(
+                    Neighbourhood.municipality == document.municipality,
+                    Neighbourhood.name == document.neighbourhood_name,
+                )
+            ).one()
     assert hood.id is not None
 
     process = session.exec(select(Process).where(Process.seed_key == document.seed_key)).first()

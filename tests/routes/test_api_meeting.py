@@ -191,7 +191,7 @@ def test_the_openapi_description_and_the_readme_list_every_path() -> None:
     readme = (REPO / "README.md").read_text()
     table = readme.split("## JSON API", 1)[1].split("\n## ", 1)[0]
     for route in api_meeting.router.routes:
-        path, methods = route.path, route.methods  # type: ignore[attr-defined]
+        path, methods = route.path_format, route.methods  # type: ignore[attr-defined]
         assert path in spec["paths"], path
         for method in methods:
             operation = spec["paths"][path][method.lower()]
