@@ -6,6 +6,7 @@ from __future__ import annotations
 from app.main import app
 
 PUBLISHED = {
+    ("DELETE", "/api/offers/{offer_id}"),
     ("DELETE", "/api/processes/{process_id}/effects/{key}"),
     ("DELETE", "/api/processes/{process_id}/facilitators/{user_id}"),
     ("DELETE", "/api/processes/{process_id}/measures/{key}"),
@@ -16,8 +17,10 @@ PUBLISHED = {
     ("GET", "/api/processes/{process_id}/codes"),
     ("GET", "/api/processes/{process_id}/menu"),
     ("GET", "/api/processes/{process_id}/menu/file"),
+    ("GET", "/api/processes/{process_id}/offers"),
     ("GET", "/api/processes/{process_id}/plan"),
     ("GET", "/api/processes/{process_id}/plan/adopted"),
+    ("GET", "/api/processes/{process_id}/plan/schedule"),
     ("GET", "/api/rounds/{round_id}"),
     ("GET", "/api/rounds/{round_id}/ballot"),
     ("GET", "/api/rounds/{round_id}/outcome"),
@@ -29,11 +32,13 @@ PUBLISHED = {
     ("POST", "/api/login"),
     ("POST", "/api/logout"),
     ("POST", "/api/meetings/{meeting_id}/rounds"),
+    ("POST", "/api/offers"),
     ("POST", "/api/processes"),
     ("POST", "/api/processes/import"),
     ("POST", "/api/processes/{process_id}/codes"),
     ("POST", "/api/processes/{process_id}/meetings"),
     ("POST", "/api/processes/{process_id}/plan/adopt"),
+    ("POST", "/api/processes/{process_id}/plan/schedule/adopt"),
     ("POST", "/api/processes/{process_id}/versions"),
     ("POST", "/api/rounds/{round_id}/ballot"),
     ("POST", "/api/rounds/{round_id}/close"),
@@ -47,6 +52,7 @@ PUBLISHED = {
     ("PUT", "/api/processes/{process_id}/facilitators/{user_id}"),
     ("PUT", "/api/processes/{process_id}/measures/{key}"),
     ("PUT", "/api/processes/{process_id}/menu"),
+    ("PUT", "/api/processes/{process_id}/plan/schedule"),
 }
 
 
