@@ -80,8 +80,12 @@ class MeetingPublic(BaseModel):
 class JoinRequest(BaseModel):
     """Join with the typed code of a card, or the token of its QR code."""
 
-    code: str | None = Field(default=None, description="The code as typed; any spelling.")
-    token: str | None = Field(default=None, description="The token from the card's QR code.")
+    code: str | None = Field(
+        default=None, max_length=100, description="The code as typed; any spelling."
+    )
+    token: str | None = Field(
+        default=None, max_length=200, description="The token from the card's QR code."
+    )
     meeting_id: int | None = Field(default=None, description="The meeting to go to, if known.")
 
 
@@ -170,9 +174,11 @@ class BallotIn(BaseModel):
     """
 
     idempotency_key: str = Field(min_length=1, max_length=80)
-    points: dict[int, int] = Field(default_factory=dict, description="Effect id -> points.")
-    scores: list[ScoreIn] = Field(default_factory=list)
-    measure_ids: list[int] = Field(default_factory=list)
+    points: dict[int, int] = Field(
+        default_factory=dict, max_length=200, description="Effect id -> points."
+    )
+    scores: list[ScoreIn] = Field(default_factory=list, max_length=5000)
+    measure_ids: list[int] = Field(default_factory=list, max_length=1000)
 
     def given(self) -> BallotInput:
         """As the service takes it."""
@@ -186,15 +192,15 @@ class BallotIn(BaseModel):
 class PaperBallotIn(BallotIn):
     """A paper ballot typed in by a facilitator for a code card."""
 
-    code: str = Field(description="The code on the card.")
+    code: str = Field(max_length=100, description="The code on the card.")
     stakeholder_group: StakeholderGroup | None = None
 
 
 class MeetingIn(BaseModel):
     """A new meeting; with_rounds adds Wegen, Zeven and Kiezen."""
 
-    title: str
-    location: str = ""
+    title: str = Field(max_length=200)
+    location: str = Field(default="", max_length=200)
     starts_at: datetime | None = None
     with_rounds: bool = True
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 from starlette.responses import Response
 
 from app.db import SessionDep
@@ -25,8 +25,8 @@ router = APIRouter(prefix="/api", tags=["workspace"], dependencies=[Depends(writ
 class LoginIn(BaseModel):
     """An account's e-mail address and password."""
 
-    email: str
-    password: str
+    email: str = Field(max_length=254)
+    password: str = Field(max_length=1024)
 
 
 class SessionPublic(BaseModel):

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from fastapi import APIRouter, Depends, Request
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 from starlette.responses import Response
 
 from app.db import SessionDep
@@ -19,8 +19,8 @@ router = APIRouter(prefix="/api", tags=["workspace"], dependencies=[Depends(writ
 class AccountIn(BaseModel):
     """A new account."""
 
-    email: str
-    name: str = ""
+    email: str = Field(max_length=254)
+    name: str = Field(default="", max_length=200)
     role: Role = Role.FACILITATOR
 
 

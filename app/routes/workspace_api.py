@@ -23,30 +23,32 @@ from app.services import editor
 from app.services import processes as processes_service
 
 router = APIRouter(prefix="/api", tags=["workspace"], dependencies=[Depends(write_lock)])
+# Amounts are whole euros in 32-bit columns.
+MAX_EUROS = 2_000_000_000
 
 
 class ProcessIn(BaseModel):
     """A new process: neighbourhood, title, budget in whole euros, binding cost horizon."""
 
-    neighbourhood: str
-    municipality: str
-    title: str
-    description: str = ""
-    budget_eur: int = Field(ge=0)
+    neighbourhood: str = Field(max_length=120)
+    municipality: str = Field(max_length=120)
+    title: str = Field(max_length=200)
+    description: str = Field(default="", max_length=4000)
+    budget_eur: int = Field(ge=0, le=MAX_EUROS)
     cost_horizon: CostHorizon = CostHorizon.YEARS_4
-    budget_note: str = ""
+    budget_note: str = Field(default="", max_length=2000)
 
 
 class ProcessPatch(BaseModel):
     """Fields of a process to change; the others stay. Budget and horizon freeze with the menu."""
 
-    neighbourhood: str | None = None
-    municipality: str | None = None
-    title: str | None = None
-    description: str | None = None
-    budget_eur: int | None = Field(default=None, ge=0)
+    neighbourhood: str | None = Field(default=None, max_length=120)
+    municipality: str | None = Field(default=None, max_length=120)
+    title: str | None = Field(default=None, max_length=200)
+    description: str | None = Field(default=None, max_length=4000)
+    budget_eur: int | None = Field(default=None, ge=0, le=MAX_EUROS)
     cost_horizon: CostHorizon | None = None
-    budget_note: str | None = None
+    budget_note: str | None = Field(default=None, max_length=2000)
 
 
 @router.post("/processes", response_model=ProcessPublic, status_code=201, responses=ERRORS)
@@ -116,9 +118,9 @@ def start_new_version(
 class EffectIn(BaseModel):
     """A desired effect; with `parent` (an effect key) a sub-effect of that effect."""
 
-    title: str
-    description: str = ""
-    parent: str = ""
+    title: str = Field(max_length=300)
+    description: str = Field(default="", max_length=4000)
+    parent: str = Field(default="", max_length=60)
 
 
 class EffectOut(BaseModel):
@@ -134,18 +136,21 @@ class EffectOut(BaseModel):
 class MeasureIn(BaseModel):
     """A measure: costs in whole euros (or null), the effect it is listed under, its effects."""
 
-    title: str
-    group: str = Field(description="Key of the desired effect the measure is listed under.")
+    title: str = Field(max_length=300)
+    group: str = Field(
+        max_length=60, description="Key of the desired effect the measure is listed under."
+    )
     effects: list[str] = Field(
         default_factory=list,
+        max_length=100,
         description="Keys of the effects and sub-effects it is rated on; empty: the group.",
     )
-    cost_year_1: int | None = Field(default=None, ge=0)
-    cost_years_4: int | None = Field(default=None, ge=0)
-    cost_years_10: int | None = Field(default=None, ge=0)
+    cost_year_1: int | None = Field(default=None, ge=0, le=MAX_EUROS)
+    cost_years_4: int | None = Field(default=None, ge=0, le=MAX_EUROS)
+    cost_years_10: int | None = Field(default=None, ge=0, le=MAX_EUROS)
     is_regular: bool = False
-    organisation: str = ""
-    description: str = ""
+    organisation: str = Field(default="", max_length=200)
+    description: str = Field(default="", max_length=4000)
 
 
 class MeasureOut(MeasureIn):

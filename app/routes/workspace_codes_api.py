@@ -39,7 +39,7 @@ class IssueIn(BaseModel):
 
     count: int = Field(ge=1, le=codes_service.MAX_CODES_PER_BATCH)
     stakeholder_group: StakeholderGroup | None = None
-    batch: str = ""
+    batch: str = Field(default="", max_length=80)
     format: CardFormat = CardFormat.CSV
 
 
