@@ -1,9 +1,15 @@
-"""The JSON API's paths are stable: the OpenAPI document lists exactly these, whichever module
-serves them (the API was split by resource beside its pages; scripts must not notice)."""
+"""The JSON API's paths are stable: every path published before the API was split by resource
+is still served (scripts must not notice which module serves it), and the README's table lists
+exactly what the OpenAPI document serves."""
 
 from __future__ import annotations
 
+import re
+from pathlib import Path
+
 from app.main import app
+
+README = Path(__file__).resolve().parents[2] / "README.md"
 
 PUBLISHED = {
     ("DELETE", "/api/offers/{offer_id}"),
@@ -56,10 +62,34 @@ PUBLISHED = {
 }
 
 
-def test_the_openapi_document_lists_exactly_the_published_paths() -> None:
+def _shape(path: str) -> str:
+    # What a script types: the path with its parameters, whatever they are named.
+    return re.sub(r"\{[^}]+\}", "{}", path)
+
+
+def _served() -> set[tuple[str, str]]:
     document = app.openapi()
-    listed = {(method.upper(), path) for path, item in document["paths"].items() for method in item}
-    assert listed == PUBLISHED
+    return {
+        (method.upper(), _shape(path))
+        for path, item in document["paths"].items()
+        for method in item
+    }
+
+
+def _documented() -> set[tuple[str, str]]:
+    section = README.read_text(encoding="utf-8").split("## JSON API", 1)[1].split("\n## ", 1)[0]
+    rows = re.findall(r"^\| `(GET|POST|PUT|PATCH|DELETE) (/api/[^`?]*)", section, flags=re.M)
+    return {(method, _shape(path.strip())) for method, path in rows}
+
+
+def test_every_published_path_is_still_served() -> None:
+    assert {(method, _shape(path)) for method, path in PUBLISHED} - _served() == set()
+
+
+def test_the_readme_lists_exactly_the_served_paths() -> None:
+    served, documented = _served(), _documented()
+    assert served - documented == set(), "served but not in the README's JSON API table"
+    assert documented - served == set(), "in the README's JSON API table but not served"
 
 
 def test_every_api_error_is_one_model() -> None:
