@@ -166,6 +166,10 @@ class Effect(EffectBase, table=True):
 
 
 class IndicatorBase(SQLModel):
+    key: str = Field(
+        max_length=60,
+        description="Stable short name within the process (from the name when a file gives none).",
+    )
     name: str = Field(max_length=200)
     unit: IndicatorUnit = Field(sa_type=String(20))
     lower_is_better: bool = Field(default=False)
@@ -179,7 +183,12 @@ class IndicatorBase(SQLModel):
 
 
 class Indicator(IndicatorBase, table=True):
-    __table_args__ = (CheckConstraint(_in("unit", IndicatorUnit), name="unit"),)
+    # The key is unique within the process; the readers and the editor see to that across
+    # effects, the database within an effect.
+    __table_args__ = (
+        CheckConstraint(_in("unit", IndicatorUnit), name="unit"),
+        UniqueConstraint("effect_id", "key"),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     effect_id: int = _fk("effect.id")
@@ -543,6 +552,7 @@ class IndicatorTargetPublic(SQLModel):
 
 
 class IndicatorPublic(SQLModel):
+    key: str
     name: str
     unit: IndicatorUnit
     lower_is_better: bool

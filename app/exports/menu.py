@@ -68,8 +68,8 @@ FORMATS = tuple(MEDIA_TYPES)
 COLUMN_HELP: dict[str, str] = {
     KIND: N_("What the row is: proces, effect, subeffect, indicator, maatregel or totaal."),
     KEY: N_(
-        "A short name without spaces (effect, sub-effect, measure; for 'proces' the process "
-        "key). Empty: made from the title. For 'totaal': an effect key or 'menu'."
+        "A short name without spaces (effect, sub-effect, indicator, measure; for 'proces' the "
+        "process key). Empty: made from the title. For 'totaal': an effect key or 'menu'."
     ),
     TITLE: N_("The title (for an indicator: its name)."),
     UNDER: N_("The desired effect (key or title) a sub-effect, indicator or measure belongs to."),

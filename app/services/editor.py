@@ -448,6 +448,23 @@ def delete_effect(
 # --- indicators --------------------------------------------------------------------------------
 
 
+def _free_indicator_key(session: Session, *, process_id: int, name: str) -> str:
+    # A new indicator's key is made from its name once and then kept, also when it is renamed:
+    # measured values, files and the API name it by its key.
+    taken = set(
+        session.exec(
+            select(Indicator.key)
+            .join(Effect, col(Effect.id) == Indicator.effect_id)
+            .where(Effect.process_id == process_id)
+        )
+    )
+    base = slug(name) or "indicator"
+    key, n = base, 2
+    while key in taken:
+        key, n = f"{base[:55]}-{n}", n + 1
+    return key
+
+
 def save_indicator(
     session: Session,
     *,
@@ -525,6 +542,7 @@ def save_indicator(
     if indicator is None:
         indicator = Indicator(
             **values,
+            key=_free_indicator_key(session, process_id=process_id, name=name),
             position=1
             + (
                 session.exec(

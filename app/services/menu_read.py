@@ -188,6 +188,7 @@ class Menu:
                         None if i.city_value is None else Decimal(i.city_value),
                         i.lower_is_better,
                         tuple((t.year, Decimal(t.value)) for t in i.targets),
+                        i.key,
                     )
                     for i in self.indicators(e)
                 ),

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -13,7 +12,6 @@ from sqlmodel import Session, col, select
 
 from app.domain.menu import (
     EffectSpec,
-    IndicatorSpec,
     MenuDocument,
     Problem,
     data_quality_warnings,
@@ -174,6 +172,16 @@ def _sync(
     }
     wanted: set[str] = set()
     by_key: dict[str, Effect] = {}
+    # Indicators are matched by key across the whole process, so that one that stays (or moves to
+    # another effect) keeps its row, and with it the values measured for it after the vote.
+    indicators = {
+        i.key: i
+        for i in session.exec(
+            select(Indicator)
+            .join(Effect, col(Effect.id) == Indicator.effect_id)
+            .where(Effect.process_id == process.id)
+        )
+    }
     position = 0
     for spec in doc.effects:
         parent = _upsert_effect(
@@ -205,7 +213,11 @@ def _sync(
             wanted.add(sub.key)
             by_key[sub.key] = child
             position += 1
-        _sync_indicators(session, parent, spec, report)
+        _sync_indicators(session, parent, spec, indicators, report)
+    for stale_indicator in indicators.values():
+        session.delete(stale_indicator)
+        report.removed += 1
+    session.flush()
 
     existing_measures = {
         m.key: m for m in session.exec(select(Measure).where(Measure.process_id == process.id))
@@ -295,59 +307,48 @@ def _upsert_effect(
     return effect
 
 
-def _indicator_rows(indicators: Iterable[IndicatorSpec]) -> list[tuple[Any, ...]]:
-    return [
-        (i.name, str(i.unit), i.lower_is_better, i.baseline_year, i.baseline, i.city, i.targets)
-        for i in indicators
-    ]
-
-
 def _sync_indicators(
-    session: Session, effect: Effect, spec: EffectSpec, report: LoadReport
+    session: Session,
+    effect: Effect,
+    spec: EffectSpec,
+    existing: dict[str, Indicator],
+    report: LoadReport,
 ) -> None:
-    current = session.exec(
-        select(Indicator).where(Indicator.effect_id == effect.id).order_by(col(Indicator.position))
-    ).all()
-    current_specs = []
-    for indicator in current:
-        targets = session.exec(
-            select(IndicatorTarget)
-            .where(IndicatorTarget.indicator_id == indicator.id)
-            .order_by(col(IndicatorTarget.year))
-        ).all()
-        current_specs.append(
-            IndicatorSpec(
-                indicator.name,
-                indicator.unit,
-                indicator.baseline_year,
-                indicator.baseline_value,
-                indicator.city_value,
-                indicator.lower_is_better,
-                tuple((t.year, t.value) for t in targets),
-            )
-        )
-    if _indicator_rows(current_specs) == _indicator_rows(spec.indicators):
-        return
-    for indicator in current:
-        session.delete(indicator)
-        report.removed += 1
-    session.flush()
+    """Create or update the effect's indicators by key; `existing` keeps those not (yet) used."""
     assert effect.id is not None
     for position, ind in enumerate(spec.indicators):
-        row = Indicator(
-            effect_id=effect.id,
-            name=ind.name,
-            unit=ind.unit,
-            lower_is_better=ind.lower_is_better,
-            baseline_year=ind.baseline_year,
-            baseline_value=ind.baseline,
-            city_value=ind.city,
-            position=position,
-        )
-        session.add(row)
-        session.flush()
+        values: dict[str, Any] = {
+            "effect_id": effect.id,
+            "name": ind.name,
+            "unit": ind.unit,
+            "lower_is_better": ind.lower_is_better,
+            "baseline_year": ind.baseline_year,
+            "baseline_value": ind.baseline,
+            "city_value": ind.city,
+            "position": position,
+        }
+        row = existing.pop(ind.key, None)
+        if row is None:
+            row = Indicator(key=ind.key, **values)
+            session.add(row)
+            session.flush()
+            report.created += 1
+            changed = False
+        else:
+            changed = _assign(row, **values)
         assert row.id is not None
-        session.add_all(
-            IndicatorTarget(indicator_id=row.id, year=y, value=v) for y, v in ind.targets
-        )
-        report.created += 1
+        targets = session.exec(
+            select(IndicatorTarget)
+            .where(IndicatorTarget.indicator_id == row.id)
+            .order_by(col(IndicatorTarget.year))
+        ).all()
+        if [(t.year, t.value) for t in targets] != list(ind.targets):
+            for target in targets:
+                session.delete(target)
+            session.flush()
+            session.add_all(
+                IndicatorTarget(indicator_id=row.id, year=y, value=v) for y, v in ind.targets
+            )
+            changed = changed or bool(targets)
+        if changed:
+            report.updated += 1

@@ -112,6 +112,7 @@ def get_menu(session: Session, *, process_id: int) -> MenuPublic:
                 ],
                 indicators=[
                     IndicatorPublic(
+                        key=i.key,
                         name=i.name,
                         unit=i.unit,
                         lower_is_better=i.lower_is_better,

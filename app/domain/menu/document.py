@@ -12,6 +12,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 
+from app.domain.menu.cells import slug
 from app.domain.menu.problems import Problem, Where
 from app.domain.vocabulary import CostHorizon, IndicatorUnit
 
@@ -42,7 +43,11 @@ class Costs:
 
 @dataclass(frozen=True)
 class IndicatorSpec:
-    """An indicator of the liveability monitor with its baseline, city average and targets."""
+    """An indicator of the liveability monitor with its baseline, city average and targets.
+
+    Its key names it within the process (measured values, files and the API use it); a file that
+    gives none gets one made from the name.
+    """
 
     name: str
     unit: IndicatorUnit
@@ -51,6 +56,11 @@ class IndicatorSpec:
     city: Decimal | None = None
     lower_is_better: bool = False
     targets: tuple[tuple[int, Decimal], ...] = ()
+    key: str = ""
+
+    def __post_init__(self) -> None:
+        if not self.key:
+            object.__setattr__(self, "key", slug(self.name) or "indicator")
 
 
 @dataclass(frozen=True)

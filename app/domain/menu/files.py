@@ -6,6 +6,10 @@ file is named for what it is. CSV files from Dutch spreadsheet programs are read
 UTF-8 with or without BOM, UTF-16 with BOM (Excel's "Unicode text"), or Windows-1252 (Excel's
 older "CSV"); the separator (`;`, `,` or tab) is detected from the row of column names, and the
 notes say what was detected.
+
+Other tables of the same kind (a row per thing, its kind in `soort`, in CSV or XLSX) are read the
+same way with `read_table_file` and a `TableSpec` that names their sheet, their column names and
+the function that reads their rows (the follow-up file of `app/domain/follow_up_file.py`).
 """
 
 from __future__ import annotations
@@ -15,10 +19,11 @@ import io
 import re
 import warnings
 import zipfile
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from enum import StrEnum
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 from app.domain.menu.cells import normalise_header
 from app.domain.menu.document import MenuDocument
@@ -40,23 +45,56 @@ class FileFormat(StrEnum):
     JSON = "json"
 
 
+D = TypeVar("D")
+
+# Reads a table's rows: the column names, then (row number, cells) with the column names as row
+# 1; returns what the rows hold and the warnings, or raises MenuProblems naming every problem.
+RowsReader = Callable[[Sequence[Any], list[tuple[int, list[Any]]]], tuple[D, list[Problem]]]
+
+
 @dataclass
-class ReadReport:
+class FileReport(Generic[D]):
     """What reading a file gave: its format, the document, problems, warnings, and notes on how
     it was read."""
 
     filename: str
     format: FileFormat | None = None
-    document: MenuDocument | None = None
+    document: D | None = None
     problems: list[Problem] = field(default_factory=list)
     warnings: list[Problem] = field(default_factory=list)
     notes: list[Problem] = field(default_factory=list)
 
 
+ReadReport = FileReport[MenuDocument]
+
+
+@dataclass(frozen=True)
+class TableSpec(Generic[D]):
+    """A kind of table file: the sheet it is read from, words of its column names (to tell the
+    separator of a CSV file), and the reader of its rows."""
+
+    read: RowsReader[D]
+    sheet: str
+    header_words: frozenset[str]
+
+
+_SeedReader = Callable[[FileReport[D], bytes, FileFormat], FileReport[D]]
+
+
 def read_menu_file(*, filename: str, data: bytes) -> ReadReport:
     """Recognise a menu file by its content and name, and read it into a document or problems."""
-    report = ReadReport(filename=filename)
-    name = filename.lower()
+    return _read_file(ReadReport(filename=filename), data, MENU_TABLE, _read_seed)
+
+
+def read_table_file(*, filename: str, data: bytes, table: TableSpec[D]) -> FileReport[D]:
+    """Recognise a CSV or XLSX file by its content and name, and read its table with `table`."""
+    return _read_file(FileReport[D](filename=filename), data, table, None)
+
+
+def _read_file(
+    report: FileReport[D], data: bytes, table: TableSpec[D], seed: _SeedReader[D] | None
+) -> FileReport[D]:
+    name = report.filename.lower()
     if not data.strip():
         return _refuse(report, "file_empty")
     if len(data) > MAX_FILE_BYTES:
@@ -85,31 +123,36 @@ def read_menu_file(*, filename: str, data: bytes) -> ReadReport:
             "old_excel",
         )
     if head.startswith(b"PK\x03\x04"):
-        return _read_zip(report, data)
+        return _read_zip(report, data, table)
     if name.endswith((".xlsx", ".xlsm")):
         return _refuse(
             report,
             "renamed_xlsx",
-            name=filename,
+            name=report.filename,
         )
-    if name.endswith((".yaml", ".yml")):
-        return _read_seed(report, data, FileFormat.YAML)
-    if name.endswith(".json"):
-        return _read_seed(report, data, FileFormat.JSON)
     stripped = data.lstrip(b"\xef\xbb\xbf \t\r\n")
-    if stripped.startswith((b"{", b"[")) and not name.endswith((".csv", ".txt", ".tsv")):
-        return _read_seed(report, data, FileFormat.JSON)
-    if re.match(rb"(#[^\n]*\n|\s)*format:\s*waardenzeef-menu", stripped):
-        return _read_seed(report, data, FileFormat.YAML)
-    return _read_csv(report, data)
+    seed_format: FileFormat | None = None
+    if name.endswith((".yaml", ".yml")):
+        seed_format = FileFormat.YAML
+    elif name.endswith(".json") or (
+        stripped.startswith((b"{", b"[")) and not name.endswith((".csv", ".txt", ".tsv"))
+    ):
+        seed_format = FileFormat.JSON
+    elif re.match(rb"(#[^\n]*\n|\s)*format:\s*waardenzeef-menu", stripped):
+        seed_format = FileFormat.YAML
+    if seed_format is not None:
+        if seed is None:
+            return _refuse(report, "not_a_table", format=seed_format.value.upper())
+        return seed(report, data, seed_format)
+    return _read_csv(report, data, table)
 
 
-def _refuse(report: ReadReport, code: str, **params: Any) -> ReadReport:
+def _refuse(report: FileReport[D], code: str, **params: Any) -> FileReport[D]:
     report.problems.append(Problem(code, params))
     return report
 
 
-def _read_zip(report: ReadReport, data: bytes) -> ReadReport:
+def _read_zip(report: FileReport[D], data: bytes, table: TableSpec[D]) -> FileReport[D]:
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as archive:
             names = set(archive.namelist())
@@ -136,10 +179,10 @@ def _read_zip(report: ReadReport, data: bytes) -> ReadReport:
             size=round(unpacked / 1024 / 1024, 1),
             max=MAX_UNPACKED_BYTES // 1024 // 1024,
         )
-    return _read_xlsx(report, data)
+    return _read_xlsx(report, data, table)
 
 
-def _read_xlsx(report: ReadReport, data: bytes) -> ReadReport:
+def _read_xlsx(report: FileReport[D], data: bytes, table: TableSpec[D]) -> FileReport[D]:
     import openpyxl
 
     report.format = FileFormat.XLSX
@@ -155,7 +198,7 @@ def _read_xlsx(report: ReadReport, data: bytes) -> ReadReport:
         )
     if not values.worksheets:
         return _refuse(report, "no_sheet")
-    sheet = values["Menu"] if "Menu" in values.sheetnames else values.worksheets[0]
+    sheet = values[table.sheet] if table.sheet in values.sheetnames else values.worksheets[0]
     formula_sheet = formulas[sheet.title]
     rows: list[tuple[int, list[Any]]] = []
     for cells in sheet.iter_rows(max_row=min(sheet.max_row, MAX_ROWS + 20), max_col=80):
@@ -184,13 +227,13 @@ def _read_xlsx(report: ReadReport, data: bytes) -> ReadReport:
             {"sheet": sheet.title},
         )
     )
-    return _read_table(report, rows)
+    return _read_table(report, rows, table)
 
 
 _MOJIBAKE = re.compile("[ÃÂ][\u0080-\u00bf]|â€")
 
 
-def _decode(report: ReadReport, data: bytes) -> str | None:
+def _decode(report: FileReport[D], data: bytes) -> str | None:
     if data.startswith(b"\xef\xbb\xbf"):
         report.notes.append(Problem("encoding_utf8_bom"))
         return _decode_as(report, data[3:], "utf-8")
@@ -230,7 +273,7 @@ def _decode(report: ReadReport, data: bytes) -> str | None:
     return text
 
 
-def _decode_as(report: ReadReport, data: bytes, encoding: str) -> str | None:
+def _decode_as(report: FileReport[D], data: bytes, encoding: str) -> str | None:
     try:
         return data.decode(encoding)
     except UnicodeDecodeError as error:
@@ -243,7 +286,7 @@ def _decode_as(report: ReadReport, data: bytes, encoding: str) -> str | None:
         return None
 
 
-def _read_csv(report: ReadReport, data: bytes) -> ReadReport:
+def _read_csv(report: FileReport[D], data: bytes, table: TableSpec[D]) -> FileReport[D]:
     report.format = FileFormat.CSV
     text = _decode(report, data)
     if text is None:
@@ -257,7 +300,7 @@ def _read_csv(report: ReadReport, data: bytes) -> ReadReport:
         delimiter = lines[0].strip()[-1]
         text = text.split("\n", 1)[1] if "\n" in text else ""
     if delimiter is None:
-        delimiter = _sniff_delimiter(text)
+        delimiter = _sniff_delimiter(text, table.header_words)
     report.notes.append(
         Problem(
             "read_csv",
@@ -279,16 +322,16 @@ def _read_csv(report: ReadReport, data: bytes) -> ReadReport:
             )
         )
         return report
-    return _read_table(report, rows, strict_width=True)
+    return _read_table(report, rows, table, strict_width=True)
 
 
-def _sniff_delimiter(text: str) -> str:
+def _sniff_delimiter(text: str, header_words: frozenset[str]) -> str:
     # The separator is the one that splits the row of column names into the most known names.
     first = next((line for line in text.splitlines() if line.strip()), "")
     best, best_score = ";", (-1, -1)
     for candidate in (";", ",", "\t"):
         cells = next(csv.reader([first], delimiter=candidate), [])
-        known = sum(1 for c in cells if normalise_header(c) in _HEADER_WORDS)
+        known = sum(1 for c in cells if normalise_header(c) in header_words)
         score = (known, len(cells))
         if score > best_score:
             best, best_score = candidate, score
@@ -312,9 +355,16 @@ _HEADER_WORDS = frozenset(
 )
 
 
+MENU_TABLE = TableSpec(read=read_rows, sheet="Menu", header_words=_HEADER_WORDS)
+
+
 def _read_table(
-    report: ReadReport, rows: list[tuple[int, list[Any]]], *, strict_width: bool = False
-) -> ReadReport:
+    report: FileReport[D],
+    rows: list[tuple[int, list[Any]]],
+    table: TableSpec[D],
+    *,
+    strict_width: bool = False,
+) -> FileReport[D]:
     header_at = next(
         (
             i
@@ -345,7 +395,7 @@ def _read_table(
     body = [(n - header_number + 1, cells) for n, cells in rows[header_at + 1 :]]
     offset = header_number - 1
     try:
-        document, table_warnings = read_rows(header, body)
+        document, table_warnings = table.read(header, body)
     except MenuProblems as error:
         report.problems.extend(_shift(f, offset) for f in error.problems)
         report.warnings.extend(_shift(f, offset) for f in error.warnings)

@@ -114,6 +114,10 @@ MESSAGES: dict[str, str] = {
     ),
     "duplicate_effect": N_("The effect key '%(key)s' is used twice: in row %(first)s and here."),
     "duplicate_measure": N_("The measure '%(key)s' appears twice: in row %(first)s and here."),
+    "duplicate_indicator": N_(
+        "The indicator key '%(key)s' is used twice: in row %(first)s and here; give one of them "
+        "another key in 'sleutel'."
+    ),
     "unknown_total": N_("'%(value)s' is neither a desired effect's key nor 'menu'."),
     "over_budget": N_(
         "%(measure)s costs %(cost_eur)s over %(horizon)s, more than the whole budget (%(budget_eur)s): it can never be chosen."
@@ -151,6 +155,7 @@ MESSAGES: dict[str, str] = {
         "This is an OpenDocument spreadsheet (.ods). Save it as an Excel workbook (.xlsx) or as CSV and upload that."
     ),
     "zip": N_("This is a ZIP archive, not a spreadsheet."),
+    "not_a_table": N_("This is a %(format)s file; this file is a table: upload it as XLSX or CSV."),
     "no_sheet": N_("The workbook has no sheet with rows."),
     "read_xlsx": N_(
         "Read as an Excel workbook, sheet '%(sheet)s'. Amounts in text cells with a dot or comma before three digits are read as thousands (48.000 = 48000)."
@@ -208,6 +213,9 @@ MESSAGES: dict[str, str] = {
     "three_amounts": N_("This must list three amounts: year 1, 4 years, 10 years."),
     "seed_duplicate_measure": N_("This measure key is used twice (duplicate measure)."),
     "seed_duplicate_key": N_("This key is used twice."),
+    "seed_duplicate_indicator": N_(
+        "The indicator key '%(key)s' is used twice; give one of them another 'key'."
+    ),
     "seed_duplicate_sub_effect": N_("The key '%(key)s' is used twice."),
     "seed_unknown_effect": N_("'%(value)s' is not a desired effect of this menu."),
     "not_effect_keys": N_("This must be a list of effect keys."),

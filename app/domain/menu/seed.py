@@ -10,6 +10,7 @@ from typing import Any
 
 import yaml
 
+from app.domain.menu.cells import slug
 from app.domain.menu.document import (
     HORIZONS,
     MENU_FORMAT,
@@ -186,8 +187,9 @@ def parse_menu_document(data: Any) -> MenuDocument:
 
     effects: list[EffectSpec] = []
     effect_keys: set[str] = set()
+    indicator_keys: set[str] = set()
     for i, raw in enumerate(r.sequence(top, "document", "effects"), start=1):
-        effect = _parse_effect(r, raw, f"effect {i}", effect_keys)
+        effect = _parse_effect(r, raw, f"effect {i}", effect_keys, indicator_keys)
         if effect is not None:
             effects.append(effect)
     if not effects and "effects" in top:
@@ -235,7 +237,9 @@ def parse_menu_document(data: Any) -> MenuDocument:
     )
 
 
-def _parse_effect(r: _Reader, raw: Any, entry: str, seen: set[str]) -> EffectSpec | None:
+def _parse_effect(
+    r: _Reader, raw: Any, entry: str, seen: set[str], indicator_keys: set[str]
+) -> EffectSpec | None:
     data = r.mapping(raw, entry)
     if not data:
         return None
@@ -261,7 +265,7 @@ def _parse_effect(r: _Reader, raw: Any, entry: str, seen: set[str]) -> EffectSpe
             )
         )
     indicators = [
-        _parse_indicator(r, raw_ind, f"{entry}, indicator {j}")
+        _parse_indicator(r, raw_ind, f"{entry}, indicator {j}", indicator_keys)
         for j, raw_ind in enumerate(r.sequence(data, entry, "indicators"), start=1)
     ]
     return EffectSpec(
@@ -273,13 +277,17 @@ def _parse_effect(r: _Reader, raw: Any, entry: str, seen: set[str]) -> EffectSpe
     )
 
 
-def _parse_indicator(r: _Reader, raw: Any, entry: str) -> IndicatorSpec | None:
+def _parse_indicator(r: _Reader, raw: Any, entry: str, seen: set[str]) -> IndicatorSpec | None:
     data = r.mapping(raw, entry)
     if not data:
         return None
     name = r.text(data, entry, "name", max_length=200)
     if name:
         entry = f"{entry} ('{name}')"
+    key = r.text(data, entry, "key", required=False, max_length=60) or slug(name)
+    if key and key in seen:
+        r.fail(entry, "key" if data.get("key") else "name", "seed_duplicate_indicator", key=key)
+    seen.add(key)
     unit_value = data.get("unit")
     try:
         unit = IndicatorUnit(str(unit_value))
@@ -319,6 +327,7 @@ def _parse_indicator(r: _Reader, raw: Any, entry: str) -> IndicatorSpec | None:
         city,
         bool(data.get("lower_is_better", False)),
         tuple(sorted(targets)),
+        key,
     )
 
 
@@ -405,6 +414,7 @@ def seed_mapping(document: MenuDocument) -> dict[str, Any]:
             ],
             "indicators": [
                 {
+                    "key": i.key,
                     "name": i.name,
                     "unit": i.unit.value,
                     "lower_is_better": i.lower_is_better,

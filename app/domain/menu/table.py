@@ -131,7 +131,7 @@ _USED: dict[str, frozenset[str]] = {
     EFFECT: frozenset({KIND, KEY, TITLE, DESCRIPTION}),
     SUB_EFFECT: frozenset({KIND, KEY, TITLE, DESCRIPTION, UNDER}),
     INDICATOR: frozenset(
-        {KIND, TITLE, UNDER, UNIT, LOWER_IS_BETTER, BASELINE_YEAR, BASELINE, CITY}
+        {KIND, KEY, TITLE, UNDER, UNIT, LOWER_IS_BETTER, BASELINE_YEAR, BASELINE, CITY}
     ),
     MEASURE: frozenset(
         {KIND, KEY, TITLE, DESCRIPTION, UNDER, EFFECTS, COST_1, COST_4, COST_10}
@@ -386,9 +386,10 @@ def _document(r: _TableReader, rows: list[_Row]) -> MenuDocument | None:
             effect.parent = _reference(r, effect.row, UNDER, effect.parent_ref, by_ref, top) or ""
     if not top:
         r.fail("no_effect_row")
+    indicator_keys: dict[str, int] = {}
     for row in rows:
         if row.kind == INDICATOR:
-            _indicator(r, row, by_ref, top)
+            _indicator(r, row, by_ref, top, indicator_keys)
     measures = _measures(r, rows, effects, by_ref, top)
     totals = _totals(r, rows, top)
     process = _process(r, process_rows[0]) if process_rows else None
@@ -540,9 +541,24 @@ def _reference(
 
 
 def _indicator(
-    r: _TableReader, row: _Row, by_ref: Mapping[str, _Effect], top: Mapping[str, _Effect]
+    r: _TableReader,
+    row: _Row,
+    by_ref: Mapping[str, _Effect],
+    top: Mapping[str, _Effect],
+    seen: dict[str, int],
 ) -> None:
     name = r.text(row, TITLE, required=True, max_length=200)
+    key = r.text(row, KEY, max_length=60) or slug(name)
+    if key in seen:
+        r.fail(
+            "duplicate_indicator",
+            row.number,
+            KEY if text_of(row.cells.get(KEY)) else TITLE,
+            key=key,
+            first=seen[key],
+        )
+    elif key:
+        seen[key] = row.number
     under = r.text(row, UNDER, required=True)
     effect_key = _reference(r, row.number, UNDER, under, by_ref, top) if under else None
     unit = r.value(row, UNIT, lambda v: None if is_blank(v) else parse_unit(v), required=True)
@@ -555,10 +571,10 @@ def _indicator(
         value = r.value(row, column, parse_decimal)
         if value is not None:
             targets.append((target_year, value))
-    if None in (effect_key, unit, year, baseline) or not name:
+    if None in (effect_key, unit, year, baseline) or not name or not key:
         return
     top[str(effect_key)].indicators.append(
-        IndicatorSpec(name, unit, year, baseline, city, bool(lower), tuple(targets))
+        IndicatorSpec(name, unit, year, baseline, city, bool(lower), tuple(targets), key)
     )
 
 
@@ -724,6 +740,7 @@ def document_rows(
             add(
                 **{
                     KIND: INDICATOR,
+                    KEY: indicator.key,
                     TITLE: indicator.name,
                     UNDER: effect.key,
                     UNIT: UNIT_WORDS[indicator.unit],
