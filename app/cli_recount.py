@@ -42,8 +42,8 @@ def parser() -> argparse.ArgumentParser:
 
 
 def main(arguments: Sequence[str] | None = None) -> int:
-    """Run the command; returns the exit code (2: bad input, 1: a plan file's fingerprint
-    differs)."""
+    """Run the command; returns the exit code (2: bad input, 1: a plan file's fingerprint differs
+    or its vote and points columns do not follow from its raw ballots)."""
     options = parser().parse_args(arguments)
     try:
         return _recount(options.file, options.rule, options.sat, as_json=options.json)
@@ -79,9 +79,14 @@ def _recount(file: Path, rule: str | None, sat: str | None, *, as_json: bool) ->
             from app.domain import plan_file
 
             if plan_file.is_plan_file(instance):
-                plan = plan_file.recount(instance)
+                try:
+                    plan = plan_file.recount(instance)
+                except plan_file.Tampered as error:
+                    # The columns outside tools read do not follow from the raw ballots.
+                    print(f"{file}: {error}", file=sys.stderr)
+                    return 1
                 _print_json(plan.as_json()) if as_json else _print(plan.render_table())
-                return 0 if plan.fingerprint_matches else 1
+                return 0 if plan.ok else 1
         result = run_recount(instance, chosen_rule, chosen_sat)
     except FileNotFoundError:
         raise _Refused(f"{file}: no such file.") from None

@@ -77,10 +77,16 @@ def note_text(note: str) -> str:
         ),
         "no_closed_rounds": _("No round has been closed yet, so there is nothing to rank."),
         "small_groups_hidden": _(
-            "Groups of fewer than 5 people are not shown apart, so that nobody can be recognised."
+            "Groups of fewer than 5 people are not shown apart, so that nobody can be "
+            "recognised; they count in every total."
         ),
         "unlinked_measures": _(
             "Measures that are linked to no effect cannot be rated and are left out."
+        ),
+        "unvalued_never_selected": _(
+            "A measure that nobody valued above zero (in Zeven; for equal shares on the packages: "
+            "that nobody chose in Kiezen) is never chosen, under any rule, even when money is "
+            "left: that money stays in the budget."
         ),
     }
     return texts[note]

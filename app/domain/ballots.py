@@ -189,6 +189,29 @@ def read_scores(
     return scores
 
 
+def refuse_repeated_scores(fields: Iterable[tuple[str, int, int]]) -> None:
+    """Refuse a Zeven ballot that scores a measure on the same effect twice.
+
+    `fields` are (field name, measure id, effect id) in the order they were sent; a second score
+    must not silently replace the first, so the refusal names the field that repeats it.
+    """
+    first: dict[tuple[int, int], str] = {}
+    for name, measure_id, effect_id in fields:
+        pair = (measure_id, effect_id)
+        if pair in first:
+            raise InvalidInput(
+                N_(
+                    "%(field)s: measure %(measure)s already has a score for effect %(effect)s "
+                    "(%(first)s); give one score per measure and effect."
+                ),
+                field=name,
+                measure=measure_id,
+                effect=effect_id,
+                first=first[pair],
+            )
+        first[pair] = name
+
+
 # --- the rules --------------------------------------------------------------------------------
 
 

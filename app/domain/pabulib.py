@@ -184,16 +184,18 @@ def format_pabulib(instance: PbInstance) -> str:
         writer.writerow(row)
     writer.writerow(["VOTES"])
     writer.writerow(instance.vote_columns)
+    # pabutools reads an empty vote with points as a project named "": write it as "None".
+    empty = "None" if instance.vote_type.has_points else ""
     for vote in instance.votes:
         row = []
         for column in instance.vote_columns:
             if column == "voter_id":
                 row.append(vote.voter_id)
             elif column == "vote":
-                row.append(",".join(vote.projects))
+                row.append(",".join(vote.projects) or empty)
             elif column == "points":
                 points = vote.points or ()
-                row.append(",".join(format_number(p) for p in points))
+                row.append(",".join(format_number(p) for p in points) or empty)
             else:
                 row.append(vote.fields.get(column, "None"))
         writer.writerow(row)

@@ -1,25 +1,67 @@
-"""The ballots behind a bewonersplan as an anonymised Pabulib file, and their fingerprint.
+"""The ballots behind a bewonersplan as an anonymised Pabulib file that anyone can recount.
 
-The file is a `scoring` Pabulib instance that outside tools can recount as it is: each voter's
-`vote` lists the measures they rated and `points` their value `v_pm` of each (exact, `n/d` where
-it is not a finite decimal). Extra columns carry the raw Waardenzeef ballots (`weights`, `scores`,
-`package`, `group`), and META the effects, the rule and the ranking, so that
-`waardenzeef recount` rebuilds exactly the sieve the plan was computed from.
+The file is written for the plan's rule, so that an outside tool reading only the standard
+columns (META `budget`, `vote_type`, `rule`; PROJECTS `project_id`, `cost`; VOTES `vote`,
+`points`) and running that rule gets the plan's selection:
 
-The fingerprint is a SHA-256 over a canonical text of that sieve (ids as text, everything
-sorted), so it does not depend on how the file is laid out and anyone holding the file gets the
-same hash.
+| plan rule | vote_type | `points` of a voter for a measure | META rule, satisfaction |
+|---|---|---|---|
+| greedy, by contribution | scoring | their share of its `V_m`: `v_pm / n_m` | `greedy`, `cost` |
+| greedy, by value per euro | scoring | the same | `greedy`, `cardinal` |
+| optimal | scoring | the same | `optimal`, `cardinal` |
+| equal shares on the values | scoring | their value `v_pm` | `equalshares/add1`, `cardinal` |
+| equal shares on the packages | approval | (their Kiezen package) | `equalshares/add1`, `cost` |
+
+`n_m` is the number of participants who rated the measure, so a measure's points add up to its
+weighted contribution `V_m`: greedy by total points (`cost`: points times cost, per euro the
+points) walks the plan's ranking, and the largest total within the budget is the plan's optimum.
+In pabutools: `greedy_utilitarian_welfare` with a points-times-cost satisfaction (by
+contribution) or `Additive_Cardinal_Sat` (per euro), `max_additive_utilitarian_welfare` with
+`Additive_Cardinal_Sat`, and `method_of_equal_shares(..., voter_budget_increment=1)` completed by
+`greedy_utilitarian_welfare` (`completion_by_rule_combination`) with `Additive_Cardinal_Sat`
+(values) or `Cost_Sat` (packages). Ties go to the earlier measure in META `waardenzeef_ranking`
+(`tie_breaking`), which is the plan's ranking.
+
+Who is in PROJECTS and VOTES (documented in META, so that nothing changes an outcome):
+
+- PROJECTS lists the measures the rule can select. Measures that nobody valued in what the rule
+  counts are never selected (the policy in `waardenzeef`); an outside rule would fill leftover
+  money with them, so they are listed apart in META `waardenzeef_other_measures`.
+- VOTES lists the voters of the rule: for equal shares on the values everyone who rated a
+  measure (each of them has an equal share, also when everything they rated nobody valued: an
+  empty vote, written `None`); for greedy and optimal everyone who rated a listed measure; for
+  equal shares on the packages everyone who made a package (also an empty one). Participants
+  without such a vote (for instance someone who only weighed the effects in Wegen) are no
+  voters for an outside tool; their raw ballots are in META `waardenzeef_other_participants`,
+  because their weights still count (they stand in for raters who did not weigh).
+
+Participants are numbered 1..N (`voter_id`). The raw Waardenzeef ballots are in extra columns
+(`weights`, `scores`, `package`, `group`), as are the effects, the rule and the ranking in META,
+so that `waardenzeef recount` rebuilds exactly what the plan was computed from. A stakeholder
+group of fewer than 5 people is written as no group (see `groups`), so that nobody's ballot can
+be picked out by their group; groups do not change any rule's outcome.
+
+The fingerprint (META `fingerprint`) is a SHA-256 over a canonical text of the anonymised
+ballots, the menu (ids, titles, costs, groups, effects), the budget, the rule and the ranking.
+Everything an outside tool reads either is part of that text or is derived from it, and
+`recount` derives those columns again and refuses a file in which they differ.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass
 from fractions import Fraction
 from typing import Any
 
-from app.domain.pabulib import PbInstance, PbProject, PbVote, make_instance
+from app.domain.allocation import Project as _Project
+from app.domain.allocation import Satisfaction, election_from_votes, optimal
+from app.domain.allocation import equal_shares_add1_greedy as _equal_shares_add1_greedy
+from app.domain.allocation import greedy as _greedy
+from app.domain.groups import fold_small_groups
+from app.domain.pabulib import PbInstance, PbProject, PbVote, format_number, make_instance
 from app.domain.vocabulary import StakeholderGroup
 from app.domain.waardenzeef import (
     Effect,
@@ -32,16 +74,47 @@ from app.domain.waardenzeef import (
     ScoreBallot,
     Sieve,
     WeightBallot,
+    contributions,
     id_order,
     make_plan,
     participant_values,
+    rank,
+    valued_measures,
 )
 
-FORMAT = "waardenzeef-sieve/1"
+FORMAT = "waardenzeef-sieve/2"
+OLD_FORMAT = "waardenzeef-sieve/1"
+
+# What an outside tool runs for each plan rule: META `rule`, the satisfaction, the vote type.
+_OUTSIDE: dict[tuple[Rule, RankBy | None], tuple[str, Satisfaction]] = {
+    (Rule.GREEDY, RankBy.CONTRIBUTION): ("greedy", Satisfaction.COST),
+    (Rule.GREEDY, RankBy.VALUE_PER_EURO): ("greedy", Satisfaction.CARDINAL),
+    (Rule.OPTIMAL, None): ("optimal", Satisfaction.CARDINAL),
+    (Rule.EQUAL_SHARES, None): ("equalshares/add1", Satisfaction.CARDINAL),
+    (Rule.EQUAL_SHARES_PACKAGES, None): ("equalshares/add1", Satisfaction.COST),
+}
+_POINTS = {
+    Rule.GREEDY: "each voter's share of the measure's weighted contribution V_m (their value "
+    "v_pm divided by the number of participants who rated it); a measure's points add up to V_m",
+    Rule.OPTIMAL: "each voter's share of the measure's weighted contribution V_m (their value "
+    "v_pm divided by the number of participants who rated it); a measure's points add up to V_m",
+    Rule.EQUAL_SHARES: "each voter's value v_pm of the measure: the sum over its effects of "
+    "their effect weight times their score (0-3)",
+    Rule.EQUAL_SHARES_PACKAGES: "none: an approval vote is the voter's Kiezen package",
+}
 
 
 class PlanFileError(ValueError):
     """A `.pb` file that does not hold Waardenzeef ballots, or holds them wrongly."""
+
+
+class Tampered(PlanFileError):
+    """A file whose columns for outside tools do not follow from its own raw ballots."""
+
+
+def outside_rule(rule: Rule, ranked_by: RankBy) -> tuple[str, Satisfaction]:
+    """The Pabulib rule name and the satisfaction an outside tool uses for a plan rule."""
+    return _OUTSIDE[(rule, ranked_by if rule is Rule.GREEDY else None)]
 
 
 def participant_numbers(sieve: Sieve) -> dict[Id, int]:
@@ -55,13 +128,12 @@ def participant_numbers(sieve: Sieve) -> dict[Id, int]:
 def anonymise(sieve: Sieve) -> Sieve:
     """The same sieve with participants numbered 1..N in their original order, and nothing else."""
     number = participant_numbers(sieve)
-    ordered = list(number)
     groups = {p.id: p.group for p in sieve.participants}
     return Sieve(
         effects=sieve.effects,
         measures=sieve.measures,
         budget=sieve.budget,
-        participants=tuple(Participant(number[p], groups.get(p)) for p in ordered),
+        participants=tuple(Participant(number[p], groups.get(p)) for p in number),
         weights=tuple(WeightBallot(number[b.participant_id], b.points) for b in sieve.weights),
         scores=tuple(ScoreBallot(number[b.participant_id], b.scores) for b in sieve.scores),
         packages=tuple(
@@ -70,18 +142,26 @@ def anonymise(sieve: Sieve) -> Sieve:
     )
 
 
-def canonical(sieve: Sieve) -> str:
-    """The sieve as one canonical JSON text: ids as text, every list sorted."""
+def published(sieve: Sieve) -> Sieve:
+    """What the ballots file holds: the anonymised sieve, groups of fewer than 5 left out."""
+    return fold_small_groups(anonymise(sieve))
+
+
+def canonical(sieve: Sieve, rule: Rule, ranked_by: RankBy) -> str:
+    """The sieve, rule and ranking as one canonical JSON text: ids as text, every list sorted."""
 
     def s(value: Id | None) -> str | None:
         return None if value is None else str(value)
 
     content: dict[str, Any] = {
         "format": FORMAT,
+        "rule": rule.value,
+        "ranked_by": ranked_by.value,
         "budget": str(Fraction(sieve.budget)),
-        "effects": sorted([s(e.id), s(e.parent_id)] for e in sieve.effects),
+        "effects": sorted([s(e.id), s(e.parent_id), e.title] for e in sieve.effects),
         "measures": sorted(
-            [s(m.id), m.binding_cost, sorted(str(e) for e in m.effect_ids)] for m in sieve.measures
+            [s(m.id), m.title, m.group or "", m.binding_cost, sorted(str(e) for e in m.effect_ids)]
+            for m in sieve.measures
         ),
         "participants": sorted(
             [s(p.id), p.group.value if p.group else None] for p in sieve.participants
@@ -101,9 +181,61 @@ def canonical(sieve: Sieve) -> str:
     return json.dumps(content, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
 
 
-def fingerprint(sieve: Sieve) -> str:
-    """SHA-256 of the canonical text of the (anonymised) sieve."""
-    return hashlib.sha256(canonical(sieve).encode()).hexdigest()
+def fingerprint(sieve: Sieve, rule: Rule, ranked_by: RankBy) -> str:
+    """SHA-256 of the canonical text of the (published) sieve with the rule and ranking."""
+    return hashlib.sha256(canonical(sieve, rule, ranked_by).encode()).hexdigest()
+
+
+# --- writing ---------------------------------------------------------------------------------
+
+
+def _weights_text(ballot: WeightBallot) -> str:
+    return ",".join(
+        f"{e}:{v}" for e, v in sorted(ballot.points.items(), key=lambda i: id_order(i[0]))
+    )
+
+
+def _scores_text(ballot: ScoreBallot) -> str:
+    return ",".join(
+        f"{m}:{e}:{v}"
+        for (m, e), v in sorted(
+            ballot.scores.items(), key=lambda i: (id_order(i[0][0]), id_order(i[0][1]))
+        )
+    )
+
+
+def _package_text(ballot: PackageBallot) -> str:
+    return ",".join(str(m) for m in ballot.measure_ids)
+
+
+@dataclass(frozen=True)
+class _Counted:
+    """What the rule counts, per voter: the measures and their points (None for approval)."""
+
+    valued: tuple[Id, ...]
+    ranking: tuple[Id, ...]
+    votes: Mapping[Id, tuple[tuple[Id, ...], tuple[Fraction, ...] | None]]
+
+
+def _counted(sieve: Sieve, rule: Rule, ranked_by: RankBy) -> _Counted:
+    values = participant_values(sieve)
+    found = contributions(sieve, values)
+    ranking = tuple(r.measure_id for r in rank(sieve, found, ranked_by))
+    valued = valued_measures(sieve, rule, found, values)
+    listed = set(valued)
+    votes: dict[Id, tuple[tuple[Id, ...], tuple[Fraction, ...] | None]] = {}
+    if rule is Rule.EQUAL_SHARES_PACKAGES:
+        for package in sieve.packages:
+            votes[package.participant_id] = (tuple(package.measure_ids), None)
+        return _Counted(valued, ranking, votes)
+    raters = {c.measure_id: c.rated_by for c in found}
+    for participant, mine in values.by_participant.items():
+        rated = sorted((m for m in mine if m in listed), key=id_order)
+        if rule is Rule.EQUAL_SHARES:
+            votes[participant] = (tuple(rated), tuple(mine[m] for m in rated))
+        elif rated:
+            votes[participant] = (tuple(rated), tuple(mine[m] / raters[m] for m in rated))
+    return _Counted(valued, ranking, votes)
 
 
 def to_pabulib(
@@ -113,64 +245,61 @@ def to_pabulib(
     unit: str,
     rule: Rule,
     ranked_by: RankBy,
-    meta: dict[str, str] | None = None,
+    meta: Mapping[str, str] | None = None,
 ) -> PbInstance:
-    """The anonymised sieve as a Pabulib instance (scoring votes, raw ballots in extra columns)."""
-    sieve = anonymise(sieve)
-    values = participant_values(sieve)
+    """The published sieve as a Pabulib instance an outside tool recounts with the plan's rule."""
+    sieve = published(sieve)
+    counted = _counted(sieve, rule, ranked_by)
     weights = {b.participant_id: b for b in sieve.weights}
     scores = {b.participant_id: b for b in sieve.scores}
     packages = {b.participant_id: b for b in sieve.packages}
+
+    def raw(pid: Id, group: StakeholderGroup | None) -> dict[str, str]:
+        # A column left out is written `None`: no ballot of that kind (an empty cell is an
+        # empty ballot).
+        fields = {"group": group.value if group else ""}
+        if pid in weights:
+            fields["weights"] = _weights_text(weights[pid])
+        if pid in scores:
+            fields["scores"] = _scores_text(scores[pid])
+        if pid in packages:
+            fields["package"] = _package_text(packages[pid])
+        return fields
+
     votes = []
+    others = []
     for participant in sieve.participants:
         pid = participant.id
-        valued = values.by_participant.get(pid, {})
-        rated = sorted(valued, key=id_order)
-        votes.append(
-            PbVote(
-                voter_id=str(pid),
-                projects=tuple(str(m) for m in rated),
-                points=tuple(valued[m] for m in rated),
-                fields={
-                    "group": participant.group.value if participant.group else "",
-                    "weights": ",".join(
-                        f"{e}:{v}"
-                        for e, v in sorted(
-                            weights[pid].points.items(), key=lambda i: id_order(i[0])
-                        )
-                    )
-                    if pid in weights
-                    else "",
-                    "scores": ",".join(
-                        f"{m}:{e}:{v}"
-                        for (m, e), v in sorted(
-                            scores[pid].scores.items(),
-                            key=lambda i: (id_order(i[0][0]), id_order(i[0][1])),
-                        )
-                    )
-                    if pid in scores
-                    else "",
-                    "package": ",".join(str(m) for m in packages[pid].measure_ids)
-                    if pid in packages
-                    else "",
-                },
+        if pid in counted.votes:
+            chosen, points = counted.votes[pid]
+            votes.append(
+                PbVote(
+                    voter_id=str(pid),
+                    projects=tuple(str(m) for m in chosen),
+                    points=points,
+                    fields=raw(pid, participant.group),
+                )
             )
-        )
+        else:
+            others.append({"voter_id": str(pid), **raw(pid, participant.group)})
+    listed = set(counted.valued)
+    outside, satisfaction = outside_rule(rule, ranked_by)
     full_meta = {
         "description": description,
         "country": "Netherlands",
         "unit": unit,
         "instance": "bewonersplan",
-        "budget": str(Fraction(sieve.budget))
-        if Fraction(sieve.budget).denominator != 1
-        else str(int(sieve.budget)),
-        "vote_type": "scoring",
-        "min_points": "0",
-        "max_points": "3",
-        "rule": f"waardenzeef/{rule.value}",
+        "budget": format_number(sieve.budget),
+        "vote_type": "approval" if rule is Rule.EQUAL_SHARES_PACKAGES else "scoring",
+        **({} if rule is Rule.EQUAL_SHARES_PACKAGES else {"min_points": "0", "max_points": "3"}),
+        "rule": outside,
+        "satisfaction": satisfaction.value,
+        "tie_breaking": "the earlier measure in waardenzeef_ranking",
         "waardenzeef_format": FORMAT,
         "waardenzeef_rule": rule.value,
         "waardenzeef_ranked_by": ranked_by.value,
+        "waardenzeef_points": _POINTS[rule],
+        "waardenzeef_ranking": ",".join(str(m) for m in counted.ranking),
         "waardenzeef_effects": json.dumps(
             [
                 [str(e.id), None if e.parent_id is None else str(e.parent_id), e.title]
@@ -178,20 +307,22 @@ def to_pabulib(
             ],
             ensure_ascii=False,
         ),
-        "fingerprint": fingerprint(sieve),
+        "waardenzeef_other_measures": json.dumps(
+            [_measure_fields(m) for m in sieve.measures if m.id not in listed],
+            ensure_ascii=False,
+        ),
+        "waardenzeef_other_participants": json.dumps(others, ensure_ascii=False),
+        "fingerprint": fingerprint(sieve, rule, ranked_by),
         **(meta or {}),
     }
     projects = [
         PbProject(
             str(m.id),
             m.binding_cost,
-            {
-                "name": m.title,
-                "category": m.group or "",
-                "effects": ",".join(str(e) for e in m.effect_ids),
-            },
+            {k: v for k, v in _measure_fields(m).items() if k not in ("project_id", "cost")},
         )
         for m in sieve.measures
+        if m.id in listed
     ]
     return make_instance(
         meta=full_meta,
@@ -202,9 +333,22 @@ def to_pabulib(
     )
 
 
+def _measure_fields(measure: Measure) -> dict[str, str]:
+    return {
+        "project_id": str(measure.id),
+        "cost": str(measure.binding_cost),
+        "name": measure.title,
+        "category": measure.group or "",
+        "effects": ",".join(str(e) for e in measure.effect_ids),
+    }
+
+
+# --- reading ---------------------------------------------------------------------------------
+
+
 def is_plan_file(instance: PbInstance) -> bool:
     """Whether a Pabulib instance carries Waardenzeef ballots."""
-    return instance.meta.get("waardenzeef_format") == FORMAT
+    return instance.meta.get("waardenzeef_format") in (FORMAT, OLD_FORMAT)
 
 
 def _id(text: str) -> Id:
@@ -212,13 +356,62 @@ def _id(text: str) -> Id:
     return int(text) if text.isdigit() else text
 
 
-def _pairs(text: str, parts: int, line: str) -> list[list[str]]:
-    if not text or text == "None":
+def _items(text: str, parts: int, where: str) -> list[list[str]]:
+    if not text:
         return []
     items = [item.split(":") for item in text.split(",")]
     if any(len(item) != parts for item in items):
-        raise PlanFileError(f"{line}: expected {parts} parts separated by ':' in {text!r}")
+        raise PlanFileError(f"{where}: expected {parts} parts separated by ':' in {text!r}")
     return items
+
+
+def _json(meta: Mapping[str, str], key: str) -> list[dict[str, Any]]:
+    try:
+        value = json.loads(meta.get(key, "[]"))
+    except ValueError as error:
+        raise PlanFileError(f"META {key}: not readable ({error})") from None
+    if not isinstance(value, list) or not all(isinstance(item, dict) for item in value):
+        raise PlanFileError(f"META {key}: expected a list of objects")
+    return value
+
+
+def _participant(
+    pid: Id, fields: Mapping[str, Any], where: str, *, empty_is_none: bool = False
+) -> tuple[Participant, WeightBallot | None, ScoreBallot | None, PackageBallot | None]:
+    """One participant's raw ballots; a missing (or `None`) field is no ballot of that kind.
+
+    The first format wrote an empty cell for no ballot (`empty_is_none`).
+    """
+    absent = ("None", "") if empty_is_none else ("None",)
+    group_text = fields.get("group") or ""
+    try:
+        group = StakeholderGroup(group_text) if group_text not in ("", "None") else None
+    except ValueError:
+        raise PlanFileError(f"{where}, column group: unknown group {group_text!r}") from None
+    weights = scores = package = None
+    column = "weights"
+    try:
+        if (text := fields.get("weights")) is not None and text not in absent:
+            weights = WeightBallot(
+                pid, {_id(e): int(v) for e, v in _items(text, 2, f"{where}, column weights")}
+            )
+        column = "scores"
+        if (text := fields.get("scores")) is not None and text not in absent:
+            scores = ScoreBallot(
+                pid,
+                {
+                    (_id(m), _id(e)): int(v)
+                    for m, e, v in _items(text, 3, f"{where}, column scores")
+                },
+            )
+        column = "package"
+        if (text := fields.get("package")) is not None and text not in absent:
+            package = PackageBallot(pid, tuple(_id(m) for m in text.split(",") if m))
+    except PlanFileError:
+        raise
+    except ValueError as error:
+        raise PlanFileError(f"{where}, column {column}: {error}") from None
+    return Participant(pid, group), weights, scores, package
 
 
 def from_pabulib(instance: PbInstance) -> tuple[Sieve, Rule, RankBy]:
@@ -237,37 +430,49 @@ def from_pabulib(instance: PbInstance) -> tuple[Sieve, Rule, RankBy]:
         raise PlanFileError(
             f"META: waardenzeef_effects/_rule/_ranked_by unreadable ({error})"
         ) from None
-    measures = tuple(
-        Measure(
-            _id(p.id),
-            p.name,
-            int(p.cost) or None,
-            tuple(_id(e) for e in p.fields.get("effects", "").split(",") if e),
-            p.fields.get("category") or None,
+    rows: list[dict[str, Any]] = [
+        {"project_id": p.id, "cost": format_number(p.cost), **p.fields} for p in instance.projects
+    ]
+    rows += _json(meta, "waardenzeef_other_measures")
+    try:
+        measures = tuple(
+            Measure(
+                _id(str(row["project_id"])),
+                str(row.get("name", row["project_id"])),
+                int(row["cost"]) or None,
+                tuple(_id(e) for e in str(row.get("effects", "")).split(",") if e),
+                str(row.get("category") or "") or None,
+            )
+            for row in rows
         )
-        for p in instance.projects
-    )
+    except (KeyError, ValueError) as error:
+        raise PlanFileError(f"PROJECTS: a measure is unreadable ({error})") from None
     participants, weights, scores, packages = [], [], [], []
-    for vote in instance.votes:
-        where = f"voter {vote.voter_id}"
-        pid = _id(vote.voter_id)
-        group = vote.fields.get("group", "")
-        participants.append(
-            Participant(pid, StakeholderGroup(group) if group not in ("", "None") else None)
+    entries: list[tuple[str, Mapping[str, Any], str]] = [
+        (vote.voter_id, vote.fields, f"voter {vote.voter_id}") for vote in instance.votes
+    ]
+    entries += [
+        (str(o.get("voter_id", "")), o, f"participant {o.get('voter_id')} (META)")
+        for o in _json(meta, "waardenzeef_other_participants")
+    ]
+    old = meta.get("waardenzeef_format") == OLD_FORMAT
+    for voter_id, fields, where in entries:
+        participant, weight, score, package = _participant(
+            _id(voter_id), fields, where, empty_is_none=old
         )
-        if raw := _pairs(vote.fields.get("weights", ""), 2, where):
-            weights.append(WeightBallot(pid, {_id(e): int(v) for e, v in raw}))
-        if raw := _pairs(vote.fields.get("scores", ""), 3, where):
-            scores.append(ScoreBallot(pid, {(_id(m), _id(e)): int(v) for m, e, v in raw}))
-        package = vote.fields.get("package", "")
-        if package and package != "None":
-            packages.append(PackageBallot(pid, tuple(_id(m) for m in package.split(","))))
+        participants.append(participant)
+        if weight is not None:
+            weights.append(weight)
+        if score is not None:
+            scores.append(score)
+        if package is not None:
+            packages.append(package)
     try:
         sieve = Sieve(
             effects,
             measures,
             instance.budget,
-            tuple(participants),
+            tuple(sorted(participants, key=lambda p: id_order(p.id))),
             tuple(weights),
             tuple(scores),
             tuple(packages),
@@ -277,9 +482,70 @@ def from_pabulib(instance: PbInstance) -> tuple[Sieve, Rule, RankBy]:
     return sieve, rule, ranked_by
 
 
+# --- checking and recounting -----------------------------------------------------------------
+
+
+def check_derived(instance: PbInstance, sieve: Sieve, rule: Rule, ranked_by: RankBy) -> None:
+    """Refuse a file whose columns for outside tools differ from what its raw ballots give.
+
+    The message names the voter (or META key) and the column.
+    """
+    expected = to_pabulib(sieve, description="", unit="", rule=rule, ranked_by=ranked_by, meta=None)
+    listed = {p.id for p in instance.projects}
+    should = {p.id for p in expected.projects}
+    if listed != should:
+        extra, missing = sorted(listed - should), sorted(should - listed)
+        raise Tampered(
+            "PROJECTS, column project_id: "
+            + (f"{', '.join(extra)} listed, but nobody valued them" if extra else "")
+            + ("; " if extra and missing else "")
+            + (f"{', '.join(missing)} missing" if missing else "")
+        )
+    by_voter = {v.voter_id: v for v in expected.votes}
+    seen = set()
+    for vote in instance.votes:
+        seen.add(vote.voter_id)
+        should_vote = by_voter.get(vote.voter_id)
+        if should_vote is None:
+            raise Tampered(
+                f"voter {vote.voter_id}, column vote: a vote, but the raw ballots give this "
+                "participant nothing this rule counts"
+            )
+        if set(vote.projects) != set(should_vote.projects):
+            raise Tampered(
+                f"voter {vote.voter_id}, column vote: {','.join(vote.projects) or 'empty'}, the "
+                f"raw ballots give {','.join(should_vote.projects) or 'empty'}"
+            )
+        if vote.points is not None and should_vote.points is not None:
+            have = vote.points_by_project()
+            want = should_vote.points_by_project()
+            for project in should_vote.projects:
+                if Fraction(have[project]) != Fraction(want[project]):
+                    raise Tampered(
+                        f"voter {vote.voter_id}, column points: {format_number(have[project])} "
+                        f"for measure {project}, the raw ballots give "
+                        f"{format_number(want[project])}"
+                    )
+    absent = [v for v in by_voter if v not in seen]
+    if absent:
+        raise Tampered(f"voter {absent[0]}, column vote: missing, but the raw ballots give a vote")
+    # What tells an outside tool how to count, last: a voter's own column says more.
+    for key in ("vote_type", "rule", "satisfaction", "waardenzeef_ranking"):
+        if instance.meta.get(key, "").strip() != expected.meta[key]:
+            raise Tampered(
+                f"META {key}: the file says {instance.meta.get(key)!r}, the ballots give "
+                f"{expected.meta[key]!r}"
+            )
+
+
 @dataclass(frozen=True)
 class PlanRecount:
-    """A bewonersplan recounted from its ballots file: the selection and the fingerprint."""
+    """A bewonersplan recounted from its ballots file: the selection and the fingerprint.
+
+    `outside_selected` is the selection of the general rule the file names (META `rule` and
+    `satisfaction`, ties by `waardenzeef_ranking`) on the file's own `vote` and `points`: what an
+    outside tool gets. It must be the plan's selection.
+    """
 
     instance: PbInstance
     rule: Rule
@@ -287,11 +553,24 @@ class PlanRecount:
     selected: tuple[Id, ...]
     spent: int
     fingerprint: str
+    outside_selected: tuple[str, ...] | None = None
 
     @property
     def fingerprint_matches(self) -> bool:
         """Whether the ballots are those the file says the plan was computed from."""
         return self.instance.meta.get("fingerprint") == self.fingerprint
+
+    @property
+    def outside_agrees(self) -> bool:
+        """Whether the general rule on the file's own votes selects the same measures."""
+        return self.outside_selected is None or set(self.outside_selected) == {
+            str(m) for m in self.selected
+        }
+
+    @property
+    def ok(self) -> bool:
+        """Whether the file is what it says it is and recounts to its plan."""
+        return self.fingerprint_matches and self.outside_agrees
 
     def as_json(self) -> dict[str, Any]:
         """One JSON object: the selected measure ids in the order the rule selected them."""
@@ -303,6 +582,11 @@ class PlanRecount:
             "spent": self.spent,
             "fingerprint": self.fingerprint,
             "fingerprint_matches": self.fingerprint_matches,
+            "outside_rule": self.instance.meta.get("rule"),
+            "outside_selected": None
+            if self.outside_selected is None
+            else list(self.outside_selected),
+            "outside_agrees": self.outside_agrees,
         }
 
     def render_table(self) -> str:
@@ -325,11 +609,94 @@ class PlanRecount:
             f"fingerprint {self.fingerprint} "
             + ("(matches the file)" if self.fingerprint_matches else "(DIFFERS from the file)"),
         ]
+        if self.outside_selected is not None:
+            lines.append(
+                f"{self.instance.meta.get('rule')} ({self.instance.meta.get('satisfaction')}) on "
+                "the vote and points columns: "
+                + ("the same selection" if self.outside_agrees else "a DIFFERENT selection: ")
+                + ("" if self.outside_agrees else ", ".join(self.outside_selected))
+            )
         return "\n".join(lines) + "\n"
 
 
 def recount(instance: PbInstance) -> PlanRecount:
-    """Recompute a bewonersplan's selection and fingerprint from its ballots file."""
+    """Recompute a bewonersplan's selection and fingerprint from its ballots file.
+
+    Raises `PlanFileError` when the columns outside tools read do not follow from the raw
+    ballots (naming the voter and the column).
+    """
+    if instance.meta.get("waardenzeef_format") == OLD_FORMAT:
+        return _recount_old(instance)
+    sieve, rule, ranked_by = from_pabulib(instance)
+    check_derived(instance, sieve, rule, ranked_by)
+    plan = make_plan(sieve, rule, ranked_by)
+    return PlanRecount(
+        instance,
+        rule,
+        ranked_by,
+        plan.selected,
+        plan.spent,
+        fingerprint(sieve, rule, ranked_by),
+        outside_selection(instance),
+    )
+
+
+def outside_selection(instance: PbInstance) -> tuple[str, ...]:
+    """The general rule the file names, on its `vote`/`points` columns, ties by its ranking."""
+    satisfaction = Satisfaction(instance.meta["satisfaction"])
+    ranking = [m for m in instance.meta.get("waardenzeef_ranking", "").split(",") if m]
+    listed = {p.id for p in instance.projects}
+    election = election_from_votes(
+        [_Project(p.id, p.cost) for p in instance.projects],
+        instance.budget,
+        [(v.projects, v.points) for v in instance.votes],
+        satisfaction,
+        [m for m in ranking if m in listed],
+    )
+    name = instance.meta["rule"]
+    if name == "greedy":
+        return _greedy(election).selected
+    if name == "optimal":
+        return optimal(election).selected
+    return _equal_shares_add1_greedy(election).selected
+
+
+def _recount_old(instance: PbInstance) -> PlanRecount:
+    """A file of the first format (every participant a voter, values as points): its plan.
+
+    Its `vote` and `points` columns are not checked (that format did not keep them apart from
+    the raw ballots); its fingerprint is the first format's.
+    """
     sieve, rule, ranked_by = from_pabulib(instance)
     plan = make_plan(sieve, rule, ranked_by)
-    return PlanRecount(instance, rule, ranked_by, plan.selected, plan.spent, fingerprint(sieve))
+    return PlanRecount(instance, rule, ranked_by, plan.selected, plan.spent, _fingerprint_v1(sieve))
+
+
+def _fingerprint_v1(sieve: Sieve) -> str:
+    def s(value: Id | None) -> str | None:
+        return None if value is None else str(value)
+
+    content: dict[str, Any] = {
+        "format": OLD_FORMAT,
+        "budget": str(Fraction(sieve.budget)),
+        "effects": sorted([s(e.id), s(e.parent_id)] for e in sieve.effects),
+        "measures": sorted(
+            [s(m.id), m.binding_cost, sorted(str(e) for e in m.effect_ids)] for m in sieve.measures
+        ),
+        "participants": sorted(
+            [s(p.id), p.group.value if p.group else None] for p in sieve.participants
+        ),
+        "weights": sorted(
+            [s(b.participant_id), sorted([str(e), v] for e, v in b.points.items())]
+            for b in sieve.weights
+        ),
+        "scores": sorted(
+            [s(b.participant_id), sorted([str(m), str(e), v] for (m, e), v in b.scores.items())]
+            for b in sieve.scores
+        ),
+        "packages": sorted(
+            [s(b.participant_id), sorted(str(m) for m in b.measure_ids)] for b in sieve.packages
+        ),
+    }
+    text = json.dumps(content, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha256(text.encode()).hexdigest()

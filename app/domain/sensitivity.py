@@ -14,7 +14,7 @@ in the ranking moves.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 from fractions import Fraction
@@ -99,8 +99,13 @@ def sensitivity(
     stand_in_weights: bool = True,
     completion: bool = True,
     package_satisfaction: Satisfaction = Satisfaction.COST,
+    groups: Iterable[StakeholderGroup] | None = None,
 ) -> Sensitivity:
-    """The plan with these settings, and how its selection changes in each scenario."""
+    """The plan with these settings, and how its selection changes in each scenario.
+
+    `groups` limits the group scenarios to these groups (the plan shows none for a group of
+    fewer than 5 people, see `app.domain.groups`); by default every group that weighed.
+    """
 
     def plan_for(variant: Sieve, weights: dict[Id, Fraction] | None = None) -> Plan:
         return make_plan(
@@ -118,13 +123,16 @@ def sensitivity(
     up = _budget(sieve, 1 + BUDGET_STEP)
     budget_down = _compare(base, ScenarioKind.BUDGET_DOWN, None, plan_for(down))
     budget_up = _compare(base, ScenarioKind.BUDGET_UP, None, plan_for(up))
-    groups = []
+    allowed = None if groups is None else set(groups)
+    scenarios = []
     for group in _groups_that_weighed(sieve):
+        if allowed is not None and group not in allowed:
+            continue
         members = [p.id for p in sieve.participants if p.group is group]
         weights = mean_weights(sieve, members)
         scenario = plan_for(sieve, weights)
-        groups.append(_compare(base, ScenarioKind.GROUP_WEIGHTS, group, scenario))
-    return Sensitivity(base, budget_down, budget_up, tuple(groups))
+        scenarios.append(_compare(base, ScenarioKind.GROUP_WEIGHTS, group, scenario))
+    return Sensitivity(base, budget_down, budget_up, tuple(scenarios))
 
 
 def _budget(sieve: Sieve, factor: Fraction) -> Sieve:

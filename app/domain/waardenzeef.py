@@ -21,11 +21,16 @@ Notation as in the product description: effects `e`, measures `m` with cost `c_m
   no extra cost ("regulier": cost 0 or None) never divides by zero and is listed first as
   "no cost". Ties: the higher `V_m`, then the lower cost, then the measure id (whole numbers
   before text, in natural order). Measures nobody rated come last.
-- Selection, all on the same ballots: greedy down the ranking, skipping what no longer fits (and
-  what nobody values); optimal (the largest total `V_m` within `B`, exact); equal shares on the
-  participants' own `v_pm`, or on the Kiezen packages as approval ballots (each package valued at
-  its cost, as equalshares.net does), both with the "add one" completion and then greedy. Ties
-  inside the general rules follow the ranking.
+- Selection, all on the same ballots: greedy down the ranking, skipping what no longer fits;
+  optimal (the largest total `V_m` within `B`, exact); equal shares on the participants' own
+  `v_pm`, or on the Kiezen packages as approval ballots (each package valued at its cost, as
+  equalshares.net does), both with the "add one" completion and then greedy. Ties inside the
+  general rules follow the ranking.
+- Measures nobody valued: one policy for every rule. A measure that nobody valued above zero in
+  what the rule counts (the Zeven values `v_pm` for greedy, optimal and equal shares on the
+  values; the Kiezen packages for equal shares on the packages) is never selected, whatever money
+  is left: the rules run on the valued measures only, and the money stays in the budget. (The
+  general rules, like pabutools, would otherwise fill leftover money with such measures.)
 - Money per desired effect: a selected measure's cost is split over the effects it is linked to
   in proportion to its mean scores on them (among those who rated it), evenly when those are all
   0. A desired effect's total includes what goes to its sub-effects.
@@ -38,7 +43,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from fractions import Fraction
 from types import MappingProxyType
@@ -546,11 +551,21 @@ def rank(
 
 
 class Rule(StrEnum):
-    """The selection rules offered side by side."""
+    """The selection rules offered side by side.
 
+    Every rule follows the same policy for measures nobody valued (see the module description):
+    they are never selected, also when money is left, and that money stays in the budget.
+    """
+
+    # Down the ranking, taking each measure that still fits; a measure with V_m = 0 is not taken.
     GREEDY = "greedy"
+    # The largest total V_m within the budget; a measure with V_m = 0 adds nothing and is not taken.
     OPTIMAL = "optimal"
+    # Equal shares on the values v_pm, add one, then greedy for what is left; the greedy step
+    # does not fill leftover money with measures nobody valued (V_m = 0), as pabutools' would.
     EQUAL_SHARES = "equal_shares"
+    # Equal shares on the Kiezen packages, add one, then greedy; a measure in no package is not
+    # taken, not even one that costs nothing.
     EQUAL_SHARES_PACKAGES = "equal_shares_packages"
 
 
@@ -615,6 +630,12 @@ class Plan:
     discussion: tuple[Id, ...]
     turnout: Turnout
     allocation: Allocation[Id]
+    # What the rule ran on, for explaining it again at other budgets (see `reasons`).
+    ranking: tuple[RankedMeasure, ...] = field(default=(), repr=False, compare=False)
+    contributions: tuple[Contribution, ...] = field(default=(), repr=False, compare=False)
+    values: Values | None = field(default=None, repr=False, compare=False)
+    completion: bool = True
+    package_satisfaction: Satisfaction = Satisfaction.COST
     # For the plan to say: a participant who skipped a measure does not count as 0 for it.
     skipped_measures_count_as_zero: bool = False
 
@@ -633,6 +654,22 @@ class Plan:
         return next(m for m in self.measures if m.measure.id == measure_id)
 
 
+def valued_measures(
+    sieve: Sieve, rule: Rule, found: Sequence[Contribution], values: Values
+) -> tuple[Id, ...]:
+    """The measures someone valued above zero in what the rule counts, in menu order.
+
+    Equal shares on the packages counts the Kiezen packages (a measure in at least one package);
+    the other rules count the Zeven values (a measure with `V_m > 0`, so someone's `v_pm > 0`).
+    Only these measures can be selected: see "Measures nobody valued" in the module description.
+    """
+    if rule is Rule.EQUAL_SHARES_PACKAGES:
+        chosen = {m for p in sieve.packages for m in p.measure_ids}
+        return tuple(m.id for m in sieve.measures if m.id in chosen)
+    positive = {c.measure_id for c in found if c.weighted_contribution > 0}
+    return tuple(m.id for m in sieve.measures if m.id in positive)
+
+
 def select(
     sieve: Sieve,
     rule: Rule,
@@ -642,34 +679,62 @@ def select(
     *,
     completion: bool = True,
     package_satisfaction: Satisfaction = Satisfaction.COST,
+    budget: Number | None = None,
 ) -> Allocation[Id]:
-    """Run one selection rule on the sieve, with ties broken by the ranking."""
-    order = tuple(r.measure_id for r in ranking)
-    projects = tuple(Project(m.id, m.binding_cost) for m in sieve.measures)
+    """Run one selection rule on the sieve (at `budget`, else the sieve's), ties by the ranking.
+
+    The rule sees only the valued measures (`valued_measures`); every other measure is explained
+    as `Verdict.NO_SUPPORT` and never selected.
+    """
+    budget = sieve.budget if budget is None else budget
+    valued = set(valued_measures(sieve, rule, found, values))
+    order = tuple(r.measure_id for r in ranking if r.measure_id in valued)
+    projects = tuple(Project(m.id, m.binding_cost) for m in sieve.measures if m.id in valued)
+    allocation: Allocation[Id]
     if rule in (Rule.GREEDY, Rule.OPTIMAL):
-        totals = {c.measure_id: c.weighted_contribution for c in found}
-        election = Election(
-            projects, sieve.budget, (Ballot({k: v for k, v in totals.items() if v > 0}),), order
-        )
+        totals = {c.measure_id: c.weighted_contribution for c in found if c.measure_id in valued}
+        election = Election(projects, budget, (Ballot(totals),), order)
         if rule is Rule.GREEDY:
-            return greedy(election, ranking=order, fund_unsupported=False)
-        return optimal(election, explain=True)
-    if rule is Rule.EQUAL_SHARES:
-        election = Election(
-            projects,
-            sieve.budget,
-            tuple(Ballot(dict(v)) for v in values.by_participant.values()),
-            order,
-        )
+            allocation = greedy(election, ranking=order, fund_unsupported=False)
+        else:
+            allocation = optimal(election, explain=True)
     else:
-        election = approval_election(
-            projects,
-            sieve.budget,
-            [p.measure_ids for p in sieve.packages],
-            package_satisfaction,
-            order,
+        if rule is Rule.EQUAL_SHARES:
+            election = Election(
+                projects,
+                budget,
+                tuple(
+                    Ballot({m: v for m, v in mine.items() if m in valued})
+                    for mine in values.by_participant.values()
+                ),
+                order,
+            )
+        else:
+            election = approval_election(
+                projects,
+                budget,
+                [p.measure_ids for p in sieve.packages],
+                package_satisfaction,
+                order,
+            )
+        allocation = (
+            equal_shares_add1_greedy(election) if completion else equal_shares_add1(election)
         )
-    return equal_shares_add1_greedy(election) if completion else equal_shares_add1(election)
+    return _with_unvalued(sieve, allocation, valued)
+
+
+def _with_unvalued(sieve: Sieve, allocation: Allocation[Id], valued: set[Id]) -> Allocation[Id]:
+    """The allocation with an outcome for every measure, the unvalued ones as never selected."""
+    if len(valued) == len(sieve.measures):
+        return allocation
+    given = {o.project_id: o for o in allocation.outcomes}
+    outcomes = tuple(
+        given[m.id]
+        if m.id in valued
+        else ProjectOutcome(m.id, m.binding_cost, 0, 0, False, Verdict.NO_SUPPORT)
+        for m in sieve.measures
+    )
+    return replace(allocation, outcomes=outcomes)
 
 
 def money_per_effect(
@@ -747,6 +812,11 @@ def make_plan(
         discussion=discussion,
         turnout=_turnout(sieve, values),
         allocation=allocation,
+        ranking=ranking,
+        contributions=found,
+        values=values,
+        completion=completion,
+        package_satisfaction=package_satisfaction,
     )
 
 

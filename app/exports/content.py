@@ -13,18 +13,39 @@ from typing import Literal
 from pydantic import BaseModel, Field
 
 from app.exports.schedule_content import ScheduleContent
-from app.i18n import euro
-from app.i18n import gettext as _
 
-SCHEMA_VERSION = 1
-PUBLIC_MIN_GROUP = 5  # a group smaller than this is not shown apart in the public plan
+SCHEMA_VERSION = 2
 
 Note = Literal[
     "skipped_not_zero",  # a participant who skipped a measure does not count as 0 for it
     "stand_in_weights",  # some raters did not weigh: the group's mean weights stood in
     "no_closed_rounds",  # no round has been closed yet: nothing to rank
-    "small_groups_hidden",  # public version: groups under PUBLIC_MIN_GROUP are not shown apart
+    "small_groups_hidden",  # groups of fewer than 5 people are not shown apart
     "unlinked_measures",  # measures linked to no effect cannot be rated and are left out
+    "unvalued_never_selected",  # what nobody valued is never selected, under every rule
+]
+
+Why = Literal[
+    "fitted",
+    "no_cost",
+    "in_optimum",
+    "shares",
+    "completion",
+    "did_not_fit",
+    "not_in_optimum",
+    "supporters_short",
+    "too_expensive",
+    "unvalued",
+]
+
+Difference = Literal[
+    "chosen_but_ranked_lower",  # in the Kiezen result, but greedy reached it with too little left
+    "chosen_but_unvalued",  # in the Kiezen result, but nobody valued it in Zeven
+    "chosen_but_not_optimal",  # in the Kiezen result, but the optimum does without it
+    "chosen_but_supporters_short",  # in the Kiezen result, but its supporters' shares ran out
+    "chosen_but_too_expensive",  # cannot happen (the Kiezen result fits), kept for completeness
+    "plan_but_did_not_fit_kiezen",  # in the plan; chosen in Kiezen, but did not fit there
+    "plan_but_not_chosen",  # in the plan; nobody chose it in Kiezen
 ]
 
 
@@ -39,12 +60,40 @@ class PlanProcess(BaseModel):
 
 
 class GroupSupport(BaseModel):
-    """How one stakeholder group valued a measure."""
+    """How one stakeholder group valued a measure (only groups of at least 5 people)."""
 
     group: str | None = Field(description="bewoner, ondernemer, student, werker, or null.")
     rated_by: int
     weighted_contribution: float | None
     in_packages: int
+
+
+class LineReason(BaseModel):
+    """Why a measure is in or out, in numbers (app.domain.reasons explains each)."""
+
+    why: Why
+    money_left: float | None = Field(
+        None, description="Budget left when its turn came (greedy, and the equal-shares fill-up)."
+    )
+    supporters: int | None = Field(
+        None, description="Equal shares: participants who valued it above zero (or chose it)."
+    )
+    supporters_money: float | None = Field(
+        None, description="Equal shares: what its supporters had left together at the end."
+    )
+    total_with: float | None = Field(
+        None, description="Optimal: the best total contribution of a selection that includes it."
+    )
+    total_best: float | None = Field(None, description="Optimal: the plan's total contribution.")
+    budget_needed: int | None = Field(
+        None, description="The smallest budget above the plan's at which the rule selects it."
+    )
+    searched_to: int | None = Field(
+        None, description="When no budget up to this one selects it (budget_needed is null)."
+    )
+    budget_step: int | None = Field(
+        None, description="Equal shares: budgets were tried in steps of this many euros."
+    )
 
 
 class PlanLine(BaseModel):
@@ -73,42 +122,21 @@ class PlanLine(BaseModel):
     selected: bool
     position: int | None = Field(description="Order in which the rule selected it.")
     verdict: Literal["selected", "did_not_fit", "no_support", "supporters_short", "not_in_optimum"]
-    money_at_turn: float | None
-    shortfall: float | None
-    budget_needed: float | None
-    supporters_needed: int | None
+    reason: LineReason | None = Field(None, description="Why it is in or out (schema 2).")
+    in_kiezen: bool | None = Field(
+        None,
+        description="Whether the Kiezen packages fund it from the top (most chosen first, what "
+        "still fits); null without a Kiezen round.",
+    )
+    difference: Difference | None = Field(
+        None, description="Why the plan and the Kiezen result differ on it; null when they agree."
+    )
     money_per_effect: dict[str, float] = Field(description="Effect key -> euros of its cost.")
-
-    def reason(self) -> str:
-        """Why it is in or out, in the reader's language."""
-        if self.verdict == "selected":
-            if self.is_regular or self.binding_cost == 0:
-                return _("In the plan: no extra cost.")
-            return _("In the plan, as number %(position)s.") % {"position": self.position}
-        if self.verdict == "did_not_fit":
-            return _(
-                "Did not fit: only %(left)s was left at its turn; it would have fitted with a "
-                "budget of %(needed)s."
-            ) % {
-                "left": euro(_round(self.money_at_turn)),
-                "needed": euro(_round(self.budget_needed)),
-            }
-        if self.verdict == "no_support":
-            return _("Out: nobody valued it above zero.")
-        if self.verdict == "supporters_short":
-            return _(
-                "Out: its supporters had %(money)s left, %(short)s short; it needed at least "
-                "%(needed)s supporters."
-            ) % {
-                "money": euro(_round(self.money_at_turn)),
-                "short": euro(_round(self.shortfall)),
-                "needed": self.supporters_needed,
-            }
-        return _("Out: the best combination within the budget does without it.")
-
-
-def _round(value: float | None) -> int | None:
-    return None if value is None else round(value)
+    # Schema 1 (plans adopted before schema 2 keep them; their reason text is built from them).
+    money_at_turn: float | None = None
+    shortfall: float | None = None
+    budget_needed: float | None = None
+    supporters_needed: int | None = None
 
 
 class IndicatorTarget(BaseModel):
@@ -180,6 +208,17 @@ class Scenario(BaseModel):
     left_keys: list[str]
 
 
+class KiezenResult(BaseModel):
+    """What the room saw after Kiezen: how often each measure was chosen, and what fits."""
+
+    packages: int = Field(description="How many packages were made.")
+    fits_keys: list[str] = Field(
+        description="Most chosen first (then the cheaper, then menu order), what still fits."
+    )
+    spent: int
+    left: int
+
+
 class PlanContent(BaseModel):
     """The bewonersplan: ranked measures, ledger, money per effect, turnout, method, fingerprint."""
 
@@ -189,8 +228,11 @@ class PlanContent(BaseModel):
     rule: str
     ranked_by: str
     parameters: dict[str, str | int | float | bool]
-    fingerprint: str = Field(description="SHA-256 of the anonymised ballots (see the .pb file).")
-    public: bool = Field(description="The public version: small groups are not shown.")
+    fingerprint: str = Field(
+        description="SHA-256 of the anonymised ballots, the menu, the budget, the rule and the "
+        "ranking (see the .pb file)."
+    )
+    public: bool = Field(description="The public version (no ballots file).")
     measures: list[PlanLine]
     ledger: Ledger
     money_per_effect: list[EffectMoney]
@@ -200,6 +242,13 @@ class PlanContent(BaseModel):
     stand_in_weights: int
     rules: list[RuleOutcome]
     scenarios: list[Scenario]
+    kiezen: KiezenResult | None = None
+    groups_apart: list[str | None] = Field(
+        default_factory=list, description="Groups shown apart: those of at least 5 people."
+    )
+    small_groups: bool = Field(
+        False, description="Whether some group has fewer than 5 people (not shown apart)."
+    )
     notes: list[Note] = Field(description="What the reader must know to read the plan right.")
     adopted_at: datetime | None = None
     schedule: ScheduleContent | None = Field(

@@ -9,7 +9,7 @@ from __future__ import annotations
 import io
 
 from app.domain.spreadsheet import csv_writer
-from app.exports import schedule_files
+from app.exports import plan_text, schedule_files
 from app.exports.content import PlanContent
 from app.i18n import gettext as _
 
@@ -36,6 +36,8 @@ def render(plan: PlanContent) -> bytes:
             _("In packages"),
             _("Selected"),
             _("Reason"),
+            _("In the Kiezen result"),
+            _("Difference with Kiezen"),
             *(schedule_files.csv_header(schedule) if schedule else []),
         ]
     )
@@ -56,13 +58,15 @@ def render(plan: PlanContent) -> bytes:
                 m.skipped_by,
                 m.in_packages,
                 _("yes") if m.selected else _("no"),
-                m.reason(),
+                plan_text.reason(plan, m),
+                "" if m.in_kiezen is None else (_("yes") if m.in_kiezen else _("no")),
+                plan_text.difference(plan, m),
                 *(schedule_files.csv_cells(schedule, m.key) if schedule else []),
             ]
         )
     if schedule:
-        # Under the year columns, which follow the 15 columns above (a test keeps them aligned).
-        writer.writerows(schedule_files.csv_ledger_rows(schedule, before=15))
+        # Under the year columns, which follow the 17 columns above (a test keeps them aligned).
+        writer.writerows(schedule_files.csv_ledger_rows(schedule, before=17))
     return ("\ufeff" + out.getvalue()).encode("utf-8")
 
 

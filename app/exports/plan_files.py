@@ -6,7 +6,7 @@ from datetime import date
 from typing import Literal
 
 from app.errors import N_, DomainError
-from app.exports import plan_csv, plan_pdf, plan_xlsx
+from app.exports import plan_csv, plan_pdf, plan_text, plan_xlsx
 from app.exports.content import PlanContent
 from app.templating import templates
 
@@ -51,7 +51,7 @@ def render(plan: PlanContent, ballots: str, fmt: Format) -> bytes:
             raise PdfUnavailable(N_("PDF is not available on this server: %(why)s"), why=missing)
         html = templates.get_template("plan/print.html").render(
             plan=plan,
-            print_css=plan_pdf.print_css(),
+            plan_text=plan_text,
             printed_on=date.today().strftime("%d-%m-%Y"),
             language="nl",
         )

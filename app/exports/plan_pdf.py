@@ -37,21 +37,36 @@ def print_css() -> str:
 }}
 :root {{ font-size: 10pt; background: white; }}
 #footer-text {{ position: running(footer); }}
-h1 {{ font-size: 18pt; }} h2 {{ font-size: 13pt; break-after: avoid; }}
+h1 {{ font-size: 18pt; margin-bottom: 4pt; }}
+h2 {{ font-size: 13pt; margin: 14pt 0 4pt; }}
+h3 {{ font-size: 11pt; margin: 8pt 0 2pt; }}
+/* A heading, its introduction and the head of its table stay on one page. */
+h2, h3, p.intro, p.how {{ break-after: avoid; }}
+p.intro, p.how {{ break-inside: avoid; }}
+table {{ break-before: avoid; }}
 .plan-section {{ break-inside: auto; }}
+.round-turnout, .effect-money, dl.shared-reasons div {{ break-inside: avoid; }}
+section.summary {{ break-after: page; }}
+section.summary p.how {{ font-size: 10.5pt; }}
 table.stack {{ font-size: 8.5pt; }}
 table.stack th, table.stack td {{ padding: 4px 5px; }}
 table.plan-table {{ table-layout: fixed; }}
 table.plan-table th:nth-child(1) {{ width: 4%; }}
-table.plan-table th:nth-child(2) {{ width: 30%; }}
-table.plan-table th:nth-child(3) {{ width: 19%; }}
+table.plan-table th:nth-child(2) {{ width: 25%; }}
+table.plan-table th:nth-child(3) {{ width: 16%; }}
 table.plan-table th:nth-child(4) {{ width: 15%; }}
-table.plan-table th:nth-child(5) {{ width: 12%; }}
-table.plan-table th:nth-child(7) {{ width: 20%; }}
+table.plan-table th:nth-child(6) {{ width: 40%; }}
+section#method {{ break-inside: avoid; }}
+table.kiezen-table th:nth-child(1) {{ width: 26%; }}
+table.kiezen-table th:nth-child(2) {{ width: 11%; }}
+table.kiezen-table th:nth-child(3) {{ width: 12%; }}
+table.kiezen-table th:nth-child(4) {{ width: 7%; }}
 .support-col {{ display: none; }}
 .horizons span {{ display: block; }}
 .horizons span::after {{ content: none !important; }}
 dl.ledger {{ grid-template-columns: repeat(3, 1fr); }}
+dl.shared-reasons dt {{ font-weight: 700; margin-top: 4pt; }}
+dl.shared-reasons dd {{ margin: 0 0 2pt 0; }}
 table.stack tr {{ break-inside: avoid; }}
 table.stack thead {{ display: table-header-group; }}
 svg.bar {{ height: 12pt; }}
@@ -64,4 +79,8 @@ def render(html: str) -> bytes:
     """The PDF of a printed plan page."""
     import weasyprint
 
-    return bytes(weasyprint.HTML(string=html, base_url=str(STATIC)).write_pdf())
+    # The stylesheet goes in apart: the template holds no <style> block (the CSP agreement).
+    stylesheet = weasyprint.CSS(string=print_css())
+    return bytes(
+        weasyprint.HTML(string=html, base_url=str(STATIC)).write_pdf(stylesheets=[stylesheet])
+    )

@@ -186,6 +186,9 @@ class BallotIn(BaseModel):
             points=dict(self.points),
             scores={(s.measure_id, s.effect_id): s.score for s in self.scores},
             measure_ids=self.measure_ids,
+            score_fields=[
+                (f"scores[{i}]", s.measure_id, s.effect_id) for i, s in enumerate(self.scores)
+            ],
         )
 
 

@@ -76,6 +76,7 @@ def ballot_input(form: FormData) -> BallotInput:
     """A ballot form's fields as the service takes them: points-E, score-M-E, measure."""
     points: dict[int, str | int] = {}
     scores: dict[tuple[int, int], str | int] = {}
+    score_fields: list[tuple[str, int, int]] = []
     measure_ids: list[int] = []
     for name, value in form.multi_items():
         if not isinstance(value, str):
@@ -87,9 +88,12 @@ def ballot_input(form: FormData) -> BallotInput:
             measure, effect = _number(parts[1]), _number(parts[2])
             if measure is not None and effect is not None:
                 scores[(measure, effect)] = value
+                score_fields.append((name, measure, effect))
         elif name == "measure" and (measure_id := _number(value.strip())) is not None:
             measure_ids.append(measure_id)
-    return BallotInput(points=points, scores=scores, measure_ids=measure_ids)
+    return BallotInput(
+        points=points, scores=scores, measure_ids=measure_ids, score_fields=score_fields
+    )
 
 
 def form_text(form: FormData, name: str) -> str:

@@ -12,7 +12,7 @@ from app.db import SessionDep
 from app.domain.waardenzeef import RankBy, Rule
 from app.errors import N_, NotFound
 from app.exports import content as c
-from app.exports import plan_files, plan_pdf
+from app.exports import plan_files, plan_pdf, plan_text
 from app.exports.plan_files import MEDIA, Format
 from app.models import PlanSnapshot
 from app.routes.deps import WijkteamUser
@@ -49,18 +49,21 @@ def _page(
     newer: bool,
     published: bool,
     helpers: dict[str, int] | None = None,
+    ballots_changed: bool = False,
 ) -> HTMLResponse:
     return render(
         request,
         "plan/plan.html",
         {
             "plan": plan,
+            "plan_text": plan_text,
             "base": base,
             "files": files,
             "query": query,
             "editable": editable,
             "latest": latest,
             "newer": newer,
+            "ballots_changed": ballots_changed,
             "rules": RULES,
             "published": published,
             "public_url": f"{get_settings().public_base_url}/processes/{plan.process.id}/plan",
@@ -82,6 +85,7 @@ def plan_page(
     """The current outcome with the chosen rule, beside the adopted plan if there is one."""
     process = access.process_for(session, user=user, process_id=process_id)
     plan, _ = plans_service.compute(session, process_id=process_id, rule=rule, ranked_by=ranked_by)
+    latest = plans_service.adopted(session, process_id=process_id)
     base = f"/wijkteam/processes/{process_id}/plan"
     return _page(
         request,
@@ -90,10 +94,12 @@ def plan_page(
         files=base,
         editable=True,
         query=f"?rule={plan.rule}&ranked_by={plan.ranked_by}",
-        latest=plans_service.adopted(session, process_id=process_id),
+        latest=latest,
         newer=False,
         published=process.plan_is_public,
         helpers=offers_service.counts_by_key(session, process_id=process_id),
+        ballots_changed=latest is not None
+        and plans_service.fingerprint_now(session, snapshot=latest) != latest.fingerprint,
     )
 
 

@@ -113,6 +113,8 @@ class BallotInput:
     points: Mapping[int, str | int] = field(default_factory=dict)
     scores: Mapping[tuple[int, int], str | int] = field(default_factory=dict)
     measure_ids: Sequence[int] = ()
+    # Zeven: every (field, measure, effect) as sent, so that a pair sent twice is refused.
+    score_fields: Sequence[tuple[str, int, int]] = ()
 
 
 @dataclass(frozen=True)
@@ -186,6 +188,7 @@ def check(kind: RoundKind, given: BallotInput, menu: MenuView) -> rules.ValidBal
             rules.read_points(given.points, menu.ballot_menu), menu.ballot_menu
         )
     if kind == RoundKind.ZEVEN:
+        rules.refuse_repeated_scores(given.score_fields)
         return rules.check_scores(
             rules.read_scores(given.scores, menu.ballot_menu), menu.ballot_menu
         )

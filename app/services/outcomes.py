@@ -15,12 +15,10 @@ from fractions import Fraction
 
 from sqlmodel import Session, col, select
 
+from app.domain import groups, kiezen
 from app.domain import waardenzeef as wz
-from app.domain.allocation import Ballot as ApprovalBallot
-from app.domain.allocation import Election, Project, greedy
 from app.domain.vocabulary import RoundKind, RoundState, StakeholderGroup
 from app.errors import N_, DomainError
-from app.exports.content import PUBLIC_MIN_GROUP
 from app.models import Meeting, Round
 from app.services import ballots as ballots_service
 from app.services import rounds as rounds_service
@@ -140,7 +138,8 @@ def _percent(value: Fraction) -> float:
 def _groups_present(casts: list[sieves.Cast]) -> list[str]:
     # A group is shown apart only with enough ballots that nobody's vote can be read from it.
     sizes = Counter(c.group for c in casts if c.group)
-    return [g for g in GROUPS if sizes[g] >= PUBLIC_MIN_GROUP]
+    apart, _ = groups.shown_apart({g: sizes[g] for g in GROUPS})
+    return apart
 
 
 def _weights(
@@ -288,18 +287,12 @@ def _choices(
                 counts[line.measure_id] += 1
                 if cast.group:
                     by_group[cast.group][line.measure_id] += 1
-    position = {m.id: i for i, m in enumerate(menu.measures)}
-    cost = {m.id: m.cost for m in menu.measures}
-    # Most chosen first; then the cheaper; then menu order.
-    order = sorted(position, key=lambda m: (-counts[m], cost[m], position[m]))
-    election = Election(
-        tuple(Project(m.id, m.cost) for m in menu.measures),
-        menu.budget,
-        (ApprovalBallot({m: n for m, n in counts.items() if n > 0}),),
-        tuple(order),
+    # The same Kiezen result the bewonersplan shows beside its own selection.
+    chosen: dict[wz.Id, int] = dict(counts.items())
+    result = kiezen.from_the_top(
+        [(m.id, m.cost) for m in menu.measures], chosen, menu.budget, len(casts)
     )
-    fitted = greedy(election, ranking=order, fund_unsupported=False)
-    return counts, by_group, list(fitted.selected), _groups_present(casts)
+    return counts, by_group, [int(m) for m in result.fits], _groups_present(casts)
 
 
 def _kiezen(
@@ -349,8 +342,8 @@ def outcome(session: Session, *, round_: Round) -> Outcome:
         final=round_.state == RoundState.CLOSED,
         turnout=turnout,
         previous=previous,
-        small_groups_hidden=any(
-            group and n < PUBLIC_MIN_GROUP for group, n in turnout.by_group.items()
+        small_groups_hidden=bool(
+            groups.shown_apart({g: n for g, n in turnout.by_group.items() if g})[1]
         ),
         **parts,  # type: ignore[arg-type]
     )

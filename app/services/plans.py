@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import math
 from collections import defaultdict
 from dataclasses import dataclass
 from fractions import Fraction
 
 from sqlmodel import Session, col, select
 
-from app.domain import plan_file, sensitivity
+from app.domain import groups, kiezen, plan_file, reasons, sensitivity
 from app.domain import waardenzeef as wz
 from app.domain.menu import Costs
 from app.domain.pabulib import format_pabulib
@@ -149,6 +150,46 @@ def compute(
     return build_content(session, source, rule=rule, ranked_by=ranked_by, public=public)
 
 
+# Reasons take a few dozen runs of the rule for equal shares: computed once per outcome.
+_REASONS: dict[tuple[str, str, str], tuple[reasons.Reason, ...]] = {}
+_REASONS_KEPT = 32
+
+
+def _reasons(sieve: wz.Sieve, plan: wz.Plan, fingerprint: str) -> tuple[reasons.Reason, ...]:
+    key = (fingerprint, plan.rule.value, plan.ranked_by.value)
+    found = _REASONS.get(key)
+    if found is None:
+        found = reasons.explain(sieve, plan)
+        if len(_REASONS) >= _REASONS_KEPT:
+            _REASONS.pop(next(iter(_REASONS)))
+        _REASONS[key] = found
+    return found
+
+
+def _reason(reason: reasons.Reason) -> c.LineReason:
+    return c.LineReason(
+        why=reason.why.value,
+        money_left=_float(reason.money_left, 2),
+        supporters=reason.supporters,
+        supporters_money=_float(reason.supporters_money, 2),
+        total_with=_float(reason.total_with),
+        total_best=_float(reason.total_best),
+        budget_needed=_whole(reason.budget_needed),
+        searched_to=_whole(reason.searched_to),
+        budget_step=reason.budget_step,
+    )
+
+
+def _whole(value: Fraction | int | None) -> int | None:
+    # Budgets the rules were run at: whole euros for a whole budget (ceil keeps "at least").
+    return None if value is None else math.ceil(value)
+
+
+def group_sizes(sieve: wz.Sieve) -> dict[StakeholderGroup | None, int]:
+    """How many participants of the plan each stakeholder group has ("not given" too)."""
+    return groups.group_sizes(p.group for p in sieve.participants)
+
+
 def build_content(
     session: Session, source: Source, *, rule: wz.Rule, ranked_by: wz.RankBy, public: bool
 ) -> tuple[c.PlanContent, str]:
@@ -156,9 +197,16 @@ def build_content(
     sieve, process = source.sieve, source.process
     if rule is PACKAGE_RULE and not sieve.packages:
         rule = wz.Rule.GREEDY
-    analysis = sensitivity.sensitivity(sieve, rule, ranked_by)
+    apart, small = groups.shown_apart(group_sizes(sieve))
+    analysis = sensitivity.sensitivity(
+        sieve, rule, ranked_by, groups=[g for g in apart if g is not None]
+    )
     plan = analysis.plan
-    small = _small_groups(sieve) if public else set()
+    fingerprint = plan_file.fingerprint(plan_file.published(sieve), rule, ranked_by)
+    explained = {r.measure_id: r for r in _reasons(sieve, plan, fingerprint)}
+    result = kiezen.of_sieve(sieve) if sieve.packages else None
+    differences = kiezen.differences(plan, explained.values(), result) if result is not None else {}
+    shown = set(apart)
     key = {m_id: m.key for m_id, m in source.measures.items()}
     effect_key = {e_id: e.key for e_id, e in source.effects.items()}
 
@@ -166,7 +214,6 @@ def build_content(
     for line in plan.measures:
         m = source.measures[int(line.measure.id)]
         contribution = line.contribution
-        outcome = line.outcome
         lines.append(
             c.PlanLine(
                 rank=line.rank,
@@ -200,23 +247,24 @@ def build_content(
                         in_packages=support.in_packages,
                     )
                     for group, support in contribution.by_group.items()
-                    if group not in small
+                    if group in shown
                 ],
                 in_discussion_list=line.in_discussion_list,
                 selected=line.selected,
                 position=line.position,
                 verdict=line.verdict.value,
-                money_at_turn=_float(outcome.money_at_turn, 2),
-                shortfall=_float(outcome.shortfall, 2),
-                budget_needed=_float(outcome.budget_needed, 2),
-                supporters_needed=outcome.supporters_needed,
+                reason=_reason(explained[line.measure.id]),
+                in_kiezen=None if result is None else line.measure.id in result.fits,
+                difference=(
+                    differences[line.measure.id].value if line.measure.id in differences else None
+                ),
                 money_per_effect={
                     effect_key[int(e)]: round(float(v), 2) for e, v in line.money_per_effect.items()
                 },
             )
         )
     spent = plan.spent
-    notes: list[c.Note] = ["skipped_not_zero"]
+    notes: list[c.Note] = ["skipped_not_zero", "unvalued_never_selected"]
     if plan.turnout.stand_in_weights:
         notes.append("stand_in_weights")
     if not source.rounds:
@@ -262,7 +310,6 @@ def build_content(
             left_keys=[key[int(m)] for m in s.left],
         )
         for s in analysis.scenarios
-        if s.group not in small
     ]
     content = c.PlanContent(
         process=c.PlanProcess(
@@ -285,19 +332,31 @@ def build_content(
             "stand_in_weights": True,
             "discussion_list_size": 5,
             "tie_break": "higher V_m, then lower cost, then measure id",
+            "unvalued_measures": "never selected",
+            "min_group_size": groups.MIN_GROUP_SIZE,
         },
-        fingerprint=plan_file.fingerprint(sieve),
+        fingerprint=fingerprint,
         public=public,
         measures=lines,
         ledger=c.Ledger(available=process.budget_eur, spent=spent, left=process.budget_eur - spent),
         money_per_effect=_effect_money(session, source, plan),
-        turnout=_turnout(source, small),
+        turnout=_turnout(source, shown),
         participants=len(sieve.participants),
         own_weights=plan.turnout.own_weights,
         stand_in_weights=plan.turnout.stand_in_weights,
         rules=rules,
         scenarios=scenarios,
         notes=notes,
+        kiezen=None
+        if result is None
+        else c.KiezenResult(
+            packages=result.packages,
+            fits_keys=[key[int(m)] for m in result.fits],
+            spent=result.spent,
+            left=process.budget_eur - result.spent,
+        ),
+        groups_apart=[g.value if g else None for g in apart],
+        small_groups=bool(small),
     )
     ballots = plan_file.to_pabulib(
         sieve,
@@ -308,13 +367,6 @@ def build_content(
         ranked_by=ranked_by,
     )
     return content, format_pabulib(ballots)
-
-
-def _small_groups(sieve: wz.Sieve) -> set[StakeholderGroup | None]:
-    sizes: dict[StakeholderGroup | None, int] = defaultdict(int)
-    for participant in sieve.participants:
-        sizes[participant.group] += 1
-    return {g for g, n in sizes.items() if g is not None and n < c.PUBLIC_MIN_GROUP}
 
 
 def _effect_money(session: Session, source: Source, plan: wz.Plan) -> list[c.EffectMoney]:
@@ -361,7 +413,7 @@ def _effect_money(session: Session, source: Source, plan: wz.Plan) -> list[c.Eff
     ]
 
 
-def _turnout(source: Source, small: set[StakeholderGroup | None]) -> list[c.RoundTurnout]:
+def _turnout(source: Source, shown: set[StakeholderGroup | None]) -> list[c.RoundTurnout]:
     group_of = {p.id: p.group for p in source.sieve.participants}
     result = []
     for kind in (RoundKind.WEGEN, RoundKind.ZEVEN, RoundKind.KIEZEN):
@@ -373,7 +425,8 @@ def _turnout(source: Source, small: set[StakeholderGroup | None]) -> list[c.Roun
         counts: dict[StakeholderGroup | None, list[int]] = defaultdict(lambda: [0, 0])
         for participant, channel in channels.items():
             group = group_of.get(participant)
-            counts[None if group in small else group][channel is BallotChannel.PAPER] += 1
+            if group in shown:
+                counts[group][channel is BallotChannel.PAPER] += 1
         result.append(
             c.RoundTurnout(
                 kind=kind.value,
@@ -430,6 +483,16 @@ def adopt(
         detail={"rule": content.rule, "fingerprint": content.fingerprint},
     )
     return snapshot
+
+
+def fingerprint_now(session: Session, *, snapshot: PlanSnapshot) -> str:
+    """The fingerprint the ballots have now under an adopted plan's rule and ranking."""
+    source = load_source(session, process_id=snapshot.process_id)
+    rule = wz.Rule(snapshot.rule)
+    if rule is PACKAGE_RULE and not source.sieve.packages:
+        rule = wz.Rule.GREEDY
+    ranked_by = wz.RankBy(str(snapshot.parameters.get("ranked_by", wz.RankBy.CONTRIBUTION)))
+    return plan_file.fingerprint(plan_file.published(source.sieve), rule, ranked_by)
 
 
 def adopted(

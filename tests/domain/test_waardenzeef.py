@@ -220,7 +220,9 @@ def test_equal_shares_on_the_participants_own_values() -> None:
 
 def test_equal_shares_on_the_kiezen_packages() -> None:
     plan = make_plan(SIEVE, Rule.EQUAL_SHARES_PACKAGES)
-    assert plan.selected == ("m2", "m4", "m3")  # checked with pabutools
+    # m3 costs nothing, but nobody put it in a package: this rule counts the packages only.
+    assert plan.selected == ("m2", "m4")  # checked with pabutools (which adds m3 at no cost)
+    assert plan.line("m3").verdict is Verdict.NO_SUPPORT
     by_count = make_plan(
         SIEVE, Rule.EQUAL_SHARES_PACKAGES, package_satisfaction=Satisfaction.CARDINALITY
     )
@@ -308,3 +310,19 @@ def test_bad_measures_and_packages_are_refused() -> None:
         Measure("m", "M", 1, ())
     with pytest.raises(ValueError, match="chosen twice"):
         PackageBallot(1, ("m1", "m1"))
+
+
+@pytest.mark.parametrize("rule", list(Rule))
+def test_what_nobody_valued_is_never_selected_even_with_money_left(rule: Rule) -> None:
+    # Everyone rates m4 (the green one) 0 and nobody puts it in a package; it costs 20,000 and
+    # 150,000 of the budget is left over under every rule: no rule spends it on m4.
+    scores = tuple(
+        ScoreBallot(b.participant_id, {k: (0 if k[0] == "m4" else v) for k, v in b.scores.items()})
+        for b in SCORES
+    )
+    packages = (PackageBallot(1, ("m2",)), PackageBallot(2, ("m1", "m2")))
+    sieve = Sieve(EFFECTS, MEASURES, 240_000, PARTICIPANTS, WEIGHTS, scores, packages)
+    plan = make_plan(sieve, rule)
+    assert plan.left >= 20_000 + 130_000
+    assert "m4" not in plan.selected
+    assert plan.line("m4").verdict is Verdict.NO_SUPPORT

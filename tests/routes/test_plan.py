@@ -17,7 +17,7 @@ from typer.testing import CliRunner
 
 from app.cli import cli
 from app.domain import plan_file
-from app.domain.pabulib import parse_pabulib
+from app.domain.pabulib import format_pabulib, parse_pabulib
 from app.domain.vocabulary import Role
 from app.exports import plan_pdf
 from app.exports.content import PlanContent
@@ -95,7 +95,16 @@ def test_every_download_opens_in_its_own_reader(
     xlsx = client.get(f"{base}.xlsx")
     assert xlsx.headers["content-type"].startswith("application/vnd.openxmlformats")
     book = load_workbook(io.BytesIO(xlsx.content))
-    assert book.sheetnames == ["Plan", "Stemmen", "Geld per effect", "Methode"]
+    assert book.sheetnames == [
+        "Samenvatting",
+        "Plan",
+        "Steun per groep",
+        "Opkomst",
+        "Geld per effect",
+        "Regels naast elkaar",
+        "Wat als",
+        "Methode",
+    ]
     sheet = book["Plan"]
     assert sheet["A1"].value == "Plaats"
     first = plan.measures[0]
@@ -122,8 +131,8 @@ def test_every_download_opens_in_its_own_reader(
     assert plan_file.is_plan_file(instance)
     assert len(instance.votes) == 12
     assert instance.meta["fingerprint"] == plan.fingerprint
-    sieve, _, _ = plan_file.from_pabulib(instance)
-    assert plan_file.fingerprint(sieve) == plan.fingerprint
+    sieve, rule, ranked_by = plan_file.from_pabulib(instance)
+    assert plan_file.fingerprint(sieve, rule, ranked_by) == plan.fingerprint
 
 
 @pytest.mark.skipif(plan_pdf.unavailable() is not None, reason="WeasyPrint cannot load here")
@@ -267,4 +276,15 @@ def test_recounting_the_adopted_ballots_file_gives_the_adopted_plan(
     ballots.write_text(text.replace(first, changed), encoding="utf-8")
     tampered = CliRunner().invoke(cli, ["recount", str(ballots)])
     assert tampered.exit_code == 1
-    assert "DIFFERS from the file" in tampered.output
+    # The points outside tools read no longer follow from the changed scores.
+    assert f"voter {voter}, column points" in tampered.output
+    # Points changed along with the scores (as a careful forger would): the fingerprint differs.
+    sieve, rule, ranked_by = plan_file.from_pabulib(parse_pabulib(ballots.read_text("utf-8")))
+    forged = plan_file.to_pabulib(
+        sieve, description="x", unit="x", rule=rule, ranked_by=ranked_by,
+        meta={"fingerprint": adopted["fingerprint"]},
+    )  # fmt: skip
+    ballots.write_text(format_pabulib(forged), encoding="utf-8")
+    forged_result = CliRunner().invoke(cli, ["recount", str(ballots)])
+    assert forged_result.exit_code == 1
+    assert "DIFFERS from the file" in forged_result.output

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+import pytest
 from sqlmodel import Session, select
 
 from app.domain import plan_file
@@ -58,8 +59,9 @@ def test_turnout_counts_phone_and_paper_apart(session: Session, korrewegwijk: in
         ("kiezen", 10, 2),
     ]
     wegen = {g.group: (g.phone, g.paper) for g in plan.turnout[0].by_group}
-    assert wegen["bewoner"] == (4, 2)
-    assert wegen["student"] == (3, 0)
+    # Only the 6 residents are a group of 5 or more; the others count in the totals only.
+    assert wegen == {"bewoner": (4, 2)}
+    assert plan.small_groups
     assert plan.participants == 12
 
 
@@ -92,7 +94,7 @@ def test_the_fingerprint_is_that_of_the_ballots_file(session: Session, korrewegw
     meeting_night(session, korrewegwijk)
     plan, ballots = plans_service.compute(session, process_id=korrewegwijk)
     sieve, rule, ranked_by = plan_file.from_pabulib(parse_pabulib(ballots))
-    assert plan_file.fingerprint(sieve) == plan.fingerprint
+    assert plan_file.fingerprint(sieve, rule, ranked_by) == plan.fingerprint
     assert (rule, ranked_by) == (Rule.GREEDY, RankBy.CONTRIBUTION)
     keys = {m.measure_id: m.key for m in plan.measures}
     assert [keys[int(m)] for m in make_plan(sieve).selected] == plan.rules[0].selected_keys
@@ -164,14 +166,20 @@ def test_an_adopted_plan_stays_as_adopted_when_paper_ballots_come_in(
     assert snapshot.fingerprint == adopted.fingerprint
 
 
-def test_the_public_version_hides_small_groups(session: Session, korrewegwijk: int) -> None:
+@pytest.mark.parametrize("public", [False, True])
+def test_small_groups_are_not_shown_apart_in_any_version(
+    session: Session, korrewegwijk: int, public: bool
+) -> None:
+    # 12 people: 6 residents, 3 students, an entrepreneur, a worker and one without a group.
     meeting_night(session, korrewegwijk, participants=12)
-    public, _ = plans_service.compute(session, process_id=korrewegwijk, public=True)
-    shown = {g.group for m in public.measures for g in m.support_by_group}
-    assert "bewoner" in shown
-    assert not shown & {"student", "ondernemer", "werker"}
-    assert "small_groups_hidden" in public.notes
-    assert {s.group for s in public.scenarios} <= {None, "bewoner"}
+    plan, _ = plans_service.compute(session, process_id=korrewegwijk, public=public)
+    shown = {g.group for m in plan.measures for g in m.support_by_group}
+    assert shown == {"bewoner"}
+    assert plan.groups_apart == ["bewoner"]
+    assert plan.small_groups
+    assert "small_groups_hidden" in plan.notes
+    assert {s.group for s in plan.scenarios} == {None, "bewoner"}
+    assert {g.group for t in plan.turnout for g in t.by_group} == {"bewoner"}
 
 
 def test_no_closed_round_gives_an_empty_but_honest_plan(

@@ -1,0 +1,188 @@
+"""The printed plan and the workbook: page 1 first, headings with their tables, the same numbers,
+Dutch throughout, shared reasons said once."""
+
+from __future__ import annotations
+
+import io
+import re
+from typing import Any
+
+import pytest
+from openpyxl import load_workbook
+from pypdf import PdfReader
+from sqlmodel import Session
+
+from app import i18n
+from app.exports import plan_files, plan_pdf, plan_text
+from app.exports.content import LineReason, PlanContent
+from app.services import plans as plans_service
+from tests.factories import meeting_night
+
+needs_pdf = pytest.mark.skipif(
+    plan_pdf.unavailable() is not None, reason="WeasyPrint cannot load here"
+)
+SECTIONS = (
+    "Wat er in dit plan staat",
+    "Het plan naast de uitslag van Kiezen",
+    "De maatregelen op volgorde",
+    "Steun per groep",
+    "Geld per gewenst effect",
+    "De regels naast elkaar",
+    "Wat als",
+    "Wie deden mee",
+    "Zo is dit plan berekend",
+)
+
+
+@pytest.fixture
+def plan(session: Session, korrewegwijk: int) -> tuple[PlanContent, str]:
+    i18n.current_language.set("nl")
+    meeting_night(session, korrewegwijk, participants=30, paper=4)
+    return plans_service.compute(session, process_id=korrewegwijk)
+
+
+def _pdf_pages(content: PlanContent, ballots: str) -> list[str]:
+    reader = PdfReader(io.BytesIO(plan_files.render(content, ballots, "pdf")))
+    return [page.extract_text() for page in reader.pages]
+
+
+def _flat(text: str) -> str:
+    return " ".join(text.replace("\u00a0", " ").split())
+
+
+def _euro(amount: int) -> str:
+    return _flat(i18n.euro(amount))
+
+
+def _cells(book: Any) -> list[object]:
+    return [c for ws in book.worksheets for row in ws.iter_rows(values_only=True) for c in row]
+
+
+@needs_pdf
+def test_page_one_says_what_is_in_the_plan_before_the_detailed_table(
+    plan: tuple[PlanContent, str],
+) -> None:
+    content, ballots = plan
+    pages = _pdf_pages(content, ballots)
+    first = _flat(pages[0])
+    assert "Wat er in dit plan staat" in first
+    assert "De maatregelen op volgorde" not in first
+    # The money, the rule, the turnout and every selected measure.
+    assert _euro(content.ledger.spent) in first
+    assert _euro(content.ledger.left) in first
+    assert plan_text.rule_name(content.rule) in first
+    assert "Opkomst: 30 bij Wegen, 30 bij Zeven, 30 bij Kiezen" in first
+    for line in content.measures:
+        if line.selected:
+            assert _flat(line.title) in first
+    # Two sentences on how the three rounds made the plan.
+    how = _flat(plan_text.how_it_was_made(content))
+    assert how in first
+    assert how.count(". ") == 1
+
+
+def _last_blocks(html: str) -> list[tuple[str, str]]:
+    """Per page, the last heading, paragraph, row or list item laid out on it (tag, class)."""
+    import weasyprint
+
+    document = weasyprint.HTML(string=html).render(
+        stylesheets=[weasyprint.CSS(string=plan_pdf.print_css())]
+    )
+    last = []
+    for page in document.pages:
+        blocks = [
+            (box.element_tag, str(box.element.get("class") or ""))
+            for box in page._page_box.descendants()
+            if type(box).__name__ in ("BlockBox", "TableRowBox")
+            and box.element_tag in ("h2", "h3", "p", "tr", "li", "dt", "dd")
+        ]
+        last.append(blocks[-1] if blocks else ("", ""))
+    return last
+
+
+@needs_pdf
+@pytest.mark.slow
+@pytest.mark.parametrize("before", ["kiezen", "sensitivity"])
+def test_no_page_ends_with_a_heading_or_its_introduction(
+    plan: tuple[PlanContent, str], before: str
+) -> None:
+    # Push the section down the page bit by bit, so that somewhere its heading falls at the end
+    # of a page: it must go to the next page with its table or list, never stay behind alone.
+    content, _ballots = plan
+    from app.templating import templates
+
+    html = templates.get_template("plan/print.html").render(
+        plan=content, plan_text=plan_text, printed_on="03-12-2026", language="nl"
+    )
+    marker = f'<section class="plan-section" id="{before}"'
+    assert marker in html
+    for millimetres in range(180, 276, 15):
+        spacer = f'<div class="test-spacer" style="height: {millimetres}mm"></div>'
+        pages = _last_blocks(html.replace(marker, spacer + marker))
+        for number, (tag, classes) in enumerate(pages[:-1], start=1):
+            alone = tag in ("h2", "h3") or (tag == "p" and ("intro" in classes or "how" in classes))
+            assert not alone, f"{millimetres} mm before #{before}: page {number} ends with {tag}"
+
+
+@needs_pdf
+def test_the_workbook_and_the_pdf_give_the_same_numbers(plan: tuple[PlanContent, str]) -> None:
+    content, ballots = plan
+    everything = _flat(" ".join(_pdf_pages(content, ballots)))
+    book = load_workbook(io.BytesIO(plan_files.render(content, ballots, "xlsx")))
+    sheet = book["Plan"]
+    header = [c.value for c in sheet[1]]
+    column = {name: header.index(name) for name in header}
+    rows = [r for r in sheet.iter_rows(min_row=2, values_only=True) if isinstance(r[0], int)]
+    assert len(rows) == len(content.measures)
+    for row in rows:
+        title = str(row[column["Maatregel"]])
+        assert _flat(title) in everything
+        cost = int(row[column["Kosten voor het budget"]])
+        assert (_euro(cost) if cost else "geen extra kosten") in everything
+        contribution = _flat(i18n.number(float(row[column["Gewogen bijdrage"]]), 2))
+        assert contribution in everything, title
+        reason = _flat(str(row[column["Reden"]]))
+        # The reason the workbook gives is printed too (once, where several share it).
+        assert reason in everything, title
+    summary = {r[0]: r[1] for r in book["Samenvatting"].iter_rows(values_only=True) if r[0]}
+    for label in ("Beschikbaar", "In het plan", "Over"):
+        assert _euro(int(summary[label])) in everything
+    method = {r[0]: r[1] for r in book["Methode"].iter_rows(values_only=True)}
+    assert method["Vingerafdruk van de stemmen (SHA-256)"] == content.fingerprint
+    assert content.fingerprint in everything.replace(" ", "")
+
+
+def test_the_workbook_is_dutch_with_local_times_and_no_internal_keys(
+    plan: tuple[PlanContent, str],
+) -> None:
+    content, ballots = plan
+    book = load_workbook(io.BytesIO(plan_files.render(content, ballots, "xlsx")))
+    texts = [str(c) for c in _cells(book) if isinstance(c, str)]
+    internal = re.compile(
+        r"years_4|year_1|years_10|cost_horizon|equal_shares|stand_in|add1|tie_break|"
+        r"completion|\bnone\b|\bTrue\b|\bFalse\b|UTC|%\("
+    )
+    assert not [t for t in texts if internal.search(t)]
+    method = {r[0]: r[1] for r in book["Methode"].iter_rows(values_only=True)}
+    assert method["Kosten die tegen het budget tellen"] == "4 jaar"
+    assert method["Regel"] == "Van boven naar beneden (greedy)"
+    assert method["Berekend"] == f"{i18n.local_time(content.computed_at)} (Europe/Amsterdam)"
+    assert method["Vastgesteld"] == "niet vastgesteld"
+
+
+@needs_pdf
+def test_a_reason_several_measures_share_is_printed_once(plan: tuple[PlanContent, str]) -> None:
+    content, ballots = plan
+    unvalued = LineReason(why="unvalued")
+    lines = [
+        line.model_copy(update={"selected": False, "position": None, "reason": unvalued})
+        if line.rank > 15
+        else line
+        for line in content.measures
+    ]
+    shared = content.model_copy(update={"measures": lines})
+    text = plan_text.reason(shared, lines[-1])
+    everything = _flat(" ".join(_pdf_pages(shared, ballots)))
+    assert everything.count(_flat(text)) == 1
+    assert "Reden A (7 maatregelen)" in everything
+    assert everything.count("Reden A, onder de tabel.") == 7
