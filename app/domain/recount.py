@@ -41,6 +41,7 @@ from app.domain.allocation import (
     Satisfaction,
     Stage,
     Verdict,
+    election_from_columns,
     election_from_votes,
     equal_shares,
     equal_shares_add1,
@@ -84,8 +85,9 @@ def default_rule(instance: PbInstance) -> RecountRule:
 def election_from_pabulib(instance: PbInstance, satisfaction: Satisfaction) -> Election[str]:
     """The instance as an election, each vote valued by the satisfaction function."""
     projects = [Project(p.id, p.cost) for p in instance.projects]
-    votes = ((vote.projects, vote.points) for vote in instance.votes)
-    return election_from_votes(projects, instance.budget, votes, satisfaction)
+    if instance.columns is not None:
+        return election_from_columns(projects, instance.budget, instance.columns, satisfaction)
+    return election_from_votes(projects, instance.budget, instance.ballots(), satisfaction)
 
 
 def run_rule(election: Election[str], rule: RecountRule) -> Allocation[str]:

@@ -6,9 +6,18 @@ from fractions import Fraction
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
+from app.domain.allocation import (
+    Project,
+    Satisfaction,
+    election_from_columns,
+    election_from_votes,
+)
 from app.domain.pabulib import (
     PabulibError,
+    PbInstance,
     PbProject,
     PbVote,
     VoteType,
@@ -19,6 +28,7 @@ from app.domain.pabulib import (
     read_pabulib,
     write_pabulib,
 )
+from app.domain.pabulib import _Parser as _Parser  # the row-by-row reader, the reference
 from tests.domain.test_exactness import EXPECTED, require_pabulib
 
 APPROVAL = """META
@@ -209,3 +219,64 @@ def test_not_utf8(tmp_path: Path) -> None:
 def test_a_vote_with_points_and_projects_of_different_lengths_cannot_be_built() -> None:
     with pytest.raises(ValueError, match="2 projects but 1 points"):
         PbVote("v", ("a", "b"), (1,))
+
+
+def _row_by_row(text: str) -> PbInstance:
+    return _Parser(text, None, bulk=False).parse()
+
+
+def test_plain_votes_are_read_in_bulk_as_row_by_row() -> None:
+    folder = require_pabulib()
+    for reference in EXPECTED.values():
+        text = (folder / reference["file"]).read_text(encoding="utf-8-sig")
+        bulk = parse_pabulib(text)
+        assert bulk.columns is not None, reference["file"]  # the shared files are plain
+        assert bulk == _row_by_row(text)
+
+
+cell = st.sampled_from(["1", "2", "10", "9", " 2", "None", "", "x", "1.5", "0", "3"])
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.sampled_from(["approval", "cumulative", "scoring"]),
+    st.lists(st.tuples(st.lists(cell, max_size=4), st.lists(cell, max_size=4)), max_size=6),
+)
+def test_any_votes_section_reads_as_row_by_row(
+    vote_type: str, votes: list[tuple[list[str], list[str]]]
+) -> None:
+    # Bulk where the section is plain, row by row otherwise: the same instance or the same
+    # error (naming the same line) as reading every row on its own.
+    points = vote_type != "approval"
+    lines = ["META", "key;value", "budget;100", f"vote_type;{vote_type}", "PROJECTS"]
+    lines += ["project_id;cost", "1;10", "2;20", "9;30", "10;40", "VOTES"]
+    lines.append("voter_id;vote;points" if points else "voter_id;vote")
+    for number, (named, scores) in enumerate(votes):
+        row = f"v{number};{','.join(named)}"
+        lines.append(row + (f";{','.join(scores)}" if points else ""))
+    text = "\n".join(lines) + "\n"
+    try:
+        expected: PbInstance | str = _row_by_row(text)
+    except PabulibError as error:
+        expected = str(error)
+    try:
+        found: PbInstance | str = parse_pabulib(text)
+    except PabulibError as error:
+        found = str(error)
+    assert found == expected
+
+
+def test_an_election_from_the_columns_is_the_election_from_the_votes() -> None:
+    folder = require_pabulib()
+    for reference in EXPECTED.values():
+        instance = read_pabulib(folder / reference["file"])
+        assert instance.columns is not None
+        projects = [Project(p.id, p.cost) for p in instance.projects]
+        for satisfaction in Satisfaction:
+            if satisfaction is Satisfaction.CARDINAL and not instance.vote_type.has_points:
+                continue
+            quick = election_from_columns(projects, instance.budget, instance.columns, satisfaction)
+            slow = election_from_votes(projects, instance.budget, instance.ballots(), satisfaction)
+            assert quick.index.total_satisfaction == slow.index.total_satisfaction
+            assert quick.index.supporters == slow.index.supporters
+            assert quick.ballots == slow.ballots

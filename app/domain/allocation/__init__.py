@@ -18,6 +18,7 @@ from app.domain.allocation.model import (
     Stage,
     Verdict,
     approval_election,
+    election_from_columns,
     election_from_votes,
     scored_election,
 )
@@ -37,6 +38,7 @@ __all__ = [
     "approval_election",
     "complete_with_greedy",
     "density_order",
+    "election_from_columns",
     "election_from_votes",
     "equal_shares",
     "equal_shares_add1",

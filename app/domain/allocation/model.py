@@ -13,7 +13,7 @@ from itertools import chain, repeat
 from itertools import count as naturals
 from operator import mul
 from types import MappingProxyType
-from typing import Any, Generic, NamedTuple, TypeVar, cast
+from typing import Any, Generic, NamedTuple, Protocol, TypeVar, cast
 
 Number = int | Fraction
 IdT = TypeVar("IdT", bound=Hashable)
@@ -662,6 +662,102 @@ def election_from_votes(
     return Election(projects, budget, ballots, order)
 
 
+def election_from_columns(
+    projects: Sequence[Project[IdT]],
+    budget: Number,
+    columns: VoteColumnsLike[IdT],
+    satisfaction: Satisfaction,
+    priority: Sequence[IdT] | None = None,
+) -> Election[IdT]:
+    """An election from votes kept as columns, as a Pabulib file is read: every vote's project
+    ids one after the other (each at most once per vote), how many per vote, and their points
+    likewise (None for approval votes; whole numbers).
+
+    The totals come straight from the columns; the votes one by one are made only for the
+    ballots or for equal shares. Points that are not all above zero (a zero is no support) go
+    through `election_from_votes`.
+    """
+    points = columns.flat_points
+    if points is not None and points and min(points) <= 0:
+        return election_from_votes(projects, budget, columns.per_vote(), satisfaction, priority)
+    if satisfaction is Satisfaction.CARDINAL and points is None:
+        raise ValueError("cardinal satisfaction needs points; approval ballots have none")
+    projects = tuple(projects)
+    budget = _checked_budget(budget)
+    order_given = None if priority is None else tuple(priority)
+    order, position, cost = _numbered(projects, order_given)
+    try:
+        flat_ranks = list(map(position.__getitem__, columns.flat_projects))
+    except KeyError as error:
+        raise ValueError(f"a vote names unknown project {error.args[0]!r}") from None
+    costs = [cost[project_id] for project_id in order]
+    with_points = points is not None and satisfaction is not Satisfaction.CARDINALITY
+    whole = satisfaction is not Satisfaction.COST or all(type(c) is int for c in costs)
+    tally: _Tally | Callable[[], _Tally]
+    if with_points:
+        assert points is not None
+        source = _Votes(
+            columns.per_vote,
+            False,
+            flat_ranks,
+            list(points),
+            order,
+            costs,
+            position,
+            satisfaction,
+            with_points=True,
+            whole=whole,
+        )
+        tally = source.tally
+    else:
+        counted = Counter(flat_ranks)
+        counts = [counted.get(rank, 0) for rank in range(len(order))]
+        if satisfaction is Satisfaction.CARDINALITY:
+            tally = (tuple(counts), tuple(counts))
+        else:
+            # Valued by cost, a project that costs nothing is worth nothing: no supporters.
+            tally = (
+                tuple(map(mul, counts, costs)),
+                tuple(n if c else 0 for n, c in zip(counts, costs, strict=True)),
+            )
+        source = _Votes(
+            columns.per_vote,
+            False,
+            [],
+            [],
+            order,
+            costs,
+            position,
+            satisfaction,
+            with_points=False,
+            whole=whole,
+        )
+    index = Index(
+        ids=tuple(order),
+        costs=tuple(costs),
+        position=position,
+        voters=len(columns.lengths),
+        tally=tally,
+        columns=source.columns,
+    )
+    return Election._of_votes(projects, budget, order_given, source, index)
+
+
+class VoteColumnsLike(Protocol[IdT]):
+    """Votes as columns (what `election_from_columns` reads), e.g. a Pabulib file's."""
+
+    @property
+    def flat_projects(self) -> Sequence[IdT]: ...
+
+    @property
+    def lengths(self) -> Sequence[int]: ...
+
+    @property
+    def flat_points(self) -> Sequence[int] | None: ...
+
+    def per_vote(self) -> list[Vote[IdT]]: ...
+
+
 class _Votes(Generic[IdT]):
     """Clean votes as they came: counted, turned around by project or into ballots when needed.
 
@@ -685,7 +781,7 @@ class _Votes(Generic[IdT]):
 
     def __init__(
         self,
-        votes: list[Vote[IdT]],
+        votes: list[Vote[IdT]] | Callable[[], list[Vote[IdT]]],
         repeats: bool,
         flat_ranks: list[int],
         flat_points: list[Number],
@@ -697,6 +793,7 @@ class _Votes(Generic[IdT]):
         with_points: bool,
         whole: bool,
     ) -> None:
+        # the votes, or how to make them when first needed (for the ballots or the columns)
         self.votes = votes
         # whether some vote names a project twice
         self.repeats = repeats
@@ -710,13 +807,19 @@ class _Votes(Generic[IdT]):
         self.with_points = with_points
         self.whole = whole
 
+    def all_votes(self) -> list[Vote[IdT]]:
+        """The votes, one per voter, in the order they came."""
+        if callable(self.votes):
+            self.votes = self.votes()
+        return self.votes
+
     def ballots(self) -> tuple[Ballot[IdT], ...]:
         """One ballot per distinct vote, in the order the votes first came."""
         cost = dict(zip(self.ids, self.costs, strict=True))
         satisfaction = self.satisfaction
         return tuple(
             Ballot(_valued(ids, points, cost, satisfaction), multiplicity)
-            for (ids, points), multiplicity in Counter(self.votes).items()
+            for (ids, points), multiplicity in Counter(self.all_votes()).items()
         )
 
     def tally(self) -> _Tally:
@@ -739,7 +842,7 @@ class _Votes(Generic[IdT]):
 
     def columns(self) -> Columns:
         """The ballots by project, straight from the votes: one voter type per distinct vote."""
-        distinct = Counter(self.votes)
+        distinct = Counter(self.all_votes())
         count = len(self.costs)
         rank_of = self.position.__getitem__
         supporter_types: list[list[int]] = [[] for _ in range(count)]
