@@ -699,12 +699,19 @@ def select(
         else:
             allocation = optimal(election, explain=True)
     else:
+        scale = 1
         if rule is Rule.EQUAL_SHARES:
+            # Equal shares and its greedy step only compare satisfactions with each other, so
+            # every value times one common denominator gives the same outcome, in whole numbers
+            # that the engine runs several times faster (benchmarks/plan_reasons.py).
+            scale = math.lcm(
+                *(v.denominator for mine in values.by_participant.values() for v in mine.values())
+            )
             election = Election(
                 projects,
                 budget,
                 tuple(
-                    Ballot({m: v for m, v in mine.items() if m in valued})
+                    Ballot({m: int(v * scale) for m, v in mine.items() if m in valued})
                     for mine in values.by_participant.values()
                 ),
                 order,
@@ -720,7 +727,24 @@ def select(
         allocation = (
             equal_shares_add1_greedy(election) if completion else equal_shares_add1(election)
         )
+        if scale != 1:
+            allocation = _unscaled(allocation, scale)
     return _with_unvalued(sieve, allocation, valued)
+
+
+def _unscaled(allocation: Allocation[Id], scale: int) -> Allocation[Id]:
+    """The explanations in the participants' own values again (see the scale in `select`)."""
+    return replace(
+        allocation,
+        outcomes=tuple(
+            replace(
+                o,
+                total_satisfaction=Fraction(o.total_satisfaction, scale),
+                price=None if o.price is None else o.price * scale,
+            )
+            for o in allocation.outcomes
+        ),
+    )
 
 
 def _with_unvalued(sieve: Sieve, allocation: Allocation[Id], valued: set[Id]) -> Allocation[Id]:
