@@ -669,10 +669,11 @@ def _recount_old(instance: PbInstance) -> PlanRecount:
     """
     sieve, rule, ranked_by = from_pabulib(instance)
     plan = make_plan(sieve, rule, ranked_by)
-    return PlanRecount(instance, rule, ranked_by, plan.selected, plan.spent, _fingerprint_v1(sieve))
+    return PlanRecount(instance, rule, ranked_by, plan.selected, plan.spent, fingerprint_v1(sieve))
 
 
-def _fingerprint_v1(sieve: Sieve) -> str:
+def fingerprint_v1(sieve: Sieve) -> str:
+    """The first format's fingerprint: the anonymised ballots, menu costs and budget only."""
     def s(value: Id | None) -> str | None:
         return None if value is None else str(value)
 

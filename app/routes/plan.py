@@ -167,9 +167,6 @@ def adopted_page(
     assert snapshot is not None
     plan, _ = plans_service.snapshot_content(snapshot)
     schedules_service.attach(session, plan)
-    now, _ = plans_service.compute(
-        session, process_id=process_id, rule=Rule(plan.rule), ranked_by=RankBy(plan.ranked_by)
-    )
     base = f"/wijkteam/processes/{process_id}/plan"
     return _page(
         request,
@@ -179,7 +176,7 @@ def adopted_page(
         query="",
         editable=False,
         latest=snapshot,
-        newer=now.fingerprint != plan.fingerprint,
+        newer=plans_service.fingerprint_now(session, snapshot=snapshot) != plan.fingerprint,
         published=process.plan_is_public,
         helpers=offers_service.counts_by_key(session, process_id=process_id),
     )

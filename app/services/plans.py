@@ -486,8 +486,13 @@ def adopt(
 
 
 def fingerprint_now(session: Session, *, snapshot: PlanSnapshot) -> str:
-    """The fingerprint the ballots have now under an adopted plan's rule and ranking."""
+    """The fingerprint the ballots have now under an adopted plan's rule and ranking.
+
+    A plan adopted before schema 2 has a fingerprint of the first kind (the ballots only).
+    """
     source = load_source(session, process_id=snapshot.process_id)
+    if snapshot.content.get("plan", {}).get("schema_version", 1) < c.SCHEMA_VERSION:
+        return plan_file.fingerprint_v1(plan_file.anonymise(source.sieve))
     rule = wz.Rule(snapshot.rule)
     if rule is PACKAGE_RULE and not source.sieve.packages:
         rule = wz.Rule.GREEDY

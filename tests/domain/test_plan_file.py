@@ -296,3 +296,26 @@ def test_the_equal_shares_file_names_the_proportional_rule_not_greedy() -> None:
     recounted = plan_file.recount(parse_pabulib(text))
     assert set(recounted.outside_selected or ()) == {"a", "b", "c"}
     assert recounted.ok
+
+
+def test_a_file_of_the_first_format_is_recounted_with_its_own_fingerprint() -> None:
+    # Everyone rated and chose, so the VOTES section holds them all, as the first format did.
+    sieve = _meeting()
+    everyone = Sieve(
+        sieve.effects,
+        sieve.measures,
+        sieve.budget,
+        sieve.participants[:5],
+        tuple(w for w in sieve.weights if w.participant_id in range(1, 6)),
+        sieve.scores,
+        tuple(p for p in sieve.packages if p.participant_id in range(1, 6)),
+    )
+    text = _file(everyone, Rule.EQUAL_SHARES, RankBy.CONTRIBUTION)
+    published = plan_file.published(everyone)
+    old = text.replace(plan_file.FORMAT, plan_file.OLD_FORMAT).replace(
+        plan_file.fingerprint(published, Rule.EQUAL_SHARES, RankBy.CONTRIBUTION),
+        plan_file.fingerprint_v1(published),
+    )
+    recounted = plan_file.recount(parse_pabulib(old))
+    assert recounted.fingerprint_matches
+    assert recounted.selected == make_plan(everyone, Rule.EQUAL_SHARES).selected

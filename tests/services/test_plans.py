@@ -192,3 +192,22 @@ def test_no_closed_round_gives_an_empty_but_honest_plan(
     assert plan.ledger.spent == 0
     assert plan.turnout == []
     assert not any(m.selected and m.binding_cost for m in plan.measures)
+
+
+def test_a_plan_adopted_before_schema_2_is_compared_by_its_own_fingerprint(
+    session: Session, korrewegwijk: int
+) -> None:
+    user = _wijkteam(session)
+    meeting_night(session, korrewegwijk, participants=6)
+    snapshot = plans_service.adopt(
+        session, process_id=korrewegwijk, rule=Rule.GREEDY, ranked_by=RankBy.CONTRIBUTION, user=user
+    )
+    assert plans_service.fingerprint_now(session, snapshot=snapshot) == snapshot.fingerprint
+    # As a plan adopted with the first format stored it: the ballots' fingerprint only.
+    source = plans_service.load_source(session, process_id=korrewegwijk)
+    old = plan_file.fingerprint_v1(plan_file.anonymise(source.sieve))
+    plan = dict(snapshot.content["plan"], schema_version=1, fingerprint=old)
+    snapshot.content = {**snapshot.content, "plan": plan}
+    snapshot.fingerprint = old
+    assert plans_service.fingerprint_now(session, snapshot=snapshot) == old
+    assert plans_service.snapshot_content(snapshot)[0].schema_version == 1
