@@ -37,6 +37,14 @@ def _fail(message: str) -> typer.Exit:
     return typer.Exit(code=2)
 
 
+def _box(lines: list[str]) -> str:
+    """Lines in a frame that stands out in a terminal full of log lines."""
+    width = max(len(line) for line in lines)
+    rule = "#" * (width + 6)
+    inner = [f"#  {line.ljust(width)}  #" for line in lines]
+    return "\n".join([rule, *inner, rule])
+
+
 @cli.command()
 def migrate() -> None:
     """Bring the database (DATABASE_URL) to the newest schema."""
@@ -102,14 +110,51 @@ def create_user(
 
     with Session(get_engine(), expire_on_commit=False) as session, session.begin():
         if if_none and users_service.has_users(session, role=role):
-            typer.echo(f"A {role.value} account exists already; none created.")
+            typer.echo(
+                f"A {role.value} account exists already; none created. Its password was shown "
+                f"when it was made; forgotten? waardenzeef reset-password {email}"
+            )
             return
         try:
             user, password = users_service.create_user(session, email=email, role=role, name=name)
         except DomainError as error:
             raise _fail(error.message) from None
-    typer.echo(f"Created {role.value} account {user.email}.")
-    typer.echo(f"Password (shown only now): {password}")
+    typer.echo(
+        _box(
+            [
+                f"Created {role.value} account {user.email}.",
+                f"One-time password (shown only now): {password}",
+                "Log in at /login; you will be asked to choose your own password.",
+            ]
+        )
+    )
+
+
+@cli.command("reset-password")
+def reset_password(
+    email: Annotated[str, typer.Argument(help="E-mail address of the account.")],
+) -> None:
+    """Give an account a new one-time password (printed once) and end all its sessions."""
+    from sqlmodel import Session
+
+    from app.db import get_engine
+    from app.errors import DomainError
+    from app.services import users as users_service
+
+    _use_configured_language()
+    try:
+        with Session(get_engine(), expire_on_commit=False) as session, session.begin():
+            user, password, ended = users_service.reset_password(session, email=email)
+    except DomainError as error:
+        raise _fail(error.localized()) from None
+    typer.echo(
+        _box(
+            [
+                f"New one-time password for {user.email} (shown only now): {password}",
+                f"{ended} login session(s) ended. At the next login a new password is chosen.",
+            ]
+        )
+    )
 
 
 AsEmail = Annotated[
@@ -184,6 +229,13 @@ def cards(
         StakeholderGroup | None, typer.Option(help="Tag the batch with a stakeholder group.")
     ] = None,
     batch: Annotated[str, typer.Option(help="A name for the batch.")] = "",
+    allow_local: Annotated[
+        bool,
+        typer.Option(
+            "--allow-local",
+            help="Allow an address on this computer (127.0.0.1, localhost): cards for a test here.",
+        ),
+    ] = False,
 ) -> None:
     """Issue voting-code cards and write them; the codes exist in plain text only in that file."""
     from sqlmodel import Session
@@ -193,7 +245,6 @@ def cards(
     from app.exports import cards as cards_export
     from app.services import code_cards
     from app.services import users as users_service
-    from app.settings import get_settings
 
     _use_configured_language()
 
@@ -202,7 +253,10 @@ def cards(
         raise _fail(f"--out: {out} must end in .pdf or .csv.")
     if suffix == ".pdf" and (missing := cards_export.pdf_unavailable()):
         raise _fail(f"--out: PDF cannot be made here ({missing}); use a .csv file.")
-    settings = get_settings()
+    try:
+        base_url = code_cards.card_address(allow_local=allow_local)
+    except DomainError as error:
+        raise _fail(error.localized()) from None
     try:
         # Written inside the transaction: if the file cannot be made, no card is issued.
         with Session(get_engine(), expire_on_commit=False) as session, session.begin():
@@ -213,10 +267,10 @@ def cards(
             )
             if suffix == ".pdf":
                 data = cards_export.cards_pdf(
-                    issued, base_url=settings.public_base_url, process_title=process.title
+                    issued, base_url=base_url, process_title=process.title
                 )
             else:
-                data = cards_export.cards_csv(issued, base_url=settings.public_base_url)
+                data = cards_export.cards_csv(issued, base_url=base_url)
             out.write_bytes(data)
     except DomainError as error:
         raise _fail(error.localized()) from None
@@ -321,19 +375,55 @@ def serve(
     reload: Annotated[bool, typer.Option(help="Restart on code changes.")] = False,
 ) -> None:
     """Serve the web application with uvicorn and print the addresses for each kind of user."""
+    import os
+
     import uvicorn
 
-    from app.settings import get_settings
+    from app.settings import get_settings, public_address
 
+    # The options win over HOST and PORT, also for the address on cards and the projector.
+    if host is not None:
+        os.environ["HOST"] = host
+    if port is not None:
+        os.environ["PORT"] = str(port)
+    get_settings.cache_clear()
     settings = get_settings()
-    host = host or settings.host
-    port = port or settings.port
-    base = f"http://{host}:{port}"
+    address = public_address(settings)
+    base = address.base_url
     typer.echo(f"Residents:    {base}/")
     typer.echo(f"Facilitators: {base}/login  (then /facilitator)")
     typer.echo(f"Wijkteam:     {base}/login  (then /wijkteam)")
     typer.echo(f"API:          {base}/api/docs")
-    uvicorn.run("app.main:app", host=host, port=port, reload=reload, proxy_headers=True)
+    typer.echo(f"Listening on {settings.host}:{settings.port}.")
+    if address.source == "lan":
+        typer.echo(
+            f"HOST={settings.host}: using this machine's LAN address {address.host}, found at "
+            "start-up. Phones on the same wifi reach it; check with the test QR code on the "
+            "console."
+        )
+    elif address.source == "no_lan":
+        typer.echo(
+            f"HOST={settings.host}, but this machine has no LAN address (no network?): cards and "
+            "the projector would point at 127.0.0.1, which no phone reaches."
+        )
+    if address.is_loopback:
+        typer.echo(
+            "Note: this address is this computer only; no phone can reach it. For a meeting, "
+            "use HOST=0.0.0.0 on the venue's network or set PUBLIC_BASE_URL (README: Running a "
+            "meeting). Cards are refused until then."
+        )
+    else:
+        import io
+
+        import segno
+
+        qr = io.StringIO()
+        segno.make(f"{base}/", error="m").terminal(out=qr, compact=True)
+        typer.echo("Residents scan this to open the start page (type the code from a card):")
+        typer.echo(qr.getvalue(), nl=False)
+    uvicorn.run(
+        "app.main:app", host=settings.host, port=settings.port, reload=reload, proxy_headers=True
+    )
 
 
 def main() -> None:

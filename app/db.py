@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Generator
+from collections.abc import Callable, Generator
 from functools import lru_cache
 from pathlib import Path
 from typing import Annotated, Any
@@ -85,6 +85,19 @@ def get_db(request: Request) -> Generator[Session, None, None]:
         except BaseException:
             session.rollback()
             raise
+
+
+def write_after_read(session: Session, write: Callable[[], None]) -> None:
+    """End a page view's read-only transaction, then run a small write in a transaction of its own.
+
+    For a page that must note something (a phone was shown a ballot): the reading never waits for
+    the write lock, and the write, begun afresh (BEGIN IMMEDIATE on SQLite, where it waits its
+    turn), cannot be refused because another connection wrote since the page was read. The
+    request's session dependency commits it as usual.
+    """
+    session.commit()
+    session.connection(execution_options={WRITE_OPTION: True})
+    write()
 
 
 # scope="function": commit before the response leaves, so "your vote counts" is never a lie.

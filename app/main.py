@@ -89,6 +89,7 @@ def create_app() -> FastAPI:
     app.include_router(vote.router)
     app.include_router(console.router)
     app.include_router(receipts.router)
+    app.include_router(console.check_router)
     for router in (
         workspace.router,
         workspace_files.router,
@@ -195,6 +196,8 @@ def _error_response(
         response = JSONResponse({"detail": message, "code": code}, status_code=status)
     elif status == 401:
         return RedirectResponse(f"/login?next={request.url.path}", status_code=303)
+    elif code == "password_change_required":
+        return RedirectResponse("/account/password", status_code=303)
     else:
         response = render(
             request,

@@ -260,6 +260,7 @@ class Meeting(SQLModel, table=True):
     location: str = Field(default="", max_length=200)
     starts_at: datetime | None = _timestamp()
     created_at: datetime = _created_at()
+    projector_opened_at: datetime | None = _timestamp()
 
 
 class Round(SQLModel, table=True):
@@ -280,12 +281,15 @@ class Round(SQLModel, table=True):
     )
     requires_code: bool = Field(default=True)
     results_visible: bool = Field(default=False)
+    position: int = Field(default=0, description="Place in the meeting's order of rounds.")
+    repeats_round_id: int | None = _fk("round.id", ondelete="SET NULL", nullable=True)
     created_at: datetime = _created_at()
     opened_at: datetime | None = _timestamp()
     closed_at: datetime | None = _timestamp()
     # The key of the round's receipts (never shown); the list is public once published.
     receipt_secret: str = Field(default_factory=receipts.new_secret, max_length=64)
     receipts_published_at: datetime | None = _timestamp()
+    reopened_at: datetime | None = _timestamp()
 
 
 class ParticipantCode(SQLModel, table=True):
@@ -349,8 +353,51 @@ class Ballot(SQLModel, table=True):
         sa_type=String(20),
     )
     entered_by_id: int | None = _fk("app_user.id", ondelete="SET NULL", nullable=True)
+    is_late: bool = Field(
+        default=False, description="A paper ballot entered after the round closed, by choice."
+    )
     submitted_at: datetime = _created_at()
     updated_at: datetime | None = _timestamp()
+
+
+class BallotOpened(SQLModel, table=True):
+    """A phone was shown the ballot of an open round: counted as joined, and busy until it votes."""
+
+    __tablename__ = "ballot_opened"
+    __table_args__ = (UniqueConstraint("round_id", "participant_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    round_id: int = _fk("round.id")
+    participant_id: int = _fk("participant.id")
+    opened_at: datetime = _created_at()
+
+
+class PaperEntry(SQLModel, table=True):
+    """A paper ballot typed in at the table, and what it replaced, so that it can be undone."""
+
+    __tablename__ = "paper_entry"
+    __table_args__ = (
+        CheckConstraint(
+            "replaced_channel IS NULL OR " + _in("replaced_channel", BallotChannel),
+            name="replaced_channel",
+        ),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    round_id: int = _fk("round.id")
+    participant_id: int = _fk("participant.id")
+    ballot_id: int | None = _fk("ballot.id", ondelete="SET NULL", nullable=True)
+    entered_by_id: int | None = _fk("app_user.id", ondelete="SET NULL", nullable=True)
+    entered_at: datetime = _created_at()
+    is_late: bool = Field(default=False)
+    replaced_channel: BallotChannel | None = Field(default=None, sa_type=String(20))
+    replaced_entered_by_id: int | None = _fk("app_user.id", ondelete="SET NULL", nullable=True)
+    replaced_is_late: bool = Field(default=False)
+    replaced_submitted_at: datetime | None = _timestamp()
+    replaced_updated_at: datetime | None = _timestamp()
+    replaced_lines: list[list[int | None]] | None = Field(default=None, sa_type=JSON)
+    undone_at: datetime | None = _timestamp()
+    undone_by_id: int | None = _fk("app_user.id", ondelete="SET NULL", nullable=True)
 
 
 class BallotSubmission(SQLModel, table=True):
@@ -475,6 +522,9 @@ class User(UserBase, table=True):
     id: int | None = Field(default=None, primary_key=True)
     password_hash: str = Field(max_length=255)
     is_active: bool = Field(default=True)
+    must_change_password: bool = Field(
+        default=False, description="The password is a one-time password: change it at login."
+    )
     created_at: datetime = _created_at()
     password_changed_at: datetime | None = _timestamp()
 
@@ -525,6 +575,21 @@ class AuditEvent(SQLModel, table=True):
     )
     ip_address: str = Field(default="", max_length=64)
     detail: dict[str, Any] = Field(default_factory=dict, sa_type=JSON)
+
+
+class AddressCheck(SQLModel, table=True):
+    """A test QR code on the console: reached when a phone on the room's network opens it."""
+
+    __tablename__ = "address_check"
+
+    id: int | None = Field(default=None, primary_key=True)
+    meeting_id: int = _fk("meeting.id")
+    token: str = Field(max_length=64, unique=True)
+    address: str = Field(max_length=300, description="The public address the QR code points to.")
+    created_at: datetime = _created_at()
+    reached_at: datetime | None = _timestamp()
+    reached_via: str = Field(default="", max_length=300)
+    reached_from: str = Field(default="", max_length=64)
 
 
 # --- what the API and the pages show of a menu --------------------------------------------------

@@ -17,7 +17,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from app.settings import get_settings
+from app.settings import public_address
 
 CONTENT_SECURITY_POLICY = "; ".join(
     (
@@ -54,8 +54,8 @@ HOST_PREFIX = "__Host-"
 
 
 def public_base_url() -> str:
-    """The address residents and staff reach this service at."""
-    return get_settings().public_base_url
+    """The address residents and staff reach this service at (app.settings.public_address)."""
+    return public_address().base_url
 
 
 def served_over_https() -> bool:

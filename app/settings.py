@@ -7,9 +7,13 @@ depends on the machine shows `shown_default` instead.
 
 from __future__ import annotations
 
+import ipaddress
+import socket
+from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
+from urllib.parse import urlsplit
 
 from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -25,10 +29,13 @@ class Settings(BaseSettings):
 
     model_config = SettingsConfigDict(env_file=".env", extra="ignore")
 
-    environment: Literal["development", "test", "production"] = Field(
+    environment: Literal["development", "test", "lan", "production"] = Field(
         default="development",
-        description="`development`, `test` or `production`. Outside development a placeholder "
-        "or short `SECRET_KEY` is refused at start.",
+        description="`development`, `test`, `lan` or `production`. `lan`: a real meeting on a "
+        "laptop on the venue's network, plain `http://` (cookies without the Secure flag). "
+        "`production`: a hosted server; `PUBLIC_BASE_URL` must be its `https://` address "
+        "(cookies are then Secure). Outside development a placeholder or short `SECRET_KEY` is "
+        "refused at start.",
     )
     database_url: str = Field(
         default=f"sqlite:///{ROOT / 'var' / 'waardenzeef.sqlite3'}",
@@ -42,15 +49,24 @@ class Settings(BaseSettings):
         "`python -c 'import secrets; print(secrets.token_urlsafe(48))'`.",
     )
     public_base_url: str = Field(
-        default="http://127.0.0.1:8000",
-        description="The address residents' phones reach; used in QR codes and join links.",
+        default="",
+        description="The address residents' phones reach; used in QR codes, join links, the "
+        "console and the projector. Empty: `http://HOST:PORT`, and with `HOST=0.0.0.0` (or `::`) "
+        "this machine's LAN address, found at start-up. While it is a loopback address "
+        "(`127.*`, `localhost`, `::1`) the console and projector warn and card printing is "
+        "refused.",
+        json_schema_extra={"shown_default": "(empty)"},
     )
     default_language: Literal["nl", "en"] = Field(
         default="nl",
         description="Page language when the visitor has not chosen one (`nl` or `en`; "
         "`?lang=en` switches and is remembered).",
     )
-    host: str = Field(default="127.0.0.1", description="Address `waardenzeef serve` binds to.")
+    host: str = Field(
+        default="127.0.0.1",
+        description="Address `waardenzeef serve` binds to; `0.0.0.0` for every network of the "
+        "machine (a meeting on a laptop).",
+    )
     port: int = Field(default=8000, description="Port `waardenzeef serve` listens on.")
     time_zone: str = Field(
         default="Europe/Amsterdam",
@@ -82,6 +98,19 @@ class Settings(BaseSettings):
             raise ValueError(
                 "SECRET_KEY is a placeholder or shorter than 32 characters; set a long random "
                 "value (python -c 'import secrets; print(secrets.token_urlsafe(48))')."
+            )
+        if self.public_base_url.strip():
+            parts = urlsplit(self.public_base_url.strip())
+            if parts.scheme not in ("http", "https") or not parts.hostname:
+                raise ValueError(
+                    f"PUBLIC_BASE_URL: '{self.public_base_url}' is not an address like "
+                    "https://stemmen.example.nl or http://192.168.1.20:8000."
+                )
+        if self.environment == "production" and not self.public_base_url.startswith("https://"):
+            raise ValueError(
+                "PUBLIC_BASE_URL: a production server is reached over HTTPS; set it to the "
+                "https:// address of the reverse proxy (for a meeting on a laptop on the venue's "
+                "network, use ENVIRONMENT=lan)."
             )
         return self
 
@@ -129,6 +158,86 @@ def with_settings_table(readme: str) -> str:
     before, rest = readme.split(README_START, 1)
     _old, after = rest.split(README_END, 1)
     return f"{before}{README_START}\n{settings_table()}\n{README_END}{after}"
+
+
+# --- the address residents' phones reach ----------------------------------------------------
+
+WILDCARD_HOSTS = frozenset({"0.0.0.0", "::", "[::]", ""})
+# Any address will do: connecting a UDP socket sends nothing, it only asks the kernel which of
+# this machine's addresses would be used on the way there (the LAN address, not 127.0.0.1).
+_PROBES = ("192.0.2.1", "10.255.255.255", "172.31.255.255", "192.168.255.255")
+
+
+@dataclass(frozen=True)
+class PublicAddress:
+    """The address on cards, the console and the projector, and where it came from."""
+
+    base_url: str
+    source: Literal["setting", "lan", "host", "no_lan"]
+    is_loopback: bool
+
+    @property
+    def is_https(self) -> bool:
+        """Whether phones reach the server over HTTPS (then cookies are sent only over HTTPS)."""
+        return self.base_url.startswith("https://")
+
+    @property
+    def host(self) -> str:
+        """The address without the scheme, as it is read aloud and typed."""
+        return self.base_url.split("://", 1)[-1]
+
+
+@lru_cache
+def lan_address() -> str | None:
+    """This machine's own address on its local network, found once per process; None if none."""
+    for probe in _PROBES:
+        try:
+            with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
+                sock.connect((probe, 9))
+                address = str(sock.getsockname()[0])
+        except OSError:
+            continue
+        if not ipaddress.ip_address(address).is_loopback and address != "0.0.0.0":
+            return address
+    return None
+
+
+def is_loopback_host(host: str) -> bool:
+    """Whether a host name or address points back at the machine itself (no phone reaches it)."""
+    name = host.strip("[]").lower()
+    if name == "localhost" or name.endswith(".localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(name).is_loopback
+    except ValueError:
+        return False
+
+
+def _url(scheme: str, host: str, port: int) -> str:
+    shown = f"[{host}]" if ":" in host and not host.startswith("[") else host
+    default = (scheme == "http" and port == 80) or (scheme == "https" and port == 443)
+    return f"{scheme}://{shown}" if default else f"{scheme}://{shown}:{port}"
+
+
+def public_address(settings: Settings | None = None) -> PublicAddress:
+    """The effective public address: PUBLIC_BASE_URL, else HOST and PORT (0.0.0.0: the LAN one)."""
+    settings = settings or get_settings()
+    configured = settings.public_base_url.strip().rstrip("/")
+    if configured:
+        host = urlsplit(configured).hostname or ""
+        return PublicAddress(configured, "setting", is_loopback_host(host))
+    if settings.host.strip() in WILDCARD_HOSTS:
+        lan = lan_address()
+        if lan is None:
+            return PublicAddress(_url("http", "127.0.0.1", settings.port), "no_lan", True)
+        return PublicAddress(_url("http", lan, settings.port), "lan", False)
+    host = settings.host.strip()
+    return PublicAddress(_url("http", host, settings.port), "host", is_loopback_host(host))
+
+
+def public_base_url() -> str:
+    """The address residents' phones reach, without a trailing slash (see `public_address`)."""
+    return public_address().base_url
 
 
 if __name__ == "__main__":  # make docs

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -80,8 +81,9 @@ def test_an_unknown_seed_is_named(database: str) -> None:
 def test_create_user_prints_a_password_once(database: str) -> None:
     result = runner.invoke(cli, ["create-user", "lid@wijkteam.example", "--if-none"])
     assert result.exit_code == 0, result.output
-    assert "Password (shown only now): " in result.output
-    password = result.output.split("Password (shown only now): ")[1].strip()
+    found = re.search(r"One-time password \(shown only now\): (\S+)", result.output)
+    assert found is not None, result.output
+    password = found.group(1)
     assert len(password) >= 12
     again = runner.invoke(cli, ["create-user", "ander@wijkteam.example", "--if-none"])
     assert "exists already" in again.output

@@ -101,6 +101,7 @@ def test_cards_are_written_and_their_codes_work(operator: str, tmp_path: Path) -
             "--out",
             str(out),
             *AS,
+            "--allow-local",
             "--group",
             "student",
             "--batch",
@@ -120,7 +121,9 @@ def test_cards_are_written_and_their_codes_work(operator: str, tmp_path: Path) -
 @pytest.mark.skipif(cards_export.pdf_unavailable() is not None, reason="WeasyPrint cannot load")
 def test_cards_as_pdf(operator: str, tmp_path: Path) -> None:
     out = tmp_path / "kaarten.pdf"
-    result = runner.invoke(cli, ["cards", "1", "--count", "2", "--out", str(out), *AS])
+    result = runner.invoke(
+        cli, ["cards", "1", "--count", "2", "--out", str(out), *AS, "--allow-local"]
+    )
     assert result.exit_code == 0, result.output
     assert out.read_bytes().startswith(b"%PDF")
 
@@ -132,7 +135,17 @@ def test_cards_to_a_wrong_file_issue_nothing(operator: str, tmp_path: Path) -> N
     assert result.exit_code == 2
     assert "must end in .pdf or .csv" in result.output
     unwritable = runner.invoke(
-        cli, ["cards", "1", "--count", "2", "--out", str(tmp_path / "no" / "such" / "x.csv"), *AS]
+        cli,
+        [
+            "cards",
+            "1",
+            "--count",
+            "2",
+            "--out",
+            str(tmp_path / "no" / "such" / "x.csv"),
+            *AS,
+            "--allow-local",
+        ],
     )
     assert unwritable.exit_code == 2
     assert "no card was issued" in unwritable.output

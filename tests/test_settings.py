@@ -28,7 +28,11 @@ def test_placeholder_secret_is_refused_outside_development() -> None:
 
 
 def test_long_random_secret_is_accepted_in_production() -> None:
-    settings = Settings(environment="production", secret_key="x" * 20 + "9f8e7d6c5b4a3210fedcba")
+    settings = Settings(
+        environment="production",
+        secret_key="x" * 20 + "9f8e7d6c5b4a3210fedcba",
+        public_base_url="https://stemmen.example.nl",
+    )
     assert settings.environment == "production"
 
 

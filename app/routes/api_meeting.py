@@ -47,6 +47,9 @@ class TurnoutPublic(BaseModel):
     paper: int
     without_code: int = Field(description="Ballots of rounds without codes: one per device.")
     by_group: dict[str, int] = Field(description="Ballots per stakeholder group; '' = not given.")
+    joined: int = Field(description="Phones that opened this round's ballot, and other voters.")
+    busy: int = Field(description="Phones that opened the ballot and have not sent it yet.")
+    late_paper: int = Field(description="Paper ballots entered after the close, by choice.")
 
 
 class RoundPublic(BaseModel):
@@ -59,8 +62,11 @@ class RoundPublic(BaseModel):
     state: RoundState
     requires_code: bool = Field(description="False: one ballot per device without a code card.")
     results_visible: bool = Field(description="Residents may see the results while it is open.")
+    position: int = Field(description="Place in the meeting's order of rounds.")
+    repeats_round_id: int | None = Field(description="The round this one runs again, if any.")
     opened_at: datetime | None
     closed_at: datetime | None
+    reopened_at: datetime | None = Field(description="When it was reopened after a close.")
     turnout: TurnoutPublic
 
 
@@ -155,6 +161,14 @@ class BallotFormPublic(BaseModel):
     effects: list[EffectChoicePublic]
     measures: list[MeasureChoicePublic]
     your_ballot: ReceiptPublic | None
+    starting_lines: list[BallotLinePublic] = Field(
+        description="What the form starts with: your ballot in this round, or (a rerun) your "
+        "answers in the round it repeats."
+    )
+    prefilled_from_round_id: int | None = Field(
+        description="The round the starting lines come from, when they are a rerun's earlier "
+        "answers."
+    )
     idempotency_key: str = Field(description="A fresh key to send with this ballot.")
 
 
@@ -196,7 +210,18 @@ class PaperBallotIn(BallotIn):
     """A paper ballot typed in by a facilitator for a code card."""
 
     code: str = Field(max_length=100, description="The code on the card.")
-    stakeholder_group: StakeholderGroup | None = None
+    stakeholder_group: StakeholderGroup | None = Field(
+        default=None, description="Must agree with the card's own group, if it has one (422)."
+    )
+    replace: bool = Field(
+        default=False,
+        description="Replace the ballot the card already has in this round (else 409 "
+        "replaces_ballot).",
+    )
+    late: bool = Field(
+        default=False,
+        description="A paper ballot for a closed round, counted and shown apart as late.",
+    )
 
 
 class MeetingIn(BaseModel):
@@ -290,8 +315,11 @@ def _round(
         state=round_.state,
         requires_code=round_.requires_code,
         results_visible=round_.results_visible,
+        position=round_.position,
+        repeats_round_id=round_.repeats_round_id,
         opened_at=round_.opened_at,
         closed_at=round_.closed_at,
+        reopened_at=round_.reopened_at,
         turnout=TurnoutPublic.model_validate(turnout, from_attributes=True),
     )
 
@@ -402,10 +430,16 @@ def ballot_form(round_id: int, session: SessionDep, participant: Resident) -> Ba
     meeting = meetings_service.get_meeting(session, meeting_id=round_.meeting_id)
     menu = ballots_service.load_menu(session, process_id=meeting.process_id)
     mine = participant if participant and participant.process_id == meeting.process_id else None
-    current = (
-        ballots_service.current_ballot(session, round_id=round_id, participant_id=mine.id or 0)
+    start = (
+        ballots_service.starting_values(session, round_=round_, participant_id=mine.id or 0)
         if mine
         else None
+    )
+    current = start.current if start else None
+    starting_lines = (
+        (current.lines if current else ballots_service.lines_of(round_.kind, start.given))
+        if start
+        else ()
     )
     return BallotFormPublic(
         round=_round(session, round_),
@@ -425,6 +459,10 @@ def ballot_form(round_id: int, session: SessionDep, participant: Resident) -> Ba
             for m in menu.measures
         ],
         your_ballot=_receipt(current) if current else None,
+        starting_lines=[
+            BallotLinePublic.model_validate(ln, from_attributes=True) for ln in starting_lines
+        ],
+        prefilled_from_round_id=start.from_round.id if start and start.from_round else None,
         idempotency_key=ballots_service.new_idempotency_key(),
     )
 
@@ -570,5 +608,47 @@ def enter_paper_ballot(
             group=body.stakeholder_group,
             given=body.given(),
             idempotency_key=body.idempotency_key,
+            replace=body.replace,
+            late=body.late,
         )
     )
+
+
+@router.post(
+    "/rounds/{round_id}/paper-ballots/undo",
+    response_model=RoundPublic,
+    responses={401: {"model": ErrorPublic}, 409: {"model": ErrorPublic}},
+)
+def undo_paper_ballot(
+    round_id: int, _lock: WriteLock, user: CurrentUser, session: SessionDep
+) -> RoundPublic:
+    """Undo the round's last paper ballot (within 5 minutes): what it replaced counts again."""
+    ballots_service.undo_last_paper_ballot(session, user=user, round_id=round_id)
+    return _round(session, _round_of_public(session, round_id))
+
+
+@router.post(
+    "/rounds/{round_id}/reopen",
+    response_model=RoundPublic,
+    responses={401: {"model": ErrorPublic}, 409: {"model": ErrorPublic}},
+)
+def reopen_round(
+    round_id: int, _lock: WriteLock, user: CurrentUser, session: SessionDep
+) -> RoundPublic:
+    """Reopen a round closed by mistake: within 10 minutes, if no later round was opened since
+    (409 cannot_reopen otherwise); its ballots stay."""
+    return _round(session, rounds_service.reopen_round(session, user=user, round_id=round_id))
+
+
+@router.post(
+    "/rounds/{round_id}/again",
+    response_model=RoundPublic,
+    status_code=status.HTTP_201_CREATED,
+    responses={401: {"model": ErrorPublic}, 409: {"model": ErrorPublic}},
+)
+def run_again(
+    round_id: int, _lock: WriteLock, user: CurrentUser, session: SessionDep
+) -> RoundPublic:
+    """Add a new run of a closed round directly after it; each form starts with that
+    participant's answers from the round it repeats."""
+    return _round(session, rounds_service.run_again(session, user=user, round_id=round_id))

@@ -8,6 +8,8 @@ write list `WriteLock` before `CurrentUser`, so that on SQLite the write lock co
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 from urllib.parse import urlencode
 
@@ -17,23 +19,27 @@ from fastapi.responses import RedirectResponse
 from markupsafe import Markup
 from starlette.responses import HTMLResponse, Response
 
-from app.db import SessionDep
+from app.db import SessionDep, write_after_read
 from app.domain.vocabulary import RoundKind, RoundState, StakeholderGroup
 from app.errors import N_, DomainError, InvalidInput
 from app.i18n import gettext as _
 from app.models import Meeting, Round
 from app.routes.deps import CurrentUser
 from app.routes.meeting_deps import Form, WriteLock, ballot_input, form_text, local_datetime
-from app.services import access
+from app.services import access, address_checks
 from app.services import ballots as ballots_service
 from app.services import meetings as meetings_service
 from app.services import offers as offers_service
 from app.services import outcomes as outcomes_service
+from app.services import preflight as preflight_service
 from app.services import rounds as rounds_service
 from app.services.ballots import BallotInput
+from app.settings import public_address
 from app.templating import render
 
 router = APIRouter(prefix="/console", include_in_schema=False)
+# What a phone opens when the facilitator's test QR code is scanned (no login).
+check_router = APIRouter(include_in_schema=False)
 
 
 def _back(meeting_id: int) -> RedirectResponse:
@@ -119,10 +125,18 @@ def _meeting_context(session: SessionDep, meeting: Meeting, **extra: Any) -> dic
         "process": meetings_service.get_process(session, meeting=meeting),
         "rounds": rounds,
         "turnouts": rounds_service.turnouts(session, round_ids=[r.id or 0 for r in rounds]),
-        "signature": meetings_service.signature(rounds),
+        "signature": meetings_service.signature(
+            rounds, meetings_service.paper_marker(session, rounds=rounds)
+        ),
         "join_address": meetings_service.join_address(meeting.id),
         "short_address": meetings_service.short_address(meeting.id),
+        "address": public_address(),
         "kinds": list(RoundKind),
+        "reopen_blockers": {
+            r.id: rounds_service.reopen_blocker(session, round_=r)
+            for r in rounds
+            if r.state == RoundState.CLOSED
+        },
         **extra,
     }
 
@@ -133,7 +147,61 @@ def meeting_console(
 ) -> HTMLResponse:
     """A meeting's rounds with open and close buttons and live turnout."""
     meeting = access.meeting_for(session, user=user, meeting_id=meeting_id)
-    return render(request, "console/meeting.html", _meeting_context(session, meeting))
+    check = address_checks.state(session, meeting_id=meeting_id)
+    return render(
+        request,
+        "console/meeting.html",
+        _meeting_context(session, meeting, check=check, check_qr=qr_svg(check.url)),
+    )
+
+
+@router.get("/meetings/{meeting_id}/preflight", response_class=HTMLResponse)
+def preflight(
+    request: Request, meeting_id: int, user: CurrentUser, session: SessionDep
+) -> HTMLResponse:
+    """Klaar voor de avond? Every line green or red, with what to do."""
+    found = preflight_service.check(session, user=user, meeting_id=meeting_id)
+    return render(
+        request,
+        "console/preflight.html",
+        {
+            "meeting": found.meeting,
+            "process": found.process,
+            "p": found,
+            "check": found.check,
+            "check_qr": qr_svg(found.check.url),
+            "address": found.address,
+        },
+    )
+
+
+@router.get("/meetings/{meeting_id}/address-check", response_class=HTMLResponse)
+def address_check(
+    request: Request, meeting_id: int, user: CurrentUser, session: SessionDep
+) -> HTMLResponse:
+    """The reachability check's state (polled while no phone has reached the server yet)."""
+    meeting = access.meeting_for(session, user=user, meeting_id=meeting_id)
+    check = address_checks.state(session, meeting_id=meeting_id)
+    return render(
+        request,
+        "console/_address_check.html",
+        {"meeting": meeting, "check": check, "check_qr": qr_svg(check.url)},
+    )
+
+
+@check_router.get("/check/{meeting_id}/{token}", response_class=HTMLResponse)
+def address_reached(
+    request: Request, meeting_id: int, token: str, _lock: WriteLock, session: SessionDep
+) -> HTMLResponse:
+    """A phone scanned the console's test QR code: record it and say that it worked."""
+    check = address_checks.reached(
+        session,
+        meeting_id=meeting_id,
+        token=token,
+        via=request.headers.get("host", ""),
+        client=request.client.host if request.client else "",
+    )
+    return render(request, "console/check_reached.html", {"check": check})
 
 
 @router.post("/meetings/{meeting_id}/rounds", response_model=None)
@@ -161,18 +229,92 @@ def open_round(round_id: int, _lock: WriteLock, user: CurrentUser, session: Sess
     return _round_action(rounds_service.open_round(session, user=user, round_id=round_id))
 
 
+def _confirm_page(
+    request: Request, session: SessionDep, round_: Round, action: str, *, error: str | None = None
+) -> HTMLResponse:
+    meeting = meetings_service.get_meeting(session, meeting_id=round_.meeting_id)
+    return render(
+        request,
+        "console/confirm.html",
+        {
+            **_meeting_context(session, meeting),
+            "round": round_,
+            "action": action,
+            "turnout": rounds_service.turnout(session, round_id=round_.id or 0),
+            "reopen_until": rounds_service.reopen_deadline(round_),
+            "reopen_minutes": rounds_service.REOPEN_MINUTES,
+            "error": error,
+        },
+        status_code=409 if error else 200,
+    )
+
+
+@router.get("/rounds/{round_id}/close", response_class=HTMLResponse)
+@router.get("/rounds/{round_id}/reopen", response_class=HTMLResponse)
+@router.get("/rounds/{round_id}/again", response_class=HTMLResponse)
+def confirm_action(
+    request: Request, round_id: int, user: CurrentUser, session: SessionDep
+) -> HTMLResponse:
+    """Ask first: close, reopen or run again, with what it means (phones still busy...)."""
+    action = request.url.path.rstrip("/").rsplit("/", 1)[-1]
+    round_ = access.round_for(session, user=user, round_id=round_id)
+    return _confirm_page(request, session, round_, action)
+
+
+def _confirmed(form: Any) -> bool:
+    return form_text(form, "confirm") == "1"
+
+
 @router.post("/rounds/{round_id}/close", response_model=None)
 def close_round(
-    round_id: int, _lock: WriteLock, user: CurrentUser, session: SessionDep
+    request: Request,
+    round_id: int,
+    _lock: WriteLock,
+    user: CurrentUser,
+    session: SessionDep,
+    form: Form,
 ) -> Response:
-    """Close a round: later ballots are refused; the outcome is shown."""
+    """Close a round after confirmation: later ballots are refused; the outcome is shown."""
+    round_ = access.round_for(session, user=user, round_id=round_id)
+    if not _confirmed(form) and round_.state == RoundState.OPEN:
+        return _confirm_page(request, session, round_, "close")
     round_ = rounds_service.close_round(session, user=user, round_id=round_id)
     return RedirectResponse(f"/console/rounds/{round_.id}", status_code=303)
 
 
+@router.post("/rounds/{round_id}/reopen", response_model=None)
+def reopen_round(
+    request: Request,
+    round_id: int,
+    _lock: WriteLock,
+    user: CurrentUser,
+    session: SessionDep,
+    form: Form,
+) -> Response:
+    """Reopen a round closed by mistake (within 10 minutes, nothing opened since), after asking."""
+    round_ = access.round_for(session, user=user, round_id=round_id)
+    if not _confirmed(form) and round_.state == RoundState.CLOSED:
+        return _confirm_page(request, session, round_, "reopen")
+    try:
+        round_ = rounds_service.reopen_round(session, user=user, round_id=round_id)
+    except rounds_service.CannotReopen as refused:
+        return _confirm_page(request, session, round_, "reopen", error=refused.localized())
+    return _round_action(round_)
+
+
 @router.post("/rounds/{round_id}/again", response_model=None)
-def run_again(round_id: int, _lock: WriteLock, user: CurrentUser, session: SessionDep) -> Response:
-    """Add a new run of a closed round's kind, to vote on it again after discussion."""
+def run_again(
+    request: Request,
+    round_id: int,
+    _lock: WriteLock,
+    user: CurrentUser,
+    session: SessionDep,
+    form: Form,
+) -> Response:
+    """After asking, add a new run of a closed round's kind right after it, to vote again."""
+    round_ = access.round_for(session, user=user, round_id=round_id)
+    if not _confirmed(form):
+        return _confirm_page(request, session, round_, "again")
     return _round_action(rounds_service.run_again(session, user=user, round_id=round_id))
 
 
@@ -200,13 +342,13 @@ def codes_required(
 
 @router.get("/rounds/{round_id}/turnout", response_class=HTMLResponse)
 def live_turnout(
-    request: Request, round_id: int, user: CurrentUser, session: SessionDep
+    request: Request, round_id: int, user: CurrentUser, session: SessionDep, screen: bool = False
 ) -> HTMLResponse:
     """The turnout of a round (polled every second while the round is open)."""
     round_ = access.round_for(session, user=user, round_id=round_id)
     return render(
         request,
-        "console/_turnout.html",
+        "console/_screen_turnout.html" if screen else "console/_turnout.html",
         {"round": round_, "turnout": rounds_service.turnout(session, round_id=round_id)},
     )
 
@@ -241,6 +383,7 @@ def _paper_page(
     request: Request,
     session: SessionDep,
     *,
+    user: Any,
     round_: Round,
     given: BallotInput,
     code: str = "",
@@ -249,9 +392,23 @@ def _paper_page(
     entered: str | None = None,
     idempotency_key: str | None = None,
     status_code: int = 200,
+    confirm_replace: str | None = None,
+    late: bool = False,
 ) -> HTMLResponse:
     meeting = meetings_service.get_meeting(session, meeting_id=round_.meeting_id)
     menu = ballots_service.load_menu(session, process_id=meeting.process_id)
+    card = card_error = None
+    if code.strip():
+        try:
+            card = ballots_service.look_up_card(
+                session, user=user, round_id=round_.id or 0, code=code
+            )
+        except DomainError as problem:
+            card_error = problem.localized()
+    last = ballots_service.last_paper_entry(session, round_id=round_.id or 0)
+    undo_blocker = (
+        ballots_service.undo_blocker(session, entry=last, round_=round_) if last else None
+    )
     return render(
         request,
         "console/paper.html",
@@ -265,16 +422,31 @@ def _paper_page(
             "code": code,
             "group": group,
             "groups": list(StakeholderGroup),
+            "card": card,
+            "card_error": card_error,
             "error": error,
             "entered": entered,
+            "confirm_replace": confirm_replace,
+            "late": late,
+            "last_entry": last if last and undo_blocker is None else None,
+            "undo_until": (
+                rounds_service.aware(last.entered_at)
+                + timedelta(minutes=ballots_service.UNDO_MINUTES)
+                if last
+                else None
+            ),
             "idempotency_key": idempotency_key or ballots_service.new_idempotency_key(),
             "action_url": f"/console/rounds/{round_.id}/paper",
             "preview_url": f"/console/rounds/{round_.id}/paper/preview",
             "submit_label": _("Count this paper ballot"),
         },
-        fragment="vote/_tally.html",
+        fragment="console/_paper_live.html",
         status_code=status_code,
     )
+
+
+def _paper_group(form: Any) -> str:
+    return form_text(form, "stakeholder_group") or form_text(form, "group")
 
 
 @router.get("/rounds/{round_id}/paper", response_class=HTMLResponse)
@@ -287,23 +459,28 @@ def paper_form(
 ) -> HTMLResponse:
     """The form to type in a paper ballot for a code card."""
     round_ = access.round_for(session, user=user, round_id=round_id)
-    return _paper_page(request, session, round_=round_, given=BallotInput(), entered=entered)
+    return _paper_page(
+        request, session, user=user, round_=round_, given=BallotInput(), entered=entered
+    )
 
 
 @router.post("/rounds/{round_id}/paper/preview", response_class=HTMLResponse)
 def paper_preview(
     request: Request, round_id: int, user: CurrentUser, session: SessionDep, form: Form
 ) -> HTMLResponse:
-    """Points or money left on the paper ballot as typed so far; nothing is stored."""
+    """The card of the code typed (number, group, a ballot it has) and the points or money left
+    on the paper ballot as typed so far; nothing is stored."""
     round_ = access.round_for(session, user=user, round_id=round_id)
     return _paper_page(
         request,
         session,
+        user=user,
         round_=round_,
         given=ballot_input(form),
         code=form_text(form, "code"),
-        group=form_text(form, "group"),
+        group=_paper_group(form),
         idempotency_key=form_text(form, "idempotency_key") or None,
+        late=form_text(form, "late") == "1",
     )
 
 
@@ -316,11 +493,13 @@ def enter_paper_ballot(
     session: SessionDep,
     form: Form,
 ) -> Response:
-    """Count a paper ballot for a code card, exactly like a phone ballot."""
+    """Count a paper ballot for a code card, exactly like a phone ballot (asking first when it
+    replaces a ballot the card already has)."""
     round_ = access.round_for(session, user=user, round_id=round_id)
     given = ballot_input(form)
-    code, group = form_text(form, "code"), form_text(form, "group")
+    code, group = form_text(form, "code"), _paper_group(form)
     key = form_text(form, "idempotency_key")
+    late = form_text(form, "late") == "1"
     try:
         receipt = ballots_service.enter_paper_ballot(
             session,
@@ -330,21 +509,108 @@ def enter_paper_ballot(
             group=group or None,
             given=given,
             idempotency_key=key,
+            replace=form_text(form, "replace") == "1",
+            late=late,
         )
     except DomainError as refused:
         return _paper_page(
             request,
             session,
+            user=user,
             round_=round_,
             given=given,
             code=code,
             group=group,
-            error=refused.localized(),
+            error=None
+            if isinstance(refused, ballots_service.ReplaceNeedsConfirmation)
+            else (refused.localized()),
+            confirm_replace=(
+                refused.localized()
+                if isinstance(refused, ballots_service.ReplaceNeedsConfirmation)
+                else None
+            ),
             idempotency_key=key or None,
             status_code=refused.status,
+            late=late,
         )
     query = urlencode({"entered": receipt.code + (" replaced" if receipt.replaced else "")})
     return RedirectResponse(f"/console/rounds/{round_id}/paper?{query}", status_code=303)
+
+
+@router.post("/rounds/{round_id}/paper/undo", response_model=None)
+def undo_paper_ballot(
+    request: Request, round_id: int, _lock: WriteLock, user: CurrentUser, session: SessionDep
+) -> Response:
+    """Undo the last paper ballot of this round (within a few minutes)."""
+    round_ = access.round_for(session, user=user, round_id=round_id)
+    try:
+        ballots_service.undo_last_paper_ballot(session, user=user, round_id=round_id)
+    except ballots_service.CannotUndo as refused:
+        return _paper_page(
+            request,
+            session,
+            user=user,
+            round_=round_,
+            given=BallotInput(),
+            error=refused.localized(),
+            status_code=refused.status,
+        )
+    return RedirectResponse(f"/console/rounds/{round_id}/paper?entered=undone", status_code=303)
+
+
+# Rows per projector page: what fits at 1280x720 and 1920x1080 in the projector's type size.
+SCREEN_ROWS = 7
+# Receipts per projector page: four columns of six.
+SCREEN_RECEIPTS = 24
+# Seconds a resident takes per score in Zeven, for the time the projector announces.
+SECONDS_PER_SCORE = 10
+
+
+@dataclass(frozen=True)
+class ScreenPage:
+    """One page of results on the projector: what it shows, and its rows."""
+
+    part: str
+    rows: list[Any]
+    first: int = 1
+
+
+def _chunks(rows: list[Any], size: int) -> list[list[Any]]:
+    return [rows[i : i + size] for i in range(0, len(rows), size)] or [[]]
+
+
+def _screen_pages(
+    outcome: outcomes_service.Outcome | None, receipts: ballots_service.ReceiptList | None
+) -> list[ScreenPage]:
+    # Results that fit the screen without scrolling, paged when they are longer; the published
+    # receipts after them.
+    codes = list(receipts.receipts) if receipts is not None else []
+    listed = (
+        [ScreenPage("receipts", rows) for rows in _chunks(codes, SCREEN_RECEIPTS)] if codes else []
+    )
+    return _result_pages(outcome) + listed
+
+
+def _result_pages(outcome: outcomes_service.Outcome | None) -> list[ScreenPage]:
+    if outcome is None or outcome.turnout.ballots == 0:
+        return [ScreenPage("empty", [])]
+    kind = outcome.round.kind
+    if kind == RoundKind.WEGEN:
+        return [
+            ScreenPage("weights", rows, 1 + i * SCREEN_ROWS)
+            for i, rows in enumerate(_chunks(outcome.weights, SCREEN_ROWS))
+        ]
+    if kind == RoundKind.ZEVEN:
+        pages = [ScreenPage("discussion", outcome.discussion)] if outcome.discussion else []
+        rated = [r for r in outcome.ranking if r.rated_by]
+        return pages + [
+            ScreenPage("ranking", rows, 1 + i * SCREEN_ROWS)
+            for i, rows in enumerate(_chunks(rated, SCREEN_ROWS))
+        ]
+    return [ScreenPage("plan", [])] + [
+        ScreenPage("choices", rows, 1 + i * SCREEN_ROWS)
+        for i, rows in enumerate(_chunks(outcome.choices, SCREEN_ROWS))
+    ]
 
 
 def _screen_round(rounds: list[Round]) -> Round | None:
@@ -358,30 +624,47 @@ def _screen_round(rounds: list[Round]) -> Round | None:
 
 @router.get("/meetings/{meeting_id}/screen", response_class=HTMLResponse)
 def projector(
-    request: Request, meeting_id: int, user: CurrentUser, session: SessionDep
+    request: Request, meeting_id: int, user: CurrentUser, session: SessionDep, page: int = 1
 ) -> HTMLResponse:
-    """The projector: the QR code, join address and turnout; after a close, the outcome."""
+    """The projector: what is asked, the QR code, join address and moving turnout; after a
+    close, the outcome in pages that fit the screen (next/previous, or the arrow keys)."""
     meeting = access.meeting_for(session, user=user, meeting_id=meeting_id)
     context = _meeting_context(session, meeting)
     shown = _screen_round(context["rounds"])
     outcome = None
     if shown is not None and outcomes_service.may_show(shown):
         outcome = outcomes_service.outcome(session, round_=shown)
-    return render(
+    receipts = _published_receipts(session, shown) if shown else None
+    pages = _screen_pages(outcome, receipts)
+    number = min(max(page, 1), len(pages))
+    menu = ballots_service.load_menu(session, process_id=meeting.process_id)
+    scores = sum(len(m.effect_ids) for m in menu.measures)
+    rendered = render(
         request,
         "console/screen.html",
         {
             **context,
             "shown": shown,
             "outcome": outcome,
+            "pages": pages,
+            "page": pages[number - 1],
+            "page_number": number,
+            "menu": menu,
+            "zeven_minutes": max(1, round(scores * SECONDS_PER_SCORE / 60)),
             "qr": qr_svg(context["join_address"]),
             "turnout": rounds_service.turnout(session, round_id=shown.id or 0) if shown else None,
-            "receipts": _published_receipts(session, shown) if shown else None,
+            "receipts": receipts,
             "helping": offers_service.helping(session, process_id=meeting.process_id)
             if shown is not None and shown.kind == RoundKind.KIEZEN
             else None,
         },
     )
+    if preflight_service.projector_needs_note(meeting):
+        # For the pre-flight page: the projector window is open (noted now and then, not always).
+        write_after_read(
+            session, lambda: preflight_service.note_projector_opened(session, meeting_id=meeting_id)
+        )
+    return rendered
 
 
 def _published_receipts(session: SessionDep, round_: Round) -> ballots_service.ReceiptList | None:

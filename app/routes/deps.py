@@ -22,6 +22,17 @@ MAX_ID = 2**31 - 1
 LOGIN_DEVICE_COOKIE = "wz_login_device"
 
 
+class PasswordChangeRequired(DomainError):
+    """The account logged in with a one-time password: it chooses its own before anything else."""
+
+    status = 403
+    code = "password_change_required"
+
+
+# What an account with a one-time password may still reach: choosing a new one, logging out.
+PASSWORD_PATHS = frozenset({"/account/password", "/logout", "/api/logout"})
+
+
 class LoginRequired(DomainError):
     """The page is for logged-in wijkteam members or facilitators."""
 
@@ -35,6 +46,13 @@ def current_user(request: Request, session: SessionDep) -> User:
     user = users_service.user_for_token(session, token=token) if token else None
     if user is None:
         raise LoginRequired(N_("Log in first."))
+    if user.must_change_password and request.url.path not in PASSWORD_PATHS:
+        raise PasswordChangeRequired(
+            N_(
+                "You logged in with a one-time password. Choose your own password first, at "
+                "/account/password."
+            )
+        )
     return user
 
 

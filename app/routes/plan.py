@@ -20,7 +20,7 @@ from app.services import access
 from app.services import offers as offers_service
 from app.services import plans as plans_service
 from app.services import schedules as schedules_service
-from app.settings import get_settings
+from app.settings import public_base_url
 from app.templating import render
 
 router = APIRouter(include_in_schema=False)
@@ -66,7 +66,7 @@ def _page(
             "ballots_changed": ballots_changed,
             "rules": RULES,
             "published": published,
-            "public_url": f"{get_settings().public_base_url}/processes/{plan.process.id}/plan",
+            "public_url": f"{public_base_url()}/processes/{plan.process.id}/plan",
             "pdf_missing": plan_pdf.unavailable(),
             "helpers": helpers or {},
         },

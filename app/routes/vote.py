@@ -8,9 +8,8 @@ from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse
 from starlette.responses import HTMLResponse, Response
 
-from app.db import SessionDep
-from app.domain import ballots as rules
-from app.domain.vocabulary import RoundKind, RoundState, StakeholderGroup
+from app.db import SessionDep, write_after_read
+from app.domain.vocabulary import RoundState, StakeholderGroup
 from app.errors import N_, DomainError, NotFound
 from app.models import Participant, Round
 from app.routes.meeting_deps import (
@@ -28,6 +27,7 @@ from app.services import ballots as ballots_service
 from app.services import meetings as meetings_service
 from app.services import outcomes as outcomes_service
 from app.services import participants as participants_service
+from app.services import rounds as rounds_service
 from app.services.ballots import BallotInput
 from app.templating import render
 
@@ -147,16 +147,6 @@ def my_meeting(request: Request, session: SessionDep, participant: Resident) -> 
     return RedirectResponse(f"/m/{meeting.id}", status_code=303)
 
 
-def _values(kind: RoundKind, receipt: ballots_service.Receipt | None) -> BallotInput:
-    if receipt is None:
-        return BallotInput()
-    if kind == RoundKind.WEGEN:
-        return BallotInput(points=dict(rules.lines_to_points(receipt.lines)))
-    if kind == RoundKind.ZEVEN:
-        return BallotInput(scores=dict(rules.lines_to_scores(receipt.lines)))
-    return BallotInput(measure_ids=rules.lines_to_package(receipt.lines))
-
-
 def _ballot_page(
     request: Request,
     session: SessionDep,
@@ -168,6 +158,7 @@ def _ballot_page(
     error: str | None = None,
     idempotency_key: str | None = None,
     status_code: int = 200,
+    prefilled_from: Round | None = None,
 ) -> HTMLResponse:
     menu = ballots_service.load_menu(session, process_id=view.meeting.process_id)
     tally = ballots_service.tally(round_.kind, given, menu)
@@ -186,6 +177,7 @@ def _ballot_page(
             "idempotency_key": idempotency_key or ballots_service.new_idempotency_key(),
             "action_url": f"/m/{view.meeting.id}/rounds/{round_.id}/ballot",
             "preview_url": f"/m/{view.meeting.id}/rounds/{round_.id}/preview",
+            "prefilled_from": prefilled_from,
             "changing": ballots_service.current_ballot(
                 session, round_id=round_.id or 0, participant_id=participant.id or 0
             )
@@ -211,19 +203,34 @@ def meeting_page(
     receipt = None
     if open_round is not None:
         assert open_round.id is not None
-        receipt = ballots_service.current_ballot(
-            session, round_id=open_round.id, participant_id=me.id or 0
+        start = ballots_service.starting_values(
+            session, round_=open_round, participant_id=me.id or 0
         )
+        receipt = start.current
         if receipt is None:
-            return _ballot_page(
+            page = _ballot_page(
                 request,
                 session,
                 view=view,
                 round_=open_round,
                 participant=me,
-                given=BallotInput(),
+                given=start.given,
+                prefilled_from=start.from_round,
             )
+            _note_opened(session, round_id=open_round.id, participant_id=me.id or 0)
+            return page
     return _meeting_page(request, session, view=view, participant=me, receipt=receipt)
+
+
+def _note_opened(session: SessionDep, *, round_id: int, participant_id: int) -> None:
+    # The phone now shows this round's ballot: count it as joined (busy until it votes).
+    if not rounds_service.has_opened(session, round_id=round_id, participant_id=participant_id):
+        write_after_read(
+            session,
+            lambda: rounds_service.note_ballot_opened(
+                session, round_id=round_id, participant_id=participant_id
+            ),
+        )
 
 
 def _meeting_page(
@@ -249,6 +256,13 @@ def _meeting_page(
             "menu": menu,
             "error": error,
             "without_code": participant.code_id is None,
+            "paper_replaced_at": (
+                ballots_service.paper_replacement(
+                    session, round_id=receipt.round_id, participant_id=participant.id or 0
+                )
+                if receipt is not None and receipt.channel == "paper"
+                else None
+            ),
         },
         status_code=status_code,
     )
@@ -320,15 +334,18 @@ def ballot_form(
     me = _mine(participant, view.meeting.process_id)
     if me is None or round_.state != RoundState.OPEN:
         return RedirectResponse(f"/m/{meeting_id}", status_code=303)
-    receipt = ballots_service.current_ballot(session, round_id=round_id, participant_id=me.id or 0)
-    return _ballot_page(
+    start = ballots_service.starting_values(session, round_=round_, participant_id=me.id or 0)
+    page = _ballot_page(
         request,
         session,
         view=view,
         round_=round_,
         participant=me,
-        given=_values(round_.kind, receipt),
+        given=start.given,
+        prefilled_from=start.from_round,
     )
+    _note_opened(session, round_id=round_id, participant_id=me.id or 0)
+    return page
 
 
 @router.post("/m/{meeting_id}/rounds/{round_id}/preview", response_model=None)

@@ -26,7 +26,7 @@ from app.routes.workspace_deps import WijkteamProcess, write_lock
 from app.services import code_cards
 from app.services import codes as codes_service
 from app.services.forms import FormInvalid
-from app.settings import get_settings
+from app.settings import public_address
 from app.templating import render
 
 router = APIRouter(prefix="/wijkteam", include_in_schema=False, dependencies=[Depends(write_lock)])
@@ -39,6 +39,7 @@ class IssueForm(BaseModel):
     stakeholder_group: str = ""
     batch: str = ""
     output: str = "pdf"
+    allow_local: str = ""
 
 
 def _codes_page(
@@ -73,6 +74,7 @@ def _codes_page(
             "max_count": codes_service.MAX_CODES_PER_BATCH,
             "done": done,
             "card": card,
+            "address": public_address(),
         },
         status_code=status_code,
     )
@@ -101,6 +103,18 @@ def issue_cards(
 ) -> Response:
     """Issue a batch of cards and answer with their PDF (A4, cut-out cards) or CSV."""
     values = form.model_dump()
+    try:
+        base_url = code_cards.card_address(allow_local=form.allow_local == "1")
+    except code_cards.UnreachableAddress as error:
+        return _codes_page(
+            request,
+            session,
+            user,
+            process,
+            values=values,
+            errors={"allow_local": error.localized()},
+            status_code=error.status,
+        )
     try:
         wanted = code_cards.read_issue_request(values)
         output = form.output if form.output in ("pdf", "csv") else "pdf"
@@ -142,7 +156,7 @@ def issue_cards(
         issued,
         pdf=output == "pdf",
         name=f"stemkaarten-{slug(process.title)[:40]}-{issued[0].id}-{issued[-1].id}",
-        base_url=get_settings().public_base_url,
+        base_url=base_url,
         process_title=process.title,
     )
 

@@ -22,7 +22,6 @@ from app.routes.deps import WijkteamUser
 from app.routes.workspace_deps import WijkteamProcess, write_lock
 from app.services import code_cards
 from app.services import codes as codes_service
-from app.settings import get_settings
 
 router = APIRouter(prefix="/api", tags=["workspace"], dependencies=[Depends(write_lock)])
 
@@ -41,6 +40,11 @@ class IssueIn(BaseModel):
     stakeholder_group: StakeholderGroup | None = None
     batch: str = Field(default="", max_length=80)
     format: CardFormat = CardFormat.CSV
+    allow_local: bool = Field(
+        default=False,
+        description="Allow a public address on this computer (127.0.0.1, localhost): cards for a "
+        "test here only. Without it such an address is refused with 409 unreachable_address.",
+    )
 
 
 class BatchPublic(BaseModel):
@@ -105,6 +109,7 @@ def issue_cards(
     process: WijkteamProcess, body: IssueIn, user: WijkteamUser, session: SessionDep
 ) -> Response:
     """Issue a batch of cards; the response is their only copy (codes are stored as hashes)."""
+    base_url = code_cards.card_address(allow_local=body.allow_local)
     if body.format == CardFormat.PDF:
         if missing := cards_export.pdf_unavailable():
             return JSONResponse(
@@ -133,7 +138,7 @@ def issue_cards(
         issued,
         pdf=body.format == CardFormat.PDF,
         name=f"stemkaarten-{process.id}-{issued[0].id}-{issued[-1].id}",
-        base_url=get_settings().public_base_url,
+        base_url=base_url,
         process_title=process.title,
     )
 

@@ -11,22 +11,25 @@ from __future__ import annotations
 import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import delete
 from sqlmodel import Session, col, select
 
 from app.domain import ballots as rules
+from app.domain import codes as code_domain
 from app.domain import receipts
-from app.domain.vocabulary import BallotChannel, RoundKind, RoundState
+from app.domain.vocabulary import BallotChannel, RoundKind, RoundState, StakeholderGroup
 from app.errors import N_, DomainError, InvalidInput, NotFound
-from app.i18n import euro
+from app.i18n import euro, local_time
 from app.models import (
     Ballot,
     BallotLine,
     BallotSubmission,
     Meeting,
+    PaperEntry,
     Participant,
+    ParticipantCode,
     Round,
     User,
     utcnow,
@@ -278,6 +281,55 @@ def _receipt(
     )
 
 
+def values_of(kind: RoundKind, lines: Sequence[rules.Line]) -> BallotInput:
+    """A stored ballot's lines as the values of its form (points, scores or a package)."""
+    if kind == RoundKind.WEGEN:
+        return BallotInput(points=dict(rules.lines_to_points(lines)))
+    if kind == RoundKind.ZEVEN:
+        return BallotInput(scores=dict(rules.lines_to_scores(lines)))
+    return BallotInput(measure_ids=rules.lines_to_package(lines))
+
+
+def lines_of(kind: RoundKind, given: BallotInput) -> tuple[rules.Line, ...]:
+    """A form's values as ballot lines (the inverse of `values_of`), without checking them."""
+    if kind == RoundKind.WEGEN:
+        return tuple(rules.Line(None, e, int(v)) for e, v in given.points.items())
+    if kind == RoundKind.ZEVEN:
+        return tuple(rules.Line(m, e, int(v)) for (m, e), v in given.scores.items())
+    return tuple(rules.Line(m, None, 1) for m in given.measure_ids)
+
+
+@dataclass(frozen=True)
+class StartingValues:
+    """What a ballot form starts with: the participant's ballot in this round, or else (a rerun)
+    their answers in the round it repeats, so they change only what the discussion changed."""
+
+    given: BallotInput
+    from_round: Round | None = None
+    current: Receipt | None = None
+
+
+def starting_values(session: Session, *, round_: Round, participant_id: int) -> StartingValues:
+    """The values a participant's ballot form starts with in this round (see StartingValues)."""
+    assert round_.id is not None
+    current = current_ballot(session, round_id=round_.id, participant_id=participant_id)
+    if current is not None:
+        return StartingValues(values_of(round_.kind, current.lines), None, current)
+    source = (
+        session.get(Round, round_.repeats_round_id)
+        if round_.repeats_round_id is not None
+        else rounds_service.previous_run(session, round_=round_)
+    )
+    if source is None or source.id is None or source.kind != round_.kind:
+        return StartingValues(BallotInput())
+    earlier = session.exec(
+        select(Ballot).where(Ballot.round_id == source.id, Ballot.participant_id == participant_id)
+    ).first()
+    if earlier is None or earlier.id is None:
+        return StartingValues(BallotInput())
+    return StartingValues(values_of(round_.kind, _lines(session, earlier.id)), source)
+
+
 def current_ballot(session: Session, *, round_id: int, participant_id: int) -> Receipt | None:
     """The ballot this participant has in this round, as its receipt; None when they have none."""
     ballot = session.exec(
@@ -310,8 +362,13 @@ def submit(
     idempotency_key: str,
     channel: BallotChannel = BallotChannel.PHONE,
     entered_by_id: int | None = None,
+    late: bool = False,
 ) -> Receipt:
-    """Count a ballot, replace the participant's earlier one, or recognise a retry of the same."""
+    """Count a ballot, replace the participant's earlier one, or recognise a retry of the same.
+
+    `late` (paper only, chosen explicitly by a facilitator) lets a paper ballot into a closed
+    round; it is marked as late and shown apart in the turnout.
+    """
     key = _check_key(idempotency_key)
     round_ = rounds_service.lock_round(session, round_id=round_id)
     meeting = session.get(Meeting, round_.meeting_id)
@@ -331,11 +388,12 @@ def submit(
             )
         # Sent before (and counted then), even if the round has closed since: the same receipt.
         return _receipt(session, same, round_, replaced=False, repeated=True)
-    if round_.state == RoundState.CLOSED:
+    late = late and channel == BallotChannel.PAPER and round_.state == RoundState.CLOSED
+    if round_.state == RoundState.CLOSED and not late:
         raise rounds_service.RoundClosed(
             N_("This round is closed. Your ballot arrived too late and does not count.")
         )
-    if round_.state != RoundState.OPEN:
+    if round_.state == RoundState.DRAFT:
         raise rounds_service.RoundNotOpen(
             N_("This round has not been opened yet. Wait until the facilitator opens it.")
         )
@@ -355,6 +413,7 @@ def submit(
             participant_id=participant.id,
             channel=channel,
             entered_by_id=entered_by_id,
+            is_late=late,
             submitted_at=now,
         )
         session.add(ballot)
@@ -363,6 +422,7 @@ def submit(
         session.exec(delete(BallotLine).where(col(BallotLine.ballot_id) == ballot.id))
         ballot.channel = channel
         ballot.entered_by_id = entered_by_id
+        ballot.is_late = late
         ballot.updated_at = now
     assert ballot.id is not None
     session.add(
@@ -384,6 +444,62 @@ def submit(
     return _receipt(session, ballot, round_, replaced=replaced, repeated=False)
 
 
+# A paper ballot can be undone this long after it was typed in (a slip of the facilitator).
+UNDO_MINUTES = 5
+
+
+class ReplaceNeedsConfirmation(DomainError):
+    """The card already has a ballot in this round; replacing it must be confirmed."""
+
+    status = 409
+    code = "replaces_ballot"
+
+
+class CannotUndo(DomainError):
+    """There is no paper ballot to undo, it is too old, or its card has voted again since."""
+
+    status = 409
+    code = "cannot_undo"
+
+
+@dataclass(frozen=True)
+class CardView:
+    """What the paper-ballot form shows about the card whose code was typed."""
+
+    number: int
+    group: StakeholderGroup | None
+    group_from_card: bool
+    existing: Ballot | None
+
+
+def look_up_card(session: Session, *, user: User, round_id: int, code: str) -> CardView:
+    """The card of a typed code as the paper form shows it: number, group, and its ballot in this
+    round if it has one (nothing is written, the card is not marked as used)."""
+    round_ = access.round_for(session, user=user, round_id=round_id)
+    meeting = session.get(Meeting, round_.meeting_id)
+    assert meeting is not None
+    digest = code_domain.code_hash(code)
+    if digest is None:
+        raise InvalidInput(
+            N_("code: a code has 14 letters and digits, like %(example)s."),
+            example="ABCD-EFGH-JKMN-PQ",
+        )
+    card = session.exec(select(ParticipantCode).where(ParticipantCode.code_hash == digest)).first()
+    if card is None or card.revoked_at is not None or card.process_id != meeting.process_id:
+        raise NotFound(N_("code: there is no valid card with this code in this process."))
+    assert card.id is not None
+    participant = session.exec(select(Participant).where(Participant.code_id == card.id)).first()
+    existing = None
+    if participant is not None:
+        existing = session.exec(
+            select(Ballot).where(
+                Ballot.round_id == round_id, Ballot.participant_id == participant.id
+            )
+        ).first()
+    group = card.stakeholder_group or (participant.stakeholder_group if participant else None)
+    return CardView(card.id, group, card.stakeholder_group is not None, existing)
+
+
 def enter_paper_ballot(
     session: Session,
     *,
@@ -393,39 +509,112 @@ def enter_paper_ballot(
     group: str | None,
     given: BallotInput,
     idempotency_key: str,
+    replace: bool = False,
+    late: bool = False,
 ) -> Receipt:
-    """A facilitator types in a paper ballot for a code card; it counts like a phone ballot."""
+    """A facilitator types in a paper ballot for a code card; it counts like a phone ballot.
+
+    A card that already has a ballot in this round is replaced only with `replace` (the form asks
+    first); a group that contradicts the card's own is refused; a closed round takes a paper
+    ballot only as an explicitly late one. The entry can be undone for a few minutes.
+    """
     round_ = access.round_for(session, user=user, round_id=round_id)
     meeting = session.get(Meeting, round_.meeting_id)
     assert meeting is not None
+    if round_.state == RoundState.CLOSED and not late:
+        raise rounds_service.RoundClosed(
+            N_(
+                "This round is closed. A paper ballot that arrives now counts only as a late "
+                "paper ballot: tick that box if that is what you mean."
+            )
+        )
     joined = participants_service.join_by_code(session, typed=code)
-    if joined.participant.process_id != meeting.process_id:
+    participant = joined.participant
+    if participant.process_id != meeting.process_id:
         raise InvalidInput(N_("code: this card belongs to another process."))
+    card = session.get(ParticipantCode, participant.code_id)
+    if group and card is not None and card.stakeholder_group and group != card.stakeholder_group:
+        raise InvalidInput(
+            N_(
+                "stakeholder_group: card %(number)s is for the group '%(card_group)s', but this "
+                "ballot says '%(group)s'. Check the card; leave the group empty to use the "
+                "card's own."
+            ),
+            number=card.id,
+            card_group=str(card.stakeholder_group),
+            group=group[:40],
+        )
     if group:
-        participants_service.set_group(session, participant=joined.participant, group=group)
+        participants_service.set_group(session, participant=participant, group=group)
+    existing = session.exec(
+        select(Ballot).where(Ballot.round_id == round_id, Ballot.participant_id == participant.id)
+    ).first()
+    retry = session.exec(
+        select(BallotSubmission.id).where(
+            BallotSubmission.round_id == round_id,
+            BallotSubmission.idempotency_key == idempotency_key.strip(),
+        )
+    ).first()
+    if existing is not None and retry is None and not replace:
+        when = existing.updated_at or existing.submitted_at
+        raise ReplaceNeedsConfirmation(
+            N_(
+                "Card %(number)s already has a ballot in this round (%(channel)s, %(time)s). "
+                "Confirm that this paper ballot replaces it."
+            ),
+            number=participant.code_id,
+            channel=str(existing.channel),
+            time=local_time_text(when),
+        )
+    # What the card had before, copied now (submitting changes the same Ballot object), so that
+    # undoing this paper ballot can bring it back.
+    entry = PaperEntry(
+        round_id=round_id,
+        participant_id=participant.id or 0,
+        entered_by_id=user.id,
+        is_late=late and round_.state == RoundState.CLOSED,
+    )
+    if existing is not None and existing.id is not None:
+        entry.replaced_channel = existing.channel
+        entry.replaced_entered_by_id = existing.entered_by_id
+        entry.replaced_is_late = existing.is_late
+        entry.replaced_submitted_at = existing.submitted_at
+        entry.replaced_updated_at = existing.updated_at
+        entry.replaced_lines = [
+            [ln.measure_id, ln.effect_id, ln.value] for ln in _lines(session, existing.id)
+        ]
     receipt = submit(
         session,
         round_id=round_id,
-        participant=joined.participant,
+        participant=participant,
         given=given,
         idempotency_key=idempotency_key,
         channel=BallotChannel.PAPER,
         entered_by_id=user.id,
+        late=late,
     )
-    if not receipt.repeated:
-        audit.record(
-            session,
-            action="ballot.paper_entered",
-            user_id=user.id,
-            object_type="ballot",
-            object_id=receipt.ballot_id,
-            process_id=meeting.process_id,
-            detail={
-                "round_id": round_id,
-                "code_id": joined.participant.code_id,
-                "replaced": receipt.replaced,
-            },
-        )
+    if receipt.repeated:
+        return receipt
+    entry.ballot_id = receipt.ballot_id
+    entry.entered_at = receipt.updated_at or receipt.submitted_at
+    session.add(entry)
+    session.flush()
+    audit.record(
+        session,
+        action="ballot.paper_entered",
+        user_id=user.id,
+        object_type="ballot",
+        object_id=receipt.ballot_id,
+        process_id=meeting.process_id,
+        detail={
+            "round_id": round_id,
+            "code_id": participant.code_id,
+            "replaced": receipt.replaced,
+            "replaced_channel": str(entry.replaced_channel) if entry.replaced_channel else None,
+            "late": entry.is_late,
+            "paper_entry_id": entry.id,
+        },
+    )
     return receipt
 
 
@@ -515,3 +704,110 @@ def published_receipts(session: Session, *, round_id: int) -> ReceiptList:
     if round_.receipts_published_at is None:
         raise ReceiptsNotPublished(N_("The receipts of this round have not been published yet."))
     return receipt_list(session, round_=round_)
+
+
+def local_time_text(moment: datetime) -> str:
+    """A stored time as the reader's clock shows it (HH:MM)."""
+    return local_time(moment, "%H:%M")
+
+
+def last_paper_entry(session: Session, *, round_id: int) -> PaperEntry | None:
+    """The paper ballot typed in last in this round that has not been undone."""
+    return session.exec(
+        select(PaperEntry)
+        .where(PaperEntry.round_id == round_id, col(PaperEntry.undone_at).is_(None))
+        .order_by(col(PaperEntry.id).desc())
+    ).first()
+
+
+def undo_blocker(session: Session, *, entry: PaperEntry, round_: Round) -> str | None:
+    """Why this paper ballot cannot be undone now (a catalogue message), or None."""
+    if utcnow() - rounds_service.aware(entry.entered_at) > timedelta(minutes=UNDO_MINUTES):
+        return N_("This paper ballot was entered more than %(minutes)s minutes ago.")
+    if round_.state != RoundState.OPEN and not entry.is_late:
+        return N_("The round has been closed since this paper ballot was entered.")
+    ballot = session.get(Ballot, entry.ballot_id) if entry.ballot_id is not None else None
+    if (
+        ballot is None
+        or ballot.channel != BallotChannel.PAPER
+        or rounds_service.aware(ballot.updated_at or ballot.submitted_at)
+        != rounds_service.aware(entry.entered_at)
+    ):
+        return N_("The card's ballot has changed since this paper ballot was entered.")
+    return None
+
+
+def undo_last_paper_ballot(session: Session, *, user: User, round_id: int) -> PaperEntry:
+    """Undo the last paper ballot of a round (within a few minutes): the card's ballot is back
+    to what it was before (a phone ballot it replaced comes back), or gone."""
+    access.round_for(session, user=user, round_id=round_id)
+    round_ = rounds_service.lock_round(session, round_id=round_id)
+    entry = last_paper_entry(session, round_id=round_id)
+    if entry is None:
+        raise CannotUndo(N_("There is no paper ballot to undo in this round."))
+    blocker = undo_blocker(session, entry=entry, round_=round_)
+    if blocker is not None:
+        raise CannotUndo(blocker, minutes=UNDO_MINUTES)
+    ballot = session.get(Ballot, entry.ballot_id)
+    assert ballot is not None
+    assert ballot.id is not None
+    latest = session.exec(
+        select(BallotSubmission)
+        .where(BallotSubmission.ballot_id == ballot.id)
+        .order_by(col(BallotSubmission.id).desc())
+    ).first()
+    if latest is not None:
+        session.delete(latest)
+    session.exec(delete(BallotLine).where(col(BallotLine.ballot_id) == ballot.id))
+    if entry.replaced_lines is None:
+        session.exec(delete(BallotSubmission).where(col(BallotSubmission.ballot_id) == ballot.id))
+        session.delete(ballot)
+    else:
+        ballot.channel = entry.replaced_channel or BallotChannel.PHONE
+        ballot.entered_by_id = entry.replaced_entered_by_id
+        ballot.is_late = entry.replaced_is_late
+        ballot.submitted_at = entry.replaced_submitted_at or ballot.submitted_at
+        ballot.updated_at = entry.replaced_updated_at
+        session.add_all(
+            BallotLine(ballot_id=ballot.id, measure_id=m, effect_id=e, value=v or 0)
+            for m, e, v in entry.replaced_lines
+        )
+    entry.undone_at = utcnow()
+    entry.undone_by_id = user.id
+    session.flush()
+    meeting = session.get(Meeting, round_.meeting_id)
+    audit.record(
+        session,
+        action="ballot.paper_undone",
+        user_id=user.id,
+        object_type="ballot",
+        object_id=ballot.id,
+        process_id=meeting.process_id if meeting else None,
+        detail={
+            "round_id": round_id,
+            "paper_entry_id": entry.id,
+            "restored": str(entry.replaced_channel) if entry.replaced_channel else None,
+        },
+    )
+    return entry
+
+
+def paper_replacement(session: Session, *, round_id: int, participant_id: int) -> datetime | None:
+    """When this participant's phone ballot was replaced by a paper ballot at the table (if it
+    was, and that still stands)."""
+    entry = session.exec(
+        select(PaperEntry)
+        .where(
+            PaperEntry.round_id == round_id,
+            PaperEntry.participant_id == participant_id,
+            col(PaperEntry.undone_at).is_(None),
+            PaperEntry.replaced_channel == BallotChannel.PHONE,
+        )
+        .order_by(col(PaperEntry.id).desc())
+    ).first()
+    if entry is None:
+        return None
+    ballot = session.get(Ballot, entry.ballot_id) if entry.ballot_id is not None else None
+    if ballot is None or ballot.channel != BallotChannel.PAPER:
+        return None  # the phone voted again since: its own ballot counts
+    return entry.entered_at

@@ -19,11 +19,40 @@ from sqlmodel import Session, col, select
 from app.domain import codes as code_domain
 from app.domain.codes import IssuedCode
 from app.domain.vocabulary import StakeholderGroup
-from app.errors import N_, InvalidInput, NotFound
+from app.errors import N_, DomainError, InvalidInput, NotFound
 from app.models import ParticipantCode, Process, User, utcnow
 from app.services import access, audit
 from app.services import codes as codes_service
 from app.services.forms import Fields
+from app.settings import public_address
+
+
+class UnreachableAddress(DomainError):
+    """The cards would point at this computer itself, an address no phone can reach."""
+
+    status = 409
+    code = "unreachable_address"
+
+
+def card_address(*, allow_local: bool = False) -> str:
+    """The address the cards' QR codes point to; refused when no phone can reach it.
+
+    A loopback address (127.*, localhost, ::1) is allowed only when the cards are explicitly
+    for a test on this computer.
+    """
+    address = public_address()
+    if address.is_loopback and not allow_local:
+        raise UnreachableAddress(
+            N_(
+                "The cards would send phones to %(address)s: that is this computer itself, and "
+                "no phone can reach it. Set PUBLIC_BASE_URL to the address phones use (on a "
+                "hosted server its https:// address), or start the server on the venue's network "
+                "with HOST=0.0.0.0 (see 'Running a meeting' in the README). Cards only for a test "
+                "on this computer: tick the box for that (on the command line: --allow-local)."
+            ),
+            address=address.base_url,
+        )
+    return address.base_url
 
 
 @dataclass

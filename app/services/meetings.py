@@ -6,15 +6,16 @@ import hashlib
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+from sqlalchemy import func
 from sqlmodel import Session, col, select
 
 from app.domain.vocabulary import RoundKind, RoundState
 from app.errors import N_, InvalidInput, NotFound
-from app.models import Meeting, Process, Round, User
+from app.models import Meeting, PaperEntry, Process, Round, User
 from app.services import access, audit
 from app.services import processes as processes_service
 from app.services import rounds as rounds_service
-from app.settings import get_settings
+from app.settings import public_base_url
 
 DEFAULT_ROUNDS = (RoundKind.WEGEN, RoundKind.ZEVEN, RoundKind.KIEZEN)
 
@@ -106,10 +107,12 @@ def get_process(session: Session, *, meeting: Meeting) -> Process:
 
 
 def rounds_of(session: Session, *, meeting_id: int) -> list[Round]:
-    """The rounds of a meeting in the order they were added."""
+    """The rounds of a meeting in their order (a rerun comes right after the round it repeats)."""
     return list(
         session.exec(
-            select(Round).where(Round.meeting_id == meeting_id).order_by(col(Round.id))
+            select(Round)
+            .where(Round.meeting_id == meeting_id)
+            .order_by(col(Round.position), col(Round.id))
         ).all()
     )
 
@@ -131,7 +134,7 @@ def current_meeting(session: Session, *, process_id: int) -> Meeting | None:
 
 def join_address(meeting_id: int) -> str:
     """The address residents type or scan to join a meeting."""
-    return f"{get_settings().public_base_url.rstrip('/')}/m/{meeting_id}"
+    return f"{public_base_url()}/m/{meeting_id}"
 
 
 def short_address(meeting_id: int) -> str:
@@ -139,14 +142,25 @@ def short_address(meeting_id: int) -> str:
     return join_address(meeting_id).split("://", 1)[-1]
 
 
-def signature(rounds: list[Round]) -> str:
-    """A short fingerprint of the rounds' states: it changes when a page should follow along."""
+def signature(rounds: list[Round], paper: str = "") -> str:
+    """A short fingerprint of the rounds' states (and paper entries, which phones are told of):
+    it changes when a page should follow along."""
     text = ";".join(
-        f"{r.id}:{r.state}:{int(r.results_visible)}:{int(r.requires_code)}"
+        f"{r.id}:{r.state}:{int(r.results_visible)}:{int(r.requires_code)}:{r.position}"
         f":{int(r.receipts_published_at is not None)}"  # the projector shows published receipts
         for r in rounds
     )
-    return hashlib.sha256(text.encode()).hexdigest()[:16]
+    return hashlib.sha256(f"{text}|{paper}".encode()).hexdigest()[:16]
+
+
+def paper_marker(session: Session, *, rounds: list[Round]) -> str:
+    """How many paper ballots were entered and undone in these rounds (part of the signature)."""
+    entered, undone = session.exec(
+        select(func.count(col(PaperEntry.id)), func.count(col(PaperEntry.undone_at))).where(
+            col(PaperEntry.round_id).in_([r.id for r in rounds])
+        )
+    ).one()
+    return f"{entered}:{undone}"
 
 
 @dataclass(frozen=True)
@@ -171,5 +185,5 @@ def resident_view(session: Session, *, meeting_id: int) -> ResidentView:
         open_round=next((r for r in rounds if r.state == RoundState.OPEN), None),
         next_round=next((r for r in rounds if r.state == RoundState.DRAFT), None),
         closed_rounds=[r for r in rounds if r.state == RoundState.CLOSED],
-        signature=signature(rounds),
+        signature=signature(rounds, paper_marker(session, rounds=rounds)),
     )

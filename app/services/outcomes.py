@@ -69,6 +69,12 @@ class RankRow:
     previous_rank: int | None
     previous_value: float | None
     by_group: dict[str, float | None]
+    score_counts: tuple[int, int, int, int] = (0, 0, 0, 0)
+
+    @property
+    def score_total(self) -> int:
+        """How many scores the measure got (a person rates it once per effect it is linked to)."""
+        return sum(self.score_counts)
 
     @property
     def places_up(self) -> int | None:
@@ -208,6 +214,12 @@ def _ranking(
     discussion = [int(m) for m in wz.discussion_list(sieve, found, DISCUSSION_SIZE)]
     by_id = {c.measure_id: c for c in found}
     groups = _groups_present(scores)
+    # How many times each score 0..3 was given per measure: what the discussion list shows.
+    spread: dict[int, list[int]] = defaultdict(lambda: [0, 0, 0, 0])
+    for cast in scores:
+        for line in cast.lines:
+            if line.measure_id is not None and 0 <= line.value <= 3:
+                spread[line.measure_id][line.value] += 1
     titles = {m.id: m for m in menu.measures}
     rows = []
     for ranked in ranking:
@@ -237,6 +249,12 @@ def _ranking(
                     )
                     for g in groups
                 },
+                score_counts=(
+                    spread[measure.id][0],
+                    spread[measure.id][1],
+                    spread[measure.id][2],
+                    spread[measure.id][3],
+                ),
             )
         )
     return rows, discussion, len(values.stand_in_weights), groups

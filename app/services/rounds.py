@@ -1,4 +1,5 @@
-"""Rounds of a meeting: adding, opening, closing (atomically), running again, and turnout.
+"""Rounds of a meeting: adding, opening, closing (atomically), reopening a round closed by mistake,
+running again (placed right after the round it repeats), and turnout (joined, busy, voted).
 
 Opening and closing take a lock on the round's row (and on SQLite the database's write lock), and
 a ballot takes the same lock before it looks at the round's state: so a ballot either commits
@@ -9,13 +10,16 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import func
+from sqlalchemy import func, update
+from sqlalchemy import select as sa_select
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from app.domain.vocabulary import BallotChannel, RoundKind, RoundState
 from app.errors import N_, DomainError, InvalidInput, NotFound
-from app.models import Ballot, Meeting, Participant, Process, Round, User, utcnow
+from app.models import Ballot, BallotOpened, Meeting, Participant, Process, Round, User, utcnow
 from app.services import access, audit
 from app.services import menus as menus_service
 
@@ -34,15 +38,35 @@ class RoundNotOpen(DomainError):
     code = "round_not_open"
 
 
+# A round closed by mistake can be reopened this long after its close (if nothing came after it).
+REOPEN_MINUTES = 10
+
+
+class CannotReopen(DomainError):
+    """Too late to reopen, or a later round has been opened since."""
+
+    status = 409
+    code = "cannot_reopen"
+
+
 @dataclass(frozen=True)
 class Turnout:
-    """How many ballots a round has: by channel, without a code, and per stakeholder group."""
+    """How many ballots a round has: by channel, without a code, per stakeholder group; and how
+    many phones opened its ballot (joined) and have not voted yet (busy)."""
 
     ballots: int = 0
     phone: int = 0
     paper: int = 0
     without_code: int = 0
     by_group: dict[str, int] = field(default_factory=dict)
+    joined: int = 0
+    busy: int = 0
+    late_paper: int = 0
+
+
+def aware(moment: datetime) -> datetime:
+    """A stored timestamp with its zone (SQLite gives them back without; they are UTC)."""
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 def take_write_lock(session: Session) -> None:
@@ -96,6 +120,13 @@ def _next_run(session: Session, *, meeting_id: int, kind: RoundKind) -> int:
     return int(highest or 0) + 1
 
 
+def _last_position(session: Session, *, meeting_id: int) -> int:
+    highest = session.exec(
+        select(func.max(Round.position)).where(Round.meeting_id == meeting_id)
+    ).one()
+    return int(highest or 0)
+
+
 def add_round(
     session: Session,
     *,
@@ -103,8 +134,10 @@ def add_round(
     meeting_id: int,
     kind: RoundKind | str,
     requires_code: bool = True,
+    after: Round | None = None,
 ) -> Round:
-    """Add a draft round of this kind to a meeting (run 2, 3... when the kind was run before)."""
+    """Add a draft round of this kind to a meeting (run 2, 3... when the kind was run before),
+    at the end, or directly after the round `after` (the rounds behind it move one place on)."""
     access.meeting_for(session, user=user, meeting_id=meeting_id)
     try:
         kind = RoundKind(kind)
@@ -113,11 +146,23 @@ def add_round(
             N_("kind: '%(kind)s' is not a round kind (wegen, zeven or kiezen)."),
             kind=str(kind)[:20],
         ) from None
+    if after is None:
+        position = _last_position(session, meeting_id=meeting_id) + 1
+    else:
+        position = after.position + 1
+        session.exec(
+            update(Round)
+            .where(col(Round.meeting_id) == meeting_id, col(Round.position) >= position)
+            .values(position=Round.position + 1)
+            .execution_options(synchronize_session="fetch")
+        )
     round_ = Round(
         meeting_id=meeting_id,
         kind=kind,
         run=_next_run(session, meeting_id=meeting_id, kind=kind),
         requires_code=requires_code,
+        position=position,
+        repeats_round_id=after.id if after is not None else None,
     )
     session.add(round_)
     session.flush()
@@ -170,17 +215,79 @@ def close_round(session: Session, *, user: User, round_id: int) -> Round:
         return round_  # a second click on "close" changes nothing
     if round_.state == RoundState.DRAFT:
         raise RoundNotOpen(N_("This round has not been opened, so it cannot be closed."))
+    counted = turnout(session, round_id=round_id)
     round_.state = RoundState.CLOSED
     round_.closed_at = utcnow()
     session.flush()
+    _record(session, user, "round.closed", round_, ballots=counted.ballots, still_busy=counted.busy)
+    return round_
+
+
+def reopen_blocker(session: Session, *, round_: Round, now: datetime | None = None) -> str | None:
+    """Why this round cannot be reopened now (a catalogue message), or None when it can."""
+    if round_.state != RoundState.CLOSED or round_.closed_at is None:
+        return N_("Only a closed round can be reopened.")
+    now = now or utcnow()
+    if now - aware(round_.closed_at) > timedelta(minutes=REOPEN_MINUTES):
+        return N_(
+            "This round was closed more than %(minutes)s minutes ago; it can no longer be "
+            "reopened. Use 'Run again' to vote on it once more."
+        )
+    later = session.exec(
+        select(Round).where(
+            Round.meeting_id == round_.meeting_id,
+            Round.id != round_.id,
+            col(Round.opened_at).is_not(None),
+        )
+    ).all()
+    if any(
+        r.state == RoundState.OPEN or aware(r.opened_at or now) > aware(round_.closed_at)
+        for r in later
+    ):
+        return N_(
+            "Another round has been opened since this one closed, so it cannot be reopened. "
+            "Use 'Run again' to vote on it once more."
+        )
+    return None
+
+
+def reopen_deadline(round_: Round) -> datetime | None:
+    """Until when a closed round can be reopened (if nothing else is opened before then)."""
+    if round_.closed_at is None:
+        return None
+    return aware(round_.closed_at) + timedelta(minutes=REOPEN_MINUTES)
+
+
+def reopen_round(session: Session, *, user: User, round_id: int) -> Round:
+    """Reopen a round closed by mistake (within 10 minutes, if no later round was opened);
+    its ballots stay as they were."""
+    access.round_for(session, user=user, round_id=round_id)
+    round_ = lock_round(session, round_id=round_id)
+    if round_.state == RoundState.OPEN:
+        return round_  # a second click changes nothing
+    session.exec(select(Meeting).where(Meeting.id == round_.meeting_id).with_for_update()).one()
+    blocker = reopen_blocker(session, round_=round_)
+    if blocker is not None:
+        raise CannotReopen(blocker, minutes=REOPEN_MINUTES)
+    closed_at = round_.closed_at
+    round_.state = RoundState.OPEN
+    round_.closed_at = None
+    round_.reopened_at = utcnow()
+    session.flush()
     _record(
-        session, user, "round.closed", round_, ballots=turnout(session, round_id=round_id).ballots
+        session,
+        user,
+        "round.reopened",
+        round_,
+        closed_at=aware(closed_at).isoformat() if closed_at else None,
+        ballots=turnout(session, round_id=round_id).ballots,
     )
     return round_
 
 
 def run_again(session: Session, *, user: User, round_id: int) -> Round:
-    """Add a new draft run of a closed round's kind, to vote on it again after discussion."""
+    """Add a new draft run of a closed round's kind directly after it, to vote on it again after
+    discussion (phones waiting for the next round see this one)."""
     previous = access.round_for(session, user=user, round_id=round_id)
     if previous.state != RoundState.CLOSED:
         raise RoundNotOpen(N_("Close this round before running it again."))
@@ -190,6 +297,7 @@ def run_again(session: Session, *, user: User, round_id: int) -> Round:
         meeting_id=previous.meeting_id,
         kind=previous.kind,
         requires_code=previous.requires_code,
+        after=previous,
     )
 
 
@@ -240,23 +348,62 @@ def turnout(session: Session, *, round_id: int) -> Turnout:
 
 
 def turnouts(session: Session, *, round_ids: list[int]) -> dict[int, Turnout]:
-    """Turnout of several rounds, in one query."""
-    rows = session.exec(
-        select(Ballot.round_id, Ballot.channel, Participant.code_id, Participant.stakeholder_group)
+    """Turnout of several rounds, in two queries."""
+    rows = session.execute(
+        sa_select(
+            col(Ballot.round_id),
+            col(Ballot.participant_id),
+            col(Ballot.channel),
+            col(Ballot.is_late),
+            col(Participant.code_id),
+            col(Participant.stakeholder_group),
+        )
         .join(Participant, col(Participant.id) == Ballot.participant_id)
         .where(col(Ballot.round_id).in_(round_ids))
     ).all()
+    opened = session.exec(
+        select(BallotOpened.round_id, BallotOpened.participant_id).where(
+            col(BallotOpened.round_id).in_(round_ids)
+        )
+    ).all()
     result = {}
     for round_id in round_ids:
-        mine = [
-            (channel, code_id, group) for rid, channel, code_id, group in rows if rid == round_id
-        ]
-        groups: Counter[str] = Counter(str(group or "") for _, _, group in mine)
+        mine = [row for row in rows if row[0] == round_id]
+        voters = {row[1] for row in mine}
+        seen = {participant for rid, participant in opened if rid == round_id}
+        groups: Counter[str] = Counter(str(row[5] or "") for row in mine)
         result[round_id] = Turnout(
             ballots=len(mine),
-            phone=sum(1 for channel, _, _ in mine if channel == BallotChannel.PHONE),
-            paper=sum(1 for channel, _, _ in mine if channel == BallotChannel.PAPER),
-            without_code=sum(1 for _, code_id, _ in mine if code_id is None),
+            phone=sum(1 for row in mine if row[2] == BallotChannel.PHONE),
+            paper=sum(1 for row in mine if row[2] == BallotChannel.PAPER),
+            without_code=sum(1 for row in mine if row[4] is None),
             by_group=dict(sorted(groups.items())),
+            joined=len(seen | voters),
+            busy=len(seen - voters),
+            late_paper=sum(1 for row in mine if row[3]),
         )
     return result
+
+
+def has_opened(session: Session, *, round_id: int, participant_id: int) -> bool:
+    """Whether this participant's phone has been shown the ballot of this round."""
+    return (
+        session.exec(
+            select(BallotOpened.id).where(
+                BallotOpened.round_id == round_id, BallotOpened.participant_id == participant_id
+            )
+        ).first()
+        is not None
+    )
+
+
+def note_ballot_opened(session: Session, *, round_id: int, participant_id: int) -> None:
+    """Note that a phone was shown this round's ballot (once): it has joined, and is busy until
+    it votes. Call it in a write transaction (see `app.db.write_after_read`)."""
+    if has_opened(session, round_id=round_id, participant_id=participant_id):
+        return
+    try:
+        with session.begin_nested():
+            session.add(BallotOpened(round_id=round_id, participant_id=participant_id))
+    except IntegrityError:
+        pass  # the same phone, in another request at the same moment: noted once is enough

@@ -190,10 +190,17 @@ def create_user(
         raise InvalidInput(N_("email: '%(email)s' is not an e-mail address."), email=email)
     if session.exec(select(User).where(func.lower(User.email) == email)).first():
         raise InvalidInput(N_("email: an account for '%(email)s' already exists."), email=email)
+    one_time = not password
     password = password or secrets.token_urlsafe(12)
     if len(password) < MIN_PASSWORD_LENGTH:
         raise InvalidInput(N_("password: use at least %(n)s characters."), n=MIN_PASSWORD_LENGTH)
-    user = User(email=email, role=role, name=name, password_hash=password_hash.hash(password))
+    user = User(
+        email=email,
+        role=role,
+        name=name,
+        password_hash=password_hash.hash(password),
+        must_change_password=one_time,
+    )
     session.add(user)
     session.flush()
     audit.record(
@@ -370,6 +377,7 @@ def change_password(
         raise FormInvalid(errors)
     user.password_hash = password_hash.hash(new)
     user.password_changed_at = utcnow()
+    user.must_change_password = False
     assert user.id is not None
     ended = revoke_sessions(session, user_id=user.id, keep_token=keep_token)
     audit.record(
@@ -382,6 +390,32 @@ def change_password(
         detail={"other_sessions_ended": ended},
     )
     return ended
+
+
+def reset_password(
+    session: Session, *, email: str, actor_id: int | None = None
+) -> tuple[User, str, int]:
+    """Give an account a new one-time password and end its sessions; returns the account, the
+    password (shown once) and how many sessions were ended."""
+    user = session.exec(select(User).where(func.lower(User.email) == email.strip().lower())).first()
+    if user is None:
+        raise InvalidInput(N_("email: there is no account '%(email)s'."), email=email.strip())
+    password = secrets.token_urlsafe(12)
+    user.password_hash = password_hash.hash(password)
+    user.must_change_password = True
+    user.password_changed_at = utcnow()
+    assert user.id is not None
+    ended = revoke_sessions(session, user_id=user.id)
+    audit.record(
+        session,
+        action="password.reset",
+        user_id=actor_id,
+        object_type="user",
+        object_id=user.id,
+        detail={"email": user.email, "sessions_ended": ended},
+    )
+    session.flush()
+    return user, password, ended
 
 
 _DUMMY_HASH = password_hash.hash("not-a-real-password-" + secrets.token_hex(8))

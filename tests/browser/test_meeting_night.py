@@ -116,7 +116,9 @@ def _open_round(laptop: Any, meeting_id: int, kind: str) -> None:
 
 def _close_round(laptop: Any, base: str, meeting_id: int, kind: str) -> None:
     laptop.goto(f"{base}/console/meetings/{meeting_id}")
-    _row(laptop, meeting_id, kind).locator("button", has_text="Sluiten").click()
+    _row(laptop, meeting_id, kind).locator("a", has_text="Sluiten").click()
+    # Closing asks first, on a page of its own.
+    laptop.locator("button", has_text="Ja, sluit de ronde").click()
     laptop.wait_for_url("**/console/rounds/*")
 
 

@@ -183,6 +183,9 @@ def test_facilitators_run_a_meeting_through_the_api(
         "paper": 1,
         "without_code": 0,
         "by_group": {"werker": 1},
+        "joined": 1,
+        "busy": 0,
+        "late_paper": 0,
     }
 
 

@@ -77,10 +77,14 @@ def test_opening_and_closing_with_live_turnout(
     phone.post(f"/m/{n.meeting_id}/rounds/{round_id}/ballot", data=values)
     turnout = client.get(f"/console/rounds/{round_id}/turnout", headers={"HX-Request": "true"})
     assert "1 stem" in soup(turnout.text).select_one(".turnout-count").get_text()  # type: ignore[union-attr]
-    closed = client.post(f"/console/rounds/{round_id}/close", follow_redirects=False)
+    closed = client.post(
+        f"/console/rounds/{round_id}/close", data={"confirm": "1"}, follow_redirects=False
+    )
     assert closed.headers["location"] == f"/console/rounds/{round_id}"
     assert session.get(Round, round_id).state == RoundState.CLOSED  # type: ignore[union-attr]
-    assert client.post(f"/console/rounds/{round_id}/close").status_code == 200  # twice: harmless
+    assert (
+        client.post(f"/console/rounds/{round_id}/close", data={"confirm": "1"}).status_code == 200
+    )  # twice: harmless
     reopened = client.post(f"/console/rounds/{round_id}/open")
     assert reopened.status_code == 409
 
@@ -124,7 +128,7 @@ def test_a_paper_ballot_counts_exactly_like_a_phone_ballot(
     assert ballots_in(session, round_id) == 2
     paper = session.exec(select(Ballot).where(Ballot.channel == BallotChannel.PAPER)).one()
     assert paper.entered_by_id == n.facilitator.id
-    client.post(f"/console/rounds/{round_id}/close")
+    client.post(f"/console/rounds/{round_id}/close", data={"confirm": "1"})
     outcome = soup(client.get(f"/console/rounds/{round_id}").text)
     weights = {
         row.select_one("th").get_text(strip=True): row.select_one("td.weight strong").get_text()  # type: ignore[union-attr]
@@ -182,14 +186,14 @@ def test_the_outcomes_of_the_three_rounds_and_what_moved(
     client.post(f"/console/rounds/{n.round_id(RoundKind.WEGEN)}/open")
     _vote_wegen(ann, n, [100, 0, 0])
     _vote_wegen(bob, n, [0, 100, 0])
-    client.post(f"/console/rounds/{n.round_id(RoundKind.WEGEN)}/close")
+    client.post(f"/console/rounds/{n.round_id(RoundKind.WEGEN)}/close", data={"confirm": "1"})
 
     zeven = n.round_id(RoundKind.ZEVEN)
     client.post(f"/console/rounds/{zeven}/open")
     # Ann weighs only safety, Bob only living: buurtbemiddeling (safety) splits them.
     _score(ann, n, zeven, {"buurtbemiddeling": 3, "drainage-vensterpark": 1})
     _score(bob, n, zeven, {"buurtbemiddeling": 0, "drainage-vensterpark": 3})
-    client.post(f"/console/rounds/{zeven}/close")
+    client.post(f"/console/rounds/{zeven}/close", data={"confirm": "1"})
     page = soup(client.get(f"/console/rounds/{zeven}").text)
     ranking = [
         [c.get_text(strip=True) for c in row.select("td, th")][:3]
@@ -205,14 +209,16 @@ def test_the_outcomes_of_the_three_rounds_and_what_moved(
     assert sorted(discussion) == ["Buurtbemiddeling", "Drainage Vensterpark"]
 
     # Run Zeven again after the discussion: now Bob agrees that buurtbemiddeling matters.
-    again = client.post(f"/console/rounds/{zeven}/again", follow_redirects=False)
+    again = client.post(
+        f"/console/rounds/{zeven}/again", data={"confirm": "1"}, follow_redirects=False
+    )
     assert again.status_code == 303
     rerun = session.exec(select(Round).where(Round.kind == RoundKind.ZEVEN, Round.run == 2)).one()
     assert rerun.id is not None
     client.post(f"/console/rounds/{rerun.id}/open")
     _score(ann, n, rerun.id, {"buurtbemiddeling": 3, "drainage-vensterpark": 0})
     _score(bob, n, rerun.id, {"buurtbemiddeling": 3, "drainage-vensterpark": 1})
-    client.post(f"/console/rounds/{rerun.id}/close")
+    client.post(f"/console/rounds/{rerun.id}/close", data={"confirm": "1"})
     moved = soup(client.get(f"/console/rounds/{rerun.id}").text)
     head = [th.get_text(strip=True) for th in moved.select("table.outcome-table thead th")]
     assert "Sinds Zeven" in head
@@ -224,7 +230,7 @@ def test_the_outcomes_of_the_three_rounds_and_what_moved(
     client.post(f"/console/rounds/{kiezen}/open")
     _choose(ann, n, kiezen, ["floreshuis", "buurtbemiddeling"])
     _choose(bob, n, kiezen, ["herinrichting-straten", "buurtbemiddeling", "geluidsoverlast"])
-    client.post(f"/console/rounds/{kiezen}/close")
+    client.post(f"/console/rounds/{kiezen}/close", data={"confirm": "1"})
     choices = soup(client.get(f"/console/rounds/{kiezen}").text)
     rows = {
         row.select_one("th").get_text(strip=True): (  # type: ignore[union-attr]
@@ -263,7 +269,7 @@ def test_the_projector_shows_the_qr_code_of_the_join_address_then_the_outcome(
     assert live.select_one(f".screen-turnout[hx-get='/console/rounds/{round_id}/turnout']")
     assert live.select_one(".outcome") is None  # hidden while open
     _vote_wegen(resident(session, korrewegwijk), n, [50, 25, 25])
-    client.post(f"/console/rounds/{round_id}/close")
+    client.post(f"/console/rounds/{round_id}/close", data={"confirm": "1"})
     after = soup(client.get(f"/console/meetings/{n.meeting_id}/screen").text)
     assert after.select_one(".outcome.big") is not None
     assert after.select_one(".screen-qr") is None
@@ -277,8 +283,8 @@ def test_every_facilitator_action_is_in_the_audit_log(
     client.post(f"/console/rounds/{round_id}/codes", data={"required": "0"})
     client.post(f"/console/rounds/{round_id}/open")
     client.post(f"/console/rounds/{round_id}/visibility", data={"visible": "1"})
-    client.post(f"/console/rounds/{round_id}/close")
-    client.post(f"/console/rounds/{round_id}/again")
+    client.post(f"/console/rounds/{round_id}/close", data={"confirm": "1"})
+    client.post(f"/console/rounds/{round_id}/again", data={"confirm": "1"})
     actions = [
         e.action
         for e in session.exec(
@@ -313,13 +319,20 @@ def test_a_facilitator_of_another_process_gets_404_on_every_meeting_and_round_ro
         f"/console/rounds/{r}",
         f"/console/rounds/{r}/turnout",
         f"/console/rounds/{r}/paper",
+        f"/console/rounds/{r}/close",
+        f"/console/rounds/{r}/reopen",
+        f"/console/rounds/{r}/again",
+        f"/console/meetings/{m}/address-check",
+        f"/console/meetings/{m}/preflight",
     ]
     posts = [
         (f"/console/processes/{korrewegwijk}/meetings", {"title": "x", "with_rounds": "1"}),
         (f"/console/meetings/{m}/rounds", {"kind": "wegen"}),
         (f"/console/rounds/{r}/open", {}),
-        (f"/console/rounds/{r}/close", {}),
-        (f"/console/rounds/{r}/again", {}),
+        (f"/console/rounds/{r}/close", {"confirm": "1"}),
+        (f"/console/rounds/{r}/reopen", {"confirm": "1"}),
+        (f"/console/rounds/{r}/again", {"confirm": "1"}),
+        (f"/console/rounds/{r}/paper/undo", {}),
         (f"/console/rounds/{r}/visibility", {"visible": "1"}),
         (f"/console/rounds/{r}/codes", {"required": "0"}),
         (f"/console/rounds/{r}/paper", {"code": card(session, korrewegwijk).code}),
@@ -330,6 +343,8 @@ def test_a_facilitator_of_another_process_gets_404_on_every_meeting_and_round_ro
         (f"/api/meetings/{m}/rounds", {"kind": "zeven"}),
         (f"/api/rounds/{r}/open", {}),
         (f"/api/rounds/{r}/close", {}),
+        (f"/api/rounds/{r}/reopen", {}),
+        (f"/api/rounds/{r}/paper-ballots/undo", {}),
         (
             f"/api/rounds/{r}/paper-ballots",
             {"code": card(session, korrewegwijk).code, "idempotency_key": "k", "points": {}},

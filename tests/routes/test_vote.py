@@ -220,7 +220,7 @@ def test_a_new_vote_replaces_the_earlier_one_until_the_round_closes(
     lines = session.exec(select(BallotLine).where(BallotLine.ballot_id == ballot.id)).all()
     assert [ln.measure_id for ln in lines] == [wip]
     assert ballot.updated_at is not None
-    client.post(f"/console/rounds/{round_id}/close")
+    client.post(f"/console/rounds/{round_id}/close", data={"confirm": "1"})
     late = phone.post(
         url,
         data={"idempotency_key": "after-close", "measure": [str(floreshuis)]},
@@ -364,7 +364,7 @@ def test_results_are_hidden_from_residents_while_open_unless_shown(
     assert "tot nu toe" in shown.get_text()
     client.post(f"/console/rounds/{round_id}/visibility", data={"visible": "0"})
     assert phone.get(url).status_code == 403
-    client.post(f"/console/rounds/{round_id}/close")
+    client.post(f"/console/rounds/{round_id}/close", data={"confirm": "1"})
     shown = phone.get(url)
     assert shown.status_code == 200
     assert soup(shown.text).select_one(".outcome") is not None

@@ -280,9 +280,15 @@ def test_cards_are_issued_as_csv_and_revoked_by_number_or_code(
 ) -> None:
     base = f"/wijkteam/processes/{korrewegwijk}/codes"
     response = wijkteam.post(
-        base, data={"count": "3", "stakeholder_group": "student", "batch": "Studenten",
-                    "output": "csv"}
-    )  # fmt: skip
+        base,
+        data={
+            "allow_local": "1",
+            "count": "3",
+            "stakeholder_group": "student",
+            "batch": "Studenten",
+            "output": "csv",
+        },
+    )
     assert response.status_code == 200
     assert response.headers["cache-control"] == "no-store"
     assert "attachment" in response.headers["content-disposition"]
@@ -314,7 +320,8 @@ def test_a_count_out_of_range_is_named_beside_the_field(
     wijkteam: TestClient, session: Session, korrewegwijk: int
 ) -> None:
     response = wijkteam.post(
-        f"/wijkteam/processes/{korrewegwijk}/codes", data={"count": "0", "output": "csv"}
+        f"/wijkteam/processes/{korrewegwijk}/codes",
+        data={"allow_local": "1", "count": "0", "output": "csv"},
     )
     assert response.status_code == 422
     assert "tussen 1 en 5000" in _field_error(_page(response.text), "count").lower()
@@ -331,7 +338,7 @@ def test_without_weasyprint_the_pdf_option_says_what_is_missing(
     assert pdf is not None
     assert pdf.has_attr("disabled")
     assert "libpango" in page.select_one("fieldset .warn-box").get_text()  # type: ignore[union-attr]
-    response = wijkteam.post(base, data={"count": "5", "output": "pdf"})
+    response = wijkteam.post(base, data={"allow_local": "1", "count": "5", "output": "pdf"})
     assert response.status_code == 422
     assert session.exec(select(ParticipantCode)).all() == []
     # The rest of the workspace works as before.

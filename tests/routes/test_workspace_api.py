@@ -131,7 +131,12 @@ def test_a_menu_file_is_imported_and_exported(script: TestClient, session: Sessi
 def test_cards_are_issued_as_csv_counted_and_revoked(script: TestClient, korrewegwijk: int) -> None:
     response = script.post(
         f"/api/processes/{korrewegwijk}/codes",
-        json={"count": 4, "stakeholder_group": "ondernemer", "batch": "Winkeliers"},
+        json={
+            "allow_local": True,
+            "count": 4,
+            "stakeholder_group": "ondernemer",
+            "batch": "Winkeliers",
+        },
     )
     assert response.status_code == 200
     assert response.headers["content-type"].startswith("text/csv")
@@ -146,9 +151,14 @@ def test_cards_are_issued_as_csv_counted_and_revoked(script: TestClient, korrewe
     revoked = script.post(f"/api/codes/{rows[0]['kaart']}/revoke")
     assert revoked.json()["revoked"] is True
     assert script.get(f"/api/processes/{korrewegwijk}/codes").json()["live"] == 3
-    too_many = script.post(f"/api/processes/{korrewegwijk}/codes", json={"count": 5001})
+    too_many = script.post(
+        f"/api/processes/{korrewegwijk}/codes", json={"allow_local": True, "count": 5001}
+    )
     assert too_many.status_code == 422
-    pdf = script.post(f"/api/processes/{korrewegwijk}/codes", json={"count": 2, "format": "pdf"})
+    pdf = script.post(
+        f"/api/processes/{korrewegwijk}/codes",
+        json={"allow_local": True, "count": 2, "format": "pdf"},
+    )
     assert pdf.content.startswith(b"%PDF")
 
 

@@ -204,7 +204,9 @@ def test_a_new_wijkteam_member_sets_up_a_second_neighbourhood(
     codes_page = _page(client.get(f"{process_url}/codes"))
     form = codes_page.select_one(f"form[action='{process_url}/codes']")
     assert form is not None
-    cards = client.post(f"{process_url}/codes", data={"count": "200", "output": "pdf"})
+    cards = client.post(
+        f"{process_url}/codes", data={"allow_local": "1", "count": "200", "output": "pdf"}
+    )
     assert cards.headers["content-type"] == "application/pdf"
     assert len(PdfReader(io.BytesIO(cards.content)).pages) == 17
     if shutil.which("pdftoppm") is None or cards_export.pdf_unavailable():

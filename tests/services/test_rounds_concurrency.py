@@ -116,7 +116,9 @@ def test_ballots_racing_the_close_count_once_or_are_refused(own_engine: Engine) 
             threading.Event().wait(random.uniform(0.005, 0.05))
             try:
                 response = facilitator.post(
-                    f"/console/rounds/{round_id}/close", follow_redirects=False
+                    f"/console/rounds/{round_id}/close",
+                    data={"confirm": "1"},
+                    follow_redirects=False,
                 )
                 assert response.status_code == 303
             except BaseException as error:
