@@ -168,10 +168,10 @@ def test_the_api_refuses_a_loopback_address_with_409_unless_allowed(
     assert "PUBLIC_BASE_URL" in refused.json()["detail"]
     assert _cards(session) == 0
     assert client.post(url, json={"count": 2, "allow_local": True}).status_code == 200
-    _reread(environment, PUBLIC_BASE_URL="https://stemmen.example.nl")
-    hosted = client.post(url, json={"count": 1})
-    assert hosted.status_code == 200
-    assert "https://stemmen.example.nl/j/" in hosted.content.decode("utf-8-sig")
+    _reread(environment, PUBLIC_BASE_URL="http://192.168.1.20:8000")
+    lan = client.post(url, json={"count": 1})
+    assert lan.status_code == 200
+    assert "http://192.168.1.20:8000/j/" in lan.content.decode("utf-8-sig")
 
 
 @pytest.fixture

@@ -559,7 +559,7 @@ def undo_paper_ballot(
 
 
 # Rows per projector page: what fits at 1280x720 and 1920x1080 in the projector's type size.
-SCREEN_ROWS = 7
+SCREEN_ROWS = 6
 # Receipts per projector page: four columns of six.
 SCREEN_RECEIPTS = 24
 # Seconds a resident takes per score in Zeven, for the time the projector announces.

@@ -559,11 +559,15 @@ def enter_paper_ballot(
         when = existing.updated_at or existing.submitted_at
         raise ReplaceNeedsConfirmation(
             N_(
-                "Card %(number)s already has a ballot in this round (%(channel)s, %(time)s). "
-                "Confirm that this paper ballot replaces it."
+                "Card %(number)s already voted by phone in this round, at %(time)s. Confirm "
+                "that this paper ballot replaces that vote."
+            )
+            if existing.channel == BallotChannel.PHONE
+            else N_(
+                "Card %(number)s already has a paper ballot in this round, entered at "
+                "%(time)s. Confirm that this paper ballot replaces it."
             ),
             number=participant.code_id,
-            channel=str(existing.channel),
             time=local_time_text(when),
         )
     # What the card had before, copied now (submitting changes the same Ballot object), so that

@@ -266,12 +266,12 @@ def test_the_projector_shows_the_qr_code_of_the_join_address_then_the_outcome(
     round_id = n.round_id(RoundKind.WEGEN)
     client.post(f"/console/rounds/{round_id}/open")
     live = soup(client.get(f"/console/meetings/{n.meeting_id}/screen").text)
-    assert live.select_one(f".screen-turnout[hx-get='/console/rounds/{round_id}/turnout']")
-    assert live.select_one(".outcome") is None  # hidden while open
+    assert live.select_one(f".screen-turnout[hx-get^='/console/rounds/{round_id}/turnout']")
+    assert live.select_one(".screen-table") is None  # hidden while open
     _vote_wegen(resident(session, korrewegwijk), n, [50, 25, 25])
     client.post(f"/console/rounds/{round_id}/close", data={"confirm": "1"})
     after = soup(client.get(f"/console/meetings/{n.meeting_id}/screen").text)
-    assert after.select_one(".outcome.big") is not None
+    assert after.select_one("table.screen-table") is not None
     assert after.select_one(".screen-qr") is None
 
 
