@@ -3,7 +3,6 @@ PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml constraints.txt | cksum | cut -d' ' -f1)
-PORT ?= 8000
 DEMO_EMAIL ?= demo@wijkteam.example
 
 .PHONY: run test lint format messages docs clean
@@ -20,7 +19,7 @@ run: $(STAMP)
 	$(BIN)/waardenzeef purge-offers --check
 	$(BIN)/waardenzeef seed korrewegwijk
 	$(BIN)/waardenzeef create-user $(DEMO_EMAIL) --role wijkteam --name "Demo wijkteam" --if-none
-	$(BIN)/waardenzeef serve --port $(PORT)
+	$(BIN)/waardenzeef serve $(if $(PORT),--port $(PORT))
 
 ## make test: lint, type-check and the whole test suite.
 test: $(STAMP) lint node_modules/.package-lock.json
