@@ -97,21 +97,26 @@ def _others_vote(codes: list[str], round_id: int, kind: RoundKind, menu: Any, se
 
 
 def _confirm(laptop: Any, base: str, meeting_id: int, round_id: int, action: str) -> None:
-    laptop.goto(f"{base}/console/meetings/{meeting_id}")
+    _goto(laptop, f"{base}/console/meetings/{meeting_id}")
     laptop.locator(f"#round-{round_id} td.danger-zone a[href$='/{action}']").click()
     laptop.locator("form[action$='/" + action + "'] button[type=submit]").click()
 
 
 def _goto(page: Any, url: str) -> None:
-    # The projector reloads itself when the meeting changes (htmx polling): a navigation that
-    # meets such a reload is aborted, and simply made again.
-    for attempt in range(3):
+    # Pages follow the meeting (htmx asks every 2 s and reloads when it changed): a navigation
+    # that meets such a reload is interrupted; let the reload finish, then navigate again.
+    for attempt in range(6):
         try:
             page.goto(url)
             return
         except Exception as error:
-            if "ERR_ABORTED" not in str(error) or attempt == 2:
+            text = str(error)
+            if ("ERR_ABORTED" not in text and "interrupted by another" not in text) or (
+                attempt == 5
+            ):
                 raise
+            page.wait_for_load_state("load")
+            page.wait_for_timeout(300)
 
 
 def _projector_pages(screen: Any, base: str, meeting_id: int, name: str, folder: Path) -> int:
@@ -163,16 +168,16 @@ def test_a_night_with_slips_undone_and_a_projector_that_fits(
 
     try:
         for page in (laptop, screen):
-            page.goto(f"{base}/login")
+            _goto(page, f"{base}/login")
             page.fill("#email", email)
             page.fill("#password", PASSWORD)
             page.click("button[type=submit]")
         wegen = _round_id(meeting_id, RoundKind.WEGEN)
-        laptop.goto(f"{base}/console/meetings/{meeting_id}")
+        _goto(laptop, f"{base}/console/meetings/{meeting_id}")
         laptop.locator(f"#round-{wegen} form[action$='/open'] button").click()
 
         # The resident joins with the card's code and weighs.
-        phone.goto(f"{base}/join")
+        _goto(phone, f"{base}/join")
         phone.fill("#code", code)
         phone.click("button[type=submit]")
         if phone.locator("form[action$='/welcome']").count():
@@ -186,7 +191,7 @@ def test_a_night_with_slips_undone_and_a_projector_that_fits(
         _others_vote(others, wegen, RoundKind.WEGEN, menu, 1)
 
         # Closing asks first and says how many phones are still busy.
-        laptop.goto(f"{base}/console/meetings/{meeting_id}")
+        _goto(laptop, f"{base}/console/meetings/{meeting_id}")
         laptop.locator(f"#round-{wegen} td.danger-zone a[href$='/close']").click()
         expect(laptop.locator("h1")).to_contain_text("sluiten?")
         take(laptop, "close-asks-first")
@@ -197,33 +202,36 @@ def test_a_night_with_slips_undone_and_a_projector_that_fits(
         _confirm(laptop, base, meeting_id, wegen, "reopen")
         expect(laptop.locator(f"#round-{wegen} .state-open")).to_be_visible()
         take(laptop, "reopened")
-        screen.goto(f"{base}/console/meetings/{meeting_id}/screen")
+        _goto(screen, f"{base}/console/meetings/{meeting_id}/screen")
         expect(screen.locator(".screen-reopened")).to_contain_text("heropend")
         screen.screenshot(path=str(artifacts / "room-projector-reopened-1280.png"))
 
         # A paper ballot for the card that voted by phone: the form shows the card and asks.
-        laptop.goto(f"{base}/console/rounds/{wegen}/paper")
+        _goto(laptop, f"{base}/console/rounds/{wegen}/paper")
         laptop.fill("#code", code)
         laptop.click("button:has-text('Kaart opzoeken')")
         expect(laptop.locator("#card-info")).to_contain_text("met de telefoon")
         paper = laptop.locator("input[name^=points-]")
         for i, value in enumerate(("0", "0", "100")):
             paper.nth(i).fill(value)
-        laptop.click("button:has-text('Tel dit papieren stembiljet')")
+        paper.nth(2).press("Tab")
+        count = laptop.locator("button:has-text('Tel dit papieren stembiljet')")
+        expect(count).to_be_enabled()  # htmx has added up the 100 points
+        count.click()
         expect(laptop.locator("input[name=replace]")).to_be_visible()
         take(laptop, "paper-asks-to-replace")
         laptop.check("input[name=replace]")
         laptop.click("button:has-text('Tel dit papieren stembiljet')")
         expect(laptop.locator(".notice")).to_contain_text("Geteld")
         # The phone is told, with the time.
-        phone.goto(f"{base}/m/{meeting_id}")
+        _goto(phone, f"{base}/m/{meeting_id}")
         expect(phone.locator("p.notice").first).to_contain_text("vervangen door een papieren")
         take(phone, "phone-told-paper")
         # Undo: the phone's own vote counts again.
         take(laptop, "paper-undo-offered")
         laptop.click("button:has-text('Laatste papieren stembiljet ongedaan maken')")
         expect(laptop.locator(".notice")).to_contain_text("ongedaan")
-        phone.goto(f"{base}/m/{meeting_id}")
+        _goto(phone, f"{base}/m/{meeting_id}")
         expect(phone.locator("#receipt-title")).to_contain_text("Uw stem telt")
         assert phone.locator("p.notice", has_text="papieren").count() == 0
         _confirm(laptop, base, meeting_id, wegen, "close")
@@ -231,14 +239,14 @@ def test_a_night_with_slips_undone_and_a_projector_that_fits(
 
         # Zeven: the phone rates three measures; the others rate everything.
         zeven = _round_id(meeting_id, RoundKind.ZEVEN)
-        laptop.goto(f"{base}/console/meetings/{meeting_id}")
+        _goto(laptop, f"{base}/console/meetings/{meeting_id}")
         laptop.locator(f"#round-{zeven} form[action$='/open'] button").click()
         screen.set_viewport_size(SCREENS[0])
-        screen.goto(f"{base}/console/meetings/{meeting_id}/screen")
+        _goto(screen, f"{base}/console/meetings/{meeting_id}/screen")
         expect(screen.locator(".screen-fact").first).to_contain_text("maatregelen")
         screen.screenshot(path=str(artifacts / "room-projector-zeven-open-1280.png"))
         chosen = [m for m in menu.measures if m.effect_ids][:3]
-        phone.goto(f"{base}/m/{meeting_id}")
+        _goto(phone, f"{base}/m/{meeting_id}")
         for measure, score in zip(chosen, (3, 1, 2), strict=True):
             for effect in measure.effect_ids:
                 phone.locator(
@@ -257,7 +265,7 @@ def test_a_night_with_slips_undone_and_a_projector_that_fits(
         rerun = _round_id(meeting_id, RoundKind.ZEVEN, 2)
         take(laptop, "rerun-placed")
         laptop.locator(f"#round-{rerun} form[action$='/open'] button").click()
-        phone.goto(f"{base}/m/{meeting_id}")
+        _goto(phone, f"{base}/m/{meeting_id}")
         expect(phone.locator("p.notice[role=status]").first).to_contain_text("staan er al in")
         for measure, score in zip(chosen, (3, 1, 2), strict=True):
             for effect in measure.effect_ids:
@@ -276,10 +284,10 @@ def test_a_night_with_slips_undone_and_a_projector_that_fits(
 
         # Kiezen.
         kiezen = _round_id(meeting_id, RoundKind.KIEZEN)
-        laptop.goto(f"{base}/console/meetings/{meeting_id}")
+        _goto(laptop, f"{base}/console/meetings/{meeting_id}")
         laptop.locator(f"#round-{kiezen} form[action$='/open'] button").click()
         screen.set_viewport_size(SCREENS[0])
-        screen.goto(f"{base}/console/meetings/{meeting_id}/screen")
+        _goto(screen, f"{base}/console/meetings/{meeting_id}/screen")
         expect(screen.locator(".screen-fact").first).to_contain_text("Budget")
         screen.screenshot(path=str(artifacts / "room-projector-kiezen-open-1280.png"))
         _others_vote(others, kiezen, RoundKind.KIEZEN, menu, 4)
