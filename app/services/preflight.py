@@ -109,11 +109,11 @@ class Preflight:
 
 
 def _out_of_order(rounds: list[Round]) -> list[Round]:
-    # A first run placed before a kind that should come first (Zeven before any Wegen...).
+    # A kind's first run placed after a kind that should come later (Wegen after Zeven...).
     wrong, highest = [], -1
     for round_ in rounds:
         rank = ORDER[round_.kind]
-        if round_.repeats_round_id is None and rank < highest:
+        if round_.run == 1 and rank < highest:
             wrong.append(round_)
         highest = max(highest, rank)
     return wrong
