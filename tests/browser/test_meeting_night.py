@@ -339,7 +339,9 @@ def test_a_meeting_night_on_a_phone_and_a_laptop(
         # The resident sees the outcomes once the rounds are closed.
         if not js:
             phone.click("text=Kijk opnieuw")
-        phone.wait_for_selector("a.done-round", timeout=15_000)
+        # The Kiezen link appears only once the phone has followed the close (htmx reloads it):
+        # waiting for any link could catch the page just before that reload.
+        phone.wait_for_selector("a.done-round:has-text('Kiezen')", timeout=15_000)
         shots.resident(phone, "all-done")
         phone.click("a.done-round:has-text('Kiezen')")
         expect(phone.locator("h1")).to_contain_text("Uitslag van Kiezen")
