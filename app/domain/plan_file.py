@@ -674,6 +674,7 @@ def _recount_old(instance: PbInstance) -> PlanRecount:
 
 def fingerprint_v1(sieve: Sieve) -> str:
     """The first format's fingerprint: the anonymised ballots, menu costs and budget only."""
+
     def s(value: Id | None) -> str | None:
         return None if value is None else str(value)
 
