@@ -264,6 +264,7 @@ def _joined(participant: Resident) -> Participant:
     "/offers",
     response_model=list[OfferPublic],
     status_code=201,
+    summary="Offer to help with measures",
     responses={401: {"model": ErrorPublic, "description": "`not_joined`."}},
 )
 def api_offer(
@@ -290,7 +291,11 @@ def api_offer(
     return [_public(r, titles[r.measure_id], offers_service.kept_until(r, rule)) for r in rows]
 
 
-@api.get("/processes/{process_id}/offers", response_model=list[MeasureOffersPublic])
+@api.get(
+    "/processes/{process_id}/offers",
+    response_model=list[MeasureOffersPublic],
+    summary="List the offers of help per measure",
+)
 def api_offers(process: WijkteamProcess, session: SessionDep) -> list[MeasureOffersPublic]:
     """Per measure, who offered help and how to reach them (wijkteam only)."""
     rule = offers_service.retention(session, process_id=process.id or 0)
@@ -315,7 +320,9 @@ class NotAllowed(DomainError):
     code = "not_joined"
 
 
-@api.delete("/offers/{offer_id}", status_code=204)
+@api.delete(
+    "/offers/{offer_id}", status_code=204, summary="Withdraw an offer, or delete it on request"
+)
 def api_delete_offer(
     offer_id: int,
     request: Request,

@@ -199,13 +199,21 @@ class ScheduleUpdate(BaseModel):
     )
 
 
-@api.get("/processes/{process_id}/plan/schedule", response_model=ScheduleContent)
+@api.get(
+    "/processes/{process_id}/plan/schedule",
+    response_model=ScheduleContent,
+    summary="Get the schedule of the adopted plan",
+)
 def api_schedule(process: WijkteamProcess, session: SessionDep) -> ScheduleContent:
     """The schedule of the adopted plan: the saved draft, else the adopted one, else a proposal."""
     return schedules_service.current(session, process_id=process.id or 0)
 
 
-@api.put("/processes/{process_id}/plan/schedule", response_model=ScheduleContent)
+@api.put(
+    "/processes/{process_id}/plan/schedule",
+    response_model=ScheduleContent,
+    summary="Change the schedule (start years, money per year, carry-over)",
+)
 def api_change_schedule(
     _lock: WriteLock,
     process: WijkteamProcess,
@@ -227,6 +235,7 @@ def api_change_schedule(
     "/processes/{process_id}/plan/schedule/adopt",
     response_model=ScheduleContent,
     status_code=201,
+    summary="Adopt the schedule",
 )
 def api_adopt_schedule(
     _lock: WriteLock, process: WijkteamProcess, session: SessionDep, user: WijkteamUser
