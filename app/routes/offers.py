@@ -292,7 +292,7 @@ def api_offer(
 
 
 @api.get(
-    "/processes/{process_id}/offers",
+    "/processes/{process_id:int}/offers",
     response_model=list[MeasureOffersPublic],
     summary="List the offers of help per measure",
 )
@@ -321,7 +321,7 @@ class NotAllowed(DomainError):
 
 
 @api.delete(
-    "/offers/{offer_id}", status_code=204, summary="Withdraw an offer, or delete it on request"
+    "/offers/{offer_id:int}", status_code=204, summary="Withdraw an offer, or delete it on request"
 )
 def api_delete_offer(
     offer_id: int,

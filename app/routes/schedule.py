@@ -200,7 +200,7 @@ class ScheduleUpdate(BaseModel):
 
 
 @api.get(
-    "/processes/{process_id}/plan/schedule",
+    "/processes/{process_id:int}/plan/schedule",
     response_model=ScheduleContent,
     summary="Get the schedule of the adopted plan",
 )
@@ -210,7 +210,7 @@ def api_schedule(process: WijkteamProcess, session: SessionDep) -> ScheduleConte
 
 
 @api.put(
-    "/processes/{process_id}/plan/schedule",
+    "/processes/{process_id:int}/plan/schedule",
     response_model=ScheduleContent,
     summary="Change the schedule (start years, money per year, carry-over)",
 )
@@ -232,7 +232,7 @@ def api_change_schedule(
 
 
 @api.post(
-    "/processes/{process_id}/plan/schedule/adopt",
+    "/processes/{process_id:int}/plan/schedule/adopt",
     response_model=ScheduleContent,
     status_code=201,
     summary="Adopt the schedule",
