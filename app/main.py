@@ -26,6 +26,8 @@ from app.routes import (
     auth,
     auth_api,
     console,
+    follow_up,
+    follow_up_api,
     offers,
     pages,
     receipts,
@@ -85,6 +87,8 @@ def create_app() -> FastAPI:
     app.include_router(schedule.api)
     app.include_router(offers.router)
     app.include_router(offers.api)
+    app.include_router(follow_up.router)
+    app.include_router(follow_up_api.api)
     app.include_router(api_meeting.router)
     app.include_router(vote.router)
     app.include_router(console.router)

@@ -503,6 +503,125 @@ class HelpOffer(SQLModel, table=True):
     contacted_at: datetime | None = _timestamp()
 
 
+# --- after the vote: what became of each measure, and the indicators measured -----------------
+
+
+class FollowUp(SQLModel, table=True):
+    """The follow-up of a process's adopted plan: its first calendar year, and whether it is
+    public."""
+
+    __tablename__ = "follow_up"
+
+    id: int | None = Field(default=None, primary_key=True)
+    process_id: int = Field(
+        sa_column_args=[ForeignKey("process.id", ondelete="CASCADE")], unique=True
+    )
+    first_year: int = Field(description="The calendar year of the plan's year 1.")
+    is_public: bool = Field(default=False)
+    created_at: datetime = _created_at()
+    updated_at: datetime | None = _timestamp()
+
+
+class FollowUpStatus(SQLModel, table=True):
+    """A status the wijkteam added to the built-in ones (gepland, bezig, klaar, ...)."""
+
+    __tablename__ = "follow_up_status"
+    __table_args__ = (
+        UniqueConstraint("process_id", "key"),
+        CheckConstraint(
+            "default_progress IS NULL OR (default_progress >= 0 AND default_progress <= 100)",
+            name="default_progress",
+        ),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    process_id: int = _fk("process.id")
+    key: str = Field(max_length=60)
+    label: str = Field(max_length=60)
+    default_progress: int | None = Field(default=None)
+    needs_reason: bool = Field(default=False)
+    position: int = Field(default=0)
+
+
+class MeasureExecution(SQLModel, table=True):
+    """What became of a measure of the adopted plan: status, progress, who, when, why."""
+
+    __tablename__ = "measure_execution"
+    __table_args__ = (CheckConstraint("progress >= 0 AND progress <= 100", name="progress"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    process_id: int = _fk("process.id")
+    measure_id: int = Field(
+        sa_column_args=[ForeignKey("measure.id", ondelete="CASCADE")], unique=True
+    )
+    status: str = Field(max_length=60)
+    progress: int = Field(default=0)
+    organisation: str = Field(default="", max_length=200)
+    planned_start: date | None = Field(default=None, sa_type=Date)
+    planned_end: date | None = Field(default=None, sa_type=Date)
+    actual_start: date | None = Field(default=None, sa_type=Date)
+    actual_end: date | None = Field(default=None, sa_type=Date)
+    reason: str = Field(default="", max_length=1000)
+    updated_at: datetime | None = _timestamp()
+
+
+class ExecutionMilestone(SQLModel, table=True):
+    """A milestone of a measure's execution: a day and a short text."""
+
+    __tablename__ = "execution_milestone"
+
+    id: int | None = Field(default=None, primary_key=True)
+    execution_id: int = _fk("measure_execution.id")
+    day: date = Field(sa_type=Date)
+    text: str = Field(max_length=200)
+
+
+class ExecutionSpending(SQLModel, table=True):
+    """Money actually spent on a measure in a calendar year, whole euros."""
+
+    __tablename__ = "execution_spending"
+    __table_args__ = (
+        UniqueConstraint("execution_id", "year"),
+        CheckConstraint("amount >= 0", name="amount_not_negative"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    execution_id: int = _fk("measure_execution.id")
+    year: int
+    amount: int
+
+
+class IndicatorValue(SQLModel, table=True):
+    """A value of an indicator measured in a year (by the liveability monitor), with its source."""
+
+    __tablename__ = "indicator_value"
+    __table_args__ = (UniqueConstraint("indicator_id", "year"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    indicator_id: int = _fk("indicator.id")
+    year: int
+    value: Decimal = Field(sa_type=Numeric(8, 2))
+    source: str = Field(default="", max_length=200)
+    updated_at: datetime = _created_at()
+
+
+class FollowUpEvent(SQLModel, table=True):
+    """One change to the follow-up, as residents see it in its history and feed (no names)."""
+
+    __tablename__ = "follow_up_event"
+    __table_args__ = (Index("ix_follow_up_event_process_id_at", "process_id", "at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    process_id: int = Field(sa_column_args=[ForeignKey("process.id", ondelete="CASCADE")])
+    at: datetime = _created_at()
+    kind: str = Field(max_length=40, description="measure, indicator or plan.")
+    subject_key: str = Field(default="", max_length=60)
+    subject: str = Field(default="", max_length=300, description="Its title at the time.")
+    changes: list[list[str]] = Field(
+        default_factory=list, sa_type=JSON, description="[field, before, after] per change."
+    )
+
+
 # --- accounts, sessions, audit ---------------------------------------------------------------
 
 

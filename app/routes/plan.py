@@ -17,6 +17,7 @@ from app.exports.plan_files import MEDIA, Format
 from app.models import PlanSnapshot
 from app.routes.deps import WijkteamUser
 from app.services import access
+from app.services import follow_up as follow_up_service
 from app.services import offers as offers_service
 from app.services import plans as plans_service
 from app.services import schedules as schedules_service
@@ -50,6 +51,7 @@ def _page(
     published: bool,
     helpers: dict[str, int] | None = None,
     ballots_changed: bool = False,
+    follow_up: str | None = None,
 ) -> HTMLResponse:
     return render(
         request,
@@ -69,6 +71,7 @@ def _page(
             "public_url": f"{public_base_url()}/processes/{plan.process.id}/plan",
             "pdf_missing": plan_pdf.unavailable(),
             "helpers": helpers or {},
+            "follow_up": follow_up,
         },
     )
 
@@ -225,6 +228,11 @@ def public_page(request: Request, process_id: int, session: SessionDep) -> HTMLR
         newer=False,
         published=True,
         helpers=offers_service.counts_by_key(session, process_id=process_id),
+        follow_up=(
+            f"/processes/{process_id}/voortgang"
+            if follow_up_service.is_public(session, process_id=process_id)
+            else None
+        ),
     )
 
 

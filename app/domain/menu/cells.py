@@ -184,6 +184,35 @@ def parse_year(value: Any) -> int | None:
     return int(text)
 
 
+_DAY_MONTH_YEAR = re.compile(r"^(\d{1,2})[-/.](\d{1,2})[-/.](\d{4})$")
+_YEAR_MONTH_DAY = re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})$")
+
+
+def parse_date(value: Any) -> date | None:
+    """A day as Dutch spreadsheets write it (15-3-2008, 15/03/2008) or ISO (2008-03-15); None
+    when empty."""
+    if isinstance(value, datetime):
+        return value.date()
+    if isinstance(value, date):
+        return value
+    if is_blank(value):
+        return None
+    text = text_of(value)
+    if match := _DAY_MONTH_YEAR.match(text):
+        day, month, year = (int(g) for g in match.groups())
+    elif match := _YEAR_MONTH_DAY.match(text):
+        year, month, day = (int(g) for g in match.groups())
+    else:
+        raise CellError("not_a_date", value=text)
+    try:
+        found = date(year, month, day)
+    except ValueError:
+        raise CellError("not_a_date", value=text) from None
+    if not 1900 <= found.year <= 2200:
+        raise CellError("not_a_date", value=text)
+    return found
+
+
 def parse_bool(value: Any) -> bool:
     """Yes or no: ja/nee, yes/no, true/false, waar/onwaar, 1/0, x; empty is no."""
     if isinstance(value, bool):

@@ -236,6 +236,34 @@ MESSAGES: dict[str, str] = {
     ),
 }
 
+# The follow-up of an adopted plan (app/domain/follow_up.py, follow_up_file.py) reads its file
+# with this wing and reports in the same vocabulary; its own codes:
+MESSAGES |= {
+    "not_a_date": N_("'%(value)s' is not a date (write it like 15-03-2008)."),
+    "unknown_status": N_("'%(value)s' is not a status; use one of %(choices)s."),
+    "not_a_progress": N_("'%(value)s' is not a progress; write a whole percentage, 0 to 100."),
+    "reason_required": N_(
+        "A measure with the status '%(status)s' needs a reason in plain words: why, and what "
+        "happens now."
+    ),
+    "end_before_start": N_("The end (%(end)s) is before the start (%(start)s)."),
+    "too_many_milestones": N_("A measure has at most %(max)s milestones."),
+    "milestone_text_missing": N_("A milestone needs a short text."),
+    "not_an_amount_spent": N_("'%(value)s' is not an amount spent; write whole euros, 0 or more."),
+    "unknown_plan_measure": N_("'%(value)s' is not a measure of the adopted plan."),
+    "unknown_indicator": N_(
+        "'%(value)s' is not an indicator of this process; the indicators are: %(known)s."
+    ),
+    "duplicate_plan_measure": N_(
+        "The measure '%(key)s' has a second 'maatregel' row (the first is row %(first)s)."
+    ),
+    "status_label_missing": N_("A status needs a name."),
+    "status_exists": N_("There is already a status '%(value)s'."),
+    "duplicate_measurement": N_(
+        "%(indicator)s has a second value for %(year)s (the first is in row %(first)s)."
+    ),
+}
+
 HORIZON_WORDS = {"year_1": N_("year 1"), "years_4": N_("4 years"), "years_10": N_("10 years")}
 HORIZON_PARAMS = frozenset({"horizon", "longer", "shorter"})
 DELIMITER_WORDS = {";": N_("semicolon (;)"), ",": N_("comma (,)"), "\t": N_("tab")}
