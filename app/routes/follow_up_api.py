@@ -45,7 +45,11 @@ class FileFormat(StrEnum):
     XLSX = "xlsx"
 
 
-@api.get("/processes/{process_id:int}/follow-up", response_model=FollowUpContent)
+@api.get(
+    "/processes/{process_id:int}/follow-up",
+    response_model=FollowUpContent,
+    summary="Get what became of the adopted plan",
+)
 def get_follow_up(request: Request, process_id: int, session: SessionDep) -> FollowUpContent:
     """What became of the adopted plan: public once published, for the wijkteam always."""
     token = read_cookie(request, SESSION_COOKIE)
@@ -65,7 +69,11 @@ class FollowUpSettings(BaseModel):
     first_year: int | None = Field(default=None, ge=1900, le=2200)
 
 
-@api.patch("/processes/{process_id:int}/follow-up", response_model=FollowUpContent)
+@api.patch(
+    "/processes/{process_id:int}/follow-up",
+    response_model=FollowUpContent,
+    summary="Publish the follow-up or set its first year",
+)
 def patch_follow_up(
     _lock: WriteLock,
     process: WijkteamProcess,
@@ -123,6 +131,7 @@ class MeasureUpdate(BaseModel):
 @api.put(
     "/processes/{process_id:int}/follow-up/measures/{key}",
     response_model=MeasureFollowUp,
+    summary="Change what became of a measure",
 )
 def put_measure(
     request: Request,
@@ -172,6 +181,7 @@ class ValueIn(BaseModel):
 @api.put(
     "/processes/{process_id:int}/indicators/{key}/values/{year:int}",
     response_model=IndicatorFollowUp,
+    summary="Set the value an indicator was measured at in a year",
 )
 def put_value(
     request: Request,
@@ -211,6 +221,7 @@ FILE_RESPONSE: Responses = {
     "/processes/{process_id:int}/follow-up/file",
     response_class=Response,
     responses=FILE_RESPONSE,
+    summary="Download the follow-up file (CSV or XLSX)",
 )
 def get_file(
     request: Request,
@@ -270,6 +281,7 @@ def _problem(p: Problem) -> FileProblemPublic:
     "/processes/{process_id:int}/follow-up/file",
     response_model=FileImportPublic,
     responses={422: {"model": FileRefused, "description": "Every problem; nothing changed."}},
+    summary="Apply a follow-up file, all or nothing",
 )
 def put_file(
     request: Request,
