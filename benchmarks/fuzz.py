@@ -171,8 +171,14 @@ def run_schemathesis(
         "WZ_FUZZ_PASSWORD": identity.password,
         "WZ_FUZZ_CODES": ",".join(identity.codes),
     }
+    # Schemathesis' own cache (crash files for `schemathesis replay`) goes beside the report,
+    # not into a .schemathesis/ folder of the working tree.
+    config = report.with_suffix(".toml")
+    config.write_text(f"[cache]\ndirectory = {json.dumps(str(report.with_suffix('.cache')))}\n")
     command = [
-        str(Path(sys.executable).with_name("schemathesis")), "run",
+        str(Path(sys.executable).with_name("schemathesis")),
+        "--config-file", str(config),
+        "run",
         f"http://127.0.0.1:{port}/api/openapi.json",
         "--checks", CHECKS,
         "--max-examples", str(max_examples),
@@ -289,7 +295,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--database", choices=["sqlite", "postgresql", "both"], default="both")
     parser.add_argument("--requests", type=int, default=10_000, help="requests per database")
-    parser.add_argument("--port", type=int, default=8141)
+    parser.add_argument("--port", type=int, default=8341)
     parser.add_argument("--seed", type=int, default=14)
     parser.add_argument("--max-examples", type=int, default=60, help="per operation and run")
     parser.add_argument("--reports", type=Path, default=REPO / "var" / "fuzz")
