@@ -15,7 +15,7 @@ import uvicorn
 from sqlmodel import Session
 
 from app import schema
-from app.db import get_engine
+from app.db import WRITE_OPTION, get_engine
 from app.services import menus as menus_service
 from app.settings import get_settings
 from tests.conftest import REPO, unavailable
@@ -36,6 +36,14 @@ def _free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
+
+
+def writing_session() -> Session:
+    """A session that writes beside the live server: on SQLite it takes the write lock when it
+    begins (BEGIN IMMEDIATE), as the app's own writing requests do. A deferred transaction that
+    reads first is refused at its first write ("database is locked", no waiting) whenever the
+    server committed in between, as a phone's page view that notes something does."""
+    return Session(get_engine().execution_options(**{WRITE_OPTION: True}), expire_on_commit=False)
 
 
 @pytest.fixture(scope="session")

@@ -13,15 +13,14 @@ from typing import Any
 import pytest
 from openpyxl import load_workbook
 from pypdf import PdfReader
-from sqlmodel import Session
 from typer.testing import CliRunner
 
 from app.cli import cli
-from app.db import get_engine
 from app.domain.pabulib import parse_pabulib
 from app.domain.vocabulary import Role
 from app.services import menus as menus_service
 from app.services import users as users_service
+from tests.browser.conftest import writing_session
 from tests.conftest import REPO, unavailable
 from tests.factories import meeting_night
 
@@ -36,7 +35,7 @@ def process_with_a_night(live_server: str) -> int:
     document = dataclasses.replace(
         document, seed_key="plan-browser-test", title="Plan browser test"
     )
-    with Session(get_engine()) as session, session.begin():
+    with writing_session() as session, session.begin():
         report = menus_service.load_menu(session, document=document)
         meeting_night(session, report.process_id, participants=24, paper=3)
         users_service.create_user(

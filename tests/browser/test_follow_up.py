@@ -10,9 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlmodel import Session
 
-from app.db import get_engine
 from app.domain import follow_up as fu
 from app.domain.vocabulary import Role
 from app.domain.waardenzeef import RankBy, Rule
@@ -21,7 +19,7 @@ from app.services import menus as menus_service
 from app.services import plans as plans_service
 from app.services import schedules as schedules_service
 from app.services import users as users_service
-from tests.browser.conftest import run_script
+from tests.browser.conftest import run_script, writing_session
 from tests.conftest import REPO, unavailable
 from tests.factories import meeting_night
 from tests.routes.test_follow_up import MONITOR
@@ -37,7 +35,7 @@ def followed(live_server: str) -> int:
     """A process of its own: a night, the plan and its schedule adopted, a year followed."""
     document = menus_service.read_menu_file(REPO / "seeds" / "korrewegwijk.yaml")
     document = dataclasses.replace(document, seed_key="follow-up-browser", title="Bewonersplan")
-    with Session(get_engine()) as session, session.begin():
+    with writing_session() as session, session.begin():
         pid = menus_service.load_menu(session, document=document).process_id
         meeting_night(session, pid, participants=24, paper=3)
         user, _ = users_service.create_user(

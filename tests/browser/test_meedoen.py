@@ -12,15 +12,15 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlmodel import Session, select
+from sqlmodel import select
 
-from app.db import get_engine
 from app.domain.vocabulary import Role, RoundKind, RoundState
 from app.models import Round, utcnow
 from app.services import codes as codes_service
 from app.services import meetings as meetings_service
 from app.services import menus as menus_service
 from app.services import users as users_service
+from tests.browser.conftest import writing_session
 from tests.conftest import REPO
 
 pytestmark = pytest.mark.browser
@@ -42,7 +42,7 @@ def evening(live_server: str) -> Evening:
     """A process of its own whose Kiezen round is open, a card for a resident, a wijkteam login."""
     document = menus_service.read_menu_file(REPO / "seeds" / "korrewegwijk.yaml")
     document = dataclasses.replace(document, seed_key="meedoen-browser", title="Meedoen test")
-    with Session(get_engine(), expire_on_commit=False) as session, session.begin():
+    with writing_session() as session, session.begin():
         process_id = menus_service.load_menu(session, document=document).process_id
         wijkteam, _ = users_service.create_user(
             session, email="meedoen@example.org", role=Role.WIJKTEAM, password=PASSWORD

@@ -24,7 +24,7 @@ from app.services import ballots as ballots_service
 from app.services import codes as codes_service
 from app.services import meetings as meetings_service
 from app.services import users as users_service
-from tests.browser.conftest import run_script
+from tests.browser.conftest import run_script, writing_session
 from tests.conftest import REPO, unavailable
 
 pytestmark = pytest.mark.browser
@@ -51,7 +51,7 @@ class Setup:
 
 
 def _setup(tag: str) -> Setup:
-    with Session(get_engine(), expire_on_commit=False) as session, session.begin():
+    with writing_session() as session, session.begin():
         process = session.exec(select(Process).where(Process.seed_key == "korrewegwijk-2007")).one()
         assert process.id is not None
         email = f"facilitator-{tag}@example.org"

@@ -25,6 +25,7 @@ from app.services import codes as codes_service
 from app.services import meetings as meetings_service
 from app.services import participants as participants_service
 from app.services import users as users_service
+from tests.browser.conftest import writing_session
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -35,7 +36,7 @@ SCREENS = ({"width": 1280, "height": 720}, {"width": 1920, "height": 1080})
 
 
 def _setup() -> tuple[str, int, int, str, list[str], ballots_service.MenuView]:
-    with Session(get_engine(), expire_on_commit=False) as session, session.begin():
+    with writing_session() as session, session.begin():
         process = session.exec(select(Process).where(Process.seed_key == "korrewegwijk-2007")).one()
         assert process.id is not None
         user, _ = users_service.create_user(
@@ -67,7 +68,7 @@ def _others_vote(codes: list[str], round_id: int, kind: RoundKind, menu: Any, se
     """Eight residents vote through the service, with opinions that split on some measures."""
     rng = random.Random(seed)
     desired = [e.id for e in menu.desired_effects]
-    with Session(get_engine(), expire_on_commit=False) as session, session.begin():
+    with writing_session() as session, session.begin():
         for n, code in enumerate(codes):
             joined = participants_service.join_by_code(session, typed=code)
             participant: Participant = joined.participant

@@ -10,12 +10,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlmodel import Session
 
-from app.db import get_engine
 from app.domain.vocabulary import Role
 from app.services import users as users_service
-from tests.browser.conftest import run_script
+from tests.browser.conftest import run_script, writing_session
 from tests.conftest import REPO, unavailable
 
 pytestmark = pytest.mark.browser
@@ -57,7 +55,7 @@ def test_a_menu_file_is_imported_in_the_browser(
     if not AXE.exists():
         unavailable("axe-core is not installed (npm ci)")
     email = f"browser{width}@wijkteam.example"
-    with Session(get_engine()) as session, session.begin():
+    with writing_session() as session, session.begin():
         users_service.create_user(session, email=email, role=Role.WIJKTEAM, password=PASSWORD)
     context = browser.new_context(viewport={"width": width, "height": 800}, locale="nl-NL")
     page = context.new_page()

@@ -39,11 +39,15 @@ def test_an_unknown_process_is_a_json_404(client: TestClient) -> None:
     assert response.json() == {"detail": "There is no process 424242.", "code": "not_found"}
 
 
-def test_a_malformed_id_is_a_json_422_naming_the_field(client: TestClient) -> None:
+def test_a_word_where_an_id_belongs_is_a_json_404_like_any_missing_address(
+    client: TestClient,
+) -> None:
+    # Paths take whole-number ids (':int'): a word where an id belongs matches no route, so the
+    # answer is the API's 404 in its one error shape, not a route's 422 or an HTML page.
     response = client.get("/api/processes/abc/menu")
-    assert response.status_code == 422
-    assert response.json()["code"] == "invalid_input"
-    assert "process_id" in response.json()["detail"]
+    assert response.status_code == 404
+    assert response.headers["content-type"].startswith("application/json")
+    assert response.json() == {"detail": "There is no such address.", "code": "not_found"}
 
 
 def test_the_openapi_description_lists_the_stable_paths(client: TestClient) -> None:
