@@ -1,0 +1,79 @@
+"""The engine's equal shares against the textbook one (tests/domain/textbook_mes.py), and the
+completion's jumps on an example worked out by hand."""
+
+from __future__ import annotations
+
+from fractions import Fraction
+
+from hypothesis import assume, given
+
+from app.domain.allocation import (
+    Election,
+    Project,
+    Satisfaction,
+    approval_election,
+    equal_shares,
+    equal_shares_add1,
+)
+from tests.domain import textbook_mes
+from tests.domain.test_against_pabutools import SETTINGS, elections
+
+
+def test_add_one_jumps_to_the_first_increment_that_can_change_the_outcome() -> None:
+    # Budget 13, three voters: t = 13/3 each. A (6) is wanted by the first two, B (7) by the
+    # third. At t = 13/3 the two buy A at a price of 3 each; the third cannot pay B (13/3 < 7),
+    # and B still fits (6 + 7 = 13): not exhaustive, so "add one" goes on. B becomes affordable
+    # once the third voter has 7: t + k >= 7, k >= 8/3, so at k = 3 (t = 22/3) A then B, 13,
+    # exhaustive. k = 1 and k = 2 give the same outcome as k = 0: no run is needed for them.
+    election = approval_election(
+        (Project("A", 6), Project("B", 7)), 13, [["A"], ["A"], ["B"]], Satisfaction.CARDINALITY
+    )
+    result = equal_shares_add1(election)
+    assert result.selected == ("A", "B")
+    details = result.equal_shares
+    assert details is not None
+    assert details.increments == 3
+    assert details.per_voter_budget == Fraction(22, 3)
+    assert details.reference_runs == 4  # k = 0, 1, 2, 3 stepping by one
+    assert details.runs == 2  # k = 0, then straight to k = 3
+    assert details.spent == (Fraction(3), Fraction(7))  # per ballot: A's voters, B's voter
+    assert textbook_mes.add_one(election) == (["A", "B"], 3)
+
+
+def test_add_one_keeps_the_last_outcome_before_one_that_overspends() -> None:
+    # Three voters, budget 30 (t = 10). C (15) by all: 5 each. A (20) by the first two, who have
+    # 5 left each: not enough until t = 15, where A (10 each) and then B (10, the third voter's
+    # 10 left) are bought too: 45 > 30. So t = 14 wins, with C alone (as worked out in
+    # test_allocation); the engine reaches k = 5 without runs for k = 1 to 4.
+    election = approval_election(
+        (Project("A", 20), Project("B", 10), Project("C", 15)),
+        30,
+        [["A", "C"], ["A", "C"], ["B", "C"]],
+        Satisfaction.COST,
+    )
+    result = equal_shares_add1(election)
+    assert result.selected == ("C",)
+    details = result.equal_shares
+    assert details is not None
+    assert (details.increments, details.reference_runs) == (4, 6)
+    assert details.runs < details.reference_runs
+    assert textbook_mes.add_one(election) == (["C"], 4)
+
+
+@SETTINGS
+@given(elections())
+def test_equal_shares_as_the_textbook(election: Election[str]) -> None:
+    assume(election.voters > 0)
+    share = Fraction(election.budget) / election.voters
+    assert list(equal_shares(election).selected) == textbook_mes.equal_shares(election, share)
+
+
+@SETTINGS
+@given(elections())
+def test_add_one_as_the_textbook(election: Election[str]) -> None:
+    assume(election.voters > 0)
+    result = equal_shares_add1(election)
+    details = result.equal_shares
+    assert details is not None
+    assert (list(result.selected), details.increments) == textbook_mes.add_one(election)
+    assert details.runs <= details.reference_runs
