@@ -24,6 +24,7 @@ from sqlmodel import Field, SQLModel
 
 from app import db  # noqa: F401  (sets the constraint naming convention before any table)
 from app.domain import receipts
+from app.domain.menu.document import PLAIN_EXPLANATION_MAX
 from app.domain.offers import CONTACT_MAX, NAME_MAX, NOTE_MAX, ContactKind
 from app.domain.vocabulary import (
     BallotChannel,
@@ -152,6 +153,11 @@ class EffectBase(SQLModel):
     key: str = Field(max_length=60, description="Stable short name within the process.")
     title: str = Field(max_length=300)
     description: str = Field(default="", max_length=4000)
+    plain_explanation: str = Field(
+        default="",
+        max_length=PLAIN_EXPLANATION_MAX,
+        description="What the effect means in daily life, in plain words for residents.",
+    )
     position: int = Field(default=0)
 
 
@@ -208,6 +214,11 @@ class MeasureBase(SQLModel):
     key: str = Field(max_length=60, description="Stable short name within the process.")
     title: str = Field(max_length=300)
     description: str = Field(default="", max_length=4000)
+    plain_explanation: str = Field(
+        default="",
+        max_length=PLAIN_EXPLANATION_MAX,
+        description="What the measure does for a resident, in plain words.",
+    )
     organisation: str = Field(default="", max_length=200)
     cost_year_1: int | None = Field(default=None, ge=0, description="Cost in year 1, euros.")
     cost_years_4: int | None = Field(default=None, ge=0, description="Cost over 4 years, euros.")
@@ -751,6 +762,7 @@ class SubEffectPublic(SQLModel):
     key: str
     title: str
     description: str
+    plain_explanation: str
 
 
 class MeasurePublic(MeasureBase):
@@ -765,6 +777,9 @@ class EffectPublic(SQLModel):
     key: str
     title: str
     description: str
+    plain_explanation: str = Field(
+        description="What the effect means in daily life, in plain words for residents."
+    )
     sub_effects: list[SubEffectPublic]
     indicators: list[IndicatorPublic]
     measures: list[MeasurePublic] = Field(description="The measures listed under this effect.")

@@ -43,6 +43,7 @@ from app.domain.menu.table import (
     MUNICIPALITY,
     NEIGHBOURHOOD,
     ORGANISATION,
+    PLAIN,
     REGULAR,
     SOURCE,
     TITLE,
@@ -83,6 +84,11 @@ COLUMN_HELP: dict[str, str] = {
     REGULAR: N_("Measures: ja when paid from regular budgets (no extra cost), otherwise nee."),
     ORGANISATION: N_("Measures: who carries it out."),
     DESCRIPTION: N_("An explanation, for every kind of row."),
+    PLAIN: N_(
+        "Effects and measures: one or two plain sentences for residents (at most 400 "
+        "characters): what the measure does for them, or what the effect means in daily life. "
+        "Explain abbreviations. Residents see it on their phone beside the title."
+    ),
     UNIT: N_("Indicators: cijfer, procent or score."),
     LOWER_IS_BETTER: N_("Indicators: ja when a lower value is better (for example nuisance)."),
     BASELINE_YEAR: N_("Indicators: the year of the measured value."),
@@ -147,7 +153,7 @@ def menu_xlsx(
     for row in document_rows(document, columns):
         sheet.append([_xlsx_value(row[c]) for c in columns])
     sheet.freeze_panes = "C2"
-    widths = {KIND: 12, KEY: 18, TITLE: 42, UNDER: 16, EFFECTS: 22, DESCRIPTION: 40}
+    widths = {KIND: 12, KEY: 18, TITLE: 42, UNDER: 16, EFFECTS: 22, DESCRIPTION: 40, PLAIN: 40}
     for index, name in enumerate(columns, start=1):
         letter = sheet.cell(row=1, column=index).column_letter
         sheet.column_dimensions[letter].width = widths.get(name, max(12, len(name) + 2))
@@ -228,6 +234,7 @@ TEMPLATE_DOCUMENT = MenuDocument(
             key="veiligheid",
             title="Veiligheid",
             description="Bewoners voelen zich veiliger in hun straat.",
+            plain_explanation="U voelt zich veilig als u 's avonds over straat loopt.",
             sub_effects=(SubEffectSpec("minder-inbraken", "Er wordt minder ingebroken"),),
             indicators=(
                 IndicatorSpec(
@@ -267,6 +274,9 @@ TEMPLATE_DOCUMENT = MenuDocument(
             costs=Costs(12_000, 45_000, 100_000),
             organisation="Buurtvereniging",
             description="Bewoners lopen 's avonds rondes door de wijk.",
+            plain_explanation=(
+                "Buren lopen 's avonds samen door de wijk en letten op. Zij melden wat niet klopt."
+            ),
         ),
         MeasureSpec(
             key="straatverlichting",

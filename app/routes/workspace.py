@@ -50,6 +50,7 @@ class EffectForm(BaseModel):
     key: str = ""
     title: str = ""
     description: str = ""
+    plain_explanation: str = ""
     parent: str = ""
 
 
@@ -73,6 +74,7 @@ class MeasureForm(BaseModel):
     key: str = ""
     title: str = ""
     description: str = ""
+    plain_explanation: str = ""
     organisation: str = ""
     group: str = ""
     effects: list[str] = []
@@ -353,7 +355,11 @@ def edit_effect_form(
         return _frozen(request, session, process)
     parent = view.effect_keys.get(effect.parent_id or 0, "")
     values = EffectForm(
-        key=effect.key, title=effect.title, description=effect.description, parent=parent
+        key=effect.key,
+        title=effect.title,
+        description=effect.description,
+        plain_explanation=effect.plain_explanation,
+        parent=parent,
     ).model_dump()
     return _form_page(
         request, "workspace/effect_form.html", _effect_context(view, user, effect, values)
@@ -707,6 +713,7 @@ def edit_measure_form(
         key=measure.key,
         title=measure.title,
         description=measure.description,
+        plain_explanation=measure.plain_explanation,
         organisation=measure.organisation,
         group=view.effect_keys.get(measure.group_effect_id or 0, ""),
         effects=view.links.get(measure_id, []),

@@ -13,6 +13,7 @@ from sqlmodel import Session
 from starlette.responses import Response
 
 from app.db import SessionDep
+from app.domain.menu import PLAIN_EXPLANATION_MAX
 from app.domain.vocabulary import CostHorizon
 from app.errors import N_, NotFound
 from app.models import Measure, ProcessPublic, User
@@ -120,6 +121,11 @@ class EffectIn(BaseModel):
 
     title: str = Field(max_length=300)
     description: str = Field(default="", max_length=4000)
+    plain_explanation: str = Field(
+        default="",
+        max_length=PLAIN_EXPLANATION_MAX,
+        description="What the effect means in daily life, in one or two plain sentences.",
+    )
     parent: str = Field(default="", max_length=60)
 
 
@@ -130,6 +136,7 @@ class EffectOut(BaseModel):
     key: str
     title: str
     description: str
+    plain_explanation: str
     parent: str
 
 
@@ -151,6 +158,11 @@ class MeasureIn(BaseModel):
     is_regular: bool = False
     organisation: str = Field(default="", max_length=200)
     description: str = Field(default="", max_length=4000)
+    plain_explanation: str = Field(
+        default="",
+        max_length=PLAIN_EXPLANATION_MAX,
+        description="What the measure does for a resident, in one or two plain sentences.",
+    )
 
 
 class MeasureOut(MeasureIn):
@@ -188,6 +200,7 @@ def put_effect(
         key=effect.key,
         title=effect.title,
         description=effect.description,
+        plain_explanation=effect.plain_explanation,
         parent=body.parent,
     )
 
@@ -226,6 +239,7 @@ def _measure_out(session: Session, measure: Measure, process_id: int, user: User
         is_regular=measure.is_regular,
         organisation=measure.organisation,
         description=measure.description,
+        plain_explanation=measure.plain_explanation,
     )
 
 

@@ -17,6 +17,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from app.domain.menu import (
+    PLAIN_EXPLANATION_MAX,
     MenuDocument,
     Problem,
 )
@@ -299,6 +300,7 @@ def save_effect(
     title = f.text("title")
     key = f.text("key", required=False, max_length=60) or (effect.key if effect else slug(title))
     description = f.text("description", required=False, max_length=4000)
+    plain = f.text("plain_explanation", required=False, max_length=PLAIN_EXPLANATION_MAX)
     parent_key = f.text("parent", required=False, max_length=60)
     parent: Effect | None = None
     if parent_key:
@@ -326,6 +328,7 @@ def save_effect(
             key=key,
             title=title,
             description=description,
+            plain_explanation=plain,
             parent_id=parent.id if parent else None,
             position=_next_position(session, Effect, process_id),
         )
@@ -339,6 +342,7 @@ def save_effect(
                 "key": key,
                 "title": title,
                 "description": description,
+                "plain_explanation": plain,
                 "parent_id": parent.id if parent else None,
             },
         )
@@ -624,6 +628,7 @@ def save_measure(
     title = f.text("title")
     key = f.text("key", required=False, max_length=60) or (measure.key if measure else slug(title))
     description = f.text("description", required=False, max_length=4000)
+    plain = f.text("plain_explanation", required=False, max_length=PLAIN_EXPLANATION_MAX)
     organisation = f.text("organisation", required=False, max_length=200)
     costs = [f.euros(name) for name in ("cost_year_1", "cost_years_4", "cost_years_10")]
     regular = f.flag("regular")
@@ -655,6 +660,7 @@ def save_measure(
         "key": key,
         "title": title,
         "description": description,
+        "plain_explanation": plain,
         "organisation": organisation,
         "cost_year_1": costs[0],
         "cost_years_4": costs[1],
@@ -771,6 +777,7 @@ def new_version(session: Session, *, user: User, process_id: int, ip_address: st
             key=effect.key,
             title=effect.title,
             description=effect.description,
+            plain_explanation=effect.plain_explanation,
             position=effect.position,
             parent_id=effect_ids[effect.parent_id] if effect.parent_id else None,
         )

@@ -160,6 +160,7 @@ class Menu:
                 regular=m.is_regular,
                 description=m.description,
                 organisation=m.organisation,
+                plain_explanation=m.plain_explanation,
             )
             for m in self.rows.measures
         ]
@@ -177,7 +178,8 @@ class Menu:
                 title=e.title,
                 description=e.description,
                 sub_effects=tuple(
-                    SubEffectSpec(s.key, s.title, s.description) for s in self.sub_effects(e)
+                    SubEffectSpec(s.key, s.title, s.description, s.plain_explanation)
+                    for s in self.sub_effects(e)
                 ),
                 indicators=tuple(
                     IndicatorSpec(
@@ -192,6 +194,7 @@ class Menu:
                     )
                     for i in self.indicators(e)
                 ),
+                plain_explanation=e.plain_explanation,
             )
             for e in self.desired_effects
         )

@@ -191,6 +191,7 @@ def _sync(
             spec.key,
             spec.title,
             spec.description,
+            spec.plain_explanation,
             None,
             position,
             report,
@@ -206,6 +207,7 @@ def _sync(
                 sub.key,
                 sub.title,
                 sub.description,
+                sub.plain_explanation,
                 parent.id,
                 position,
                 report,
@@ -228,6 +230,7 @@ def _sync(
         values = {
             "title": spec_m.title,
             "description": spec_m.description,
+            "plain_explanation": spec_m.plain_explanation,
             "organisation": spec_m.organisation,
             "cost_year_1": spec_m.costs.year_1,
             "cost_years_4": spec_m.costs.years_4,
@@ -283,6 +286,7 @@ def _upsert_effect(
     key: str,
     title: str,
     description: str,
+    plain_explanation: str,
     parent_id: int | None,
     position: int,
     report: LoadReport,
@@ -294,6 +298,7 @@ def _upsert_effect(
             key=key,
             title=title,
             description=description,
+            plain_explanation=plain_explanation,
             parent_id=parent_id,
             position=position,
         )
@@ -301,7 +306,12 @@ def _upsert_effect(
         session.flush()
         report.created += 1
     elif _assign(
-        effect, title=title, description=description, parent_id=parent_id, position=position
+        effect,
+        title=title,
+        description=description,
+        plain_explanation=plain_explanation,
+        parent_id=parent_id,
+        position=position,
     ):
         report.updated += 1
     return effect

@@ -106,8 +106,15 @@ def get_menu(session: Session, *, process_id: int) -> MenuPublic:
                 key=effect.key,
                 title=effect.title,
                 description=effect.description,
+                plain_explanation=effect.plain_explanation,
                 sub_effects=[
-                    SubEffectPublic(id=s.id, key=s.key, title=s.title, description=s.description)
+                    SubEffectPublic(
+                        id=s.id,
+                        key=s.key,
+                        title=s.title,
+                        description=s.description,
+                        plain_explanation=s.plain_explanation,
+                    )
                     for s in menu.sub_effects(effect)
                 ],
                 indicators=[

@@ -9,7 +9,13 @@ from typing import Any
 import pytest
 import yaml
 
-from app.domain.menu import Costs, MenuProblems, data_quality_warnings, total_costs
+from app.domain.menu import (
+    PLAIN_EXPLANATION_MAX,
+    Costs,
+    MenuProblems,
+    data_quality_warnings,
+    total_costs,
+)
 from app.domain.menu.seed import parse_menu_document
 
 SEED = Path(__file__).resolve().parents[2] / "seeds" / "korrewegwijk.yaml"
@@ -169,3 +175,50 @@ def test_a_measure_is_listed_under_a_desired_effect_not_a_sub_effect(raw: dict[s
     [problem] = caught.value.problems
     assert (problem.where.entry, problem.where.field) == ("measure 'drainage-vensterpark'", "group")
     assert problem.code == "seed_group_is_sub_effect"
+
+
+def test_every_korrewegwijk_measure_and_effect_is_explained_in_plain_words(
+    raw: dict[str, Any],
+) -> None:
+    menu = parse_menu_document(raw)
+    texts = [m.plain_explanation for m in menu.measures] + [
+        e.plain_explanation for e in menu.effects
+    ]
+    assert len(texts) == 25
+    assert all(texts), [m.key for m in menu.measures if not m.plain_explanation]
+    assert all(len(t) <= PLAIN_EXPLANATION_MAX for t in texts)
+    for text in texts:
+        words = text.lower().replace(",", " ").replace(".", " ").split()
+        assert not {"je", "jij", "jouw"} & set(words), text
+    by_key = {m.key: m.plain_explanation for m in menu.measures}
+    # The jargon of the titles is explained (or said to be unexplained in the plan).
+    assert "opbouwwerk" in by_key["opbouwwerk"]
+    assert "jeugd- en jongerenwerk" in by_key["jeugd-jongerenwerk"]
+    assert "volledige baan" in by_key["drugsbanden"]
+    assert "IB" in by_key["ib-paraat"]
+    assert "WIP" in by_key["wip"]
+    # The official wording stays beside it.
+    assert menu.effects[0].description.startswith("Het algemeen gevoel van veiligheid")
+
+
+def test_a_menu_without_plain_explanations_still_reads(raw: dict[str, Any]) -> None:
+    for measure in raw["measures"]:
+        measure.pop("plain_explanation", None)
+    for effect in raw["effects"]:
+        effect.pop("plain_explanation", None)
+    menu = parse_menu_document(raw)
+    assert {m.plain_explanation for m in menu.measures} == {""}
+
+
+def test_a_too_long_plain_explanation_is_refused_at_its_entry(raw: dict[str, Any]) -> None:
+    raw["measures"][2]["plain_explanation"] = "Lang. " * 100
+    raw["effects"][1]["plain_explanation"] = 12
+    with pytest.raises(MenuProblems) as caught:
+        parse_menu_document(raw)
+    found = {(p.code, p.where.entry, p.where.field) for p in caught.value.problems}
+    assert found == {
+        ("plain_too_long", "measure 'ib-paraat'", "plain_explanation"),
+        ("not_text", "effect 'leefomgeving'", "plain_explanation"),
+    }
+    too_long = next(p for p in caught.value.problems if p.code == "plain_too_long")
+    assert too_long.params == {"length": 599, "max": PLAIN_EXPLANATION_MAX}

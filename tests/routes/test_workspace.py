@@ -142,11 +142,13 @@ def test_a_process_with_effects_indicators_and_measures_is_built_in_the_browser(
         data={"title": "Bankjes op het plein", "group": "groen-en-schoon",
               "effects": ["groen-en-schoon", "meer-bomen"], "cost_year_1": "5000",
               "cost_years_4": "20.000", "cost_years_10": "40.000,-", "regular": "",
-              "organisation": "Gemeente", "description": "Vijf bankjes."},
+              "organisation": "Gemeente", "description": "Vijf bankjes.",
+              "plain_explanation": "Er komen vijf bankjes op het plein."},
         follow_redirects=False,
     )  # fmt: skip
     assert response.status_code == 303
     measure = session.exec(select(Measure)).one()
+    assert measure.plain_explanation == "Er komen vijf bankjes op het plein."
     assert (measure.cost_year_1, measure.cost_years_4, measure.cost_years_10) == (
         5000,
         20000,
@@ -162,6 +164,9 @@ def test_a_process_with_effects_indicators_and_measures_is_built_in_the_browser(
     # Editing keeps what is not changed, and the audit log has every step.
     edit = _page(wijkteam.get(f"{base}/measures/{measure.id}/edit").text)
     assert edit.select_one("#f-cost_years_4")["value"] == "20000"  # type: ignore[index]
+    plain = edit.select_one("#f-plain_explanation")
+    assert plain is not None
+    assert plain.get_text() == "Er komen vijf bankjes op het plein."
     assert {c["value"] for c in edit.select("input[name=effects][checked]")} == {
         "groen-en-schoon",
         "meer-bomen",
@@ -178,7 +183,7 @@ def test_a_measure_form_names_wrong_costs_and_an_unknown_group(
     response = wijkteam.post(
         f"/wijkteam/processes/{korrewegwijk}/measures/new",
         data={"title": "Buurtbemiddeling", "group": "nergens", "cost_year_1": "-1",
-              "cost_years_4": "12,5", "cost_years_10": "veel"},
+              "cost_years_4": "12,5", "cost_years_10": "veel", "plain_explanation": "x" * 401},
     )  # fmt: skip
     assert response.status_code == 422
     page = _page(response.text)
@@ -186,6 +191,7 @@ def test_a_measure_form_names_wrong_costs_and_an_unknown_group(
     assert "heel aantal" in _field_error(page, "cost_years_4")
     assert "geen bedrag" in _field_error(page, "cost_years_10")
     assert "al gebruikt" in _field_error(page, "key")  # buurtbemiddeling exists
+    assert "401 tekens" in _field_error(page, "plain_explanation")
     group = page.select_one("#e-group")
     assert group is not None
     assert "geen gewenst effect" in group.get_text()

@@ -72,6 +72,24 @@ def test_a_process_is_built_through_the_api(script: TestClient, session: Session
     )
     assert again.json()["id"] == measure.json()["id"]
     assert again.json()["effects"] == ["groen"]
+    plain = "Er komen bankjes in het park, waar u even kunt zitten."
+    explained = script.put(
+        f"{base}/measures/bankjes",
+        json={"title": "Bankjes", "group": "groen", "cost_years_4": 25000,
+              "plain_explanation": plain},
+    )  # fmt: skip
+    assert explained.json()["plain_explanation"] == plain
+    effect = script.put(
+        f"{base}/effects/groen", json={"title": "Groen", "plain_explanation": "Meer groen."}
+    )
+    assert effect.json()["plain_explanation"] == "Meer groen."
+    too_long = script.put(
+        f"{base}/measures/bankjes",
+        json={"title": "Bankjes", "group": "groen", "plain_explanation": "x" * 401},
+    )
+    assert too_long.status_code == 422
+    assert too_long.json()["code"] == "invalid_input"
+    assert "plain_explanation" in too_long.json()["detail"]
     bad = script.put(
         f"{base}/measures/feest", json={"title": "Feest", "group": "nergens", "cost_years_4": 1}
     )
@@ -85,6 +103,8 @@ def test_a_process_is_built_through_the_api(script: TestClient, session: Session
     assert patched.json()["neighbourhood"] == "Oosterparkwijk"
     menu = script.get(f"{base}/menu").json()
     assert menu["binding_total"] == 25000
+    assert menu["effects"][0]["plain_explanation"] == "Meer groen."
+    assert menu["effects"][0]["measures"][0]["plain_explanation"] == plain
     assert script.delete(f"{base}/measures/bankjes").status_code == 204
     assert script.delete(f"{base}/measures/bankjes").status_code == 404
     assert session.exec(select(Measure).where(Measure.process_id == process_id)).all() == []

@@ -10,6 +10,7 @@ from sqlalchemy import func
 from sqlmodel import Session, select
 
 from app.domain.menu import MenuDocument
+from app.domain.menu.cells import column_letter
 from app.domain.menu.files import read_menu_file
 from app.domain.menu.problems import Problem
 from app.domain.vocabulary import Role, RoundKind
@@ -220,3 +221,28 @@ def test_the_template_imports_as_it_is(session: Session, wijkteam: User) -> None
         assert read.warnings == []
         assert read.document is not None
         assert read.document.neighbourhood_name == "Voorbeeldwijk"
+
+
+def test_a_plain_explanation_is_read_from_its_column_and_too_long_is_refused_in_place() -> None:
+    good = (MENUS / "good.csv").read_bytes().decode("utf-8-sig")
+    lines = good.splitlines()
+    header = lines[0].split(";")
+    measure_row = next(i for i, line in enumerate(lines) if line.startswith("maatregel;"))
+    width = len(header)
+    lines[0] += ";uitleg_bewoners"
+    for i in range(1, len(lines)):
+        if lines[i].strip():
+            cells = lines[i].split(";")
+            lines[i] = ";".join(cells + [""] * (width - len(cells)))
+            lines[i] += ";Er komen bankjes waar u kunt zitten." if i == measure_row else ";"
+    read = read_menu_file(filename="menu.csv", data="\r\n".join(lines).encode())
+    assert read.problems == [], _english(read.problems)
+    assert read.document is not None
+    assert read.document.measures[0].plain_explanation == "Er komen bankjes waar u kunt zitten."
+    lines[measure_row] = lines[measure_row].rsplit(";", 1)[0] + ";" + "x" * 401
+    read = read_menu_file(filename="menu.csv", data="\r\n".join(lines).encode())
+    assert [(p.code, p.where.row, p.where.column) for p in read.problems] == [
+        ("plain_too_long", measure_row + 1, "uitleg_bewoners")
+    ]
+    assert "401" in _english(read.problems)[0]
+    assert read.problems[0].where.column_letter == column_letter(width)

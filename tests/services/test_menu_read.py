@@ -37,6 +37,12 @@ def test_the_korrewegwijk_menu_reads_as_the_seed_has_it(
     assert menu.group_key(ib) == "veiligheid"
     assert [w.code for w in menu.warnings()] == ["cost_decreases"]
     assert not menu.frozen
+    assert ib.plain_explanation.startswith("Aanpak van overlast door jongeren")
+    assert menu.desired_effects[0].plain_explanation.startswith("U voelt zich veiliger")
+    assert all(m.plain_explanation for m in menu.measures)
+    document = menu.document()
+    assert document.measures[2].plain_explanation == ib.plain_explanation
+    assert document.effects[0].plain_explanation == menu.desired_effects[0].plain_explanation
 
 
 def test_an_open_menu_is_read_afresh(session: Session, korrewegwijk: int) -> None:

@@ -4,6 +4,7 @@
 from app.domain.menu.document import (
     HORIZONS,
     MENU_FORMAT,
+    PLAIN_EXPLANATION_MAX,
     Costs,
     EffectSpec,
     IndicatorSpec,
@@ -18,6 +19,7 @@ from app.domain.menu.problems import MenuProblems, Problem, Where
 __all__ = [
     "HORIZONS",
     "MENU_FORMAT",
+    "PLAIN_EXPLANATION_MAX",
     "Costs",
     "EffectSpec",
     "IndicatorSpec",

@@ -17,6 +17,8 @@ from app.domain.menu.problems import Problem, Where
 from app.domain.vocabulary import CostHorizon, IndicatorUnit
 
 MENU_FORMAT = "waardenzeef-menu/1"
+# A plain explanation for residents is one or two sentences: longer is refused, with its place.
+PLAIN_EXPLANATION_MAX = 400
 HORIZONS: tuple[CostHorizon, ...] = (CostHorizon.YEAR_1, CostHorizon.YEARS_4, CostHorizon.YEARS_10)
 
 
@@ -70,22 +72,32 @@ class SubEffectSpec:
     key: str
     title: str
     description: str = ""
+    plain_explanation: str = ""
 
 
 @dataclass(frozen=True)
 class EffectSpec:
-    """A desired effect with its sub-effects and indicators."""
+    """A desired effect with its sub-effects and indicators.
+
+    `description` is the official wording (the action plan's); `plain_explanation` says in one or
+    two plain sentences what the effect means in daily life, for residents ('' when not given).
+    """
 
     key: str
     title: str
     description: str = ""
     sub_effects: tuple[SubEffectSpec, ...] = ()
     indicators: tuple[IndicatorSpec, ...] = ()
+    plain_explanation: str = ""
 
 
 @dataclass(frozen=True)
 class MeasureSpec:
-    """A measure on the menu: its costs, the group it is listed under and the effects it serves."""
+    """A measure on the menu: its costs, the group it is listed under and the effects it serves.
+
+    `plain_explanation` says in one or two plain sentences what the measure does for a resident
+    ('' when not given); `description` is the wijkteam's own wording.
+    """
 
     key: str
     title: str
@@ -95,6 +107,7 @@ class MeasureSpec:
     regular: bool = False
     description: str = ""
     organisation: str = ""
+    plain_explanation: str = ""
 
 
 @dataclass(frozen=True)

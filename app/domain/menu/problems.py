@@ -106,6 +106,10 @@ MESSAGES: dict[str, str] = {
     ),
     "missing_column": N_("The column '%(column)s' is missing from the first row."),
     "text_too_long": N_("The text is %(length)s characters long; at most %(max)s fit."),
+    "plain_too_long": N_(
+        "The plain explanation is %(length)s characters long; at most %(max)s fit. Keep it to "
+        "one or two short sentences a resident understands."
+    ),
     "empty_cell": N_("'%(column)s' is empty; a '%(kind)s' row needs it."),
     "too_many_rows": N_("The file has more than %(max)s rows."),
     "unnamed_column": N_("Column %(letter)s has no name in the first row; its value is ignored."),

@@ -14,6 +14,7 @@ from app.domain.menu.cells import slug
 from app.domain.menu.document import (
     HORIZONS,
     MENU_FORMAT,
+    PLAIN_EXPLANATION_MAX,
     Costs,
     EffectSpec,
     IndicatorSpec,
@@ -117,6 +118,26 @@ class _Reader:
         text = str(value).strip()
         if len(text) > max_length:
             self.fail(entry, name, "text_too_long", length=len(text), max=max_length)
+        return text
+
+    def plain(self, data: Mapping[str, Any], entry: str) -> str:
+        """The optional plain explanation for residents, refused when longer than two sentences
+        should be."""
+        value = data.get("plain_explanation")
+        if value is None or (isinstance(value, str) and not value.strip()):
+            return ""
+        if not isinstance(value, str):
+            self.fail(entry, "plain_explanation", "not_text", type=type(value).__name__)
+            return ""
+        text = value.strip()
+        if len(text) > PLAIN_EXPLANATION_MAX:
+            self.fail(
+                entry,
+                "plain_explanation",
+                "plain_too_long",
+                length=len(text),
+                max=PLAIN_EXPLANATION_MAX,
+            )
         return text
 
     def euros(self, value: Any, entry: str, name: str) -> int | None:
@@ -262,6 +283,7 @@ def _parse_effect(
                 sub_key,
                 r.text(sub, sub_entry, "title"),
                 r.text(sub, sub_entry, "description", required=False, max_length=4000),
+                r.plain(sub, sub_entry),
             )
         )
     indicators = [
@@ -274,6 +296,7 @@ def _parse_effect(
         description=r.text(data, entry, "description", required=False, max_length=4000),
         sub_effects=tuple(subs),
         indicators=tuple(i for i in indicators if i is not None),
+        plain_explanation=r.plain(data, entry),
     )
 
 
@@ -375,6 +398,7 @@ def _parse_measure(
         regular=regular,
         description=r.text(data, entry, "description", required=False, max_length=4000),
         organisation=r.text(data, entry, "organisation", required=False, max_length=200),
+        plain_explanation=r.plain(data, entry),
     )
 
 
@@ -408,8 +432,14 @@ def seed_mapping(document: MenuDocument) -> dict[str, Any]:
             "key": e.key,
             "title": e.title,
             "description": e.description,
+            **_plain(e.plain_explanation),
             "sub_effects": [
-                {"key": s.key, "title": s.title, "description": s.description}
+                {
+                    "key": s.key,
+                    "title": s.title,
+                    "description": s.description,
+                    **_plain(s.plain_explanation),
+                }
                 for s in e.sub_effects
             ],
             "indicators": [
@@ -437,6 +467,7 @@ def seed_mapping(document: MenuDocument) -> dict[str, Any]:
             "costs": list(m.costs.as_tuple()),
             "regular": m.regular,
             "description": m.description,
+            **_plain(m.plain_explanation),
             "organisation": m.organisation,
         }
         for m in document.measures
@@ -446,3 +477,8 @@ def seed_mapping(document: MenuDocument) -> dict[str, Any]:
             name: list(costs.as_tuple()) for name, costs in document.stated_totals.items()
         }
     return data
+
+
+def _plain(text: str) -> dict[str, str]:
+    # Written only when there is one, so that a menu without them reads as it always did.
+    return {"plain_explanation": text} if text else {}

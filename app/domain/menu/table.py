@@ -34,6 +34,7 @@ from app.domain.menu.cells import (
     text_of,
 )
 from app.domain.menu.document import (
+    PLAIN_EXPLANATION_MAX,
     Costs,
     EffectSpec,
     IndicatorSpec,
@@ -53,6 +54,7 @@ KIND = "soort"
 KEY = "sleutel"
 TITLE = "titel"
 DESCRIPTION = "omschrijving"
+PLAIN = "uitleg_bewoners"
 UNDER = "hoort_bij"
 EFFECTS = "effecten"
 COST_1 = "kosten_jaar_1"
@@ -85,6 +87,7 @@ COLUMNS_BEFORE_TARGETS: tuple[str, ...] = (
     REGULAR,
     ORGANISATION,
     DESCRIPTION,
+    PLAIN,
     UNIT,
     LOWER_IS_BETTER,
     BASELINE_YEAR,
@@ -128,13 +131,13 @@ _USED: dict[str, frozenset[str]] = {
         {KIND, KEY, TITLE, DESCRIPTION, NEIGHBOURHOOD, MUNICIPALITY, BUDGET, HORIZON}
         | {BUDGET_NOTE, SOURCE}
     ),
-    EFFECT: frozenset({KIND, KEY, TITLE, DESCRIPTION}),
-    SUB_EFFECT: frozenset({KIND, KEY, TITLE, DESCRIPTION, UNDER}),
+    EFFECT: frozenset({KIND, KEY, TITLE, DESCRIPTION, PLAIN}),
+    SUB_EFFECT: frozenset({KIND, KEY, TITLE, DESCRIPTION, PLAIN, UNDER}),
     INDICATOR: frozenset(
         {KIND, KEY, TITLE, UNDER, UNIT, LOWER_IS_BETTER, BASELINE_YEAR, BASELINE, CITY}
     ),
     MEASURE: frozenset(
-        {KIND, KEY, TITLE, DESCRIPTION, UNDER, EFFECTS, COST_1, COST_4, COST_10}
+        {KIND, KEY, TITLE, DESCRIPTION, PLAIN, UNDER, EFFECTS, COST_1, COST_4, COST_10}
         | {REGULAR, ORGANISATION}
     ),
     TOTAL: frozenset({KIND, KEY, COST_1, COST_4, COST_10}),
@@ -159,6 +162,7 @@ class _Effect:
     description: str
     parent_ref: str = ""
     parent: str = ""
+    plain_explanation: str = ""
     indicators: list[IndicatorSpec] = field(default_factory=list)
 
 
@@ -265,6 +269,15 @@ class _TableReader:
                 name,
                 length=len(text),
                 max=max_length,
+            )
+        return text
+
+    def plain(self, row: _Row) -> str:
+        """The optional plain explanation for residents; too long is a problem on its cell."""
+        text = text_of(row.cells.get(PLAIN))
+        if len(text) > PLAIN_EXPLANATION_MAX:
+            self.fail(
+                "plain_too_long", row.number, PLAIN, length=len(text), max=PLAIN_EXPLANATION_MAX
             )
         return text
 
@@ -406,11 +419,12 @@ def _document(r: _TableReader, rows: list[_Row]) -> MenuDocument | None:
                 title=effect.title,
                 description=effect.description,
                 sub_effects=tuple(
-                    SubEffectSpec(s.key, s.title, s.description)
+                    SubEffectSpec(s.key, s.title, s.description, s.plain_explanation)
                     for s in effects
                     if s.parent == effect.key and s.parent_ref
                 ),
                 indicators=tuple(effect.indicators),
+                plain_explanation=effect.plain_explanation,
             )
         )
     document = MenuDocument(
@@ -491,6 +505,7 @@ def _effects(r: _TableReader, rows: list[_Row]) -> list[_Effect]:
                 title,
                 r.text(row, DESCRIPTION, max_length=4000),
                 parent_ref if row.kind == SUB_EFFECT else "",
+                plain_explanation=r.plain(row),
             )
         )
     return effects
@@ -613,6 +628,7 @@ def _measures(
         regular = r.value(row, REGULAR, parse_bool)
         organisation = r.text(row, ORGANISATION, max_length=200)
         description = r.text(row, DESCRIPTION, max_length=4000)
+        plain = r.plain(row)
         if group is None or not title or not key:
             continue
         effect_keys = [k for k in linked if k] or [group]
@@ -628,6 +644,7 @@ def _measures(
                     regular=bool(regular),
                     description=description,
                     organisation=organisation,
+                    plain_explanation=plain,
                 ),
             )
         )
@@ -724,6 +741,7 @@ def document_rows(
                 KEY: effect.key,
                 TITLE: effect.title,
                 DESCRIPTION: effect.description or None,
+                PLAIN: effect.plain_explanation or None,
             }
         )
         for sub in effect.sub_effects:
@@ -733,6 +751,7 @@ def document_rows(
                     KEY: sub.key,
                     TITLE: sub.title,
                     DESCRIPTION: sub.description or None,
+                    PLAIN: sub.plain_explanation or None,
                     UNDER: effect.key,
                 }
             )
@@ -765,6 +784,7 @@ def document_rows(
                 REGULAR: "ja" if measure.regular else "nee",
                 ORGANISATION: measure.organisation or None,
                 DESCRIPTION: measure.description or None,
+                PLAIN: measure.plain_explanation or None,
             }
         )
     for name, costs in document.stated_totals.items():
