@@ -28,7 +28,9 @@ def parser() -> argparse.ArgumentParser:
         "--rule",
         metavar="RULE",
         help="greedy; mes (equal shares, no completion); mes-add1 (equal shares, add one, then "
-        "greedy: Pabulib's equalshares/add1); mes-add1-only (add one, no greedy); optimal. "
+        "greedy: Pabulib's equalshares/add1); mes-add1-only (add one, no greedy); "
+        "mes-add1-compare (mes-add1, then greedy's outcome instead if more voters prefer it: "
+        "Wieliczka 2023); optimal. "
         "Default: the file's own rule, else greedy.",
     )
     parse.add_argument(

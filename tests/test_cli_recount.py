@@ -57,6 +57,7 @@ def _json(args: list[str]) -> dict[str, Any]:
         ("mes", ["C"]),
         ("mes-add1", ["C", "B"]),
         ("mes-add1-only", ["C"]),
+        ("mes-add1-compare", ["C", "B"]),
         ("optimal", ["B", "C"]),
     ],
 )
@@ -65,6 +66,22 @@ def test_each_rule_on_a_small_file(small_file: Path, rule: str, selected: list[s
     assert data["selected"] == selected
     assert data["rule"] == rule
     assert data["satisfaction"] == "cost"
+
+
+def test_the_comparison_step_says_how_the_voters_were_counted(small_file: Path) -> None:
+    # Equal shares with add one and greedy gives C, B; so does greedy: every voter likes both
+    # alike, and equal shares' outcome stays.
+    data = _json([str(small_file), "--rule", "mes-add1-compare"])
+    assert data["comparison"] == {
+        "prefer_equal_shares": 0,
+        "prefer_greedy": 0,
+        "measure": "projects",
+        "greedy_taken": False,
+    }
+    assert _json([str(small_file), "--rule", "mes-add1"])["comparison"] is None
+    result = runner.invoke(cli, ["recount", str(small_file), "--rule", "mes-add1-compare"])
+    assert result.exit_code == 0, result.output
+    assert "0 stemmers hebben liever die van gelijke delen" in result.stdout
 
 
 def test_json_is_exact_and_explains_every_project(small_file: Path) -> None:

@@ -9,6 +9,10 @@ Rules (`--rule`):
   (`completion_by_rule_combination` of `method_of_equal_shares(voter_budget_increment=1)` and
   greedy): what Pabulib calls `equalshares/add1`, the rule cities such as Assen and Wieliczka use;
 - `mes-add1-only`: the "add one" completion without the greedy step after it;
+- `mes-add1-compare`: `mes-add1`, then the comparison step of Wieliczka's Green Million (2023,
+  equalshares.net): the greedy outcome instead when more voters prefer it (on approval ballots,
+  a voter prefers the outcome that funds more of their projects; on points, the one that gives
+  them more points); see `app/domain/allocation/completion.py`;
 - `optimal`: the largest total satisfaction within the budget (exact).
 
 When no rule is given, the file's own `rule` (META) is recounted if it is one of these
@@ -35,6 +39,7 @@ from typing import Any
 
 from app.domain.allocation import (
     Allocation,
+    Completion,
     Election,
     Project,
     ProjectOutcome,
@@ -46,6 +51,7 @@ from app.domain.allocation import (
     equal_shares,
     equal_shares_add1,
     equal_shares_add1_greedy,
+    equal_shares_completed,
     greedy,
     optimal,
 )
@@ -61,6 +67,7 @@ class RecountRule(StrEnum):
     MES = "mes"
     MES_ADD1 = "mes-add1"
     MES_ADD1_ONLY = "mes-add1-only"
+    MES_ADD1_COMPARE = "mes-add1-compare"
     OPTIMAL = "optimal"
 
 
@@ -90,8 +97,11 @@ def election_from_pabulib(instance: PbInstance, satisfaction: Satisfaction) -> E
     return election_from_votes(projects, instance.budget, instance.ballots(), satisfaction)
 
 
-def run_rule(election: Election[str], rule: RecountRule) -> Allocation[str]:
-    """One of the recount rules on an election."""
+def run_rule(
+    election: Election[str], rule: RecountRule, *, by_projects: bool = True
+) -> Allocation[str]:
+    """One of the recount rules on an election (`by_projects`: how the comparison step counts a
+    voter's preference, by their projects funded (approval) or their satisfaction (points))."""
     if rule is RecountRule.GREEDY:
         return greedy(election)
     if rule is RecountRule.MES:
@@ -100,6 +110,8 @@ def run_rule(election: Election[str], rule: RecountRule) -> Allocation[str]:
         return equal_shares_add1_greedy(election)
     if rule is RecountRule.MES_ADD1_ONLY:
         return equal_shares_add1(election)
+    if rule is RecountRule.MES_ADD1_COMPARE:
+        return equal_shares_completed(election, Completion.ADD1_COMPARE, by_projects=by_projects)
     return optimal(election)
 
 
@@ -136,6 +148,14 @@ class Recount:
                 "per_voter_budget": exact(shares.per_voter_budget),
                 "increments": shares.increments,
                 "runs": shares.runs,
+            },
+            "comparison": None
+            if allocation.comparison is None
+            else {
+                "prefer_equal_shares": allocation.comparison.prefer_equal_shares,
+                "prefer_greedy": allocation.comparison.prefer_greedy,
+                "measure": allocation.comparison.measure,
+                "greedy_taken": allocation.comparison.switched,
             },
             "projects": [self._project_json(o) for o in self.ordered_outcomes()],
             "warnings": list(self.instance.warnings),
@@ -185,7 +205,9 @@ def recount(
     rule = rule or default_rule(instance)
     satisfaction = satisfaction or default_satisfaction(instance.vote_type)
     election = election_from_pabulib(instance, satisfaction)
-    return Recount(instance, rule, satisfaction, run_rule(election, rule), election.voters)
+    by_projects = instance.vote_type is VoteType.APPROVAL
+    allocation = run_rule(election, rule, by_projects=by_projects)
+    return Recount(instance, rule, satisfaction, allocation, election.voters)
 
 
 def exact(value: Number) -> str:
@@ -234,6 +256,22 @@ def render_table(result: Recount, gettext: Callable[[str], str] = _same) -> str:
                 increments=shares.increments,
                 runs=shares.runs,
             )
+        )
+    comparison = allocation.comparison
+    if comparison is not None:
+        text = (
+            _(
+                "Comparison with greedy: {mes} voters prefer the outcome of equal shares, "
+                "{greedy} that of greedy: greedy's outcome taken"
+            )
+            if comparison.switched
+            else _(
+                "Comparison with greedy: {mes} voters prefer the outcome of equal shares, "
+                "{greedy} that of greedy: equal shares' outcome kept"
+            )
+        )
+        lines.append(
+            text.format(mes=comparison.prefer_equal_shares, greedy=comparison.prefer_greedy)
         )
     for warning in result.instance.warnings:
         lines.append(_("Warning: {warning}").format(warning=warning))

@@ -8,12 +8,15 @@ from fractions import Fraction
 from hypothesis import assume, given
 
 from app.domain.allocation import (
+    Comparison,
+    Completion,
     Election,
     Project,
     Satisfaction,
     approval_election,
     equal_shares,
     equal_shares_add1,
+    equal_shares_completed,
 )
 from tests.domain import textbook_mes
 from tests.domain.test_against_pabutools import SETTINGS, elections
@@ -77,3 +80,43 @@ def test_add_one_as_the_textbook(election: Election[str]) -> None:
     assert details is not None
     assert (list(result.selected), details.increments) == textbook_mes.add_one(election)
     assert details.runs <= details.reference_runs
+
+
+def test_the_comparison_step_takes_greedy_when_more_voters_prefer_it() -> None:
+    # Budget 20: three voters want A and B (10 each), two want C (10). Equal shares with "add
+    # one": t = 4, A (the tie with B goes to A) at 10/3 each; at t = 5 the two can pay C too:
+    # A, C (20, exhaustive). Greedy by supporters: A, B. The three prefer greedy (two of their
+    # projects instead of one), the two prefer equal shares (one instead of none): 3 > 2.
+    election = approval_election(
+        (Project("A", 10), Project("B", 10), Project("C", 10)),
+        20,
+        [["A", "B"]] * 3 + [["C"]] * 2,
+        Satisfaction.COST,
+    )
+    assert equal_shares_completed(election, Completion.ADD1_GREEDY).selected == ("A", "C")
+    result = equal_shares_completed(election, Completion.ADD1_COMPARE)
+    assert result.selected == ("A", "B")
+    assert result.rule == "equal_shares_add1_compare"
+    assert result.comparison == Comparison(
+        prefer_equal_shares=2, prefer_greedy=3, measure="projects", switched=True
+    )
+    # Counted by satisfaction (cost) it is the same here: 20 against 10 for the three.
+    by_value = equal_shares_completed(election, Completion.ADD1_COMPARE, by_projects=False)
+    assert by_value.comparison is not None
+    assert (by_value.comparison.prefer_greedy, by_value.comparison.measure) == (3, "satisfaction")
+
+
+def test_the_comparison_step_keeps_equal_shares_on_a_tie_of_preferences() -> None:
+    # As above with two voters each way: equal shares gives A, C and greedy A, B; two prefer
+    # each. Not more voters prefer greedy, so equal shares' outcome stays.
+    election = approval_election(
+        (Project("A", 10), Project("B", 10), Project("C", 10)),
+        20,
+        [["A", "B"]] * 2 + [["C"]] * 2,
+        Satisfaction.COST,
+    )
+    result = equal_shares_completed(election, Completion.ADD1_COMPARE)
+    assert result.selected == ("A", "C")
+    assert result.comparison == Comparison(
+        prefer_equal_shares=2, prefer_greedy=2, measure="projects", switched=False
+    )

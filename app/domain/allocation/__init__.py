@@ -1,5 +1,10 @@
 """The general allocation rules: greedy, optimal and equal shares, on frozen inputs."""
 
+from app.domain.allocation.completion import (
+    Completion,
+    compare_with_greedy,
+    equal_shares_completed,
+)
 from app.domain.allocation.greedy import complete_with_greedy, density_order, greedy
 from app.domain.allocation.mes import (
     equal_shares,
@@ -9,6 +14,7 @@ from app.domain.allocation.mes import (
 from app.domain.allocation.model import (
     Allocation,
     Ballot,
+    Comparison,
     Election,
     EqualSharesRun,
     Number,
@@ -27,6 +33,8 @@ from app.domain.allocation.optimal import optimal
 __all__ = [
     "Allocation",
     "Ballot",
+    "Comparison",
+    "Completion",
     "Election",
     "EqualSharesRun",
     "Number",
@@ -36,6 +44,7 @@ __all__ = [
     "Stage",
     "Verdict",
     "approval_election",
+    "compare_with_greedy",
     "complete_with_greedy",
     "density_order",
     "election_from_columns",
@@ -43,6 +52,7 @@ __all__ = [
     "equal_shares",
     "equal_shares_add1",
     "equal_shares_add1_greedy",
+    "equal_shares_completed",
     "greedy",
     "optimal",
     "scored_election",

@@ -591,6 +591,19 @@ class EqualSharesRun:
 
 
 @dataclass(frozen=True)
+class Comparison:
+    """The comparison step of equal shares with the greedy outcome (`completion.py`): how many
+    voters prefer each (the others like both alike), counted by the number of their projects
+    funded (`measure` "projects") or by their satisfaction ("satisfaction"), and whether the
+    greedy outcome was taken (more voters prefer it)."""
+
+    prefer_equal_shares: int
+    prefer_greedy: int
+    measure: str
+    switched: bool
+
+
+@dataclass(frozen=True)
 class Allocation(Generic[IdT]):
     """A rule's result: the selection in the order it was made, and every project explained."""
 
@@ -599,6 +612,7 @@ class Allocation(Generic[IdT]):
     selected: tuple[IdT, ...]
     outcomes: tuple[ProjectOutcome[IdT], ...]
     equal_shares: EqualSharesRun | None = None
+    comparison: Comparison | None = None
 
     @property
     def _by_id(self) -> Mapping[IdT, ProjectOutcome[IdT]]:
