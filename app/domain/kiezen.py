@@ -76,6 +76,7 @@ class Difference(StrEnum):
     CHOSEN_BUT_NOT_OPTIMAL = "chosen_but_not_optimal"
     CHOSEN_BUT_SUPPORTERS_SHORT = "chosen_but_supporters_short"
     CHOSEN_BUT_TOO_EXPENSIVE = "chosen_but_too_expensive"
+    CHOSEN_BUT_NOT_RATED = "chosen_but_not_rated"
     PLAN_BUT_DID_NOT_FIT_KIEZEN = "plan_but_did_not_fit_kiezen"
     PLAN_BUT_NOT_CHOSEN = "plan_but_not_chosen"
 
@@ -93,17 +94,33 @@ def differences(
     plan: Plan, reasons: Iterable[Reason], kiezen: KiezenResult
 ) -> dict[Id, Difference]:
     """Every measure that is in one of the plan and the Kiezen result but not in the other."""
-    fits = set(kiezen.fits)
+    found = compare(plan, reasons, kiezen.fits, kiezen.chosen)
+    assert set(found) == set(kiezen.fits) ^ set(plan.selected)
+    return found
+
+
+def compare(
+    plan: Plan, reasons: Iterable[Reason], fits: Iterable[Id], chosen: Mapping[Id, int]
+) -> dict[Id, Difference]:
+    """Every measure that fits in a Kiezen result (`fits`, from measures chosen so often) or is
+    in the plan, but not in both.
+
+    The room's Kiezen result on the projector lists every measure of the menu; one linked to no
+    desired effect is not in the plan's sieve (nobody could rate it in Zeven): it differs as
+    `CHOSEN_BUT_NOT_RATED`.
+    """
+    fitting = set(fits)
+    explained = {r.measure_id: r for r in reasons}
     found: dict[Id, Difference] = {}
-    for reason in reasons:
-        measure = reason.measure_id
-        if measure in fits and not reason.selected:
+    for measure in fitting - set(explained):
+        found[measure] = Difference.CHOSEN_BUT_NOT_RATED
+    for measure, reason in explained.items():
+        if measure in fitting and not reason.selected:
             found[measure] = _LEFT_OUT[reason.why]
-        elif reason.selected and measure not in fits:
+        elif reason.selected and measure not in fitting:
             found[measure] = (
                 Difference.PLAN_BUT_DID_NOT_FIT_KIEZEN
-                if kiezen.chosen.get(measure, 0) > 0
+                if chosen.get(measure, 0) > 0
                 else Difference.PLAN_BUT_NOT_CHOSEN
             )
-    assert set(found) == fits ^ set(plan.selected)
     return found

@@ -250,11 +250,34 @@ def difference(plan: PlanContent, line: PlanLine) -> str:
     if line.difference is None or kiezen is None:
         return ""
     most = max((m.in_packages for m in plan.measures), default=0)
-    values = {"n": line.in_packages, "total": kiezen.packages, "rank": line.rank}
-    if line.difference.startswith("chosen_but"):
+    return difference_sentence(
+        line.difference,
+        rule=plan.rule,
+        chosen=line.in_packages,
+        packages=kiezen.packages,
+        most_chosen=line.in_packages == most,
+        rank=line.rank,
+        no_cost=line.binding_cost == 0,
+    )
+
+
+def difference_sentence(
+    difference: str,
+    *,
+    rule: str,
+    chosen: int,
+    packages: int,
+    most_chosen: bool,
+    rank: int | None,
+    no_cost: bool,
+) -> str:
+    """Why the plan (made with `rule`) and the Kiezen result differ on a measure, in one plain
+    sentence: the plan page, its documents and the projector say it alike."""
+    values = {"n": chosen, "total": packages, "rank": rank}
+    if difference.startswith("chosen_but"):
         opening = (
             _("The most chosen in Kiezen (%(n)s of %(total)s)")
-            if line.in_packages == most
+            if most_chosen
             else _("In the Kiezen result (%(n)s of %(total)s chose it)")
         ) % values
         rest = {
@@ -273,16 +296,20 @@ def difference(plan: PlanContent, line: PlanLine) -> str:
                 "but with equal shares the people who chose it had already spent their share on "
                 "other measures."
             )
-            if plan.rule == "equal_shares_packages"
+            if rule == "equal_shares_packages"
             else _(
                 "but with equal shares the people who valued it in Zeven had already spent their "
                 "share on other measures."
             ),
             "chosen_but_too_expensive": _("but it costs more than the whole budget."),
-        }[line.difference] % values
+            "chosen_but_not_rated": _(
+                "but it is linked to no desired effect, so nobody could rate it in Zeven and the "
+                "plan cannot take it."
+            ),
+        }[difference] % values
         return f"{opening}, {rest}"
-    if line.difference == "plan_but_not_chosen":
-        if line.binding_cost == 0:
+    if difference == "plan_but_not_chosen":
+        if no_cost:
             return (
                 _(
                     "Nobody chose it in Kiezen, but it costs nothing extra and in Zeven it was "
@@ -291,7 +318,7 @@ def difference(plan: PlanContent, line: PlanLine) -> str:
                 % values
             )
         return _("Nobody chose it in Kiezen, but in Zeven it was rated at place %(rank)s.") % values
-    if plan.rule in ("equal_shares", "equal_shares_packages"):
+    if rule in ("equal_shares", "equal_shares_packages"):
         return (
             _(
                 "It no longer fitted in the Kiezen result (%(n)s of %(total)s chose it), but with "

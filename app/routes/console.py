@@ -22,6 +22,7 @@ from starlette.responses import HTMLResponse, Response
 from app.db import SessionDep, write_after_read
 from app.domain.vocabulary import RoundKind, RoundState, StakeholderGroup
 from app.errors import N_, DomainError, InvalidInput
+from app.exports import plan_text
 from app.i18n import gettext as _
 from app.models import Meeting, Round
 from app.routes.deps import CurrentUser
@@ -372,6 +373,8 @@ def round_console(
             **_meeting_context(session, meeting),
             "round": round_,
             "outcome": outcome,
+            "beside": outcomes_service.beside_plan(session, outcome=outcome) if outcome else None,
+            "plan_text": plan_text,
             "turnout": rounds_service.turnout(session, round_id=round_id),
             "receipts": _published_receipts(session, round_),
             "publishable": True,
@@ -560,6 +563,8 @@ def undo_paper_ballot(
 
 # Rows per projector page: what fits at 1280x720 and 1920x1080 in the projector's type size.
 SCREEN_ROWS = 6
+# Differences between the plan and Kiezen per projector page: each a name and a sentence.
+SCREEN_DIFFERENCES = 3
 # Receipts per projector page: four columns of six.
 SCREEN_RECEIPTS = 24
 # Seconds a resident takes per score in Zeven, for the time the projector announces.
@@ -580,7 +585,9 @@ def _chunks(rows: list[Any], size: int) -> list[list[Any]]:
 
 
 def _screen_pages(
-    outcome: outcomes_service.Outcome | None, receipts: ballots_service.ReceiptList | None
+    outcome: outcomes_service.Outcome | None,
+    receipts: ballots_service.ReceiptList | None,
+    beside: outcomes_service.PlanBeside | None = None,
 ) -> list[ScreenPage]:
     # Results that fit the screen without scrolling, paged when they are longer; the published
     # receipts after them.
@@ -588,10 +595,12 @@ def _screen_pages(
     listed = (
         [ScreenPage("receipts", rows) for rows in _chunks(codes, SCREEN_RECEIPTS)] if codes else []
     )
-    return _result_pages(outcome) + listed
+    return _result_pages(outcome, beside) + listed
 
 
-def _result_pages(outcome: outcomes_service.Outcome | None) -> list[ScreenPage]:
+def _result_pages(
+    outcome: outcomes_service.Outcome | None, beside: outcomes_service.PlanBeside | None
+) -> list[ScreenPage]:
     if outcome is None or outcome.turnout.ballots == 0:
         return [ScreenPage("empty", [])]
     kind = outcome.round.kind
@@ -607,10 +616,20 @@ def _result_pages(outcome: outcomes_service.Outcome | None) -> list[ScreenPage]:
             ScreenPage("ranking", rows, 1 + i * SCREEN_ROWS)
             for i, rows in enumerate(_chunks(rated, SCREEN_ROWS))
         ]
-    return [ScreenPage("plan", [])] + [
-        ScreenPage("choices", rows, 1 + i * SCREEN_ROWS)
-        for i, rows in enumerate(_chunks(outcome.choices, SCREEN_ROWS))
-    ]
+    # After the Kiezen list, where the bewonersplan differs from it and why.
+    differing = beside.differing if beside is not None else []
+    return (
+        [ScreenPage("plan", [])]
+        + [
+            ScreenPage("choices", rows, 1 + i * SCREEN_ROWS)
+            for i, rows in enumerate(_chunks(outcome.choices, SCREEN_ROWS))
+        ]
+        + [
+            ScreenPage("differences", rows, 1 + i * SCREEN_DIFFERENCES)
+            for i, rows in enumerate(_chunks(differing, SCREEN_DIFFERENCES))
+            if rows
+        ]
+    )
 
 
 def _screen_round(rounds: list[Round]) -> Round | None:
@@ -635,7 +654,8 @@ def projector(
     if shown is not None and outcomes_service.may_show(shown):
         outcome = outcomes_service.outcome(session, round_=shown)
     receipts = _published_receipts(session, shown) if shown else None
-    pages = _screen_pages(outcome, receipts)
+    beside = outcomes_service.beside_plan(session, outcome=outcome) if outcome else None
+    pages = _screen_pages(outcome, receipts, beside)
     number = min(max(page, 1), len(pages))
     menu = ballots_service.load_menu(session, process_id=meeting.process_id)
     scores = sum(len(m.effect_ids) for m in menu.measures)
@@ -646,6 +666,8 @@ def projector(
             **context,
             "shown": shown,
             "outcome": outcome,
+            "beside": beside,
+            "plan_text": plan_text,
             "pages": pages,
             "page": pages[number - 1],
             "page_number": number,

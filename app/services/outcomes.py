@@ -15,12 +15,13 @@ from fractions import Fraction
 
 from sqlmodel import Session, col, select
 
-from app.domain import groups, kiezen
+from app.domain import groups, kiezen, plan_file
 from app.domain import waardenzeef as wz
 from app.domain.vocabulary import RoundKind, RoundState, StakeholderGroup
 from app.errors import N_, DomainError
 from app.models import Meeting, Round
 from app.services import ballots as ballots_service
+from app.services import plans as plans_service
 from app.services import rounds as rounds_service
 from app.services import sieves
 
@@ -364,6 +365,100 @@ def outcome(session: Session, *, round_: Round) -> Outcome:
             groups.shown_apart({g: n for g, n in turnout.by_group.items() if g})[1]
         ),
         **parts,  # type: ignore[arg-type]
+    )
+
+
+@dataclass(frozen=True)
+class Differing:
+    """A measure where the bewonersplan and the room's Kiezen result differ."""
+
+    measure_id: int
+    title: str
+    chosen: int
+    fits: bool
+    in_plan: bool
+    difference: str
+    rank: int | None
+    no_cost: bool
+
+
+@dataclass(frozen=True)
+class PlanBeside:
+    """The bewonersplan as it stands beside a closed Kiezen round's result (what the room saw).
+
+    The plan is made with the rule of the adopted plan, or else the default (greedy down the
+    ranking by weighted contribution); `differing` lists, in the order of the Kiezen list,
+    every measure that is in one of the two but not in the other.
+    """
+
+    rule: str
+    adopted: bool
+    in_plan: frozenset[int]
+    spent: int
+    budget: int
+    packages: int
+    most_chosen: int
+    differing: list[Differing]
+
+    @property
+    def differs(self) -> set[int]:
+        """The measures that differ."""
+        return {d.measure_id for d in self.differing}
+
+
+def beside_plan(session: Session, *, outcome: Outcome) -> PlanBeside | None:
+    """The plan beside a Kiezen outcome: only for the closed Kiezen round the plan is made from
+    (the last one of the process), with ballots."""
+    round_ = outcome.round
+    if round_.kind != RoundKind.KIEZEN or not outcome.final or not outcome.turnout.ballots:
+        return None
+    meeting = session.get(Meeting, round_.meeting_id)
+    assert meeting is not None
+    source = plans_service.load_source(session, process_id=meeting.process_id)
+    used = source.rounds.get(RoundKind.KIEZEN)
+    if used is None or used[0].id != round_.id:
+        return None
+    snapshot = plans_service.adopted(session, process_id=meeting.process_id)
+    rule, ranked_by = wz.Rule.GREEDY, wz.RankBy.CONTRIBUTION
+    if snapshot is not None:
+        rule = wz.Rule(snapshot.rule)
+        ranked_by = wz.RankBy(str(snapshot.parameters.get("ranked_by", ranked_by)))
+    sieve = source.sieve
+    if rule is plans_service.PACKAGE_RULE and not sieve.packages:
+        rule = wz.Rule.GREEDY
+    plan = wz.make_plan(sieve, rule, ranked_by)
+    fingerprint = plan_file.fingerprint(plan_file.published(sieve), rule, ranked_by)
+    explained = plans_service.reasons_of(sieve, plan, fingerprint)
+    rank = {int(r.measure_id): r.rank for r in explained}
+    fits = [r.measure_id for r in outcome.choices if r.fits]
+    chosen = {r.measure_id: r.chosen for r in outcome.choices}
+    found = {
+        int(m): d.value
+        for m, d in kiezen.compare(plan, explained, fits, dict(chosen.items())).items()
+    }
+    in_plan = frozenset(int(m) for m in plan.selected)
+    return PlanBeside(
+        rule=rule.value,
+        adopted=snapshot is not None,
+        in_plan=in_plan,
+        spent=int(plan.spent),
+        budget=outcome.budget,
+        packages=outcome.turnout.ballots,
+        most_chosen=max(chosen.values(), default=0),
+        differing=[
+            Differing(
+                measure_id=r.measure_id,
+                title=r.title,
+                chosen=r.chosen,
+                fits=r.fits,
+                in_plan=r.measure_id in in_plan,
+                difference=found[r.measure_id],
+                rank=rank.get(r.measure_id),
+                no_cost=r.cost == 0,
+            )
+            for r in outcome.choices
+            if r.measure_id in found
+        ],
     )
 
 

@@ -155,7 +155,8 @@ _REASONS: dict[tuple[str, str, str], tuple[reasons.Reason, ...]] = {}
 _REASONS_KEPT = 32
 
 
-def _reasons(sieve: wz.Sieve, plan: wz.Plan, fingerprint: str) -> tuple[reasons.Reason, ...]:
+def reasons_of(sieve: wz.Sieve, plan: wz.Plan, fingerprint: str) -> tuple[reasons.Reason, ...]:
+    """Every measure's reason in a plan of these ballots (kept for the fingerprint's outcome)."""
     key = (fingerprint, plan.rule.value, plan.ranked_by.value)
     found = _REASONS.get(key)
     if found is None:
@@ -203,7 +204,7 @@ def build_content(
     )
     plan = analysis.plan
     fingerprint = plan_file.fingerprint(plan_file.published(sieve), rule, ranked_by)
-    explained = {r.measure_id: r for r in _reasons(sieve, plan, fingerprint)}
+    explained = {r.measure_id: r for r in reasons_of(sieve, plan, fingerprint)}
     result = kiezen.of_sieve(sieve) if sieve.packages else None
     differences = kiezen.differences(plan, explained.values(), result) if result is not None else {}
     shown = set(apart)
