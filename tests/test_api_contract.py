@@ -44,7 +44,13 @@ def _times(value: Any) -> list[str]:
 
 def check(response: httpx.Response, method: str, path: str) -> Any:
     """Validate an answer against its operation; errors in English with a code."""
-    _operation(method, path).validate_response(response)
+    operation = _operation(method, path)
+    # validate_response checks the body of a documented status only: the status itself too.
+    documented = operation.definition.raw["responses"]
+    assert str(response.status_code) in documented, (
+        f"{method} {path}: {response.status_code} is not documented ({sorted(documented)})"
+    )
+    operation.validate_response(response)
     json_answer = response.headers.get("content-type", "").startswith("application/json")
     body: Any = response.json() if json_answer else None
     if response.status_code >= 400:

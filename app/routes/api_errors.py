@@ -23,6 +23,7 @@ from app.routes.api_common import ErrorPublic
 from app.routes.deps import current_user
 
 ERROR_REF = {"$ref": "#/components/schemas/ErrorPublic"}
+_CONVERTOR = re.compile(r"\{(\w+):\w+\}")
 UNSAFE = {"post", "put", "patch", "delete"}
 # The codes the error handlers give plain HTTP errors (a wrong path, a wrong method...).
 HTTP_CODES = {
@@ -65,12 +66,14 @@ def _needs_login(route: APIRoute) -> bool:
 
 
 def _routes(app: FastAPI) -> dict[tuple[str, str], APIRoute]:
+    """Each operation's route, by the path as the document writes it (`{id}`, not `{id:int}`)."""
     found = {}
     for context in iter_route_contexts(app.routes):
         route = context.original_route
         if isinstance(route, APIRoute) and route.include_in_schema:
+            path = _CONVERTOR.sub(r"{\1}", context.path or "")
             for method in context.methods or ():
-                found[(method.lower(), context.path or "")] = route
+                found[(method.lower(), path)] = route
     return found
 
 
