@@ -1,7 +1,9 @@
 """The ballot rules of the three rounds: what a valid Wegen, Zeven or Kiezen ballot is.
 
 Wegen: whole points for the desired effects, adding up to exactly 100. Zeven: a score 0..3 for a
-measure on each effect it is linked to; a measure is rated on all its effects or skipped. Kiezen:
+measure on each effect it is linked to; one decision per measure: it is rated on all its effects
+or skipped as a whole ("weet ik niet"; a skipped measure does not count as 0), and every measure
+rated only partly is reported at once, each with its own message. Kiezen:
 a package of measures whose binding costs fit within the budget; regular measures cost nothing.
 Everything is checked against a `BallotMenu` (the process's menu as the ballot sees it), so these
 rules need no database. Refusals are `InvalidInput` errors whose message names the field and what
@@ -38,6 +40,39 @@ class EmptyBallot(InvalidInput):
     """Nothing was filled in."""
 
     code = "empty_ballot"
+
+
+class MeasuresUnfinished(InvalidInput):
+    """Zeven: some measures are rated on only some of their effects; one message per measure.
+
+    `problems` maps each such measure's id to its message (a catalogue template and its
+    params), in menu order, so that a form can show each beside its measure; the exception's
+    own message lists them all.
+    """
+
+    def __init__(self, problems: Mapping[int, tuple[str, Mapping[str, object]]]) -> None:
+        self.problems = dict(problems)
+        super().__init__(N_("Some measures are rated on only some of their effects."))
+
+    @property
+    def message(self) -> str:
+        """Every measure's problem, in English."""
+        return " ".join(
+            text % dict(params) for text, params in getattr(self, "problems", {}).values()
+        )
+
+    def localized(self) -> str:
+        """Every measure's problem, in the current language."""
+        return " ".join(self.measure_messages().values())
+
+    def measure_messages(self) -> dict[int, str]:
+        """Each measure's problem in the current language, for showing beside the measure."""
+        from app.i18n import gettext
+
+        return {
+            measure_id: gettext(text) % dict(params)
+            for measure_id, (text, params) in self.problems.items()
+        }
 
 
 @dataclass(frozen=True)
@@ -189,6 +224,19 @@ def read_scores(
     return scores
 
 
+def point_problems(raw: Mapping[int, str | int], menu: BallotMenu) -> dict[int, InvalidInput]:
+    """Every weighable effect whose typed points cannot be used, with the refusal the ballot
+    would get for it: not a whole number, below 0 or above 100 (blank is 0, as on submit)."""
+    problems: dict[int, InvalidInput] = {}
+    for effect in menu.effects:
+        try:
+            points = read_points({effect.id: raw.get(effect.id, "")}, menu)
+            check_points_range(points, menu)
+        except InvalidInput as problem:
+            problems[effect.id] = problem
+    return problems
+
+
 def refuse_repeated_scores(fields: Iterable[tuple[str, int, int]]) -> None:
     """Refuse a Zeven ballot that scores a measure on the same effect twice.
 
@@ -220,8 +268,8 @@ def points_left(points: Mapping[int, int]) -> int:
     return TOTAL_POINTS - sum(points.values())
 
 
-def check_weights(points: Mapping[int, int], menu: BallotMenu) -> ValidBallot:
-    """A Wegen ballot: known effects, no negative points, exactly 100 in total."""
+def check_points_range(points: Mapping[int, int], menu: BallotMenu) -> None:
+    """Refuse points for an unknown effect, or points below 0 or above 100 for one effect."""
     known = {e.id for e in menu.effects}
     for effect_id, value in points.items():
         if effect_id not in known:
@@ -234,6 +282,11 @@ def check_weights(points: Mapping[int, int], menu: BallotMenu) -> ValidBallot:
                 effect=menu.effect_title(effect_id),
                 value=value,
             )
+
+
+def check_weights(points: Mapping[int, int], menu: BallotMenu) -> ValidBallot:
+    """A Wegen ballot: known effects, no negative points, exactly 100 in total."""
+    check_points_range(points, menu)
     total = sum(points.values())
     if total < TOTAL_POINTS:
         raise PointsNotHundred(
@@ -255,8 +308,23 @@ def check_weights(points: Mapping[int, int], menu: BallotMenu) -> ValidBallot:
     return ValidBallot(RoundKind.WEGEN, lines)
 
 
-def check_scores(scores: Mapping[tuple[int, int], int], menu: BallotMenu) -> ValidBallot:
-    """A Zeven ballot: scores 0..3 only on linked effects; a measure rated fully or skipped."""
+def check_scores(
+    scores: Mapping[tuple[int, int], int],
+    menu: BallotMenu,
+    *,
+    skipped: Iterable[int] = (),
+) -> ValidBallot:
+    """A Zeven ballot: scores 0..3 only on linked effects; a measure rated fully or skipped.
+
+    `skipped` are measures skipped as a whole ("weet ik niet" on the form): their scores, if any
+    were also ticked, are left out, because skipping is the one decision made for the measure.
+    Every measure rated on only some of its effects is refused together (MeasuresUnfinished).
+    """
+    skip = set(skipped)
+    for measure_id in skip:
+        if menu.measure(measure_id) is None:
+            raise InvalidInput(N_("skip: measure %(id)s is not on this menu."), id=measure_id)
+    scores = {pair: value for pair, value in scores.items() if pair[0] not in skip}
     rated: dict[int, set[int]] = {}
     for (measure_id, effect_id), value in scores.items():
         measure = menu.measure(measure_id)
@@ -281,18 +349,20 @@ def check_scores(scores: Mapping[tuple[int, int], int], menu: BallotMenu) -> Val
                 value=value,
             )
         rated.setdefault(measure_id, set()).add(effect_id)
+    unfinished: dict[int, tuple[str, Mapping[str, object]]] = {}
     for measure in menu.measures:
         done = rated.get(measure.id)
         if done is not None and done != set(measure.effect_ids):
             missing = [menu.effect_title(e) for e in measure.effect_ids if e not in done]
-            raise InvalidInput(
+            unfinished[measure.id] = (
                 N_(
-                    "%(measure)s: rate it on every effect it is linked to (still open: "
-                    "%(effects)s), or skip the measure."
+                    "%(measure)s: choose a number for %(effects)s too, or choose "
+                    '"I don\'t know" for the whole measure.'
                 ),
-                measure=measure.title,
-                effects=", ".join(missing),
+                {"measure": measure.title, "effects": ", ".join(missing)},
             )
+    if unfinished:
+        raise MeasuresUnfinished(unfinished)
     if not rated:
         raise EmptyBallot(N_("You have not rated any measure yet. Rate at least one."))
     lines = tuple(

@@ -73,17 +73,21 @@ def _number(text: str) -> int | None:
 
 
 def ballot_input(form: FormData) -> BallotInput:
-    """A ballot form's fields as the service takes them: points-E, score-M-E, measure."""
+    """A ballot form's fields as the service takes them: points-E, score-M-E, skip-M, measure."""
     points: dict[int, str | int] = {}
     scores: dict[tuple[int, int], str | int] = {}
     score_fields: list[tuple[str, int, int]] = []
     measure_ids: list[int] = []
+    skipped: list[int] = []
     for name, value in form.multi_items():
         if not isinstance(value, str):
             continue
         parts = name.split("-")
         if parts[0] == "points" and len(parts) == 2 and (effect := _number(parts[1])) is not None:
             points[effect] = value
+        elif parts[0] == "skip" and len(parts) == 2 and (skip := _number(parts[1])) is not None:
+            if value.strip():
+                skipped.append(skip)
         elif parts[0] == "score" and len(parts) == 3:
             measure, effect = _number(parts[1]), _number(parts[2])
             if measure is not None and effect is not None:
@@ -92,7 +96,11 @@ def ballot_input(form: FormData) -> BallotInput:
         elif name == "measure" and (measure_id := _number(value.strip())) is not None:
             measure_ids.append(measure_id)
     return BallotInput(
-        points=points, scores=scores, measure_ids=measure_ids, score_fields=score_fields
+        points=points,
+        scores=scores,
+        measure_ids=measure_ids,
+        score_fields=score_fields,
+        skipped=skipped,
     )
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from fastapi import APIRouter, Request
@@ -9,7 +10,8 @@ from fastapi.responses import RedirectResponse
 from starlette.responses import HTMLResponse, Response
 
 from app.db import SessionDep, write_after_read
-from app.domain.vocabulary import RoundState, StakeholderGroup
+from app.domain import ballots as ballot_rules
+from app.domain.vocabulary import RoundKind, RoundState, StakeholderGroup
 from app.errors import N_, DomainError, NotFound
 from app.models import Participant, Round
 from app.routes.meeting_deps import (
@@ -159,9 +161,11 @@ def _ballot_page(
     idempotency_key: str | None = None,
     status_code: int = 200,
     prefilled_from: Round | None = None,
+    problems: dict[int, str] | None = None,
 ) -> HTMLResponse:
     menu = ballots_service.load_menu(session, process_id=view.meeting.process_id)
     tally = ballots_service.tally(round_.kind, given, menu)
+    live = bool(request.headers.get("HX-Request"))
     return render(
         request,
         f"vote/{round_.kind}.html",
@@ -182,10 +186,42 @@ def _ballot_page(
                 session, round_id=round_.id or 0, participant_id=participant.id or 0
             )
             is not None,
+            "problems": problems or {},
+            "resident_form": True,
+            # The draft this phone keeps of the form (localStorage), per round and card.
+            "draft_key": f"wz-draft:{round_.id}:{participant.id}",
+            "state_url": f"/m/{view.meeting.id}/rounds/{round_.id}/state",
+            "discussion": set() if live else _discussion(session, round_),
+            "ranks": {} if live else _zeven_ranks(session, view, round_),
         },
         fragment="vote/_tally.html",
         status_code=status_code,
     )
+
+
+def _discussion(session: SessionDep, round_: Round) -> set[int]:
+    # A rerun of Zeven: the measures on the discussion list of the run it repeats.
+    if round_.kind != RoundKind.ZEVEN or round_.run < 2:
+        return set()
+    previous = rounds_service.previous_run(session, round_=round_)
+    if previous is None or previous.state != RoundState.CLOSED:
+        return set()
+    return {row.measure_id for row in outcomes_service.outcome(session, round_=previous).discussion}
+
+
+def _zeven_ranks(
+    session: SessionDep, view: meetings_service.ResidentView, round_: Round
+) -> dict[int, int]:
+    # Kiezen, once Zeven has been closed tonight: each measure's place in the last Zeven run.
+    if round_.kind != RoundKind.KIEZEN:
+        return {}
+    sieved = [r for r in view.closed_rounds if r.kind == RoundKind.ZEVEN]
+    if not sieved:
+        return {}
+    last = max(sieved, key=lambda r: (r.run, r.id or 0))
+    return {
+        row.measure_id: row.rank for row in outcomes_service.outcome(session, round_=last).ranking
+    }
 
 
 @router.get("/m/{meeting_id}", response_class=HTMLResponse)
@@ -242,6 +278,7 @@ def _meeting_page(
     receipt: ballots_service.Receipt | None,
     error: str | None = None,
     status_code: int = 200,
+    closed: ClosedNotice | None = None,
 ) -> HTMLResponse:
     menu = (
         ballots_service.load_menu(session, process_id=view.meeting.process_id) if receipt else None
@@ -255,6 +292,7 @@ def _meeting_page(
             "receipt": receipt,
             "menu": menu,
             "error": error,
+            "closed": closed,
             "without_code": participant.code_id is None,
             "paper_replaced_at": (
                 ballots_service.paper_replacement(
@@ -265,6 +303,39 @@ def _meeting_page(
             ),
         },
         status_code=status_code,
+    )
+
+
+@dataclass(frozen=True)
+class ClosedNotice:
+    """A round closed under an open form: which round, and this person's vote in it (if any)."""
+
+    round: Round
+    earlier: ballots_service.Receipt | None
+
+
+def _closed_for(session: SessionDep, round_: Round, participant: Participant) -> ClosedNotice:
+    earlier = ballots_service.current_ballot(
+        session, round_id=round_.id or 0, participant_id=participant.id or 0
+    )
+    return ClosedNotice(round_, earlier)
+
+
+@router.get("/m/{meeting_id}/rounds/{round_id}/state", response_model=None)
+def round_state(
+    request: Request, meeting_id: int, round_id: int, session: SessionDep, participant: Resident
+) -> Response:
+    """For a ballot form that is open (htmx polls it): 204 while the round is open; once it has
+    closed, the notice that says so and what it means for this person."""
+    view = meetings_service.resident_view(session, meeting_id=meeting_id)
+    round_ = _round_of(view, round_id)
+    me = _mine(participant, view.meeting.process_id)
+    if round_.state == RoundState.OPEN or me is None:
+        return Response(status_code=204)
+    return render(
+        request,
+        "vote/_closed_notice.html",
+        {"view": view, "closed": _closed_for(session, round_, me)},
     )
 
 
@@ -363,13 +434,17 @@ def ballot_preview(
     me = _mine(participant, view.meeting.process_id)
     if me is None:
         return RedirectResponse(f"/m/{meeting_id}", status_code=303)
+    given = ballot_input(form)
+    step = form_text(form, "step")
+    if step and round_.kind == RoundKind.WEGEN:  # a -5 / +5 button, without JavaScript
+        given = ballots_service.step_points(given, step)
     return _ballot_page(
         request,
         session,
         view=view,
         round_=round_,
         participant=me,
-        given=ballot_input(form),
+        given=given,
         idempotency_key=form_text(form, "idempotency_key") or None,
     )
 
@@ -398,6 +473,11 @@ def submit_ballot(
         )
     except DomainError as refused:
         if refused.status == 422:
+            problems = (
+                refused.measure_messages()
+                if isinstance(refused, ballot_rules.MeasuresUnfinished)
+                else None
+            )
             return _ballot_page(
                 request,
                 session,
@@ -405,12 +485,24 @@ def submit_ballot(
                 round_=round_,
                 participant=me,
                 given=given,
-                error=refused.localized(),
+                error=None if problems else refused.localized(),
                 idempotency_key=key or None,
                 status_code=422,
+                problems=problems,
             )
         # Closed, not open yet, or a code needed: show where things stand, with the reason.
         fresh = meetings_service.resident_view(session, meeting_id=meeting_id)
+        if isinstance(refused, rounds_service.RoundClosed):
+            # Said for this person: an earlier vote of theirs still counts (or there was none).
+            return _meeting_page(
+                request,
+                session,
+                view=fresh,
+                participant=me,
+                receipt=None,
+                closed=_closed_for(session, round_, me),
+                status_code=refused.status,
+            )
         receipt = (
             ballots_service.current_ballot(
                 session, round_id=fresh.open_round.id or 0, participant_id=me.id or 0

@@ -118,6 +118,18 @@ class BallotInput:
     measure_ids: Sequence[int] = ()
     # Zeven: every (field, measure, effect) as sent, so that a pair sent twice is refused.
     score_fields: Sequence[tuple[str, int, int]] = ()
+    # Zeven: measures skipped as a whole ("weet ik niet"); their scores, if also sent, are left out.
+    skipped: Sequence[int] = ()
+    # Zeven: a stored ballot read back: every measure it does not rate was skipped.
+    unrated_are_skipped: bool = False
+
+    def skips(self, measure: MeasureView) -> bool:
+        """Zeven: whether this measure is skipped as a whole ("weet ik niet")."""
+        if measure.id in self.skipped:
+            return True
+        return self.unrated_are_skipped and not any(
+            (measure.id, e) in self.scores for e in measure.effect_ids
+        )
 
 
 @dataclass(frozen=True)
@@ -193,7 +205,9 @@ def check(kind: RoundKind, given: BallotInput, menu: MenuView) -> rules.ValidBal
     if kind == RoundKind.ZEVEN:
         rules.refuse_repeated_scores(given.score_fields)
         return rules.check_scores(
-            rules.read_scores(given.scores, menu.ballot_menu), menu.ballot_menu
+            rules.read_scores(given.scores, menu.ballot_menu),
+            menu.ballot_menu,
+            skipped=given.skipped,
         )
     try:
         return rules.check_package(given.measure_ids, menu.ballot_menu)
@@ -206,6 +220,21 @@ def check(kind: RoundKind, given: BallotInput, menu: MenuView) -> rules.ValidBal
 
 
 @dataclass(frozen=True)
+class SieveCount:
+    """Zeven while filling in: how many measures are rated, skipped, open or half done."""
+
+    total: int
+    rated: int
+    skipped: int
+    unfinished: tuple[int, ...]
+
+    @property
+    def open(self) -> int:
+        """Measures with no decision yet (they count as skipped when the ballot is sent)."""
+        return self.total - self.rated - self.skipped - len(self.unfinished)
+
+
+@dataclass(frozen=True)
 class Tally:
     """What a ballot page shows while filling in: points left (Wegen) or money left (Kiezen)."""
 
@@ -213,6 +242,11 @@ class Tally:
     package: rules.PackageTally | None = None
     chosen: int = 0
     problem: str | None = None
+    # Wegen: each effect whose typed points cannot be used, with the message to show beside it.
+    point_problems: Mapping[int, str] = field(default_factory=dict)
+    # Kiezen: each measure not chosen that no longer fits, with the money it is short.
+    short: Mapping[int, int] = field(default_factory=dict)
+    sieve: SieveCount | None = None
 
     @property
     def ready(self) -> bool:
@@ -227,15 +261,84 @@ class Tally:
 def tally(kind: RoundKind, given: BallotInput, menu: MenuView) -> Tally:
     """Points or money left for a ballot as filled in so far (nothing is stored)."""
     if kind == RoundKind.WEGEN:
+        # The same reading and the same refusals as on submit, so the two never disagree.
+        problems = rules.point_problems(given.points, menu.ballot_menu)
+        if problems:
+            texts = {effect_id: p.localized() for effect_id, p in problems.items()}
+            return Tally(problem=next(iter(texts.values())), point_problems=texts)
         try:
             points = rules.read_points(given.points, menu.ballot_menu)
-        except InvalidInput as problem:
-            return Tally(points_left=None, problem=problem.localized())
+        except InvalidInput as problem:  # points for an effect that is not on the menu
+            return Tally(problem=problem.localized())
         return Tally(points_left=rules.points_left(points))
     if kind == RoundKind.KIEZEN:
         chosen = {m for m in given.measure_ids if menu.ballot_menu.measure(m) is not None}
-        return Tally(package=rules.tally_package(chosen, menu.ballot_menu), chosen=len(chosen))
-    return Tally()
+        package = rules.tally_package(chosen, menu.ballot_menu)
+        # Over the budget the bar and the text say so; marking every measure would only shout.
+        short = (
+            {
+                m.id: m.cost - package.left
+                for m in menu.measures
+                if m.id not in chosen and m.cost > package.left
+            }
+            if package.fits
+            else {}
+        )
+        return Tally(package=package, chosen=len(chosen), short=short)
+    return Tally(sieve=sieve_count(given, menu))
+
+
+STEP_POINTS = 5
+
+
+def step_points(given: BallotInput, step: str) -> BallotInput:
+    """Wegen's -5 / +5 buttons without JavaScript: `step` is "EFFECT:+" or "EFFECT:-".
+
+    Minus takes up to 5 points away (never below 0); plus adds up to 5 of the points still left
+    (never past 100 in total). A field that does not hold a whole number counts as 0 here.
+    """
+    effect_text, _, sign = step.partition(":")
+    if not effect_text.isdigit() or sign not in {"+", "-"}:
+        return given
+    effect_id = int(effect_text)
+    values = {e: _whole_or_zero(v) for e, v in given.points.items()}
+    current = values.get(effect_id, 0)
+    if sign == "-":
+        new = max(0, current - STEP_POINTS)
+    else:
+        left = max(0, rules.TOTAL_POINTS - sum(max(0, v) for v in values.values()))
+        new = max(0, current) + min(STEP_POINTS, left)
+    points = dict(given.points)
+    points[effect_id] = str(new)
+    return BallotInput(points=points)
+
+
+def _whole_or_zero(value: str | int) -> int:
+    try:
+        return int(str(value).strip() or 0)
+    except ValueError:
+        return 0
+
+
+def sieve_count(given: BallotInput, menu: MenuView) -> SieveCount:
+    """Zeven: how far a ballot as filled in has come (measures rated, skipped, half done)."""
+    rated = skipped = 0
+    unfinished: list[int] = []
+    measures = [m for m in menu.measures if m.effect_ids]
+    for measure in measures:
+        if given.skips(measure):
+            skipped += 1
+            continue
+        done = sum(
+            1 for e in measure.effect_ids if str(given.scores.get((measure.id, e), "")).strip()
+        )
+        if done == len(measure.effect_ids):
+            rated += 1
+        elif done:
+            unfinished.append(measure.id)
+    return SieveCount(
+        total=len(measures), rated=rated, skipped=skipped, unfinished=tuple(unfinished)
+    )
 
 
 def new_idempotency_key() -> str:
@@ -286,7 +389,7 @@ def values_of(kind: RoundKind, lines: Sequence[rules.Line]) -> BallotInput:
     if kind == RoundKind.WEGEN:
         return BallotInput(points=dict(rules.lines_to_points(lines)))
     if kind == RoundKind.ZEVEN:
-        return BallotInput(scores=dict(rules.lines_to_scores(lines)))
+        return BallotInput(scores=dict(rules.lines_to_scores(lines)), unrated_are_skipped=True)
     return BallotInput(measure_ids=rules.lines_to_package(lines))
 
 

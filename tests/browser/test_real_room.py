@@ -248,6 +248,7 @@ def test_a_night_with_slips_undone_and_a_projector_that_fits(
         screen.screenshot(path=str(artifacts / "room-projector-zeven-open-1280.png"))
         chosen = [m for m in menu.measures if m.effect_ids][:3]
         _goto(phone, f"{base}/m/{meeting_id}")
+        phone.click("button.step-toggle")  # from one measure per screen to the full list
         for measure, score in zip(chosen, (3, 1, 2), strict=True):
             for effect in measure.effect_ids:
                 phone.locator(
@@ -268,6 +269,7 @@ def test_a_night_with_slips_undone_and_a_projector_that_fits(
         laptop.locator(f"#round-{rerun} form[action$='/open'] button").click()
         _goto(phone, f"{base}/m/{meeting_id}")
         expect(phone.locator("p.notice[role=status]").first).to_contain_text("staan er al in")
+        phone.click("button.step-toggle")  # the full list again (a new round, a new draft)
         for measure, score in zip(chosen, (3, 1, 2), strict=True):
             for effect in measure.effect_ids:
                 radio = phone.locator(f"input[name='score-{measure.id}-{effect}'][value='{score}']")

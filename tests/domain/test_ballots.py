@@ -87,7 +87,7 @@ def test_zeven_rates_linked_effects_and_allows_skipping() -> None:
     )
     with pytest.raises(InvalidInput, match="not linked to the effect 'Jongeren'"):
         rules.check_scores({(10, YOUTH): 1}, MENU)
-    with pytest.raises(InvalidInput, match=r"IB paraat: rate it on every effect .*Jongeren"):
+    with pytest.raises(InvalidInput, match=r"IB paraat: choose a number for Jongeren too"):
         rules.check_scores({(11, SAFETY): 1}, MENU)
     with pytest.raises(InvalidInput, match="0, 1, 2 or 3"):
         rules.check_scores({(10, SAFETY): 4}, MENU)
@@ -95,6 +95,53 @@ def test_zeven_rates_linked_effects_and_allows_skipping() -> None:
         rules.check_scores({(99, SAFETY): 1}, MENU)
     with pytest.raises(rules.EmptyBallot):
         rules.check_scores({}, MENU)
+
+
+def test_zeven_takes_one_decision_per_measure_and_reports_every_unfinished_one() -> None:
+    # Two measures half rated: both refused at once, each with its own message, in menu order.
+    two_effects = rules.MeasureChoice(14, "WIP", 50_000, False, (LIVING, YOUTH))
+    menu = rules.BallotMenu(MENU.effects, (*MENU.measures, two_effects), budget=1_000_000)
+    with pytest.raises(rules.MeasuresUnfinished) as refused:
+        rules.check_scores({(14, YOUTH): 2, (11, SAFETY): 1, (10, SAFETY): 3}, menu)
+    assert list(refused.value.problems) == [11, 14]
+    # Beside each measure, in the reader's language (Dutch by default).
+    assert refused.value.measure_messages() == {
+        11: 'IB paraat: kies ook een cijfer voor Jongeren, of kies "Weet ik niet" voor de hele '
+        "maatregel.",
+        14: 'WIP: kies ook een cijfer voor Leefomgeving, of kies "Weet ik niet" voor de hele '
+        "maatregel.",
+    }
+    assert refused.value.status == 422
+    assert "IB paraat" in refused.value.message
+    assert "WIP" in refused.value.message
+    # "I don't know" for the whole measure wins over numbers ticked before it: not stored, not 0.
+    ballot = rules.check_scores({(11, SAFETY): 1, (10, SAFETY): 3}, menu, skipped=[11])
+    assert ballot.lines == (rules.Line(10, SAFETY, 3),)
+    with pytest.raises(InvalidInput, match="skip: measure 99 is not on this menu"):
+        rules.check_scores({(10, SAFETY): 3}, menu, skipped=[99])
+    # Skipping everything leaves nothing to count.
+    with pytest.raises(rules.EmptyBallot):
+        rules.check_scores({(10, SAFETY): 3}, menu, skipped=[10, 11, 12, 13, 14])
+
+
+@pytest.mark.parametrize(
+    ("typed", "problem"),
+    [
+        ("-10", "Veiligheid: give between 0 and 100 points, not -10."),
+        ("101", "Veiligheid: give between 0 and 100 points, not 101."),
+        ("12,5", "Veiligheid: '12,5' is not a whole number of points."),
+        ("12.5", "Veiligheid: '12.5' is not a whole number of points."),
+    ],
+)
+def test_the_points_problem_beside_a_field_is_the_refusal_on_submit(
+    typed: str, problem: str
+) -> None:
+    raw = {SAFETY: typed, LIVING: "60", YOUTH: "50"}
+    assert {e: p.message for e, p in rules.point_problems(raw, MENU).items()} == {SAFETY: problem}
+    with pytest.raises(InvalidInput) as refused:
+        rules.check_weights(rules.read_points(raw, MENU), MENU)
+    assert refused.value.message == problem
+    assert rules.point_problems({SAFETY: "", LIVING: "100"}, MENU) == {}
 
 
 def test_scores_are_read_with_blank_as_skipped() -> None:

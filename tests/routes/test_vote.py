@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine, event
 from sqlmodel import Session, select
@@ -227,7 +229,11 @@ def test_a_new_vote_replaces_the_earlier_one_until_the_round_closes(
         follow_redirects=False,
     )
     assert late.status_code == 409
-    assert alert(late.text) == "Deze ronde is gesloten. Uw stem kwam te laat binnen en telt niet."
+    # Never "too late, does not count" to someone whose earlier vote counts: it says that it does.
+    said = alert(late.text)
+    assert said.startswith("De gespreksleider heeft deze ronde gesloten (Kiezen).")
+    assert re.search(r"Uw eerdere stem \(van \d\d:\d\d\) telt\.", said)
+    assert "te laat" not in said
     lines = session.exec(select(BallotLine).where(BallotLine.ballot_id == ballot.id)).all()
     assert [ln.measure_id for ln in lines] == [wip]
     assert ballots_in(session, round_id) == 1
@@ -280,33 +286,79 @@ def test_zeven_rates_linked_effects_grouped_by_effect_and_skips(
     page = soup(phone.get(f"/m/{n.meeting_id}").text)
     groups = [h.get_text() for h in page.select("section.sieve-group > h2")]
     assert groups == ["Veiligheid", "Leefomgeving"]
-    ib = n.measure("ib-paraat")
+    assert "0 van 22 beoordeeld" in page.select_one("#tally-text").get_text()  # type: ignore[union-attr]
+    ib, wip, mediation = n.measure("ib-paraat"), n.measure("wip"), n.measure("buurtbemiddeling")
     card_ = page.select_one(f"article[aria-labelledby=m-{ib.id}]")
     assert card_ is not None
     assert "€\u00a0100.000" in card_.get_text()
     assert len(card_.select("fieldset.score")) == 2  # veiligheid and jongeren
-    assert [str(i["value"]) for i in card_.select("fieldset.score")[0].select("input")] == [
-        "",
-        "0",
-        "1",
-        "2",
-        "3",
-    ]
-    values = {"idempotency_key": form_key(str(page))}
-    for name in {str(i["name"]) for i in page.select("input[type=radio]")}:
-        values[name] = ""  # everything skipped ...
+    # Per effect only the numbers; "weet ik niet" once, for the whole measure.
+    scale = card_.select("fieldset.score")[0].select("input")
+    assert [str(i["value"]) for i in scale] == ["0", "1", "2", "3"]
+    skip = card_.select("input[type=checkbox]")
+    assert [str(i["name"]) for i in skip] == [f"skip-{ib.id}"]
+    assert "Weet ik niet" in card_.select_one("label.skip-measure").get_text()  # type: ignore[union-attr]
     veiligheid, jongeren = ib.effect_ids
-    values[f"score-{ib.id}-{veiligheid}"] = "3"  # ... but one measure, on both its effects
-    values[f"score-{ib.id}-{jongeren}"] = "1"
-    response = phone.post(
-        f"/m/{n.meeting_id}/rounds/{round_id}/ballot", data=values, follow_redirects=False
-    )
+    url = f"/m/{n.meeting_id}/rounds/{round_id}/ballot"
+    values = {
+        "idempotency_key": form_key(str(page)),
+        f"score-{ib.id}-{veiligheid}": "3",  # IB paraat on both its effects
+        f"score-{ib.id}-{jongeren}": "1",
+        f"score-{mediation.id}-{mediation.effect_ids[0]}": "2",  # then "weet ik niet" after all
+        f"skip-{mediation.id}": "1",
+    }
+    response = phone.post(url, data=values, follow_redirects=False)
     assert response.status_code == 303
     lines = session.exec(select(BallotLine)).all()
     assert {(ln.measure_id, ln.effect_id, ln.value) for ln in lines} == {
         (ib.id, veiligheid, 3),
         (ib.id, jongeren, 1),
     }
+    # Changing the vote: the measures it did not rate come back as "weet ik niet".
+    again = soup(phone.get(url).text)
+    assert again.select_one(f"input[name=skip-{mediation.id}][checked]") is not None
+    assert again.select_one(f"input[name=skip-{ib.id}][checked]") is None
+    assert again.select_one(f"input[name=skip-{wip.id}][checked]") is not None
+
+
+def test_every_unfinished_measure_is_shown_at_once_beside_itself(
+    client: TestClient, session: Session, korrewegwijk: int
+) -> None:
+    n = night(session, korrewegwijk, client)
+    round_id = n.round_id(RoundKind.ZEVEN)
+    _open(client, round_id)
+    phone = resident(session, korrewegwijk)
+    two = [m for m in n.menu.measures if len(m.effect_ids) == 2][:2]
+    assert len(two) == 2
+    url = f"/m/{n.meeting_id}/rounds/{round_id}/ballot"
+    values = {"idempotency_key": form_key(phone.get(f"/m/{n.meeting_id}").text)}
+    for measure in two:  # each rated on its first effect only
+        values[f"score-{measure.id}-{measure.effect_ids[0]}"] = "2"
+    refused = phone.post(url, data=values, follow_redirects=False)
+    assert refused.status_code == 422
+    page = soup(refused.text)
+    summary = page.select_one("#ballot-error")
+    assert summary is not None
+    links = summary.select("a")
+    assert [str(a["href"]) for a in links] == [f"#m-{m.id}" for m in two]
+    assert links[0].has_attr("autofocus")
+    assert not links[1].has_attr("autofocus")
+    for measure in two:
+        beside = page.select_one(f"#measure-{measure.id} .problem")
+        assert beside is not None
+        other = n.menu.effect(measure.effect_ids[1])
+        assert other is not None
+        assert f"kies ook een cijfer voor {other.title}" in beside.get_text()
+        # What was ticked is still ticked.
+        ticked = page.select_one(f"input[name=score-{measure.id}-{measure.effect_ids[0]}][checked]")
+        assert ticked is not None
+        assert ticked["value"] == "2"
+    assert ballots_in(session, round_id) == 0
+    # Fixed: one finished, one skipped. The first submit after that counts.
+    values[f"score-{two[0].id}-{two[0].effect_ids[1]}"] = "0"
+    values[f"skip-{two[1].id}"] = "1"
+    assert phone.post(url, data=values, follow_redirects=False).status_code == 303
+    assert ballots_in(session, round_id) == 1
 
 
 def test_a_round_without_codes_takes_one_ballot_per_device_marked_as_weaker(
@@ -430,3 +482,127 @@ def test_a_code_posted_with_an_unknown_meeting_goes_to_tonights(
     )
     assert response.status_code == 303
     assert response.headers["location"] == f"/m/{n.meeting_id}"
+
+
+def test_wegen_tally_and_server_agree_and_the_steppers_work_without_javascript(
+    client: TestClient, session: Session, korrewegwijk: int
+) -> None:
+    n = night(session, korrewegwijk, client)
+    round_id = n.round_id(RoundKind.WEGEN)
+    _open(client, round_id)
+    phone = resident(session, korrewegwijk)
+    key = form_key(phone.get(f"/m/{n.meeting_id}").text)
+    safety, living, youth = n.effect_ids()
+    preview = f"/m/{n.meeting_id}/rounds/{round_id}/preview"
+    url = f"/m/{n.meeting_id}/rounds/{round_id}/ballot"
+    # -10 and 110 add up to 100, but the tally never says "all 100 divided".
+    values = {"idempotency_key": key, f"points-{safety}": "-10", f"points-{living}": "110"}
+    live = soup(phone.post(preview, data=values, headers={"HX-Request": "true"}).text)
+    tally = live.select_one("#tally-text").get_text()  # type: ignore[union-attr]
+    assert "Alle 100" not in tally
+    assert "tussen 0 en 100 punten, niet -10" in tally
+    beside = live.select_one(f"#points-problem-{safety}[hx-swap-oob]")
+    assert beside is not None
+    assert "niet -10" in beside.get_text()
+    assert "niet 110" in live.select_one(f"#points-problem-{living}").get_text()  # type: ignore[union-attr]
+    assert live.select_one("button.send[disabled]") is not None
+    refused = phone.post(url, data=values, follow_redirects=False)
+    assert refused.status_code == 422
+    assert "niet -10" in alert(refused.text)
+    page = soup(refused.text)
+    assert page.select_one(f"#points-{safety}[aria-invalid=true]") is not None
+    # A decimal: the same words on both sides.
+    values = {"idempotency_key": key, f"points-{safety}": "12,5", f"points-{living}": "87,5"}
+    live = soup(phone.post(preview, data=values, headers={"HX-Request": "true"}).text)
+    assert "'12,5' is geen heel aantal punten" in live.select_one("#tally-text").get_text()  # type: ignore[union-attr]
+    assert "'12,5' is geen heel aantal punten" in alert(
+        phone.post(url, data=values, follow_redirects=False).text
+    )
+    # -5 / +5 without JavaScript: the server adds up; + never goes past the 100.
+    values = {"idempotency_key": key, f"points-{safety}": "60", f"points-{living}": "37"}
+    stepped = soup(phone.post(preview, data={**values, "step": f"{youth}:+"}).text)
+    assert stepped.select_one(f"#points-{youth}")["value"] == "3"  # type: ignore[index]
+    assert "Alle 100 punten zijn verdeeld" in stepped.select_one("#tally-text").get_text()  # type: ignore[union-attr]
+    down = soup(phone.post(preview, data={**values, "step": f"{safety}:-"}).text)
+    assert down.select_one(f"#points-{safety}")["value"] == "55"  # type: ignore[index]
+    # The send button says what is still missing.
+    assert "nog 8 punten te verdelen" in down.select_one("button.send").get_text()  # type: ignore[union-attr]
+    assert len(down.select(f"button[name=step][value='{safety}:-']")) == 1
+
+
+def test_kiezen_marks_what_no_longer_fits_also_without_javascript(
+    client: TestClient, session: Session, korrewegwijk: int
+) -> None:
+    n = night(session, korrewegwijk, client)
+    round_id = n.round_id(RoundKind.KIEZEN)
+    _open(client, round_id)
+    phone = resident(session, korrewegwijk)
+    key = form_key(phone.get(f"/m/{n.meeting_id}").text)
+    floreshuis, streets = n.measure("floreshuis"), n.measure("herinrichting-straten")
+    mediation = n.measure("buurtbemiddeling")
+    preview = f"/m/{n.meeting_id}/rounds/{round_id}/preview"
+    # Floreshuis leaves 240,000: the streets (487,000) no longer fit, mediation (80,000) does.
+    page = soup(
+        phone.post(preview, data={"idempotency_key": key, "measure": [str(floreshuis.id)]}).text
+    )
+    streets_mark = page.select_one(f"#fit-{streets.id}")
+    assert streets_mark is not None
+    assert streets_mark.get_text() == "past niet meer (€\u00a0247.000 te kort)"
+    assert page.select_one(f"#fit-{mediation.id}").get_text() == ""  # type: ignore[union-attr]
+    assert page.select_one(f"#fit-{floreshuis.id}").get_text() == ""  # type: ignore[union-attr]
+    # Over the budget: the bar turns (class over) and the text says how much.
+    both = {"idempotency_key": key, "measure": [str(floreshuis.id), str(streets.id)]}
+    live = soup(phone.post(preview, data=both, headers={"HX-Request": "true"}).text)
+    assert live.select_one("svg.meter.over") is not None
+    assert "€\u00a0247.000 te veel" in live.select_one("button.send").get_text()  # type: ignore[union-attr]
+    # Over the budget nothing more is marked: the bar and its text say what to do.
+    assert live.select_one(f"#fit-{mediation.id}[hx-swap-oob]").get_text() == ""  # type: ignore[union-attr]
+    # With htmx the marks come along with the tally.
+    one = {"idempotency_key": key, "measure": [str(floreshuis.id)]}
+    live = soup(phone.post(preview, data=one, headers={"HX-Request": "true"}).text)
+    assert live.select_one(f"#fit-{streets.id}[hx-swap-oob]").get_text() == (  # type: ignore[union-attr]
+        "past niet meer (€\u00a0247.000 te kort)"
+    )
+
+
+def test_a_form_left_open_hears_that_the_round_closed_and_what_that_means(
+    client: TestClient, session: Session, korrewegwijk: int
+) -> None:
+    n = night(session, korrewegwijk, client)
+    round_id = n.round_id(RoundKind.KIEZEN)
+    _open(client, round_id)
+    voted, not_voted = resident(session, korrewegwijk), resident(session, korrewegwijk)
+    page = soup(voted.get(f"/m/{n.meeting_id}").text)
+    poll = page.select_one("#round-state[hx-get][hx-trigger]")
+    assert poll is not None
+    state_url = str(poll["hx-get"])
+    assert voted.get(state_url).status_code == 204  # open: nothing to say
+    key = form_key(str(page))
+    mediation = n.measure("buurtbemiddeling").id
+    ballot_url = f"/m/{n.meeting_id}/rounds/{round_id}/ballot"
+    assert (
+        voted.post(
+            ballot_url,
+            data={"idempotency_key": key, "measure": [str(mediation)]},
+            follow_redirects=False,
+        ).status_code
+        == 303
+    )
+    not_voted.get(f"/m/{n.meeting_id}")
+    client.post(f"/console/rounds/{round_id}/close", data={"confirm": "1"})
+    mine = voted.get(state_url, headers={"HX-Request": "true"})
+    assert mine.status_code == 200
+    said = alert(mine.text)
+    assert "De gespreksleider heeft deze ronde gesloten (Kiezen)." in said
+    assert re.search(r"Uw eerdere stem \(van \d\d:\d\d\) telt\.", said)
+    theirs = alert(not_voted.get(state_url, headers={"HX-Request": "true"}).text)
+    assert "U had in deze ronde nog niet gestemd." in theirs
+    # The late submit says the same, to each.
+    late = not_voted.post(
+        ballot_url,
+        data={"idempotency_key": "late", "measure": [str(mediation)]},
+        follow_redirects=False,
+    )
+    assert late.status_code == 409
+    assert "U had in deze ronde nog niet gestemd." in alert(late.text)
+    assert "te laat" not in alert(late.text)

@@ -1,0 +1,338 @@
+// The resident's ballot, with JavaScript. Everything here is an extra: without it the forms
+// work as plain forms (the full list in Zeven, "add up" in Wegen and Kiezen).
+// - A draft of the form is kept in this phone (localStorage, per round and card) at every
+//   change, and put back after a reload or a dropped connection; an accepted ballot clears it.
+// - Wegen: the -5 / +5 buttons change the field here instead of asking the server.
+// - Zeven: "I don't know" and the numbers of a measure exclude each other; the count of
+//   measures done follows along; one measure per screen (back / next) or the full list.
+// - A notice that the round has closed (htmx brings it) gets the focus.
+(function () {
+  "use strict";
+
+  var STORE = null;
+  try {
+    STORE = window.localStorage;
+    STORE.setItem("wz-test", "1");
+    STORE.removeItem("wz-test");
+  } catch (e) {
+    STORE = null;
+  }
+
+  function readDraft(key) {
+    if (!STORE || !key) return null;
+    try {
+      var draft = JSON.parse(STORE.getItem(key) || "null");
+      return draft && draft.fields ? draft : null;
+    } catch (e) {
+      return null;
+    }
+  }
+
+  function writeDraft(key, draft) {
+    if (!STORE || !key) return;
+    try {
+      STORE.setItem(key, JSON.stringify(draft));
+    } catch (e) {
+      /* a full or refused store: the form still works, only without a draft */
+    }
+  }
+
+  function fieldsOf(form) {
+    var fields = {};
+    Array.prototype.forEach.call(form.elements, function (el) {
+      if (!el.name || el.name === "idempotency_key" || el.type === "submit") return;
+      if (el.tagName === "BUTTON") return;
+      if (!(el.name in fields)) fields[el.name] = [];
+      if (el.type === "radio" || el.type === "checkbox") {
+        if (el.checked) fields[el.name].push(el.value);
+      } else {
+        fields[el.name].push(el.value);
+      }
+    });
+    return fields;
+  }
+
+  function putBack(form, fields) {
+    Array.prototype.forEach.call(form.elements, function (el) {
+      if (!el.name || !(el.name in fields) || el.name === "idempotency_key") return;
+      if (el.tagName === "BUTTON" || el.type === "submit") return;
+      var values = fields[el.name];
+      if (el.type === "radio" || el.type === "checkbox") {
+        el.checked = values.indexOf(el.value) !== -1;
+      } else {
+        el.value = values.length ? values[0] : "";
+      }
+    });
+  }
+
+  function fire(el, type) {
+    el.dispatchEvent(new Event(type, { bubbles: true }));
+  }
+
+  // --- Wegen ---------------------------------------------------------------------------------
+
+  // As the server reads it for the buttons: a whole number, or else 0.
+  function whole(text) {
+    var t = String(text).trim();
+    return /^[+-]?\d+$/.test(t) ? parseInt(t, 10) : 0;
+  }
+
+  function setUpSteppers(form) {
+    form.addEventListener("click", function (event) {
+      var button = event.target.closest("button[data-step]");
+      if (!button) return;
+      event.preventDefault();
+      var input = document.getElementById(button.getAttribute("aria-controls"));
+      if (!input) return;
+      var step = parseInt(button.getAttribute("data-step"), 10);
+      var current = whole(input.value);
+      var next;
+      if (step < 0) {
+        next = Math.max(0, current + step);
+      } else {
+        var used = 0;
+        form.querySelectorAll("input[name^='points-']").forEach(function (other) {
+          used += Math.max(0, whole(other.value));
+        });
+        next = Math.max(0, current) + Math.min(step, Math.max(0, 100 - used));
+      }
+      input.value = String(next);
+      fire(input, "input");
+      fire(input, "change");
+    });
+    // Enter in a number field adds up here instead of sending the form.
+    form.addEventListener("keydown", function (event) {
+      if (event.key === "Enter" && event.target.matches("input[name^='points-']")) {
+        event.preventDefault();
+        fire(event.target, "change");
+      }
+    });
+  }
+
+  function markInvalidPoints(form) {
+    form.querySelectorAll("input[name^='points-']").forEach(function (input) {
+      var problem = document.getElementById("points-problem-" + input.name.slice(7));
+      if (problem && problem.textContent.trim()) input.setAttribute("aria-invalid", "true");
+      else input.removeAttribute("aria-invalid");
+    });
+  }
+
+  // --- Zeven ---------------------------------------------------------------------------------
+
+  function measureState(article) {
+    var skip = article.querySelector("input[name^='skip-']");
+    if (skip && skip.checked) return "skipped";
+    var groups = article.querySelectorAll("fieldset.score");
+    var done = 0;
+    groups.forEach(function (group) {
+      if (group.querySelector("input[type=radio]:checked")) done += 1;
+    });
+    if (done === groups.length) return "rated";
+    return done ? "unfinished" : "open";
+  }
+
+  function Sieve(form) {
+    this.form = form;
+    this.steps = Array.prototype.slice.call(form.querySelectorAll("article.measure"));
+    this.current = 0;
+    this.mode = "steps";
+    this.nav = null;
+    this.toggle = null;
+  }
+
+  Sieve.prototype.count = function () {
+    var rated = 0;
+    var skipped = 0;
+    this.steps.forEach(function (article) {
+      var state = measureState(article);
+      article.classList.toggle("skipped", state === "skipped");
+      article.classList.toggle("rated", state === "rated");
+      if (state === "rated") rated += 1;
+      if (state === "skipped") skipped += 1;
+    });
+    var nRated = this.form.querySelector(".n-rated");
+    var nSkipped = this.form.querySelector(".n-skipped");
+    var line = this.form.querySelector(".skipped-line");
+    if (nRated) nRated.textContent = String(rated);
+    if (nSkipped) nSkipped.textContent = String(skipped);
+    if (line) line.hidden = skipped === 0;
+  };
+
+  Sieve.prototype.build = function () {
+    var template = document.getElementById("step-nav");
+    var toggleTemplate = document.getElementById("step-toggle");
+    if (!template || !toggleTemplate || !this.steps.length) return false;
+    this.nav = template.content.firstElementChild.cloneNode(true);
+    this.toggle = toggleTemplate.content.firstElementChild.cloneNode(true);
+    var firstGroup = this.form.querySelector("section.sieve-group");
+    var tally = this.form.querySelector("#tally");
+    this.form.insertBefore(this.toggle, firstGroup);
+    this.form.insertBefore(this.nav, tally);
+    var self = this;
+    this.nav.querySelector("[data-go=prev]").addEventListener("click", function () {
+      self.go(self.current - 1);
+    });
+    this.nav.querySelector("[data-go=next]").addEventListener("click", function () {
+      if (self.current === self.steps.length - 1) {
+        var send = self.form.querySelector("#tally button.send");
+        if (send) send.focus();
+      } else {
+        self.go(self.current + 1);
+      }
+    });
+    this.toggle.addEventListener("click", function () {
+      self.setMode(self.mode === "steps" ? "list" : "steps");
+      self.save();
+    });
+    // The links of the problem list (and any link to a measure) open that measure's step.
+    document.addEventListener("click", function (event) {
+      var link = event.target.closest("a[href^='#m-']");
+      if (!link || self.mode !== "steps") return;
+      var index = self.indexOf(link.getAttribute("href").slice(3));
+      if (index < 0) return;
+      event.preventDefault();
+      self.go(index);
+    });
+    return true;
+  };
+
+  Sieve.prototype.indexOf = function (measureId) {
+    for (var i = 0; i < this.steps.length; i += 1) {
+      if (this.steps[i].getAttribute("data-measure") === String(measureId)) return i;
+    }
+    return -1;
+  };
+
+  Sieve.prototype.setMode = function (mode) {
+    this.mode = mode;
+    this.form.classList.toggle("stepping", mode === "steps");
+    var steps = mode === "steps";
+    this.toggle.textContent = this.toggle.getAttribute(steps ? "data-to-list" : "data-to-steps");
+    this.toggle.setAttribute("aria-pressed", steps ? "false" : "true");
+    this.nav.hidden = !steps;
+    this.show();
+  };
+
+  Sieve.prototype.show = function () {
+    var self = this;
+    var steps = this.mode === "steps";
+    this.steps.forEach(function (article, i) {
+      article.hidden = steps && i !== self.current;
+    });
+    this.form.querySelectorAll("section.sieve-group").forEach(function (section) {
+      section.hidden = steps && !section.contains(self.steps[self.current]);
+    });
+    if (!steps) return;
+    var where = this.nav.querySelector(".step-where");
+    where.textContent = where
+      .getAttribute("data-text")
+      .replace("%(n)s", String(this.current + 1))
+      .replace("%(total)s", String(this.steps.length));
+    var prev = this.nav.querySelector("[data-go=prev]");
+    var next = this.nav.querySelector("[data-go=next]");
+    prev.disabled = this.current === 0;
+    next.textContent = next.getAttribute(
+      this.current === this.steps.length - 1 ? "data-last" : "data-next"
+    );
+  };
+
+  Sieve.prototype.go = function (index) {
+    if (index < 0 || index >= this.steps.length) return;
+    this.current = index;
+    this.show();
+    this.save();
+    var heading = this.steps[index].querySelector("h3");
+    var section = this.steps[index].closest("section.sieve-group") || this.steps[index];
+    section.scrollIntoView({ block: "start" });
+    if (heading) heading.focus({ preventScroll: true });
+  };
+
+  Sieve.prototype.save = function () {
+    saveDraft(this.form, { step: this.current, mode: this.mode });
+  };
+
+  function setUpSieve(form, draft) {
+    var sieve = new Sieve(form);
+    form.addEventListener("change", function (event) {
+      var article = event.target.closest("article.measure");
+      if (!article) return;
+      if (event.target.name && event.target.name.indexOf("skip-") === 0) {
+        if (event.target.checked) {
+          article.querySelectorAll("input[type=radio]").forEach(function (radio) {
+            radio.checked = false;
+          });
+        }
+      } else if (event.target.type === "radio") {
+        var skip = article.querySelector("input[name^='skip-']");
+        if (skip) skip.checked = false;
+      }
+      sieve.count();
+      sieve.save();
+    });
+    sieve.count();
+    if (!sieve.build()) return;
+    var problem = form.querySelector("article.has-problem");
+    if (problem) sieve.current = sieve.steps.indexOf(problem);
+    else if (draft && typeof draft.step === "number") {
+      sieve.current = Math.min(Math.max(0, draft.step), sieve.steps.length - 1);
+    }
+    sieve.setMode(draft && draft.mode === "list" ? "list" : "steps");
+    form.sieve = sieve;
+  }
+
+  // --- drafts --------------------------------------------------------------------------------
+
+  function saveDraft(form, extra) {
+    var key = form.getAttribute("data-draft");
+    var old = readDraft(key) || {};
+    var draft = { fields: fieldsOf(form), step: old.step, mode: old.mode };
+    if (extra) {
+      if ("step" in extra) draft.step = extra.step;
+      if ("mode" in extra) draft.mode = extra.mode;
+    }
+    writeDraft(key, draft);
+  }
+
+  function setUp() {
+    document.querySelectorAll("[data-clear-draft]").forEach(function (el) {
+      if (STORE) STORE.removeItem(el.getAttribute("data-clear-draft"));
+    });
+    var form = document.querySelector("form.ballot[data-draft]");
+    if (!form) return;
+    var key = form.getAttribute("data-draft");
+    var draft = readDraft(key);
+    // A page that shows refused answers shows what was sent: that is the draft already.
+    var refused = document.getElementById("ballot-error");
+    if (draft && !refused) {
+      putBack(form, draft.fields);
+      form.classList.add("restored");
+      var note = document.getElementById("draft-restored");
+      if (note) note.hidden = false;
+    }
+    form.addEventListener("input", function () {
+      saveDraft(form);
+    });
+    form.addEventListener("change", function () {
+      saveDraft(form);
+    });
+    if (form.classList.contains("ballot-wegen")) setUpSteppers(form);
+    if (form.classList.contains("ballot-zeven")) setUpSieve(form, draft);
+    if (draft && !refused && !form.classList.contains("ballot-zeven")) {
+      // Let htmx add up what was put back (Wegen, Kiezen).
+      var first = form.querySelector("input:not([type=hidden])");
+      if (first) window.setTimeout(function () { fire(first, "change"); }, 0);
+    }
+  }
+
+  document.addEventListener("DOMContentLoaded", setUp);
+
+  document.addEventListener("htmx:afterSettle", function () {
+    var form = document.querySelector("form.ballot-wegen");
+    if (form) markInvalidPoints(form);
+    var closed = document.querySelector(".closed-notice:not([data-seen])");
+    if (closed) {
+      closed.setAttribute("data-seen", "1");
+      closed.focus();
+    }
+  });
+})();
