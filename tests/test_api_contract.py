@@ -16,8 +16,9 @@ import schemathesis
 from fastapi.testclient import TestClient
 from sqlmodel import Session
 
-from app.domain.vocabulary import RoundKind
+from app.domain.vocabulary import Role, RoundKind
 from app.main import app
+from app.services import users as users_service
 from tests.routes.meeting_night import card, night
 
 SCHEMA = schemathesis.openapi.from_asgi("/api/openapi.json", app)
@@ -179,3 +180,25 @@ def test_the_document_has_one_error_model_everywhere() -> None:
     assert missing == []
     retry = document["paths"]["/api/login"]["post"]["responses"]["429"]["headers"]
     assert "Retry-After" in retry
+
+
+def test_numbers_in_a_query_beyond_the_database_are_refused_or_match_nothing(
+    client: TestClient, session: Session
+) -> None:
+    users_service.create_user(
+        session, email="w@example.org", role=Role.WIJKTEAM, password="correct horse battery"
+    )
+    login = client.post(
+        "/api/login", json={"email": "w@example.org", "password": "correct horse battery"}
+    )
+    assert login.status_code == 200
+    huge = str(2**63)
+    for query in (f"page={2**62}", f"process_id={huge}", f"process_id={huge}&format=csv"):
+        answer = check(client.get(f"/api/audit?{query}"), "get", "/api/audit")
+        assert answer["code"] == "invalid_input", query
+    # The pages filter on a process no row has: nothing, not everything and not an error.
+    page = client.get(f"/wijkteam/audit?process={huge}")
+    assert page.status_code == 200
+    csv_file = client.get(f"/wijkteam/audit.csv?process={huge}")
+    assert csv_file.status_code == 200
+    assert len(csv_file.text.strip().splitlines()) == 1  # the column names only

@@ -7,7 +7,7 @@ from starlette.responses import HTMLResponse, Response
 
 from app.db import SessionDep
 from app.routes._files import download
-from app.routes.deps import WijkteamUser
+from app.routes.deps import MAX_ID, WijkteamUser
 from app.routes.workspace_deps import client_ip, write_lock
 from app.services import audit_log, editor
 from app.templating import render
@@ -16,7 +16,10 @@ router = APIRouter(prefix="/wijkteam", include_in_schema=False, dependencies=[De
 
 
 def _process_filter(process: str) -> int | None:
-    return int(process) if process.isdigit() else None
+    """The process to filter on; a number beyond any id filters on one that matches nothing."""
+    if not process.isdigit():
+        return None
+    return int(process) if int(process) <= MAX_ID else 0
 
 
 @router.get("/audit", response_class=HTMLResponse)

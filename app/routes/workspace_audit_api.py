@@ -14,7 +14,7 @@ from starlette.responses import Response
 from app.db import SessionDep
 from app.routes._files import download
 from app.routes.api_common import ERRORS
-from app.routes.deps import WijkteamUser
+from app.routes.deps import MAX_ID, WijkteamUser
 from app.routes.workspace_deps import client_ip, write_lock
 from app.services import audit_log
 
@@ -64,9 +64,9 @@ def audit_events(
     request: Request,
     user: WijkteamUser,
     session: SessionDep,
-    process_id: int | None = None,
+    process_id: int | None = Query(default=None, ge=1, le=MAX_ID),
     action: str | None = Query(default=None, description="e.g. `measure` or `login.failed`"),
-    page: int = Query(default=1, ge=1),
+    page: int = Query(default=1, ge=1, le=MAX_ID),
     format: AuditFormat = AuditFormat.JSON,
 ) -> Response:
     """The audit log: JSON pages of 50, or everything as CSV (`format=csv`)."""
