@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Generator
+from collections.abc import Callable, Generator, Iterator
+from contextlib import contextmanager
 from functools import lru_cache
 from pathlib import Path
 from typing import Annotated, Any
@@ -102,3 +103,20 @@ def write_after_read(session: Session, write: Callable[[], None]) -> None:
 
 # scope="function": commit before the response leaves, so "your vote counts" is never a lie.
 SessionDep = Annotated[Session, Depends(get_db, scope="function")]
+
+
+@contextmanager
+def all_or_nothing(session: Session, *, dry_run: bool = False) -> Iterator[None]:
+    """A savepoint around a file's changes: rolled back when anything in it fails, or when the
+    file is only being tried (dry run); otherwise kept for the request's commit."""
+    savepoint = session.begin_nested()
+    try:
+        yield
+        session.flush()
+    except BaseException:
+        savepoint.rollback()
+        raise
+    if dry_run:
+        savepoint.rollback()
+    else:
+        savepoint.commit()

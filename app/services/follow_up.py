@@ -16,6 +16,7 @@ from decimal import Decimal
 
 from sqlmodel import Session, col, select
 
+from app.db import all_or_nothing
 from app.domain import follow_up as fu
 from app.domain import follow_up_file as fu_file
 from app.domain.menu.files import FileReport, TableSpec, read_table_file
@@ -757,8 +758,7 @@ def import_file(
     if read.problems or read.document is None:
         return result
     update = read.document
-    savepoint = session.begin_nested()
-    try:
+    with all_or_nothing(session, dry_run=dry_run):
         for line in plan.lines:
             if line.key not in update.executions:
                 continue
@@ -813,14 +813,6 @@ def import_file(
                 "dry_run": dry_run,
             },
         )
-        session.flush()
-    except BaseException:
-        savepoint.rollback()
-        raise
-    if dry_run:
-        savepoint.rollback()
-    else:
-        savepoint.commit()
     result.written = not dry_run
     return result
 

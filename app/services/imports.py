@@ -11,6 +11,7 @@ from dataclasses import dataclass, replace
 
 from sqlmodel import Session, select
 
+from app.db import all_or_nothing
 from app.domain.menu.cells import slug
 from app.domain.menu.document import MenuDocument
 from app.domain.menu.files import MAX_FILE_BYTES, ReadReport, read_menu_file
@@ -68,8 +69,7 @@ def import_menu(
             read.problems.append(Problem("process_key_taken", params, Where(column="sleutel")))
             return result
         document = replace(document, seed_key=key)
-    savepoint = session.begin_nested()
-    try:
+    with all_or_nothing(session, dry_run=dry_run):
         if target is not None:
             assert target.id is not None
             if not target.seed_key:
@@ -93,14 +93,6 @@ def import_menu(
                 "removed": loaded.removed,
             },
         )
-        session.flush()
-    except BaseException:
-        savepoint.rollback()
-        raise
-    if dry_run:
-        savepoint.rollback()
-    else:
-        savepoint.commit()
     result.process_id = None if dry_run and target is None else loaded.process_id
     result.created, result.updated, result.removed = (
         loaded.created,
