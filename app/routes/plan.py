@@ -16,7 +16,7 @@ from app.exports import plan_files, plan_pdf, plan_text
 from app.exports.plan_files import MEDIA, Format
 from app.models import PlanSnapshot
 from app.routes.deps import WijkteamUser
-from app.services import access
+from app.services import access, menu_read
 from app.services import follow_up as follow_up_service
 from app.services import offers as offers_service
 from app.services import plans as plans_service
@@ -52,6 +52,7 @@ def _page(
     helpers: dict[str, int] | None = None,
     ballots_changed: bool = False,
     follow_up: str | None = None,
+    plain: dict[str, menu_read.MeasureRow] | None = None,
 ) -> HTMLResponse:
     return render(
         request,
@@ -72,6 +73,8 @@ def _page(
             "pdf_missing": plan_pdf.unavailable(),
             "helpers": helpers or {},
             "follow_up": follow_up,
+            # The menu's measures by key, for their plain explanations (residents' page only).
+            "plain_measures": plain or {},
         },
     )
 
@@ -233,6 +236,7 @@ def public_page(request: Request, process_id: int, session: SessionDep) -> HTMLR
             if follow_up_service.is_public(session, process_id=process_id)
             else None
         ),
+        plain={m.key: m for m in menu_read.read_menu(session, process_id=process_id).measures},
     )
 
 

@@ -50,6 +50,7 @@ class EffectView:
     title: str
     description: str
     parent_id: int | None
+    plain_explanation: str = ""
 
 
 @dataclass(frozen=True)
@@ -65,6 +66,7 @@ class MeasureView:
     is_regular: bool
     group_effect_id: int | None
     effect_ids: tuple[int, ...]
+    plain_explanation: str = ""
 
 
 @dataclass(frozen=True)
@@ -154,7 +156,10 @@ def load_menu(session: Session, *, process_id: int) -> MenuView:
     menu = menu_read.read_menu(session, process_id=process_id)
     process = menu.process
     effects, measures = menu.effects, menu.measures
-    effect_views = [EffectView(e.id, e.key, e.title, e.description, e.parent_id) for e in effects]
+    effect_views = [
+        EffectView(e.id, e.key, e.title, e.description, e.parent_id, e.plain_explanation)
+        for e in effects
+    ]
     measure_views = [
         MeasureView(
             id=m.id,
@@ -172,6 +177,7 @@ def load_menu(session: Session, *, process_id: int) -> MenuView:
             is_regular=m.is_regular,
             group_effect_id=m.group_effect_id,
             effect_ids=tuple(m.effect_ids),
+            plain_explanation=m.plain_explanation,
         )
         for m in measures
     ]
