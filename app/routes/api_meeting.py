@@ -46,7 +46,12 @@ class TurnoutPublic(BaseModel):
     phone: int
     paper: int
     without_code: int = Field(description="Ballots of rounds without codes: one per device.")
-    by_group: dict[str, int] = Field(description="Ballots per stakeholder group; '' = not given.")
+    by_group: dict[str, int] = Field(
+        description="Ballots per stakeholder group of at least 5 people; '' = not given."
+    )
+    small_groups: bool = Field(
+        description="Whether ballots of groups of fewer than 5 count in the total, not shown apart."
+    )
     joined: int = Field(description="Phones that opened this round's ballot, and other voters.")
     busy: int = Field(description="Phones that opened the ballot and have not sent it yet.")
     late_paper: int = Field(description="Paper ballots entered after the close, by choice.")

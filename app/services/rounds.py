@@ -17,6 +17,7 @@ from sqlalchemy import select as sa_select
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
+from app.domain.groups import shown_apart
 from app.domain.vocabulary import BallotChannel, RoundKind, RoundState
 from app.errors import N_, DomainError, InvalidInput, NotFound
 from app.models import Ballot, BallotOpened, Meeting, Participant, Process, Round, User, utcnow
@@ -59,6 +60,7 @@ class Turnout:
     paper: int = 0
     without_code: int = 0
     by_group: dict[str, int] = field(default_factory=dict)
+    small_groups: bool = False
     joined: int = 0
     busy: int = 0
     late_paper: int = 0
@@ -372,12 +374,15 @@ def turnouts(session: Session, *, round_ids: list[int]) -> dict[int, Turnout]:
         voters = {row[1] for row in mine}
         seen = {participant for rid, participant in opened if rid == round_id}
         groups: Counter[str] = Counter(str(row[5] or "") for row in mine)
+        # Groups of fewer than 5 count in the totals, never with a figure of their own.
+        apart, small = shown_apart(dict(sorted(groups.items())))
         result[round_id] = Turnout(
             ballots=len(mine),
             phone=sum(1 for row in mine if row[2] == BallotChannel.PHONE),
             paper=sum(1 for row in mine if row[2] == BallotChannel.PAPER),
             without_code=sum(1 for row in mine if row[4] is None),
-            by_group=dict(sorted(groups.items())),
+            by_group={g: groups[g] for g in apart},
+            small_groups=bool(small),
             joined=len(seen | voters),
             busy=len(seen - voters),
             late_paper=sum(1 for row in mine if row[3]),

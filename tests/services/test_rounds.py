@@ -311,6 +311,38 @@ def test_zeven_scores_only_linked_effects_and_skips_measures(
     }
 
 
+def test_turnout_shows_a_group_apart_from_5_people_and_small_ones_only_in_the_total(
+    session: Session, korrewegwijk: int
+) -> None:
+    user, rounds = _night(session, korrewegwijk)
+    wegen = rounds[RoundKind.WEGEN]
+    assert wegen.id is not None
+    rounds_service.open_round(session, user=user, round_id=wegen.id)
+    menu = ballots_service.load_menu(session, process_id=korrewegwijk)
+    groups = [StakeholderGroup.STUDENT] * 4 + [StakeholderGroup.WERKER]
+    for n, group in enumerate(groups):
+        voter = _voter(session, korrewegwijk, stakeholder_group=group)
+        ballots_service.submit(
+            session,
+            round_id=wegen.id,
+            participant=voter.participant,
+            given=_points(menu, 60, 40, 0),
+            idempotency_key=f"k{n}",
+        )
+    four = rounds_service.turnout(session, round_id=wegen.id)
+    assert (four.ballots, four.by_group, four.small_groups) == (5, {}, True)
+    fifth = _voter(session, korrewegwijk, stakeholder_group=StakeholderGroup.STUDENT)
+    ballots_service.submit(
+        session,
+        round_id=wegen.id,
+        participant=fifth.participant,
+        given=_points(menu, 60, 40, 0),
+        idempotency_key="k5",
+    )
+    five = rounds_service.turnout(session, round_id=wegen.id)
+    assert (five.ballots, five.by_group, five.small_groups) == (6, {"student": 5}, True)
+
+
 def test_a_paper_ballot_counts_like_a_phone_ballot(session: Session, korrewegwijk: int) -> None:
     user, rounds = _night(session, korrewegwijk)
     wegen = rounds[RoundKind.WEGEN]
@@ -338,7 +370,8 @@ def test_a_paper_ballot_counts_like_a_phone_ballot(session: Session, korrewegwij
     assert paper.channel == BallotChannel.PAPER
     turnout = rounds_service.turnout(session, round_id=wegen.id)
     assert (turnout.ballots, turnout.phone, turnout.paper, turnout.without_code) == (2, 1, 1, 0)
-    assert turnout.by_group == {"ondernemer": 1, "student": 1}
+    # One student and one entrepreneur: counted, but no group of fewer than 5 has a figure.
+    assert (turnout.by_group, turnout.small_groups) == ({}, True)
     stored = session.exec(select(Ballot).where(Ballot.round_id == wegen.id)).all()
     assert {b.channel for b in stored} == {BallotChannel.PHONE, BallotChannel.PAPER}
     assert next(b for b in stored if b.channel == BallotChannel.PAPER).entered_by_id == user.id
