@@ -5,12 +5,16 @@
 
 For each database: a fresh database (SQLite in a temporary folder; PostgreSQL `wz_integrity_fuzz_*`
 on TEST_DATABASE_URL's server, dropped afterwards), migrated, with the Korrewegwijk menu, a
-wijkteam account, a facilitator assigned to it, a meeting of three rounds with Wegen open and
-cards; the app served by uvicorn on 127.0.0.1; then `schemathesis run` against its OpenAPI
-document, once as the wijkteam and once as the facilitator, each time also as a resident who
-joined with a card (benchmarks/fuzz_hooks.py), in all phases (examples, coverage, fuzzing,
-stateful), repeated with new seeds until the requests reach the target. Every response is
-checked: no 5xx, and status code, content type, headers and body as the document says.
+wijkteam account, a facilitator assigned to it, a closed meeting night with ballots, a meeting
+of three rounds with Wegen open and cards; the app served by uvicorn on 127.0.0.1; then through
+the API the life after the vote (receipts published, plan and schedule adopted, follow-up begun,
+an offer of help, an editable new version of the menu), whose ids and keys the fuzz uses for its
+path parameters half of the time (the other half it makes them up); then `schemathesis run`
+against its OpenAPI document, once as the wijkteam and once as the facilitator, each time also
+as a resident who joined with a card (benchmarks/fuzz_hooks.py), in all phases (examples,
+coverage, fuzzing, stateful), repeated with new seeds until the requests reach the target.
+Every response is checked: no 5xx, and status code, content type, headers and body as the
+document says.
 
 `POST /api/logout` and `POST /api/users/{user_id}/deactivate` are left out: they would end the
 identities the fuzz runs as (the tests cover both). Prints one line per run and a summary; exit
@@ -86,7 +90,7 @@ def _free_port(preferred: int) -> int:
         return int(sock.getsockname()[1])
 
 
-def prepare(url: str) -> list[Identity]:
+def prepare(url: str) -> tuple[list[Identity], list[int]]:
     """Migrate, load the demo menu, make the accounts, a meeting with Wegen open, and cards."""
     from app import schema
     from app.db import build_engine
@@ -97,6 +101,7 @@ def prepare(url: str) -> list[Identity]:
     from app.services import menus as menus_service
     from app.services import rounds as rounds_service
     from app.services import users as users_service
+    from tests.factories import meeting_night
 
     schema.upgrade(url=url)
     engine = build_engine(url)
@@ -117,6 +122,9 @@ def prepare(url: str) -> list[Identity]:
         assert facilitator.id is not None
         session.add(ProcessFacilitator(process_id=process.id, user_id=facilitator.id))
         session.flush()
+        # A night already behind the process: closed Wegen, Zeven and Kiezen with ballots, so
+        # that the plan can be adopted (and with it the schedule, follow-up and offers).
+        meeting_night(session, process.id, participants=12, seed=14)
         meeting = meetings_service.create_meeting(
             session, user=facilitator, process_id=process.id, title="Fuzzavond"
         )
@@ -127,10 +135,11 @@ def prepare(url: str) -> list[Identity]:
         )
         cards = codes_service.issue_codes(session, process_id=process.id, count=8, batch="fuzz")
         codes = [c.code for c in cards]
+        code_ids = [c.id for c in cards]
         for user, own in ((wijkteam, codes[:4]), (facilitator, codes[4:])):
             identities.append(Identity(user.role.value, user.email, password, own))
     engine.dispose()
-    return identities
+    return identities, code_ids
 
 
 def serve(url: str, port: int, log: Path) -> subprocess.Popen[bytes]:
@@ -158,8 +167,112 @@ def serve(url: str, port: int, log: Path) -> subprocess.Popen[bytes]:
     raise RuntimeError(f"the app did not start; see {log}")
 
 
+def after_the_vote(
+    port: int, identities: list[Identity], code_ids: list[int]
+) -> dict[str, list[int | str]]:
+    """Through the API: receipts published, plan and schedule adopted, follow-up begun, an
+    offer of help, an editable new version of the menu; returns the ids and keys that exist,
+    which the fuzz uses for its path parameters half of the time (the rest it makes up)."""
+    base = f"http://127.0.0.1:{port}/api"
+    staff = {}
+    for identity in identities:
+        client = httpx.Client(timeout=120)
+        login = client.post(
+            f"{base}/login", json={"email": identity.email, "password": identity.password}
+        )
+        login.raise_for_status()
+        staff[identity.name] = client
+    wijkteam, facilitator = staff["wijkteam"], staff["facilitator"]
+    [process] = wijkteam.get(f"{base}/processes").raise_for_status().json()
+    pid = process["id"]
+    meetings: list[int] = []
+    rounds: list[int] = []
+    for meeting_id in range(1, 4):
+        answer = facilitator.get(f"{base}/meetings/{meeting_id}")
+        if answer.is_success:
+            meetings.append(meeting_id)
+            for round_ in answer.json()["rounds"]:
+                rounds.append(round_["id"])
+                if round_["state"] == "closed":
+                    facilitator.post(f"{base}/rounds/{round_['id']}/receipts/publish")
+    wijkteam.post(f"{base}/processes/{pid}/plan/adopt").raise_for_status()
+    wijkteam.post(f"{base}/processes/{pid}/plan/schedule/adopt").raise_for_status()
+    wijkteam.patch(f"{base}/processes/{pid}/follow-up", json={"first_year": 2027})
+    menu = wijkteam.get(f"{base}/processes/{pid}/menu").raise_for_status().json()
+    effect_list = [e for top in menu["effects"] for e in (top, *top.get("sub_effects", []))]
+    measure_ids = {m["key"]: m["id"] for e in effect_list for m in e.get("measures", [])}
+    measures = list(measure_ids)
+    effects = [e["key"] for e in effect_list]
+    indicators = [i["key"] for e in effect_list for i in e.get("indicators", [])]
+    wijkteam.put(
+        f"{base}/processes/{pid}/follow-up/measures/{measures[0]}", json={"status": "bezig"}
+    )
+    resident = httpx.Client(timeout=60)
+    resident.post(f"{base}/join", json={"code": identities[0].codes[-1]}).raise_for_status()
+    resident.post(
+        f"{base}/offers",
+        json={
+            "measure_ids": [measure_ids[measures[0]]],
+            "name": "Fuzz Bewoner",
+            "contact_kind": "email",
+            "contact": "bewoner@example.org",
+            "consent": True,
+        },
+    ).raise_for_status()
+    version = wijkteam.post(f"{base}/processes/{pid}/versions").raise_for_status().json()
+    offers = wijkteam.get(f"{base}/processes/{pid}/offers").raise_for_status().json()
+    users = wijkteam.get(f"{base}/users").raise_for_status().json()
+    for client in (*staff.values(), resident):
+        client.close()
+    return {
+        "process": [pid, version["id"]],
+        "meeting": meetings,
+        "round": rounds,
+        "key": measures + effects + indicators,
+        "user": [u["id"] for u in users],
+        "code": code_ids,
+        "offer": [o["id"] for m in offers for o in m["offers"]],
+        "year": [2027, 2028],
+    }
+
+
+# Path parameters and the ids they take from after_the_vote.
+BOUND = {
+    "process_id": "process",
+    "meeting_id": "meeting",
+    "round_id": "round",
+    "key": "key",
+    "user_id": "user",
+    "code_id": "code",
+    "offer_id": "offer",
+    "year": "year",
+}
+
+
+def config_file(report: Path, known: dict[str, list[int | str]]) -> Path:
+    """Schemathesis' settings for one run: its cache beside the report (not a .schemathesis/
+    folder in the working tree), and real ids for path parameters half of the time."""
+    lines = ["[cache]", f"directory = {json.dumps(str(report.with_suffix('.cache')))}", ""]
+    for name, values in known.items():
+        if values:
+            lines += [f"[dictionaries.{name}]", f"values = {json.dumps(values)}", ""]
+    lines.append("[parameters]")
+    for parameter, name in BOUND.items():
+        if known.get(name):
+            lines.append(f'"path.{parameter}" = {{ dictionary = "{name}", probability = 0.5 }}')
+    config = report.with_suffix(".toml")
+    config.write_text("\n".join(lines) + "\n")
+    return config
+
+
 def run_schemathesis(
-    port: int, identity: Identity, *, seed: int, max_examples: int, report: Path
+    port: int,
+    identity: Identity,
+    *,
+    seed: int,
+    max_examples: int,
+    report: Path,
+    known: dict[str, list[int | str]],
 ) -> tuple[int, int, dict[str, int], list[str]]:
     """One `schemathesis run`; returns requests, test cases, failures per check, and samples."""
     env = {
@@ -171,10 +284,7 @@ def run_schemathesis(
         "WZ_FUZZ_PASSWORD": identity.password,
         "WZ_FUZZ_CODES": ",".join(identity.codes),
     }
-    # Schemathesis' own cache (crash files for `schemathesis replay`) goes beside the report,
-    # not into a .schemathesis/ folder of the working tree.
-    config = report.with_suffix(".toml")
-    config.write_text(f"[cache]\ndirectory = {json.dumps(str(report.with_suffix('.cache')))}\n")
+    config = config_file(report, known)
     command = [
         str(Path(sys.executable).with_name("schemathesis")),
         "--config-file", str(config),
@@ -261,12 +371,18 @@ def fuzz(kind: str, *, target: int, port: int, seed: int, max_examples: int, kee
             url, admin_url = make_database(kind, Path(tmp))
             server = None
             try:
-                identities = prepare(url)
+                identities, code_ids = prepare(url)
                 server = serve(url, port, keep / f"server-{kind}-{run:02d}.log")
+                known = after_the_vote(port, identities, code_ids)
                 identity = identities[run % len(identities)]
                 report = keep / f"{kind}-{run:02d}-{identity.name}.ndjson"
                 requests, cases, failures, samples = run_schemathesis(
-                    port, identity, seed=seed + run, max_examples=max_examples, report=report
+                    port,
+                    identity,
+                    seed=seed + run,
+                    max_examples=max_examples,
+                    report=report,
+                    known=known,
                 )
             finally:
                 if server is not None:
@@ -300,6 +416,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--max-examples", type=int, default=60, help="per operation and run")
     parser.add_argument("--reports", type=Path, default=REPO / "var" / "fuzz")
     args = parser.parse_args(argv)
+    args.reports = args.reports.resolve()
     args.reports.mkdir(parents=True, exist_ok=True)
     kinds = ["sqlite", "postgresql"] if args.database == "both" else [args.database]
     results = []
