@@ -8,7 +8,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Annotated, Any
 
-from fastapi import Depends, Request
+from fastapi import Depends
 from sqlalchemy import Engine, event
 from sqlalchemy.engine import make_url
 from sqlmodel import Session, SQLModel, create_engine
@@ -25,24 +25,40 @@ NAMING_CONVENTION = {
 }
 SQLModel.metadata.naming_convention = NAMING_CONVENTION
 
-READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 WRITE_OPTION = "waardenzeef_write"
 
 
 def build_engine(url: str) -> Engine:
-    """An engine for this URL: SQLite in WAL mode with full sync, or PostgreSQL via psycopg 3."""
+    """An engine for this URL: SQLite in WAL mode with full sync, or PostgreSQL via psycopg 3.
+
+    The pool has a connection for each of the process's threads (WORKER_THREADS), so a request
+    that has its turn never waits for a connection; a wait that would be longer than
+    QUEUE_SECONDS (a connection, SQLite's write lock) ends in `Busy` (503 and Retry-After).
+    """
+    settings = get_settings()
     url = normalise_database_url(url)
+    pool = {
+        "pool_size": settings.worker_threads,
+        "max_overflow": 5,  # a request's second connection (a benchmark, a CLI check): rare
+        "pool_timeout": settings.queue_seconds,
+    }
     if url.startswith("sqlite"):
         database = make_url(url).database
         if database and database != ":memory:":
             Path(database).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
-        _configure_sqlite(engine)
+        else:
+            pool = {}  # an in-memory database lives in one connection (SingletonThreadPool)
+        engine = create_engine(
+            url,
+            connect_args={"check_same_thread": False, "timeout": settings.queue_seconds},
+            **pool,
+        )
+        _configure_sqlite(engine, busy_ms=int(settings.queue_seconds * 1000))
         return engine
-    return create_engine(url, pool_pre_ping=True)
+    return create_engine(url, pool_pre_ping=True, **pool)
 
 
-def _configure_sqlite(engine: Engine) -> None:
+def _configure_sqlite(engine: Engine, *, busy_ms: int) -> None:
     # pysqlite opens transactions lazily and never for SELECT; take over so that a ballot and its
     # lines are one transaction and SAVEPOINTs work (SQLAlchemy's documented recipe).
     @event.listens_for(engine, "connect")
@@ -52,7 +68,7 @@ def _configure_sqlite(engine: Engine) -> None:
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA synchronous=FULL")
         cursor.execute("PRAGMA foreign_keys=ON")
-        cursor.execute("PRAGMA busy_timeout=30000")
+        cursor.execute(f"PRAGMA busy_timeout={busy_ms}")
         cursor.close()
 
     @event.listens_for(engine, "begin")
@@ -70,16 +86,15 @@ def get_engine() -> Engine:
     return build_engine(get_settings().database_url)
 
 
-def get_db(request: Request) -> Generator[Session, None, None]:
+def get_db() -> Generator[Session, None, None]:
     """A session for one request: commit when the request succeeds, roll back when it fails.
 
-    Requests that may write (anything but GET, HEAD, OPTIONS) take SQLite's write lock when their
-    transaction begins; PostgreSQL needs nothing of the kind.
+    Its transaction begins without a lock: a route that writes declares it (the `WriteLock`
+    dependency of its route, which takes SQLite's write lock before anything is read), so page
+    views, previews and polls never wait for a ballot, nor a ballot for them. The HTTP method
+    decides nothing: an htmx preview is a POST that stores nothing.
     """
-    engine = get_engine()
-    if request.method not in READ_METHODS:
-        engine = engine.execution_options(**{WRITE_OPTION: True})
-    with Session(engine, expire_on_commit=False) as session:
+    with Session(get_engine(), expire_on_commit=False) as session:
         try:
             yield session
             session.commit()

@@ -5,19 +5,22 @@ from __future__ import annotations
 import base64
 import hashlib
 import re
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from contextlib import asynccontextmanager
 from pathlib import Path
 
+import anyio.to_thread
 from fastapi import Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
-from sqlalchemy.exc import DataError, IntegrityError
+from sqlalchemy.exc import DataError, IntegrityError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
 
-from app import i18n, limits
+from app import capacity, i18n, limits
 from app.errors import N_, DomainError
 from app.limits import BodyLimits, BodyTooLarge
 from app.routes import (
@@ -69,6 +72,7 @@ def create_app() -> FastAPI:
         docs_url=None,
         redoc_url=None,
         dependencies=[Depends(ids_in_range)],
+        lifespan=_lifespan,
     )
     app.openapi = lambda: openapi_document(app)  # type: ignore[method-assign]
     if settings.api_docs_enabled:
@@ -130,6 +134,15 @@ def create_app() -> FastAPI:
             set_cookie(response, LANGUAGE_COOKIE, language, max_age=365 * 24 * 3600)
         return response
 
+    # Requests take turns (WORKER_THREADS at work, the rest wait or get 503): see app.capacity.
+    app.add_middleware(
+        capacity.Admission,
+        at_work=settings.worker_threads,
+        queue_seconds=settings.queue_seconds,
+        queue_length=settings.queue_length,
+        default_language=settings.default_language,
+    )
+
     # Added last, so outermost: the headers go on every response, refusals made further in too.
     app.add_middleware(SecurityHeaders)
 
@@ -158,6 +171,18 @@ def create_app() -> FastAPI:
         # A unique constraint (two requests creating the same thing at once) or a reference
         # that vanished meanwhile: nothing was written; sending it again gives a clear answer.
         return await _refusal(request, 409, "conflict", CONFLICT, {})
+
+    @app.exception_handler(PoolTimeout)
+    async def no_connection(request: Request, error: PoolTimeout) -> Response:
+        # Every connection stayed busy for QUEUE_SECONDS: an answer now, not a hang and a 500.
+        return await _busy(request)
+
+    @app.exception_handler(OperationalError)
+    async def locked(request: Request, error: OperationalError) -> Response:
+        # SQLite's write lock stayed taken for QUEUE_SECONDS (busy_timeout): the same answer.
+        if "locked" in str(error.orig) or "busy" in str(error.orig):
+            return await _busy(request)
+        raise error
 
     @app.exception_handler(DataError)
     async def out_of_range(request: Request, error: DataError) -> Response:
@@ -214,13 +239,30 @@ def _error_response(
     return response
 
 
+@asynccontextmanager
+async def _lifespan(_app: FastAPI) -> AsyncIterator[None]:
+    # As many threads as the pool has connections and Admission lets requests in (WORKER_THREADS).
+    limiter = anyio.to_thread.current_default_thread_limiter()
+    limiter.total_tokens = get_settings().worker_threads
+    yield
+
+
+async def _busy(request: Request) -> Response:
+    return await _refusal(request, 503, "busy", capacity.BUSY, {}, capacity.busy_headers())
+
+
 async def _refusal(
-    request: Request, status: int, code: str, template: str, params: dict[str, object]
+    request: Request,
+    status: int,
+    code: str,
+    template: str,
+    params: dict[str, object],
+    headers: Mapping[str, str] | None = None,
 ) -> Response:
     # A refusal made before the request reached a route (the body limits): English for the API,
     # the reader's language on pages.
     text = template if request.url.path.startswith("/api/") else i18n.gettext(template)
-    return _error_response(request, status, code, text % params)
+    return _error_response(request, status, code, text % params, headers=headers)
 
 
 # The browsable API description (Swagger UI, from its CDN) runs one inline script; the page's

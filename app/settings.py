@@ -90,6 +90,30 @@ class Settings(BaseSettings):
         json_schema_extra={"shown_default": "on outside production"},
     )
 
+    worker_threads: int = Field(
+        default=40,
+        ge=1,
+        le=1000,
+        description="Requests handled at the same time by one server process (its threads); "
+        "the database connection pool has as many connections. More requests wait their turn "
+        "(see `QUEUE_SECONDS`). Two instances on one PostgreSQL need twice as many connections "
+        "(PostgreSQL allows 100 by default).",
+    )
+    queue_seconds: float = Field(
+        default=10.0,
+        gt=0,
+        le=120,
+        description="How long a request may wait for its turn (a thread, a database connection, "
+        "SQLite's write lock) before it is answered `503` with `Retry-After`, instead of hanging; "
+        "the resident's page then tries again by itself.",
+    )
+    queue_length: int = Field(
+        default=1000,
+        ge=0,
+        description="Requests that may wait for their turn in one process; one more is answered "
+        "`503` with `Retry-After` at once.",
+    )
+
     @model_validator(mode="after")
     def _refuse_placeholder_secret(self) -> Settings:
         if self.environment != "development" and (

@@ -28,7 +28,9 @@ Wegen and Kiezen within 60 s). `burst`: all phones of a phase start at the same 
 Per phase: requests, errors by status, p50/p95/p99/max in ms, throughput (requests per second
 of the phase's wall time); the ballots acknowledged (303) against those stored; the load
 generator's own CPU time per wall second (it must stay well under one core to be believed;
-it is one asyncio process with httpx and keep-alive connections) and the server's.
+it is one asyncio process with httpx and keep-alive connections) and the server's. A 503 with
+`Retry-After` is sent again after that wait (up to `--retries` times, as the phone's page does);
+the latency then counts from the first try, and the retries are counted apart.
 Prints a Markdown table; `--json FILE` writes the figures too.
 """
 
@@ -42,6 +44,7 @@ import os
 import re
 import resource
 import secrets
+import socket
 import subprocess
 import sys
 import tempfile
@@ -54,6 +57,7 @@ from typing import Any
 import httpx
 from sqlalchemy import create_engine, func, text
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import OperationalError
 from sqlmodel import Session, select
 
 REPO = Path(__file__).resolve().parent.parent
@@ -77,6 +81,7 @@ class Phase:
     client_cpu: float = 0.0
     server_cpu: float = 0.0
     expected: frozenset[int] = frozenset({200})
+    retried: int = 0
 
     def add(self, status: str, seconds: float) -> None:
         self.statuses[status] += 1
@@ -104,6 +109,7 @@ class Phase:
             "p95_ms": round(self.quantile(0.95)),
             "p99_ms": round(self.quantile(0.99)),
             "max_ms": round(max(self.latencies, default=0) * 1000),
+            "retried_503": self.retried,
             "per_s": round(len(self.latencies) / wall, 1),
             "wall_s": round(wall, 1),
             "client_cpu": round(self.client_cpu / wall, 2),
@@ -211,11 +217,18 @@ def set_round(url: str, night: Night, kind: str, *, close: bool = False) -> None
     from app.services import rounds as rounds_service
 
     engine = build_engine(url)
-    with Session(engine) as session, session.begin():
-        user = session.get(User, night.user_id)
-        assert user is not None
-        action = rounds_service.close_round if close else rounds_service.open_round
-        action(session, user=user, round_id=night.round_ids[kind])
+    deadline = time.monotonic() + 180
+    while True:
+        try:
+            with Session(engine) as session, session.begin():
+                user = session.get(User, night.user_id)
+                assert user is not None
+                action = rounds_service.close_round if close else rounds_service.open_round
+                action(session, user=user, round_id=night.round_ids[kind])
+            break
+        except OperationalError:  # SQLite's write lock held longer than its busy timeout
+            if time.monotonic() > deadline:
+                raise
     engine.dispose()
 
 
@@ -233,6 +246,9 @@ def stored_ballots(url: str, round_id: int) -> int:
 
 def serve(url: str, port: int, app_dir: Path, log: Path) -> subprocess.Popen[bytes]:
     """The app under uvicorn on 127.0.0.1:port, as `waardenzeef serve` runs it."""
+    with socket.socket() as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as uvicorn: TIME_WAIT is fine
+        probe.bind(("127.0.0.1", port))  # fails when something (a server left over) listens
     env = {
         **os.environ,
         "DATABASE_URL": url,
@@ -263,8 +279,11 @@ def serve(url: str, port: int, app_dir: Path, log: Path) -> subprocess.Popen[byt
 class Load:
     """Runs the phases against the server(s) with one keep-alive HTTP client."""
 
-    def __init__(self, night: Night, bases: list[str], pids: list[int], timeout: float) -> None:
+    def __init__(
+        self, night: Night, bases: list[str], pids: list[int], timeout: float, retries: int
+    ) -> None:
         self.night = night
+        self.retries = retries
         self.pids = pids
         refuse_all = http.cookiejar.CookieJar(
             http.cookiejar.DefaultCookiePolicy(allowed_domains=[])
@@ -284,13 +303,19 @@ class Load:
     ) -> httpx.Response | None:
         headers = {"Cookie": phone.cookie} if phone.cookie else {}
         start = time.perf_counter()
-        try:
-            response = await self.client.request(
-                method, phone.base + path, headers=headers, **kwargs
-            )
-        except httpx.HTTPError as error:
-            phase.add(f"{type(error).__name__}", time.perf_counter() - start)
-            return None
+        for _attempt in range(self.retries + 1):
+            try:
+                response = await self.client.request(
+                    method, phone.base + path, headers=headers, **kwargs
+                )
+            except httpx.HTTPError as error:
+                phase.add(f"{type(error).__name__}", time.perf_counter() - start)
+                return None
+            if response.status_code != 503 or "retry-after" not in response.headers:
+                break
+            # As the phone's page does: keep what was filled in, wait, send it again.
+            phase.retried += 1
+            await asyncio.sleep(float(response.headers["retry-after"]))
         phase.add(str(response.status_code), time.perf_counter() - start)
         return response
 
@@ -368,7 +393,7 @@ async def run_mode(
     mode: str, url: str, night: Night, bases: list[str], pids: list[int], options: Any
 ) -> tuple[list[Phase], dict[str, int]]:
     """Every phase of one mode; returns the phases and the ballots stored per round."""
-    load = Load(night, bases, pids, options.timeout)
+    load = Load(night, bases, pids, options.timeout, options.retries)
     spread = options.spread if mode == "paced" else 0.0
     joiners = load.phones if mode == "paced" else load.phones[: options.burst]
     late = [] if mode == "paced" else load.phones[options.burst :]
@@ -428,15 +453,16 @@ def table(title: str, phases: list[Phase], stored: dict[str, int]) -> str:
     lines = [
         f"**{title}**",
         "",
-        "| phase | requests | errors | p50 ms | p95 ms | p99 ms | max ms | req/s | × bare "
-        "| wall s | client CPU | server CPU |",
-        "|---|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+        "| phase | requests | errors | 503 retried | p50 ms | p95 ms | p99 ms | max ms | req/s "
+        "| × bare | wall s | client CPU | server CPU |",
+        "|---|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for phase in phases:
         r = phase.row()
         errors = ", ".join(f"{k}: {v}" for k, v in sorted(r["errors"].items())) or "0"
         lines.append(
-            f"| {r['phase']} | {r['requests']} | {errors} | {r['p50_ms']} | {r['p95_ms']} "
+            f"| {r['phase']} | {r['requests']} | {errors} | {r['retried_503']} "
+            f"| {r['p50_ms']} | {r['p95_ms']} "
             f"| {r['p99_ms']} | {r['max_ms']} | {r['per_s']} | {r['per_s'] / bare:.2f} "
             f"| {r['wall_s']} | {r['client_cpu']} | {r['server_cpu']} |"
         )
@@ -465,6 +491,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--port", type=int, default=8401)
     parser.add_argument("--instances", type=int, choices=[1, 2], default=1)
     parser.add_argument("--timeout", type=float, default=60.0)
+    parser.add_argument(
+        "--retries", type=int, default=5, help="times a 503 with Retry-After is sent again"
+    )
     parser.add_argument("--app-dir", type=Path, default=REPO, help="the checkout to serve")
     parser.add_argument("--label", default="", help="a name for the served code in the titles")
     parser.add_argument("--json", type=Path, help="also write the figures to this file")
@@ -487,7 +516,11 @@ def main(argv: list[str] | None = None) -> int:
             finally:
                 for server in servers:
                     server.terminate()
-                    server.wait(timeout=30)
+                    try:
+                        server.wait(timeout=10)
+                    except subprocess.TimeoutExpired:
+                        server.kill()
+                        server.wait()
             errors = [line for line in log.read_text().splitlines() if "Error" in line][:5]
         title = (
             f"{options.db}, {mode}, {options.voters} phones, {options.instances} instance(s)"

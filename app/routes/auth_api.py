@@ -6,7 +6,7 @@ back as a cookie header) for the wijkteam's other calls.
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 from starlette.responses import Response
@@ -14,12 +14,12 @@ from starlette.responses import Response
 from app.db import SessionDep
 from app.routes.api_common import AccountPublic, ErrorPublic, account_public
 from app.routes.deps import LOGIN_DEVICE_COOKIE, SESSION_COOKIE, remember_login
-from app.routes.workspace_deps import client_ip, write_lock
+from app.routes.workspace_deps import WriteLock, client_ip
 from app.security import delete_cookie, read_cookie
 from app.services import users as users_service
 from app.settings import get_settings
 
-router = APIRouter(prefix="/api", tags=["workspace"], dependencies=[Depends(write_lock)])
+router = APIRouter(prefix="/api", tags=["workspace"])
 
 
 class LoginIn(BaseModel):
@@ -44,7 +44,7 @@ class SessionPublic(BaseModel):
         429: {"model": ErrorPublic, "description": "Too many failed attempts; says when to retry."},
     },
 )
-def log_in(request: Request, body: LoginIn, session: SessionDep) -> Response:
+def log_in(_lock: WriteLock, request: Request, body: LoginIn, session: SessionDep) -> Response:
     """Log in; the response sets the `wz_session` cookie that the other calls need.
 
     Wrong passwords slow down and then limit the source (429 with Retry-After); never the
@@ -75,7 +75,7 @@ def log_in(request: Request, body: LoginIn, session: SessionDep) -> Response:
 
 
 @router.post("/logout", status_code=204)
-def log_out(request: Request, session: SessionDep) -> Response:
+def log_out(_lock: WriteLock, request: Request, session: SessionDep) -> Response:
     """End this session (the cookie no longer works, also not elsewhere)."""
     token = read_cookie(request, SESSION_COOKIE)
     if token:

@@ -16,6 +16,7 @@ from app.exports import plan_files, plan_pdf, plan_text
 from app.exports.plan_files import MEDIA, Format
 from app.models import PlanSnapshot
 from app.routes.deps import WijkteamUser
+from app.routes.workspace_deps import WriteLock
 from app.services import access, menu_read
 from app.services import follow_up as follow_up_service
 from app.services import offers as offers_service
@@ -129,6 +130,7 @@ def plan_download(
 @router.post("/wijkteam/processes/{process_id}/plan/adopt")
 def adopt(
     process_id: int,
+    _lock: WriteLock,
     session: SessionDep,
     user: WijkteamUser,
     rule: Annotated[Rule, Form()] = Rule.GREEDY,
@@ -147,6 +149,7 @@ def adopt(
 @router.post("/wijkteam/processes/{process_id}/plan/publish")
 def publish(
     process_id: int,
+    _lock: WriteLock,
     session: SessionDep,
     user: WijkteamUser,
     public: Annotated[bool, Form()],
@@ -266,6 +269,7 @@ def api_plan(
 @api.post("/processes/{process_id:int}/plan/adopt", response_model=c.PlanContent, status_code=201)
 def api_adopt(
     process_id: int,
+    _lock: WriteLock,
     session: SessionDep,
     user: WijkteamUser,
     rule: Annotated[Rule, Query()] = Rule.GREEDY,

@@ -10,7 +10,7 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Form, Request
+from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse
 from pydantic import BaseModel
 from starlette.responses import HTMLResponse, Response
@@ -21,7 +21,7 @@ from app.errors import DomainError, InvalidInput, MenuFrozen
 from app.i18n import current_language
 from app.models import Effect, Indicator, Measure, Process, User
 from app.routes.deps import WijkteamUser
-from app.routes.workspace_deps import WijkteamProcess, client_ip, write_lock
+from app.routes.workspace_deps import WijkteamProcess, WriteLock, client_ip
 from app.services import accounts as accounts_service
 from app.services import code_cards, editor
 from app.services import codes as codes_service
@@ -29,7 +29,7 @@ from app.services import menus as menus_service
 from app.services.forms import FormInvalid
 from app.templating import render
 
-router = APIRouter(prefix="/wijkteam", include_in_schema=False, dependencies=[Depends(write_lock)])
+router = APIRouter(prefix="/wijkteam", include_in_schema=False)
 
 
 class ProcessForm(BaseModel):
@@ -138,6 +138,7 @@ def new_process_form(request: Request, user: WijkteamUser) -> HTMLResponse:
 
 @router.post("/processes/new", response_model=None)
 def create_process(
+    _lock: WriteLock,
     request: Request,
     user: WijkteamUser,
     session: SessionDep,
@@ -214,6 +215,7 @@ def edit_process_form(
 
 @router.post("/processes/{process_id}/edit", response_model=None)
 def update_process(
+    _lock: WriteLock,
     request: Request,
     process: WijkteamProcess,
     user: WijkteamUser,
@@ -244,7 +246,11 @@ def update_process(
 
 @router.post("/processes/{process_id}/versions", response_model=None)
 def start_new_version(
-    request: Request, process: WijkteamProcess, user: WijkteamUser, session: SessionDep
+    _lock: WriteLock,
+    request: Request,
+    process: WijkteamProcess,
+    user: WijkteamUser,
+    session: SessionDep,
 ) -> Response:
     """Copy the process and its menu as the next version, unfrozen, and go there."""
     try:
@@ -299,6 +305,7 @@ def _frozen(request: Request, session: SessionDep, process: Process) -> HTMLResp
 
 @router.post("/processes/{process_id}/effects/new", response_model=None)
 def create_effect(
+    _lock: WriteLock,
     request: Request,
     process: WijkteamProcess,
     user: WijkteamUser,
@@ -368,6 +375,7 @@ def edit_effect_form(
 
 @router.post("/processes/{process_id}/effects/{effect_id}/edit", response_model=None)
 def update_effect(
+    _lock: WriteLock,
     request: Request,
     process: WijkteamProcess,
     effect_id: int,
@@ -406,6 +414,7 @@ def delete_effect_form(
 
 @router.post("/processes/{process_id}/effects/{effect_id}/delete", response_model=None)
 def delete_effect(
+    _lock: WriteLock,
     request: Request,
     process: WijkteamProcess,
     effect_id: int,
@@ -487,6 +496,7 @@ def new_indicator_form(
 
 @router.post("/processes/{process_id}/effects/{effect_id}/indicators/new", response_model=None)
 def create_indicator(
+    _lock: WriteLock,
     request: Request,
     process: WijkteamProcess,
     effect_id: int,
@@ -570,6 +580,7 @@ def edit_indicator_form(
 
 @router.post("/processes/{process_id}/indicators/{indicator_id}/edit", response_model=None)
 def update_indicator(
+    _lock: WriteLock,
     request: Request,
     process: WijkteamProcess,
     indicator_id: int,
@@ -599,6 +610,7 @@ def delete_indicator_form(
 
 @router.post("/processes/{process_id}/indicators/{indicator_id}/delete", response_model=None)
 def delete_indicator(
+    _lock: WriteLock,
     request: Request,
     process: WijkteamProcess,
     indicator_id: int,
@@ -655,6 +667,7 @@ def new_measure_form(
 
 @router.post("/processes/{process_id}/measures/new", response_model=None)
 def create_measure(
+    _lock: WriteLock,
     request: Request,
     process: WijkteamProcess,
     user: WijkteamUser,
@@ -729,6 +742,7 @@ def edit_measure_form(
 
 @router.post("/processes/{process_id}/measures/{measure_id}/edit", response_model=None)
 def update_measure(
+    _lock: WriteLock,
     request: Request,
     process: WijkteamProcess,
     measure_id: int,
@@ -758,6 +772,7 @@ def delete_measure_form(
 
 @router.post("/processes/{process_id}/measures/{measure_id}/delete", response_model=None)
 def delete_measure(
+    _lock: WriteLock,
     request: Request,
     process: WijkteamProcess,
     measure_id: int,
@@ -783,6 +798,7 @@ def delete_measure(
 
 @router.post("/processes/{process_id}/facilitators", response_model=None)
 def assign_facilitator(
+    _lock: WriteLock,
     request: Request,
     process: WijkteamProcess,
     user: WijkteamUser,
@@ -807,6 +823,7 @@ def assign_facilitator(
 
 @router.post("/processes/{process_id}/facilitators/{user_id}/remove", response_model=None)
 def unassign_facilitator(
+    _lock: WriteLock,
     request: Request,
     process: WijkteamProcess,
     user_id: int,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Form, Request
+from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse
 from pydantic import BaseModel
 from starlette.responses import HTMLResponse, Response
@@ -14,13 +14,13 @@ from app.domain.vocabulary import Role
 from app.errors import DomainError
 from app.models import User
 from app.routes.deps import WijkteamUser
-from app.routes.workspace_deps import client_ip, write_lock
+from app.routes.workspace_deps import WriteLock, client_ip
 from app.services import accounts as accounts_service
 from app.services import editor
 from app.services.forms import FormInvalid
 from app.templating import render
 
-router = APIRouter(prefix="/wijkteam", include_in_schema=False, dependencies=[Depends(write_lock)])
+router = APIRouter(prefix="/wijkteam", include_in_schema=False)
 
 
 class AccountForm(BaseModel):
@@ -68,6 +68,7 @@ def users_page(
 
 @router.post("/users", response_model=None)
 def create_account(
+    _lock: WriteLock,
     request: Request,
     user: WijkteamUser,
     session: SessionDep,
@@ -109,13 +110,17 @@ def _shown_once(
 
 
 @router.post("/users/{user_id}/deactivate", response_model=None)
-def deactivate(request: Request, user_id: int, user: WijkteamUser, session: SessionDep) -> Response:
+def deactivate(
+    _lock: WriteLock, request: Request, user_id: int, user: WijkteamUser, session: SessionDep
+) -> Response:
     """Deactivate an account and end its sessions."""
     return _set_active(request, session, user, user_id, active=False)
 
 
 @router.post("/users/{user_id}/activate", response_model=None)
-def activate(request: Request, user_id: int, user: WijkteamUser, session: SessionDep) -> Response:
+def activate(
+    _lock: WriteLock, request: Request, user_id: int, user: WijkteamUser, session: SessionDep
+) -> Response:
     """Make an account active again."""
     return _set_active(request, session, user, user_id, active=True)
 
@@ -138,7 +143,7 @@ def _set_active(
 
 @router.post("/users/{user_id}/reset-password", response_model=None)
 def reset_password(
-    request: Request, user_id: int, user: WijkteamUser, session: SessionDep
+    _lock: WriteLock, request: Request, user_id: int, user: WijkteamUser, session: SessionDep
 ) -> Response:
     """Give an account a new one-time password (shown once) and end its sessions."""
     try:
@@ -154,6 +159,7 @@ def reset_password(
 
 @router.post("/users/{user_id}/processes", response_model=None)
 def assign_process(
+    _lock: WriteLock,
     request: Request,
     user_id: int,
     user: WijkteamUser,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Request
 from pydantic import BaseModel, Field
 from starlette.responses import Response
 
@@ -10,10 +10,10 @@ from app.db import SessionDep
 from app.domain.vocabulary import Role
 from app.routes.api_common import ERRORS, AccountPublic, account_public
 from app.routes.deps import WijkteamUser
-from app.routes.workspace_deps import WijkteamProcess, client_ip, write_lock
+from app.routes.workspace_deps import WijkteamProcess, WriteLock, client_ip
 from app.services import accounts as accounts_service
 
-router = APIRouter(prefix="/api", tags=["workspace"], dependencies=[Depends(write_lock)])
+router = APIRouter(prefix="/api", tags=["workspace"])
 
 
 class AccountIn(BaseModel):
@@ -42,7 +42,7 @@ def list_accounts(user: WijkteamUser, session: SessionDep) -> list[AccountPublic
 
 @router.post("/users", response_model=AccountCreated, status_code=201, responses=ERRORS)
 def create_account(
-    request: Request, body: AccountIn, user: WijkteamUser, session: SessionDep
+    _lock: WriteLock, request: Request, body: AccountIn, user: WijkteamUser, session: SessionDep
 ) -> AccountCreated:
     """Create an account with a one-time password, returned only here."""
     account, password = accounts_service.create_account(
@@ -58,7 +58,7 @@ def create_account(
 
 @router.post("/users/{user_id:int}/deactivate", response_model=AccountPublic, responses=ERRORS)
 def deactivate_account(
-    request: Request, user_id: int, user: WijkteamUser, session: SessionDep
+    _lock: WriteLock, request: Request, user_id: int, user: WijkteamUser, session: SessionDep
 ) -> AccountPublic:
     """Deactivate an account and end its sessions."""
     account = accounts_service.set_active(
@@ -69,7 +69,7 @@ def deactivate_account(
 
 @router.post("/users/{user_id:int}/activate", response_model=AccountPublic, responses=ERRORS)
 def activate_account(
-    request: Request, user_id: int, user: WijkteamUser, session: SessionDep
+    _lock: WriteLock, request: Request, user_id: int, user: WijkteamUser, session: SessionDep
 ) -> AccountPublic:
     """Make a deactivated account active again."""
     account = accounts_service.set_active(
@@ -82,6 +82,7 @@ def activate_account(
     "/processes/{process_id:int}/facilitators/{user_id:int}", status_code=204, responses=ERRORS
 )
 def assign_facilitator(
+    _lock: WriteLock,
     request: Request,
     process: WijkteamProcess,
     user_id: int,
@@ -103,6 +104,7 @@ def assign_facilitator(
     "/processes/{process_id:int}/facilitators/{user_id:int}", status_code=204, responses=ERRORS
 )
 def unassign_facilitator(
+    _lock: WriteLock,
     request: Request,
     process: WijkteamProcess,
     user_id: int,

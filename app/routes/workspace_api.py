@@ -7,7 +7,7 @@ Every path here is for the wijkteam: others get 401 (not logged in) or 404. Erro
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Request
 from pydantic import BaseModel, Field
 from sqlmodel import Session
 from starlette.responses import Response
@@ -19,11 +19,11 @@ from app.errors import N_, NotFound
 from app.models import Measure, ProcessPublic, User
 from app.routes.api_common import ERRORS, FROZEN, ErrorPublic
 from app.routes.deps import WijkteamUser
-from app.routes.workspace_deps import WijkteamProcess, client_ip, write_lock
+from app.routes.workspace_deps import WijkteamProcess, WriteLock, client_ip
 from app.services import editor
 from app.services import processes as processes_service
 
-router = APIRouter(prefix="/api", tags=["workspace"], dependencies=[Depends(write_lock)])
+router = APIRouter(prefix="/api", tags=["workspace"])
 # Amounts are whole euros in 32-bit columns.
 MAX_EUROS = 2_000_000_000
 
@@ -54,7 +54,7 @@ class ProcessPatch(BaseModel):
 
 @router.post("/processes", response_model=ProcessPublic, status_code=201, responses=ERRORS)
 def create_process(
-    request: Request, body: ProcessIn, user: WijkteamUser, session: SessionDep
+    _lock: WriteLock, request: Request, body: ProcessIn, user: WijkteamUser, session: SessionDep
 ) -> ProcessPublic:
     """Create a process (and its neighbourhood when it is new)."""
     process = editor.create_process(
@@ -69,6 +69,7 @@ def create_process(
     responses={**ERRORS, 409: {"model": ErrorPublic, "description": "`menu_frozen`"}},
 )
 def update_process(
+    _lock: WriteLock,
     request: Request,
     process: WijkteamProcess,
     body: ProcessPatch,
@@ -104,7 +105,11 @@ def update_process(
     responses=ERRORS,
 )
 def start_new_version(
-    request: Request, process: WijkteamProcess, user: WijkteamUser, session: SessionDep
+    _lock: WriteLock,
+    request: Request,
+    process: WijkteamProcess,
+    user: WijkteamUser,
+    session: SessionDep,
 ) -> ProcessPublic:
     """Copy a (frozen) process with its menu as the next version, which can be changed again."""
     copy = editor.new_version(
@@ -178,6 +183,7 @@ class MeasureOut(MeasureIn):
     responses={**ERRORS, **FROZEN},
 )
 def put_effect(
+    _lock: WriteLock,
     request: Request,
     process: WijkteamProcess,
     key: str,
@@ -209,7 +215,12 @@ def put_effect(
     "/processes/{process_id:int}/effects/{key}", status_code=204, responses={**ERRORS, **FROZEN}
 )
 def delete_effect(
-    request: Request, process: WijkteamProcess, key: str, user: WijkteamUser, session: SessionDep
+    _lock: WriteLock,
+    request: Request,
+    process: WijkteamProcess,
+    key: str,
+    user: WijkteamUser,
+    session: SessionDep,
 ) -> Response:
     """Delete the effect with this key (refused while measures are listed under it)."""
     effect = editor.effect_by_key(session, process_id=process.id or 0, key=key)
@@ -249,6 +260,7 @@ def _measure_out(session: Session, measure: Measure, process_id: int, user: User
     responses={**ERRORS, **FROZEN},
 )
 def put_measure(
+    _lock: WriteLock,
     request: Request,
     process: WijkteamProcess,
     key: str,
@@ -275,7 +287,12 @@ def put_measure(
     "/processes/{process_id:int}/measures/{key}", status_code=204, responses={**ERRORS, **FROZEN}
 )
 def delete_measure(
-    request: Request, process: WijkteamProcess, key: str, user: WijkteamUser, session: SessionDep
+    _lock: WriteLock,
+    request: Request,
+    process: WijkteamProcess,
+    key: str,
+    user: WijkteamUser,
+    session: SessionDep,
 ) -> Response:
     """Delete the measure with this key."""
     measure = editor.measure_by_key(session, process_id=process.id or 0, key=key)

@@ -2,17 +2,17 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Request
 from starlette.responses import HTMLResponse, Response
 
 from app.db import SessionDep
 from app.routes._files import download
 from app.routes.deps import MAX_ID, WijkteamUser
-from app.routes.workspace_deps import client_ip, write_lock
+from app.routes.workspace_deps import WriteLock, client_ip
 from app.services import audit_log, editor
 from app.templating import render
 
-router = APIRouter(prefix="/wijkteam", include_in_schema=False, dependencies=[Depends(write_lock)])
+router = APIRouter(prefix="/wijkteam", include_in_schema=False)
 
 
 def _process_filter(process: str) -> int | None:
@@ -59,6 +59,7 @@ def audit_page(
 @router.get("/audit.csv", response_model=None)
 def audit_csv(
     request: Request,
+    _lock: WriteLock,  # the export is itself noted in the log
     user: WijkteamUser,
     session: SessionDep,
     process: str = "",

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Form, Request
+from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse
 from pydantic import BaseModel
 from starlette.responses import HTMLResponse, Response
@@ -22,14 +22,14 @@ from app.i18n import gettext as _
 from app.models import Process, User
 from app.routes._files import cards_download
 from app.routes.deps import WijkteamUser
-from app.routes.workspace_deps import WijkteamProcess, write_lock
+from app.routes.workspace_deps import WijkteamProcess, WriteLock
 from app.services import code_cards
 from app.services import codes as codes_service
 from app.services.forms import FormInvalid
 from app.settings import public_address
 from app.templating import render
 
-router = APIRouter(prefix="/wijkteam", include_in_schema=False, dependencies=[Depends(write_lock)])
+router = APIRouter(prefix="/wijkteam", include_in_schema=False)
 
 
 class IssueForm(BaseModel):
@@ -95,6 +95,7 @@ def codes_page(
 
 @router.post("/processes/{process_id}/codes", response_model=None)
 def issue_cards(
+    _lock: WriteLock,
     request: Request,
     process: WijkteamProcess,
     user: WijkteamUser,
@@ -163,6 +164,7 @@ def issue_cards(
 
 @router.post("/processes/{process_id}/codes/revoke", response_model=None)
 def revoke_by_number_or_code(
+    _lock: WriteLock,
     request: Request,
     process: WijkteamProcess,
     user: WijkteamUser,
@@ -192,6 +194,7 @@ def revoke_by_number_or_code(
 
 @router.post("/processes/{process_id}/codes/revoke-batch", response_model=None)
 def revoke_batch(
+    _lock: WriteLock,
     request: Request,
     process: WijkteamProcess,
     user: WijkteamUser,
@@ -221,7 +224,7 @@ def revoke_batch(
 
 @router.post("/codes/{code_id}/revoke", response_model=None)
 def revoke_card(
-    request: Request, code_id: int, user: WijkteamUser, session: SessionDep
+    _lock: WriteLock, request: Request, code_id: int, user: WijkteamUser, session: SessionDep
 ) -> Response:
     """Revoke one card by its number."""
     card = code_cards.revoke_card(session, user=user, code_id=code_id)

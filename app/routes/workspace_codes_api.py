@@ -8,7 +8,7 @@ from __future__ import annotations
 from datetime import datetime
 from enum import StrEnum
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 from starlette.responses import Response
@@ -19,11 +19,11 @@ from app.exports import cards as cards_export
 from app.routes._files import cards_download
 from app.routes.api_common import ERRORS, ErrorPublic
 from app.routes.deps import WijkteamUser
-from app.routes.workspace_deps import WijkteamProcess, write_lock
+from app.routes.workspace_deps import WijkteamProcess, WriteLock
 from app.services import code_cards
 from app.services import codes as codes_service
 
-router = APIRouter(prefix="/api", tags=["workspace"], dependencies=[Depends(write_lock)])
+router = APIRouter(prefix="/api", tags=["workspace"])
 
 
 class CardFormat(StrEnum):
@@ -106,7 +106,11 @@ def list_cards(process: WijkteamProcess, session: SessionDep) -> CardsPublic:
     },
 )
 def issue_cards(
-    process: WijkteamProcess, body: IssueIn, user: WijkteamUser, session: SessionDep
+    _lock: WriteLock,
+    process: WijkteamProcess,
+    body: IssueIn,
+    user: WijkteamUser,
+    session: SessionDep,
 ) -> Response:
     """Issue a batch of cards; the response is their only copy (codes are stored as hashes)."""
     base_url = code_cards.card_address(allow_local=body.allow_local)
@@ -144,7 +148,9 @@ def issue_cards(
 
 
 @router.post("/codes/{code_id:int}/revoke", response_model=CardPublic, responses=ERRORS)
-def revoke_card(code_id: int, user: WijkteamUser, session: SessionDep) -> CardPublic:
+def revoke_card(
+    _lock: WriteLock, code_id: int, user: WijkteamUser, session: SessionDep
+) -> CardPublic:
     """Revoke a card by its printed number; it can no longer be used to vote."""
     card = code_cards.revoke_card(session, user=user, code_id=code_id)
     return CardPublic(

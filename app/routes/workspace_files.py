@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, File, Form, Request, UploadFile
+from fastapi import APIRouter, File, Form, Request, UploadFile
 from starlette.responses import HTMLResponse, Response
 
 from app.db import SessionDep
@@ -18,13 +18,13 @@ from app.routes._files import (
     template_download,
 )
 from app.routes.deps import WijkteamUser
-from app.routes.workspace_deps import WijkteamProcess, client_ip, write_lock
+from app.routes.workspace_deps import WijkteamProcess, WriteLock, client_ip
 from app.services import imports
 from app.services.imports import ImportResult
 from app.templating import render
 from app.wording import describe, place
 
-router = APIRouter(prefix="/wijkteam", include_in_schema=False, dependencies=[Depends(write_lock)])
+router = APIRouter(prefix="/wijkteam", include_in_schema=False)
 
 
 def _import_page(
@@ -64,6 +64,7 @@ def import_form(request: Request, user: WijkteamUser) -> HTMLResponse:
 
 @router.post("/import", response_model=None)
 def import_new(
+    _lock: WriteLock,
     request: Request,
     user: WijkteamUser,
     session: SessionDep,
@@ -84,6 +85,7 @@ def import_into_form(
 
 @router.post("/processes/{process_id}/import", response_model=None)
 def import_into(
+    _lock: WriteLock,
     request: Request,
     process: WijkteamProcess,
     user: WijkteamUser,

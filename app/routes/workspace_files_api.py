@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, File, Query, Request, UploadFile
+from fastapi import APIRouter, File, Query, Request, UploadFile
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 from starlette.responses import Response
@@ -26,10 +26,10 @@ from app.routes._files import (
 )
 from app.routes.api_common import ERRORS, FROZEN, ErrorPublic, Responses
 from app.routes.deps import WijkteamUser
-from app.routes.workspace_deps import WijkteamProcess, client_ip, write_lock
+from app.routes.workspace_deps import WijkteamProcess, WriteLock, client_ip
 from app.services import imports
 
-router = APIRouter(prefix="/api", tags=["workspace"], dependencies=[Depends(write_lock)])
+router = APIRouter(prefix="/api", tags=["workspace"])
 
 
 class FindingPublic(BaseModel):
@@ -131,6 +131,7 @@ IMPORT_RESPONSES: Responses = {
     "/processes/import", response_model=ImportPublic, status_code=201, responses=IMPORT_RESPONSES
 )
 def import_new_process(
+    _lock: WriteLock,
     request: Request,
     user: WijkteamUser,
     session: SessionDep,
@@ -147,6 +148,7 @@ def import_new_process(
     responses={**IMPORT_RESPONSES, **FROZEN},
 )
 def import_into_process(
+    _lock: WriteLock,
     request: Request,
     process: WijkteamProcess,
     user: WijkteamUser,

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from sqlalchemy import delete
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from app.domain import ballots as rules
@@ -479,44 +480,51 @@ def submit(
     round; it is marked as late and shown apart in the turnout.
     """
     key = _check_key(idempotency_key)
-    round_ = rounds_service.lock_round(session, round_id=round_id)
+    round_ = rounds_service.lock_round(session, round_id=round_id, shared=True)
     meeting = session.get(Meeting, round_.meeting_id)
     assert meeting is not None
     assert participant.id is not None
     if participant.process_id != meeting.process_id:
         raise NotFound(N_("There is no round %(id)s."), id=round_id)
-    same = session.exec(
-        select(Ballot)
-        .join(BallotSubmission, col(BallotSubmission.ballot_id) == Ballot.id)
-        .where(BallotSubmission.round_id == round_id, BallotSubmission.idempotency_key == key)
-    ).first()
-    if same is not None:
-        if same.participant_id != participant.id:
-            raise InvalidInput(
-                N_("idempotency_key: this key was used for another ballot. Use a new one.")
+    for attempt in (1, 2):
+        # The participant's ballot, locked: two sends of the same phone take turns (the second
+        # then finds the first's submission), ballots of other phones do not wait.
+        ballot = session.exec(
+            select(Ballot)
+            .where(Ballot.round_id == round_id, Ballot.participant_id == participant.id)
+            .with_for_update()
+            .execution_options(populate_existing=True)
+        ).first()
+        same = session.exec(
+            select(Ballot)
+            .join(BallotSubmission, col(BallotSubmission.ballot_id) == Ballot.id)
+            .where(BallotSubmission.round_id == round_id, BallotSubmission.idempotency_key == key)
+        ).first()
+        if same is not None:
+            if same.participant_id != participant.id:
+                raise InvalidInput(
+                    N_("idempotency_key: this key was used for another ballot. Use a new one.")
+                )
+            # Sent before (and counted then), even if the round has closed since: same receipt.
+            return _receipt(session, same, round_, replaced=False, repeated=True)
+        late = late and channel == BallotChannel.PAPER and round_.state == RoundState.CLOSED
+        if round_.state == RoundState.CLOSED and not late:
+            raise rounds_service.RoundClosed(
+                N_("This round is closed. Your ballot arrived too late and does not count.")
             )
-        # Sent before (and counted then), even if the round has closed since: the same receipt.
-        return _receipt(session, same, round_, replaced=False, repeated=True)
-    late = late and channel == BallotChannel.PAPER and round_.state == RoundState.CLOSED
-    if round_.state == RoundState.CLOSED and not late:
-        raise rounds_service.RoundClosed(
-            N_("This round is closed. Your ballot arrived too late and does not count.")
-        )
-    if round_.state == RoundState.DRAFT:
-        raise rounds_service.RoundNotOpen(
-            N_("This round has not been opened yet. Wait until the facilitator opens it.")
-        )
-    if round_.requires_code and participant.code_id is None:
-        raise participants_service.CodeRequired(
-            N_("This round counts only votes with a code card. Type the code from your card.")
-        )
-    valid = check(round_.kind, given, load_menu(session, process_id=meeting.process_id))
-    now = utcnow()
-    ballot = session.exec(
-        select(Ballot).where(Ballot.round_id == round_id, Ballot.participant_id == participant.id)
-    ).first()
-    replaced = ballot is not None
-    if ballot is None:
+        if round_.state == RoundState.DRAFT:
+            raise rounds_service.RoundNotOpen(
+                N_("This round has not been opened yet. Wait until the facilitator opens it.")
+            )
+        if round_.requires_code and participant.code_id is None:
+            raise participants_service.CodeRequired(
+                N_("This round counts only votes with a code card. Type the code from your card.")
+            )
+        valid = check(round_.kind, given, load_menu(session, process_id=meeting.process_id))
+        now = utcnow()
+        replaced = ballot is not None
+        if ballot is not None:
+            break
         ballot = Ballot(
             round_id=round_id,
             participant_id=participant.id,
@@ -525,9 +533,19 @@ def submit(
             is_late=late,
             submitted_at=now,
         )
-        session.add(ballot)
-        session.flush()
-    else:
+        try:
+            with session.begin_nested():
+                session.add(ballot)
+                session.flush()
+            break
+        except IntegrityError:
+            # The same phone's other send inserted its ballot at this moment and has committed
+            # (the unique constraint made this one wait for it): look again, once.
+            if attempt == 2:
+                raise
+    else:  # pragma: no cover - the loop either breaks, returns or raises
+        raise AssertionError
+    if replaced:
         session.exec(delete(BallotLine).where(col(BallotLine.ballot_id) == ballot.id))
         ballot.channel = channel
         ballot.entered_by_id = entered_by_id

@@ -1,9 +1,11 @@
 """Rounds of a meeting: adding, opening, closing (atomically), reopening a round closed by mistake,
 running again (placed right after the round it repeats), and turnout (joined, busy, voted).
 
-Opening and closing take a lock on the round's row (and on SQLite the database's write lock), and
-a ballot takes the same lock before it looks at the round's state: so a ballot either commits
-before the close and counts, or sees the round closed and is refused.
+Opening and closing take an exclusive lock on the round's row (and on SQLite the database's write
+lock); a ballot holds the same row in share mode before it looks at the round's state: so a ballot
+either commits before the close and counts, or sees the round closed and is refused, while
+ballots of different residents do not wait for each other (one ballot per code and round is the
+database's unique constraint, see `ballots.submit`).
 """
 
 from __future__ import annotations
@@ -83,13 +85,17 @@ def take_write_lock(session: Session) -> None:
         connection.exec_driver_sql("UPDATE round SET id = id WHERE 0")
 
 
-def lock_round(session: Session, *, round_id: int) -> Round:
-    """The round, re-read under a row lock held until the transaction ends; or NotFound."""
+def lock_round(session: Session, *, round_id: int, shared: bool = False) -> Round:
+    """The round, re-read under a row lock held until the transaction ends; or NotFound.
+
+    `shared` (a ballot): FOR SHARE, which many ballots hold at once and a close (FOR UPDATE)
+    waits for, and makes them wait for.
+    """
     take_write_lock(session)
     round_ = session.exec(
         select(Round)
         .where(Round.id == round_id)
-        .with_for_update()
+        .with_for_update(read=shared)
         .execution_options(populate_existing=True)
     ).first()
     if round_ is None:

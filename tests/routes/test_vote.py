@@ -450,9 +450,11 @@ def test_a_ballot_post_takes_the_write_lock_before_anything_else(
         # SQLite: a write first, so that the request waits for the lock instead of failing.
         assert statements[0] == "UPDATE round SET id = id WHERE 0"
     else:
-        # PostgreSQL: the round's row is locked before the ballot is written.
-        lock = next(i for i, s in enumerate(statements) if s.rstrip().endswith("FOR UPDATE"))
+        # PostgreSQL: the round's row is held in share mode (other ballots do not wait; a close
+        # does) before the ballot is written.
+        lock = next(i for i, s in enumerate(statements) if s.rstrip().endswith("FOR SHARE"))
         assert "FROM round" in statements[lock]
+        assert not any(s.rstrip().endswith("FOR UPDATE") and "FROM round" in s for s in statements)
         write = next(i for i, s in enumerate(statements) if s.startswith(("INSERT", "UPDATE")))
         assert lock < write, statements[: write + 1]
     assert session.exec(select(Ballot)).one().channel == BallotChannel.PHONE
