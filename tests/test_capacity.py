@@ -80,12 +80,12 @@ def test_requests_within_capacity_all_pass() -> None:
 def test_no_free_connection_is_a_503_with_retry_after(
     client: TestClient, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from app.routes import vote
+    from app.services import participants as participants_service
 
     def exhausted(*_args: object, **_kwargs: object) -> None:
         raise PoolTimeout("QueuePool limit of size 40 overflow 5 reached")
 
-    monkeypatch.setattr(vote.participants_service, "join_by_code", exhausted)
+    monkeypatch.setattr(participants_service, "join_by_code", exhausted)
     response = client.post("/join", data={"code": "x"})
     assert response.status_code == 503
     assert response.headers["retry-after"] == "2"
