@@ -9,12 +9,13 @@ from fastapi import Request
 from fastapi.templating import Jinja2Templates
 from starlette.responses import HTMLResponse
 
-from app import i18n
+from app import i18n, static_assets
 from app.settings import get_settings
 from app.wording import describe_code, note_text
 
 templates = Jinja2Templates(directory=Path(__file__).resolve().parent / "templates")
 templates.env.add_extension("jinja2.ext.i18n")
+static_assets.install(templates.env)  # /static/x.css -> /static/x.HASH.css, cached for a year
 templates.env.install_gettext_callables(  # type: ignore[attr-defined]
     gettext=i18n.gettext, ngettext=i18n.ngettext, newstyle=True
 )
