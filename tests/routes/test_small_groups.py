@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 
 import pytest
 from bs4 import BeautifulSoup
@@ -112,3 +113,73 @@ def test_the_round_outcomes_show_no_small_group(session: Session, night: int) ->
         for rows in (outcome.weights, outcome.ranking, outcome.choices):
             for row in rows:
                 assert set(row.by_group) <= {"bewoner"}, round_.kind
+
+
+def _text_of(response_content: bytes, kind: str) -> str:
+    if kind == "xlsx":
+        book = load_workbook(io.BytesIO(response_content))
+        return "\n".join(
+            " ".join(str(v) for v in row if v is not None)
+            for sheet in book.worksheets
+            for row in sheet.iter_rows(values_only=True)
+        )
+    if kind == "html":
+        return BeautifulSoup(response_content.decode("utf-8"), "html.parser").get_text(" ")
+    return response_content.decode("utf-8")
+
+
+def _groups_in_json(found: object, path: str = "") -> list[str]:
+    """Every place a JSON document names a small group as a value of a field about groups."""
+    if isinstance(found, dict):
+        return [
+            f"{path}.{key}"
+            for key, value in found.items()
+            if "group" in str(key) and isinstance(value, str) and value in SMALL_KEYS
+        ] + [hit for key, value in found.items() for hit in _groups_in_json(value, f"{path}.{key}")]
+    if isinstance(found, list):
+        return [
+            hit for i, value in enumerate(found) for hit in _groups_in_json(value, f"{path}[{i}]")
+        ]
+    return []
+
+
+def test_the_schedule_follow_up_and_offers_show_no_small_group(
+    client: TestClient, night: int
+) -> None:
+    # The outputs after the vote: the schedule, the follow-up (wijkteam and public, its feed and
+    # files) and the offers of help (counts per measure only). None names a small group.
+    assert client.post(f"/api/processes/{night}/plan/adopt").status_code == 201
+    assert client.post(f"/api/processes/{night}/plan/schedule/adopt").status_code == 201
+    assert (
+        client.patch(f"/api/processes/{night}/follow-up", json={"first_year": 2008}).status_code
+        == 200
+    )
+    published = client.post(
+        f"/wijkteam/processes/{night}/voortgang/publish", data={"public": "true"}
+    )
+    assert published.status_code in (200, 303)
+    pages = {
+        f"/wijkteam/processes/{night}/plan": "html",
+        f"/wijkteam/processes/{night}/plan/schedule": "html",
+        f"/wijkteam/processes/{night}/voortgang": "html",
+        f"/wijkteam/processes/{night}/voortgang.csv": "text",
+        f"/wijkteam/processes/{night}/voortgang.xlsx": "xlsx",
+        f"/processes/{night}/voortgang": "html",
+        f"/processes/{night}/voortgang.atom": "text",
+        f"/wijkteam/processes/{night}/offers": "html",
+        f"/wijkteam/processes/{night}/offers.csv": "text",
+    }
+    for url, kind in pages.items():
+        response = client.get(url)
+        assert response.status_code == 200, url
+        text = _text_of(response.content, kind)
+        for name in SMALL:
+            assert not re.search(rf"\b{name}\b", text), (url, name)
+    for url in (
+        f"/api/processes/{night}/plan/schedule",
+        f"/api/processes/{night}/follow-up",
+        f"/api/processes/{night}/plan/adopted",
+    ):
+        response = client.get(url)
+        assert response.status_code == 200, url
+        assert _groups_in_json(response.json()) == [], url
