@@ -296,7 +296,8 @@ def test_a_night_with_slips_undone_and_a_projector_that_fits(
         _others_vote(others, kiezen, RoundKind.KIEZEN, menu, 4)
         _confirm(laptop, base, meeting_id, kiezen, "close")
         kiezen_pages = _projector_pages(screen, base, meeting_id, "kiezen", artifacts)
-        expect(screen.locator(".screen-table, .screen-how-plan").first).to_be_visible()
+        # The last pages: where the bewonersplan differs from what fits in Kiezen, and why.
+        expect(screen.locator(".screen-differences li").first).to_be_visible()
 
         # Long results are paged, not cut off: Zeven's 22 measures take several pages.
         assert wegen_pages == 1
