@@ -53,9 +53,9 @@ table.stack th, table.stack td {{ padding: 4px 5px; }}
 table.plan-table {{ table-layout: fixed; }}
 table.plan-table th:nth-child(1) {{ width: 4%; }}
 table.plan-table th:nth-child(2) {{ width: 25%; }}
-table.plan-table th:nth-child(3) {{ width: 16%; }}
-table.plan-table th:nth-child(4) {{ width: 15%; }}
-table.plan-table th:nth-child(6) {{ width: 40%; }}
+table.plan-table th:nth-child(3) {{ width: 17%; }}
+table.plan-table th:nth-child(4) {{ width: 19%; }}
+table.plan-table th:nth-child(6) {{ width: 35%; }}
 section#method {{ break-inside: avoid; }}
 table.kiezen-table th:nth-child(1) {{ width: 26%; }}
 table.kiezen-table th:nth-child(2) {{ width: 11%; }}
