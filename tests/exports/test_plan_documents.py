@@ -165,7 +165,7 @@ def test_the_workbook_is_dutch_with_local_times_and_no_internal_keys(
     assert not [t for t in texts if internal.search(t)]
     method = {r[0]: r[1] for r in book["Methode"].iter_rows(values_only=True)}
     assert method["Kosten die tegen het budget tellen"] == "4 jaar"
-    assert method["Regel"] == "Van boven naar beneden (greedy)"
+    assert method["Regel"] == "Van boven naar beneden in de volgorde"
     assert method["Berekend"] == f"{i18n.local_time(content.computed_at)} (Europe/Amsterdam)"
     assert method["Vastgesteld"] == "niet vastgesteld"
 

@@ -88,7 +88,7 @@ def test_the_projector_shows_where_the_plan_differs_from_kiezen_and_why(
     pages = _projector(client, n.meeting_id)
     # The plan's summary on the first page: the rule, its measures and money, how many differ.
     assert _text(pages[0].select_one(".screen-beside")) == (
-        "Het bewonersplan nu, met de regel Van boven naar beneden (greedy): 3 maatregelen, "
+        "Het bewonersplan nu, met de regel Van boven naar beneden in de volgorde: 3 maatregelen, "
         "€ 627.000. 3 maatregelen zijn anders dan bij Kiezen: waarom, ziet u na de lijst."
     )
     # The Kiezen list says of every measure whether it is in the plan; the differing are marked.

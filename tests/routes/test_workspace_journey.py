@@ -122,7 +122,7 @@ def _fix(workbook: bytes, problems: list[tuple[str, str]]) -> bytes:
         row, column, letter = int(match.group(1)), match.group(2), match.group(3)
         cell = sheet[f"{letter}{row}"]
         assert sheet.cell(row=1, column=cell.column).value == column
-        if suggestion := re.search(r"Bedoel je '([^']+)'\?", message):
+        if suggestion := re.search(r"Bedoelt u '([^']+)'\?", message):
             cell.value = suggestion.group(1)
         elif "laat de centen weg" in message:
             cell.value = int(str(cell.value).split(",")[0].replace(".", ""))
