@@ -27,15 +27,22 @@ crossing per round. Two savings follow, neither of which can change an outcome:
 - increments before the earliest crossing give the same outcome: they are skipped;
 - the next run takes over the rounds before the first round that may turn, with all purses and
   prices moved along their lines, and only redoes the rounds from there.
+
+Most turns on a big instance only bend those lines (a voter who paid everything no longer has
+to); the outcome stays. So a run further ahead is also tried (`_Leaps`) and checked against the
+run at hand round by round (`_holds_between`): money only grows with t while the same projects are
+bought, so prices only fall, and a winner whose price at the smaller t is below every other
+price at the larger t wins everywhere in between. Then every increment in between is skipped.
 """
 
 from __future__ import annotations
 
 import math
 from bisect import bisect_left, bisect_right
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from fractions import Fraction
+from functools import partial
 from itertools import accumulate, chain, compress, repeat
 from operator import add, floordiv, lt, mul, not_, truediv
 from typing import cast
@@ -241,10 +248,18 @@ class _Run:
     round_until: list[int | None] = field(default_factory=list)
     stable_until: int | None = None
     checkpoints: list[_Checkpoint] = field(default_factory=list)
+    # Run against a `reference` run at a smaller t: whether its outcome provably holds at every
+    # t in between (see `_holds_between`).
+    certified: bool = False
 
 
 def _run(
-    model: _Model, t0: Fraction, *, rung: _Rung | None = None, earlier: _Run | None = None
+    model: _Model,
+    t0: Fraction,
+    *,
+    rung: _Rung | None = None,
+    earlier: _Run | None = None,
+    reference: _Run | None = None,
 ) -> _Run:
     """One run of equal shares with `t0` money per voter.
 
@@ -257,6 +272,10 @@ def _run(
     also works out up to which rung its decisions hold, round by round, and keeps a checkpoint
     per round. Given an `earlier` tracked run at a smaller t (by a whole number), the rounds
     whose decisions still hold at `t0` are taken over instead of redone.
+
+    Given a `reference` run at a smaller t (the `earlier` one, if any), the run also checks
+    round by round whether the outcome provably stays the same for every t in between
+    (`_holds_between`) and says so in `certified`.
     """
     track = rung is not None
     run = _Run(t0, k=rung.k if rung is not None else 0)
@@ -297,6 +316,7 @@ def _run(
     single_value = model.single_value
     value_gcd = model.value_gcd
     horizon = _Horizon(rung or _UNTRACKED)
+    certifying = reference is not None and run.selected == reference.selected[: len(run.selected)]
     while True:
         if track:
             run.checkpoints.append(
@@ -392,6 +412,26 @@ def _run(
                 best, best_rank, best_cut, best_rich = price, rank, cut, rich
         if best is None:
             break
+        if certifying and reference is not None:
+            certifying = _holds_between(
+                reference,
+                len(run.selected),
+                best_rank,
+                still,
+                bound,
+                partial(
+                    _price_now,
+                    model,
+                    money=money,
+                    guess=guess,
+                    scale=scale,
+                    cost_now=cost_now,
+                    types_of=types_of,
+                    values_of=values_of,
+                    weights_of=weights_of,
+                    total=total,
+                ),
+            )
         still.remove(best_rank)
         active = still
         if track:
@@ -437,7 +477,92 @@ def _run(
     run.money = money
     run.scale = scale
     run.start = t0.numerator * (scale // t0.denominator)
+    run.certified = certifying and reference is not None and run.selected == reference.selected
     return run
+
+
+def _holds_between(
+    reference: _Run,
+    position: int,
+    winner: int,
+    others: list[int],
+    bound: list[_Price],
+    price_now: Callable[[int], _Price | None],
+) -> bool:
+    """Whether this round's decision provably holds at every t between the reference run's and
+    this run's (the round at `position` in the selection; `others`: the projects still in play
+    besides the `winner`, with their last prices in `bound`).
+
+    Along the t's at which the earlier rounds bought the same projects, every voter's money at
+    this round only grows with t (a payment `min(money, price * value)` leaves
+    `max(0, money - price * value)`, and a price only falls when anyone has more), so every
+    price only falls and nothing out of reach at the larger t is in reach at a smaller one.
+    Hence when the winner's price at the smaller t (the reference's) is below every other
+    price at the larger t (this run's; a tie going to the winner), the winner wins at every t
+    in between. Together with the same end (nothing in reach after the last round) the whole
+    outcome is the same for all those t: "add one" need not look at them.
+    """
+    if position >= len(reference.selected) or reference.selected[position] != winner:
+        return False
+    theirs = reference.price_of.get(winner)
+    if theirs is None:
+        return False
+    for rank in others:
+        if rank == winner:
+            continue
+        price = bound[rank]
+        if _beats(theirs, winner, price, rank):
+            continue
+        # `bound` may be a lower bound from an earlier round: the price now may be higher.
+        exact = price_now(rank)
+        if exact is not None and not _beats(theirs, winner, exact, rank):
+            return False
+    return True
+
+
+def _beats(price: _Price, rank: int, other: _Price, other_rank: int) -> bool:
+    """Whether a project at `price` wins against one at `other` (ties: the smaller rank)."""
+    if _below(price, other):
+        return True
+    return not _below(other, price) and rank < other_rank
+
+
+def _price_now(
+    model: _Model,
+    rank: int,
+    money: list[int],
+    guess: list[float],
+    scale: int,
+    cost_now: list[int],
+    types_of: list[list[int]],
+    values_of: list[list[int]],
+    weights_of: list[list[int] | None],
+    total: list[int],
+) -> _Price | None:
+    """A project's exact price with the money as it is now (None: out of reach)."""
+    supporters = types_of[rank]
+    weights = weights_of[rank]
+    mine = list(map(guess.__getitem__, supporters))
+    if 0.0 in mine:
+        supporters, weights, mine = _prune(
+            rank, mine, types_of, values_of, weights_of, total, model.single_value[rank]
+        )
+    if _money(money, supporters, weights) < cost_now[rank]:
+        return None
+    price, _, _ = _price(
+        money,
+        None,
+        mine,
+        supporters,
+        values_of[rank],
+        weights,
+        model.single_value[rank],
+        total[rank],
+        cost_now[rank],
+        model.cost_float[rank],
+        scale,
+    )
+    return price
 
 
 def _resume(run: _Run, earlier: _Run) -> _Checkpoint | None:
@@ -907,6 +1032,7 @@ def equal_shares_add1(election: Election[IdT], *, increment: Number = 1) -> Allo
     runs = 0
     previous: tuple[int, _Run] | None = None
     final: _Run
+    leaps = _Leaps()
     while True:
         earlier = previous[1] if previous is not None else None
         run = _run(model, share + k * step, rung=_Rung(k, step), earlier=earlier)
@@ -933,6 +1059,10 @@ def equal_shares_add1(election: Election[IdT], *, increment: Number = 1) -> Allo
             final_k, final = k, run
             reference_runs = k + 1
             break
+        if run.stable_until is None:
+            raise AssertionError("equal shares: a non-exhaustive outcome that never changes")
+        k, run, tried = leaps.ahead(model, share, step, k, run)
+        runs += tried
         previous = (k, run)
         if run.stable_until is None:
             raise AssertionError("equal shares: a non-exhaustive outcome that never changes")
@@ -955,6 +1085,54 @@ def equal_shares_add1_greedy(election: Election[IdT], *, increment: Number = 1) 
         equal_shares_add1(election, increment=increment),
         rule="equal_shares_add1_greedy",
     )
+
+
+_STEPS_BEFORE_LEAPING = 4
+
+
+class _Leaps:
+    """Leaps over increments that only bend the money (ADD-OPT's idea, made safe for MES).
+
+    A tracked run knows the first increment at which one of its decisions may turn; most such
+    turns on a big instance are a voter who paid everything for a project and, with a little
+    more money, no longer has to: the prices and payments change course, the outcome does not.
+    So, beyond that increment, a run further ahead is tried against the run at hand
+    (`_holds_between`): if every decision provably holds all the way, every increment in
+    between has the same outcome and is skipped. A leap that fails costs one run; after a
+    failure the next leaps are shorter and tried less often (several failures in a row mean
+    the outcome really changes there), after a success they grow.
+    """
+
+    def __init__(self) -> None:
+        self.length = 0
+        # Leaps are tried once a few ordinary steps were short: small instances need few runs
+        # and a failed leap would only add one.
+        self.wait = _STEPS_BEFORE_LEAPING
+        self.misses = 0
+
+    def ahead(
+        self, model: _Model, share: Fraction, step: Fraction, k: int, run: _Run
+    ) -> tuple[int, _Run, int]:
+        """The furthest rung with `run`'s outcome proven (and its run), and the runs tried."""
+        tried = 0
+        while run.stable_until is not None:
+            if self.wait:
+                self.wait -= 1
+                break
+            far = k + max(self.length, 4 * (max(k + 1, run.stable_until) - k))
+            trial = _run(
+                model, share + far * step, rung=_Rung(far, step), earlier=run, reference=run
+            )
+            tried += 1
+            if not trial.certified:
+                self.length = max(1, (far - k) // 4)
+                self.misses += 1
+                self.wait = _STEPS_BEFORE_LEAPING * 2**self.misses
+                break
+            self.length = 2 * (far - k)
+            self.misses = 0
+            k, run = far, trial
+        return k, run, tried
 
 
 def _untouched(model: _Model, t0: Fraction) -> _Run:
