@@ -610,8 +610,9 @@ class _Parser:
         flat, lengths = _flatten(texts)
         if not set(flat) <= self.projects.keys():
             raise _Irregular  # an unknown project, or an empty name ("1,,2")
-        if any(len(set(named)) != len(named) for named in map(str.split, texts, repeat(","))):
-            raise _Irregular  # a project twice on one vote
+        named = map(str.split, filter(None, texts), repeat(","))
+        if sum(map(len, map(set, named))) != len(flat):
+            raise _Irregular  # a project twice on one vote (fewer distinct names than names)
         points = self.bulk_points(rows, lengths)
         return VoteColumns(voter_ids, flat, lengths, points, rows, columns)
 
