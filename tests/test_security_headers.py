@@ -24,8 +24,17 @@ from sqlmodel import Session, col, select
 
 from app.domain.vocabulary import Role, RoundKind, RoundState
 from app.main import app
-from app.models import Effect, Indicator, Measure, Meeting, ProcessFacilitator, Round
+from app.models import (
+    Effect,
+    Indicator,
+    Measure,
+    Meeting,
+    PlanSnapshot,
+    ProcessFacilitator,
+    Round,
+)
 from app.security import CONTENT_SECURITY_POLICY, HSTS, security_headers
+from app.services import address_checks
 from app.services import codes as codes_service
 from app.services import users as users_service
 from app.settings import get_settings
@@ -56,15 +65,61 @@ def get_routes() -> list[str]:
 
 @dataclass
 class World:
-    """A process with a meeting of closed rounds, a meeting with an open round, and a card."""
+    """A process with a meeting of closed rounds, a meeting with an open round, and a card;
+    after the vote its plan and schedule adopted and public, receipts and follow-up published,
+    an offer of help; and an editable new version of its menu for the editor's pages."""
 
     values: dict[str, list[Any]]
     token: str
     code: str
 
 
+def after_the_vote(client: TestClient, session: Session, process_id: int, code: str) -> int:
+    """Everything a process has after its meeting night, through the API; returns the id of
+    an editable new version of its menu."""
+    staff = _client("w@example.org")
+    for url in (
+        f"/api/processes/{process_id}/plan/adopt",
+        f"/api/processes/{process_id}/plan/schedule/adopt",
+    ):
+        assert staff.post(url).status_code == 201, url
+    settings = {"first_year": 2027, "published": True}
+    assert staff.patch(f"/api/processes/{process_id}/follow-up", json=settings).is_success
+    publish = staff.post(
+        f"/wijkteam/processes/{process_id}/plan/publish",
+        data={"public": "true"},
+        follow_redirects=False,
+    )
+    assert publish.status_code == 303, publish.text
+    keys = session.exec(
+        select(Measure.key).where(Measure.process_id == process_id).order_by(col(Measure.id))
+    ).all()
+    status = {"status": "bezig", "note": "Begonnen"}
+    assert staff.put(
+        f"/api/processes/{process_id}/follow-up/measures/{keys[0]}", json=status
+    ).is_success
+    facilitator = _client("f@example.org")
+    for round_id in session.exec(
+        select(Round.id).where(Round.state == RoundState.CLOSED).order_by(col(Round.id))
+    ).all():
+        facilitator.post(f"/api/rounds/{round_id}/receipts/publish")
+    phone = _resident(code)
+    measure = session.exec(select(Measure.id).where(Measure.key == keys[0])).first()
+    offer = {
+        "measure_ids": [measure],
+        "name": "Bewoner",
+        "contact_kind": "email",
+        "contact": "bewoner@example.org",
+        "consent": True,
+    }
+    assert phone.post("/api/offers", json=offer).status_code == 201
+    version = staff.post(f"/api/processes/{process_id}/versions")
+    assert version.status_code == 201, version.text
+    return int(version.json()["id"])
+
+
 @pytest.fixture
-def world(session: Session, korrewegwijk: int) -> World:
+def world(client: TestClient, session: Session, korrewegwijk: int) -> World:
     users_service.create_user(session, email="w@example.org", role=Role.WIJKTEAM, password=PASSWORD)
     facilitator, _ = users_service.create_user(
         session, email="f@example.org", role=Role.FACILITATOR, password=PASSWORD
@@ -86,32 +141,42 @@ def world(session: Session, korrewegwijk: int) -> World:
     closed_rounds = session.exec(
         select(Round).where(Round.meeting_id == closed.id).order_by(col(Round.id))
     ).all()
+    editable = after_the_vote(client, session, korrewegwijk, card.code)
     indicator = session.exec(
         select(Indicator.id)
         .join(Effect, col(Effect.id) == Indicator.effect_id)
-        .where(Effect.process_id == korrewegwijk)
+        .where(Effect.process_id == editable)
         .order_by(col(Indicator.id))
     ).first()
     effect = session.exec(
-        select(Effect.id).where(Effect.process_id == korrewegwijk).order_by(col(Effect.id))
+        select(Effect.id).where(Effect.process_id == editable).order_by(col(Effect.id))
     ).first()
-    measure = session.exec(
-        select(Measure.id).where(Measure.process_id == korrewegwijk).order_by(col(Measure.id))
+    measure, key = session.exec(
+        select(Measure.id, Measure.key)
+        .where(Measure.process_id == editable)
+        .order_by(col(Measure.id))
+    ).first() or (None, None)
+    snapshot = session.exec(
+        select(PlanSnapshot.id).where(PlanSnapshot.process_id == korrewegwijk)
     ).first()
     pairs = [(closed.id, r.id) for r in closed_rounds] + [
         (tonight.id, open_round.id),
         (choosing.id, open_kiezen.id),
     ]
+    check_token = address_checks.state(session, meeting_id=tonight.id or 0).url.rsplit("/", 1)[-1]
     return World(
         values={
-            "process_id": [korrewegwijk],
+            # The process after its vote, and the editable version for the editor's pages.
+            "process_id": [korrewegwijk, editable],
             "meeting_round": pairs,
             "effect_id": [effect],
             "measure_id": [measure],
             "indicator_id": [indicator],
-            "snapshot_id": [1],
+            "snapshot_id": [snapshot],
+            "key": [key],
             "file_format": ["csv", "xlsx"],
             "fmt": ["csv", "json", "xlsx", "pb", "pdf"],
+            "check_token": [check_token],
         },
         token=card.token,
         code=card.code,
@@ -131,7 +196,10 @@ def pages(world: World) -> Iterator[Page]:
         elif "round_id" in names:
             combos = [{"round_id": r} for _, r in pairs]
         for name in sorted(names - {"meeting_id", "round_id"}):
-            choices = [world.token] if name == "token" else world.values.get(name, ["1"])
+            choices = world.values.get(name, ["1"])
+            if name == "token":
+                checking = route.startswith("/check/")
+                choices = world.values["check_token"] if checking else [world.token]
             combos = [{**c, name: v} for c in combos for v in choices if v not in SKIPPED_FORMATS]
         for combo in combos:
             yield Page(route, _fill(route, combo))
@@ -217,6 +285,7 @@ def test_every_page_has_the_headers_and_nothing_inline(client: TestClient, world
     }
     problems: list[str] = []
     seen_html = 0
+    shown: set[str] = set()
     all_pages = list(pages(world))
     assert len({p.route for p in all_pages}) >= 55
     for page in all_pages:
@@ -227,6 +296,8 @@ def test_every_page_has_the_headers_and_nothing_inline(client: TestClient, world
                 headers = {"HX-Request": "true"} if htmx else {}
                 response = visitor.get(page.url, headers=headers, follow_redirects=False)
                 assert response.status_code < 500, f"{who} GET {page.url}: {response.status_code}"
+                if response.is_success:
+                    shown.add(page.route)
                 seen_html += response.headers.get("content-type", "").startswith("text/html")
                 problems.extend(check(response, expected, f"{who} GET {page.url}"))
     # Static files and the error page for an unknown address carry them too.
@@ -234,6 +305,10 @@ def test_every_page_has_the_headers_and_nothing_inline(client: TestClient, world
         problems.extend(check(visitors["anonymous"].get(url), expected, f"GET {url}"))
     assert problems == [], "\n".join(problems)
     assert seen_html > 100  # the pages were really rendered, not all refused
+    # Every page was shown to someone with its content, not only as a refusal or a 404 (a new
+    # page whose objects the world lacks fails here until the world has them).
+    redirects = {"/j/{token}", "/vote", "/api/docs"}
+    assert {p.route for p in all_pages} - shown - redirects == set()
 
 
 def test_the_api_docs_have_their_own_strict_policy(client: TestClient) -> None:
