@@ -436,7 +436,9 @@ def ballot_preview(
         return RedirectResponse(f"/m/{meeting_id}", status_code=303)
     given = ballot_input(form)
     step = form_text(form, "step")
-    if step and round_.kind == RoundKind.WEGEN:  # a -5 / +5 button, without JavaScript
+    # A -5 / +5 / rest button without JavaScript. With it, vote.js changes the field itself;
+    # htmx then sends the last button clicked along with every tally, which must not count again.
+    if step and round_.kind == RoundKind.WEGEN and not request.headers.get("HX-Request"):
         given = ballots_service.step_points(given, step)
     return _ballot_page(
         request,

@@ -254,6 +254,8 @@ class Tally:
     # Kiezen: each measure not chosen that no longer fits, with the money it is short.
     short: Mapping[int, int] = field(default_factory=dict)
     sieve: SieveCount | None = None
+    # Wegen: the one effect still blank while points are left, offered all of them in one tap.
+    rest_effect: EffectView | None = None
 
     @property
     def ready(self) -> bool:
@@ -277,7 +279,10 @@ def tally(kind: RoundKind, given: BallotInput, menu: MenuView) -> Tally:
             points = rules.read_points(given.points, menu.ballot_menu)
         except InvalidInput as problem:  # points for an effect that is not on the menu
             return Tally(problem=problem.localized())
-        return Tally(points_left=rules.points_left(points))
+        left = rules.points_left(points)
+        blank = [e for e in menu.desired_effects if not str(given.points.get(e.id, "")).strip()]
+        rest = blank[0] if left > 0 and len(blank) == 1 else None
+        return Tally(points_left=left, rest_effect=rest)
     if kind == RoundKind.KIEZEN:
         chosen = {m for m in given.measure_ids if menu.ballot_menu.measure(m) is not None}
         package = rules.tally_package(chosen, menu.ballot_menu)
@@ -299,21 +304,24 @@ STEP_POINTS = 5
 
 
 def step_points(given: BallotInput, step: str) -> BallotInput:
-    """Wegen's -5 / +5 buttons without JavaScript: `step` is "EFFECT:+" or "EFFECT:-".
+    """Wegen's buttons without JavaScript: `step` is "EFFECT:+", "EFFECT:-" or "EFFECT:rest".
 
     Minus takes up to 5 points away (never below 0); plus adds up to 5 of the points still left
-    (never past 100 in total). A field that does not hold a whole number counts as 0 here.
+    (never past 100 in total); rest adds all the points still left. A field that does not hold a
+    whole number counts as 0 here.
     """
     effect_text, _, sign = step.partition(":")
-    if not effect_text.isdigit() or sign not in {"+", "-"}:
+    if not effect_text.isdigit() or sign not in {"+", "-", "rest"}:
         return given
     effect_id = int(effect_text)
     values = {e: _whole_or_zero(v) for e, v in given.points.items()}
     current = values.get(effect_id, 0)
+    left = max(0, rules.TOTAL_POINTS - sum(max(0, v) for v in values.values()))
     if sign == "-":
         new = max(0, current - STEP_POINTS)
+    elif sign == "rest":
+        new = max(0, current) + left
     else:
-        left = max(0, rules.TOTAL_POINTS - sum(max(0, v) for v in values.values()))
         new = max(0, current) + min(STEP_POINTS, left)
     points = dict(given.points)
     points[effect_id] = str(new)

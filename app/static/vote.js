@@ -84,7 +84,8 @@
       event.preventDefault();
       var input = document.getElementById(button.getAttribute("aria-controls"));
       if (!input) return;
-      var step = parseInt(button.getAttribute("data-step"), 10);
+      var rest = button.getAttribute("data-step") === "rest";
+      var step = rest ? 100 : parseInt(button.getAttribute("data-step"), 10);
       var current = whole(input.value);
       var next;
       if (step < 0) {
@@ -96,6 +97,8 @@
         });
         next = Math.max(0, current) + Math.min(step, Math.max(0, 100 - used));
       }
+      // The "rest" button goes away with the next tally: the focus goes to the send button.
+      if (rest) form.setAttribute("data-focus-send", "1");
       input.value = String(next);
       fire(input, "input");
       fire(input, "change");
@@ -138,6 +141,7 @@
     this.mode = "steps";
     this.nav = null;
     this.toggle = null;
+    this.timer = 0;
   }
 
   Sieve.prototype.count = function () {
@@ -268,6 +272,20 @@
       }
       sieve.count();
       sieve.save();
+      // One measure per screen: once it is decided (every effect rated, or "weet ik niet"),
+      // the next one follows by itself after a moment (the page says so; "Terug" goes back).
+      var state = measureState(article);
+      var index = sieve.steps.indexOf(article);
+      if (sieve.mode === "steps" && (state === "rated" || state === "skipped")) {
+        window.clearTimeout(sieve.timer);
+        sieve.timer = window.setTimeout(function () {
+          if (sieve.current === index && index < sieve.steps.length - 1) sieve.go(index + 1);
+          else if (index === sieve.steps.length - 1) {
+            var send = form.querySelector("#tally button.send");
+            if (send) send.focus();
+          }
+        }, 600);
+      }
     });
     sieve.count();
     if (!sieve.build()) return;
@@ -294,6 +312,9 @@
   }
 
   function setUp() {
+    document.querySelectorAll("[data-js-only]").forEach(function (el) {
+      el.hidden = false;
+    });
     document.querySelectorAll("[data-clear-draft]").forEach(function (el) {
       if (STORE) STORE.removeItem(el.getAttribute("data-clear-draft"));
     });
@@ -328,7 +349,14 @@
 
   document.addEventListener("htmx:afterSettle", function () {
     var form = document.querySelector("form.ballot-wegen");
-    if (form) markInvalidPoints(form);
+    if (form) {
+      markInvalidPoints(form);
+      if (form.getAttribute("data-focus-send")) {
+        form.removeAttribute("data-focus-send");
+        var send = form.querySelector("#tally button.send");
+        if (send) send.focus();
+      }
+    }
     var closed = document.querySelector(".closed-notice:not([data-seen])");
     if (closed) {
       closed.setAttribute("data-seen", "1");

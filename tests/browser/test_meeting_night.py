@@ -181,7 +181,7 @@ def test_a_meeting_night_on_a_phone_and_a_laptop(
 
         # --- Wegen -------------------------------------------------------------------------
         _open_round(laptop, meeting_id, "wegen")
-        _follow(phone, js, "input[name^=points-]", wait_refresh=True)
+        _follow(phone, js, "input[name^=points-]")
         points = phone.locator("input[name^=points-]")
         assert points.count() == 3
         points.nth(0).fill("50")
