@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from fractions import Fraction
 
-from app.domain.allocation import Satisfaction
+from app.domain.allocation import Completion, Satisfaction
 from app.domain.vocabulary import StakeholderGroup
 from app.domain.waardenzeef import (
     Id,
@@ -97,7 +97,7 @@ def sensitivity(
     ranked_by: RankBy = RankBy.CONTRIBUTION,
     *,
     stand_in_weights: bool = True,
-    completion: bool = True,
+    completion: bool | Completion = True,
     package_satisfaction: Satisfaction = Satisfaction.COST,
     groups: Iterable[StakeholderGroup] | None = None,
 ) -> Sensitivity:

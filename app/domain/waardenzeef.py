@@ -24,8 +24,9 @@ Notation as in the product description: effects `e`, measures `m` with cost `c_m
 - Selection, all on the same ballots: greedy down the ranking, skipping what no longer fits;
   optimal (the largest total `V_m` within `B`, exact); equal shares on the participants' own
   `v_pm`, or on the Kiezen packages as approval ballots (each package valued at its cost, as
-  equalshares.net does), both with the "add one" completion and then greedy. Ties inside the
-  general rules follow the ranking.
+  equalshares.net does), both with the "add one" completion and then greedy (or "add one"
+  alone, or with the comparison step of Wieliczka 2023 after it: `select(completion=...)`,
+  `app/domain/allocation/completion.py`). Ties inside the general rules follow the ranking.
 - Measures nobody valued: one policy for every rule. A measure that nobody valued above zero in
   what the rule counts (the Zeven values `v_pm` for greedy, optimal and equal shares on the
   values; the Kiezen packages for equal shares on the packages) is never selected, whatever money
@@ -52,14 +53,14 @@ from typing import TypeAlias
 from app.domain.allocation import (
     Allocation,
     Ballot,
+    Completion,
     Election,
     Project,
     ProjectOutcome,
     Satisfaction,
     Verdict,
     approval_election,
-    equal_shares_add1,
-    equal_shares_add1_greedy,
+    equal_shares_completed,
     greedy,
     optimal,
 )
@@ -634,7 +635,7 @@ class Plan:
     ranking: tuple[RankedMeasure, ...] = field(default=(), repr=False, compare=False)
     contributions: tuple[Contribution, ...] = field(default=(), repr=False, compare=False)
     values: Values | None = field(default=None, repr=False, compare=False)
-    completion: bool = True
+    completion: bool | Completion = True
     package_satisfaction: Satisfaction = Satisfaction.COST
     # For the plan to say: a participant who skipped a measure does not count as 0 for it.
     skipped_measures_count_as_zero: bool = False
@@ -652,6 +653,14 @@ class Plan:
     def line(self, measure_id: Id) -> MeasureInPlan:
         """The plan line of one measure."""
         return next(m for m in self.measures if m.measure.id == measure_id)
+
+
+def completion_of(completion: bool | Completion) -> Completion:
+    """The completion of equal shares meant (`app/domain/allocation/completion.py`): True is "add
+    one" then greedy (the default), False "add one" alone, or one of them by name."""
+    if isinstance(completion, Completion):
+        return completion
+    return Completion.ADD1_GREEDY if completion else Completion.ADD1
 
 
 def valued_measures(
@@ -677,7 +686,7 @@ def select(
     found: Sequence[Contribution],
     values: Values,
     *,
-    completion: bool = True,
+    completion: bool | Completion = True,
     package_satisfaction: Satisfaction = Satisfaction.COST,
     budget: Number | None = None,
 ) -> Allocation[Id]:
@@ -724,8 +733,10 @@ def select(
                 package_satisfaction,
                 order,
             )
-        allocation = (
-            equal_shares_add1_greedy(election) if completion else equal_shares_add1(election)
+        # The comparison step counts, per participant, the measures of their packages funded
+        # (Kiezen) or their own values of the measures funded (Zeven).
+        allocation = equal_shares_completed(
+            election, completion_of(completion), by_projects=rule is Rule.EQUAL_SHARES_PACKAGES
         )
         if scale != 1:
             allocation = _unscaled(allocation, scale)
@@ -786,7 +797,7 @@ def make_plan(
     ranked_by: RankBy = RankBy.CONTRIBUTION,
     *,
     stand_in_weights: bool = True,
-    completion: bool = True,
+    completion: bool | Completion = True,
     package_satisfaction: Satisfaction = Satisfaction.COST,
     discussion_size: int = 5,
     weights_override: Mapping[Id, Fraction] | None = None,

@@ -18,8 +18,10 @@ from app.domain.allocation import (
     equal_shares_add1,
     equal_shares_completed,
 )
+from app.domain.waardenzeef import Rule, make_plan
 from tests.domain import textbook_mes
 from tests.domain.test_against_pabutools import SETTINGS, elections
+from tests.domain.test_waardenzeef import SIEVE
 
 
 def test_add_one_jumps_to_the_first_increment_that_can_change_the_outcome() -> None:
@@ -119,3 +121,19 @@ def test_the_comparison_step_keeps_equal_shares_on_a_tie_of_preferences() -> Non
     assert result.comparison == Comparison(
         prefer_equal_shares=2, prefer_greedy=2, measure="projects", switched=False
     )
+
+
+def test_the_plan_takes_each_completion() -> None:
+    # The sieve of test_waardenzeef: equal shares on the values and on the Kiezen packages, with
+    # each completion; there equal shares and greedy fund the same measures, so the comparison
+    # finds nobody who prefers either and keeps equal shares' outcome.
+    for rule, measure in (
+        (Rule.EQUAL_SHARES, "satisfaction"),
+        (Rule.EQUAL_SHARES_PACKAGES, "projects"),
+    ):
+        plans = {c: make_plan(SIEVE, rule, completion=c) for c in Completion}
+        assert plans[Completion.ADD1_GREEDY].selected == make_plan(SIEVE, rule).selected
+        assert plans[Completion.ADD1].allocation.rule == "equal_shares_add1"
+        compared = plans[Completion.ADD1_COMPARE].allocation
+        assert compared.comparison == Comparison(0, 0, measure, switched=False)
+        assert compared.selected == plans[Completion.ADD1_GREEDY].allocation.selected
