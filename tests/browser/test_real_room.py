@@ -137,6 +137,14 @@ def _projector_pages(screen: Any, base: str, meeting_id: int, name: str, folder:
             screen.screenshot(path=str(path))
             assert scroll_height <= height, f"{path.name} scrolls: {scroll_height} > {height}"
             assert scroll_width <= width, f"{path.name} scrolls sideways"
+            # Nothing cut off at the edge either (the page itself does not scroll sideways).
+            cut = screen.evaluate(
+                "Array.from(document.querySelectorAll('body *'))"
+                ".filter(e => e.children.length === 0 && e.textContent.trim()"
+                " && e.getBoundingClientRect().right > innerWidth + 1)"
+                ".map(e => e.textContent.trim())"
+            )
+            assert cut == [], f"{path.name} cuts off {cut}"
             following = screen.locator("a[rel=next]")
             if following.count() == 0:
                 break
@@ -235,6 +243,8 @@ def test_a_night_with_slips_undone_and_a_projector_that_fits(
         _goto(phone, f"{base}/m/{meeting_id}")
         expect(phone.locator("#receipt-title")).to_contain_text("Uw stem telt")
         assert phone.locator("p.notice", has_text="papieren").count() == 0
+        # While the round is open: the question, the address, the QR code and the turnout fit.
+        _projector_pages(screen, base, meeting_id, "wegen-open", artifacts)
         _confirm(laptop, base, meeting_id, wegen, "close")
         wegen_pages = _projector_pages(screen, base, meeting_id, "wegen", artifacts)
 
