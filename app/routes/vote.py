@@ -526,11 +526,29 @@ def submit_ballot(
 
 @router.get("/m/{meeting_id}/rounds/{round_id}/outcome", response_class=HTMLResponse)
 def round_outcome(
-    request: Request, meeting_id: int, round_id: int, session: SessionDep
+    request: Request, meeting_id: int, round_id: int, session: SessionDep, participant: Resident
 ) -> HTMLResponse:
-    """The outcome of a round for residents: after the close, or when the facilitator shows it."""
+    """The outcome of a round for residents: after the close, or when the facilitator shows it.
+    A phone that voted in it finds its receipt here, and whether the published list holds it."""
     view = meetings_service.resident_view(session, meeting_id=meeting_id)
     round_ = _round_of(view, round_id)
     outcome = outcomes_service.public_outcome(session, round_=round_)
-    context: dict[str, Any] = {"view": view, "round": round_, "outcome": outcome}
+    me = _mine(participant, view.meeting.process_id)
+    mine = (
+        ballots_service.current_ballot(session, round_id=round_id, participant_id=me.id or 0)
+        if me is not None and round_.state == RoundState.CLOSED
+        else None
+    )
+    published = (
+        ballots_service.published_receipts(session, round_id=round_id)
+        if mine is not None and round_.receipts_published_at is not None
+        else None
+    )
+    context: dict[str, Any] = {
+        "view": view,
+        "round": round_,
+        "outcome": outcome,
+        "my_receipt": mine,
+        "published": published,
+    }
     return render(request, "vote/outcome.html", context)

@@ -88,6 +88,7 @@ class Axe:
 
     def __init__(self, browser: Any, artifacts: Path) -> None:
         self.browser, self.artifacts, self.checked = browser, artifacts, 0
+        self.heights: dict[str, int] = {}
 
     def check(self, page: Any, name: str) -> None:
         width = page.evaluate("document.documentElement.scrollWidth")
@@ -129,6 +130,7 @@ class Axe:
                 url, lambda route: route.fulfill(status=200, content_type="text/html", body=html)
             )
             page.goto(url)
+            self.heights[f"{name}-{width}"] = page.evaluate("document.documentElement.scrollHeight")
             self.check(page, f"nojs-{name}-{width}")
             context.close()
 
@@ -330,7 +332,14 @@ def test_a_first_time_resident_and_the_taps_a_ballot_takes(
         expect(other.locator("#tally button.send")).to_be_focused()
         zeven.tap(other, "#tally button.send")
         expect(other.locator("#receipt-title")).to_contain_text("Uw stem telt")
-        zeven.extra = {"screens": len(sieved), "scroll_px_max": max(scroll), "scroll_px": scroll}
+        zeven.extra = {
+            "screens": len(sieved),
+            "scroll_px_max": max(scroll),
+            "scroll_px_first": scroll[0],
+            "scroll_px_others_max": max(scroll[1:]),
+            # The full list (without JavaScript, or "alle maatregelen onder elkaar"), at 360 px.
+            "list_page_px": axe.heights["zeven-360"],
+        }
         _round(night, RoundKind.ZEVEN, "close")
 
         # --- Kiezen --------------------------------------------------------------------------

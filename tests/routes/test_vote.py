@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from typing import Any
 
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine, event
@@ -620,3 +621,91 @@ def test_a_form_left_open_hears_that_the_round_closed_and_what_that_means(
     assert late.status_code == 409
     assert "U had in deze ronde nog niet gestemd." in alert(late.text)
     assert "te laat" not in alert(late.text)
+
+
+def _sieve(phone: TestClient, n: Any, round_id: int, scores: dict[str, int]) -> None:
+    values = {"idempotency_key": form_key(phone.get(f"/m/{n.meeting_id}").text)}
+    for key, score in scores.items():
+        measure = n.measure(key)
+        for effect_id in measure.effect_ids:
+            values[f"score-{measure.id}-{effect_id}"] = str(score)
+    response = phone.post(
+        f"/m/{n.meeting_id}/rounds/{round_id}/ballot", data=values, follow_redirects=False
+    )
+    assert response.status_code == 303, response.text
+
+
+def test_a_rerun_marks_the_discussed_measures_and_kiezen_shows_the_places(
+    client: TestClient, session: Session, korrewegwijk: int
+) -> None:
+    n = night(session, korrewegwijk, client)
+    zeven = n.round_id(RoundKind.ZEVEN)
+    _open(client, zeven)
+    ann, bob = resident(session, korrewegwijk), resident(session, korrewegwijk)
+    # They disagree on buurtbemiddeling and drainage, and agree on wip.
+    _sieve(ann, n, zeven, {"buurtbemiddeling": 0, "drainage-vensterpark": 3, "wip": 2})
+    _sieve(bob, n, zeven, {"buurtbemiddeling": 3, "drainage-vensterpark": 0, "wip": 2})
+    client.post(f"/console/rounds/{zeven}/close", data={"confirm": "1"})
+    assert (
+        client.post(
+            f"/console/rounds/{zeven}/again", data={"confirm": "1"}, follow_redirects=False
+        ).status_code
+        == 303
+    )
+    rerun = next(
+        r.id
+        for r in meetings_service.rounds_of(session, meeting_id=n.meeting_id)
+        if r.kind == RoundKind.ZEVEN and r.run == 2
+    )
+    assert rerun is not None
+    _open(client, rerun)
+    page = soup(ann.get(f"/m/{n.meeting_id}").text)
+    marked = {
+        str(p.find_parent("article")["data-measure"])  # type: ignore[index]
+        for p in page.select("p.discussed")
+    }
+    assert str(n.measure("buurtbemiddeling").id) in marked
+    assert str(n.measure("drainage-vensterpark").id) in marked
+    assert str(n.measure("wip").id) not in marked
+    # Ann's answers of the first run are filled in.
+    wip = n.measure("wip")
+    assert page.select_one(f"input[name=score-{wip.id}-{wip.effect_ids[0]}][value='2'][checked]")
+    client.post(f"/console/rounds/{rerun}/close", data={"confirm": "1"})
+    kiezen = n.round_id(RoundKind.KIEZEN)
+    _open(client, kiezen)
+    rows = soup(ann.get(f"/m/{n.meeting_id}").text)
+    wip_row = rows.select_one(f"label.pick:has(input[value='{wip.id}']) .pick-rank")
+    assert wip_row is not None
+    assert re.fullmatch(r"Plaats \d+ bij Zeven", wip_row.get_text())
+
+
+def test_the_receipt_is_found_on_the_outcome_page_once_published(
+    client: TestClient, session: Session, korrewegwijk: int
+) -> None:
+    n = night(session, korrewegwijk, client)
+    round_id = n.round_id(RoundKind.KIEZEN)
+    _open(client, round_id)
+    phone = resident(session, korrewegwijk)
+    key = form_key(phone.get(f"/m/{n.meeting_id}").text)
+    phone.post(
+        f"/m/{n.meeting_id}/rounds/{round_id}/ballot",
+        data={"idempotency_key": key, "measure": [str(n.measure("wip").id)]},
+    )
+    receipt_page = soup(phone.get(f"/m/{n.meeting_id}").text)
+    code = receipt_page.select_one(".receipt-code").get_text()  # type: ignore[union-attr]
+    assert "Waar is dit bewijs voor?" in receipt_page.select_one(".receipt-help").get_text()  # type: ignore[union-attr]
+    client.post(f"/console/rounds/{round_id}/close", data={"confirm": "1"})
+    outcome_url = f"/m/{n.meeting_id}/rounds/{round_id}/outcome"
+    before = soup(phone.get(outcome_url).text).select_one(".my-receipt")
+    assert before is not None
+    assert code in before.get_text()
+    assert "kan de lijst met alle bewijzen" in before.get_text()
+    client.post(f"/console/rounds/{round_id}/receipts")
+    after = soup(phone.get(outcome_url).text).select_one(".my-receipt")
+    assert after is not None
+    assert "Uw bewijs staat op de lijst van deze ronde (1 bewijs): uw stem is geteld." in (
+        " ".join(after.get_text().split())
+    )
+    # Someone else's phone, which did not vote, sees no receipt.
+    other = resident(session, korrewegwijk)
+    assert soup(other.get(outcome_url).text).select_one(".my-receipt") is None
