@@ -68,8 +68,8 @@ def note_text(note: str) -> str:
     """What a plan note (`PlanContent.notes`) says, in the reader's language."""
     texts = {
         "skipped_not_zero": _(
-            "A participant who skipped a measure does not count as 0 for it: its weighted "
-            "contribution is the mean over those who rated it."
+            "A participant who skipped a measure does not count as 0 for it: its score is the "
+            "mean over those who rated it."
         ),
         "stand_in_weights": _(
             "Some participants rated measures without weighing the effects; the group's mean "

@@ -20,7 +20,7 @@ from app.i18n import gettext as _
 def rule_name(rule: str) -> str:
     """A rule as the plan names it."""
     return {
-        "greedy": _("Down the ranking (greedy)"),
+        "greedy": _("Down the ranking"),
         "optimal": _("Most value within the budget (optimal)"),
         "equal_shares": _("Equal shares on the values"),
         "equal_shares_packages": _("Equal shares on the packages"),
@@ -31,7 +31,7 @@ def ranking_name(ranked_by: str) -> str:
     """How the measures are ranked, as the plan says it."""
     if ranked_by == "value_per_euro":
         return _("by value per euro")
-    return _("by weighted contribution")
+    return _("by score")
 
 
 def horizon_name(horizon: str) -> str:
@@ -341,7 +341,7 @@ def how_it_was_made(plan: PlanContent) -> str:
     first = _(
         "In Wegen %(weighed)s participants divided 100 points each over the desired effects, and "
         "in Zeven %(rated)s participants rated how much each measure contributes to them: "
-        "together that gives the ranking by weighted contribution."
+        "together that gives each measure a score, and the ranking."
     ) % {"weighed": counts.get("wegen", 0), "rated": counts.get("zeven", 0)}
     chose = counts.get("kiezen", 0)
     second = {
