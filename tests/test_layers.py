@@ -15,13 +15,13 @@ from pathlib import Path
 APP = Path(__file__).resolve().parent.parent / "app"
 LAYERS = [
     ["app.settings"],
-    ["app.db", "app.i18n", "app.schema", "app.errors", "app.security"],
+    ["app.db", "app.i18n", "app.schema", "app.errors", "app.security", "app.static_assets"],
     ["app.domain"],
     ["app.models"],
     ["app.wording", "app.templating"],
     ["app.exports"],
     ["app.services"],
-    ["app.routes", "app.limits"],
+    ["app.routes", "app.limits", "app.capacity"],
     ["app.main", "app.cli", "app.cli_recount", "app.__main__", "app"],
 ]
 

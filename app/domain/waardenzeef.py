@@ -43,6 +43,8 @@ float but ordered by the exact variance.
 from __future__ import annotations
 
 import math
+import threading
+from collections import deque
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from enum import StrEnum
@@ -791,6 +793,43 @@ def money_per_effect(
     return split
 
 
+# Compute once, use many times: one plan page asks for the plan under every rule, at budgets 10%
+# lower and higher (the sensitivity), and for the reasons, all of the same ballots; an adoption
+# builds the plan and its public version. The participants' values and the measures'
+# contributions depend on the menu and the ballots only, not on the rule or the budget, so the
+# last few are kept and found again by the identity of the (immutable) tuples they were made of.
+_ASSESSED: deque[tuple[tuple[object, ...], bool, Values, tuple[Contribution, ...]]] = deque()
+_ASSESSED_KEPT = 8
+_ASSESSED_LOCK = threading.Lock()
+
+
+def assessment(
+    sieve: Sieve, *, stand_in_weights: bool = True
+) -> tuple[Values, tuple[Contribution, ...]]:
+    """The participants' values and the measures' contributions for these ballots, worked out
+    once for as long as the same ballots are asked about again."""
+    parts = (
+        sieve.effects,
+        sieve.measures,
+        sieve.participants,
+        sieve.weights,
+        sieve.scores,
+        sieve.packages,
+    )
+    with _ASSESSED_LOCK:
+        for kept, kept_stand_in, values, found in _ASSESSED:
+            same = all(a is b for a, b in zip(kept, parts, strict=True))
+            if same and kept_stand_in == stand_in_weights:
+                return values, found
+    values = participant_values(sieve, stand_in_weights=stand_in_weights)
+    found = contributions(sieve, values)
+    with _ASSESSED_LOCK:
+        _ASSESSED.appendleft((parts, stand_in_weights, values, found))
+        while len(_ASSESSED) > _ASSESSED_KEPT:
+            _ASSESSED.pop()
+    return values, found
+
+
 def make_plan(
     sieve: Sieve,
     rule: Rule = Rule.GREEDY,
@@ -803,10 +842,13 @@ def make_plan(
     weights_override: Mapping[Id, Fraction] | None = None,
 ) -> Plan:
     """The whole arithmetic in one call: values, contributions, ranking, selection, money."""
-    values = participant_values(
-        sieve, stand_in_weights=stand_in_weights, weights_override=weights_override
-    )
-    found = contributions(sieve, values)
+    if weights_override is None:
+        values, found = assessment(sieve, stand_in_weights=stand_in_weights)
+    else:
+        values = participant_values(
+            sieve, stand_in_weights=stand_in_weights, weights_override=weights_override
+        )
+        found = contributions(sieve, values)
     ranking = rank(sieve, found, ranked_by)
     allocation = select(
         sieve,
