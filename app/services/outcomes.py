@@ -408,7 +408,7 @@ class PlanBeside:
 
 def beside_plan(session: Session, *, outcome: Outcome) -> PlanBeside | None:
     """The plan beside a Kiezen outcome: only for the closed Kiezen round the plan is made from
-    (the last one of the process), with ballots."""
+    (the last one of the process), with ballots, once a Zeven round has closed."""
     round_ = outcome.round
     if round_.kind != RoundKind.KIEZEN or not outcome.final or not outcome.turnout.ballots:
         return None
@@ -416,7 +416,8 @@ def beside_plan(session: Session, *, outcome: Outcome) -> PlanBeside | None:
     assert meeting is not None
     source = plans_service.load_source(session, process_id=meeting.process_id)
     used = source.rounds.get(RoundKind.KIEZEN)
-    if used is None or used[0].id != round_.id:
+    if used is None or used[0].id != round_.id or RoundKind.ZEVEN not in source.rounds:
+        # Not the round the plan is made from; or no Zeven yet, so no plan to set beside it.
         return None
     snapshot = plans_service.adopted(session, process_id=meeting.process_id)
     rule, ranked_by = wz.Rule.GREEDY, wz.RankBy.CONTRIBUTION

@@ -178,3 +178,23 @@ def test_no_comparison_for_a_kiezen_round_the_plan_is_not_made_from(
     first = soup(client.get(f"/console/rounds/{kiezen}").text)
     assert first.select_one(".beside-plan") is None
     assert first.select_one("table.outcome-table") is not None
+
+
+def test_kiezen_before_any_zeven_shows_no_plan_beside_it(
+    client: TestClient, session: Session, korrewegwijk: int
+) -> None:
+    # Only Kiezen was run (no Zeven closed): there is no plan to set beside it yet; the projector
+    # shows the Kiezen result alone, without failing.
+    n = night(session, korrewegwijk, client)
+    ann = resident(session, korrewegwijk, StakeholderGroup.BEWONER)
+    kiezen = n.round_id(RoundKind.KIEZEN)
+    client.post(f"/console/rounds/{kiezen}/open")
+    _ballot(ann, n, RoundKind.KIEZEN, {"measure": [str(n.measure("floreshuis").id)]})
+    client.post(f"/console/rounds/{kiezen}/close", data={"confirm": "1"})
+    pages = _projector(client, n.meeting_id)
+    assert len(pages) == 5  # the summary and 22 measures in pages of 6
+    assert pages[0].select_one(".screen-beside") is None
+    assert not [p for p in pages if p.select_one(".screen-differences, .with-plan")]
+    assert "Herontwikkeling Floreshuis" in _text(pages[1].select_one("table.screen-table"))
+    round_page = soup(client.get(f"/console/rounds/{kiezen}").text)
+    assert round_page.select_one(".beside-plan") is None
