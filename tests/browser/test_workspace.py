@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from playwright.sync_api import expect
 
 from app.domain.vocabulary import Role
 from app.services import users as users_service
@@ -97,4 +98,14 @@ def test_a_menu_file_is_imported_in_the_browser(
 
     page.goto(f"{process_url}/codes")
     _check(page, width, "codes", artifacts)
+    # Making cards downloads the file, then the page counts the new cards (static/cards.js), so
+    # that nobody makes a second batch thinking the first failed.
+    assert page.inner_text(".figures div:first-child strong") == "0"
+    page.fill("#f-count", "2")
+    page.check("#o-csv")
+    page.check("#f-allow_local")  # the live server's address is this computer's
+    with page.expect_download() as download:
+        page.click("form[data-download-then-reload] button[type=submit]")
+    assert download.value.suggested_filename.endswith(".csv")
+    expect(page.locator(".figures div:first-child strong")).to_have_text("2")
     context.close()
