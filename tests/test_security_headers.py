@@ -94,7 +94,7 @@ def after_the_vote(client: TestClient, session: Session, process_id: int, code: 
     keys = session.exec(
         select(Measure.key).where(Measure.process_id == process_id).order_by(col(Measure.id))
     ).all()
-    status = {"status": "bezig", "note": "Begonnen"}
+    status = {"status": "bezig", "organisation": "Wijkteam"}
     assert staff.put(
         f"/api/processes/{process_id}/follow-up/measures/{keys[0]}", json=status
     ).is_success

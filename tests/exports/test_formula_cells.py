@@ -27,7 +27,9 @@ from app.domain.spreadsheet import (
 )
 from app.domain.vocabulary import Role
 from app.exports import menu as menu_export
-from app.models import Effect, Measure, Process
+from app.main import app
+from app.models import Effect, Measure, PlanSnapshot, Process
+from app.services import codes as codes_service
 from app.services import editor, imports
 from app.services import users as users_service
 from tests.factories import meeting_night
@@ -227,3 +229,91 @@ def test_a_menu_with_formula_like_titles_round_trips(
     got = {m.key: m.title for m in read.document.measures}
     for measure in expected.measures:
         assert got[measure.key] == measure.title.strip(), measure.key
+
+
+def test_no_export_after_the_vote_runs_a_formula(
+    client: TestClient, session: Session, poisoned: int
+) -> None:
+    """The adopted plan with its schedule (draft, adopted and public downloads), the offers of
+    help and the follow-up file, with titles, an offer and follow-up texts a spreadsheet would
+    run."""
+    pid = poisoned
+    # Every measure's title a formula, so that whichever the plan selects is one.
+    for measure in session.exec(select(Measure).where(Measure.process_id == pid)).all():
+        if not measure.title.startswith(FORMULA_STARTS):
+            measure.title = "-" + measure.title
+    session.flush()
+    login = client.post("/api/login", json={"email": "w@example.org", "password": PASSWORD})
+    assert login.status_code == 200
+    for url in (f"/api/processes/{pid}/plan/adopt", f"/api/processes/{pid}/plan/schedule/adopt"):
+        assert client.post(url).status_code == 201, url
+    assert client.patch(f"/api/processes/{pid}/follow-up", json={"first_year": 2027}).is_success
+    plan = client.get(f"/api/processes/{pid}/plan/adopted").json()
+    [first, *_] = [m for m in plan["measures"] if m["selected"]]
+    change = {
+        "status": "bezig",
+        "organisation": ATTACKS[0],
+        "milestones": [{"date": "2027-03-01", "text": ATTACKS[3]}],
+        "spent": {"2027": 1000},
+    }
+    changed = client.put(f"/api/processes/{pid}/follow-up/measures/{first['key']}", json=change)
+    assert changed.is_success, changed.text
+    published = client.post(
+        f"/wijkteam/processes/{pid}/plan/publish", data={"public": "true"}, follow_redirects=False
+    )
+    assert published.status_code == 303
+    # A resident offers help under a name and with a note that look like formulas.
+    [card] = codes_service.issue_codes(session, process_id=pid, count=1)
+    phone = TestClient(app, base_url="http://testserver")
+    assert phone.post("/api/join", json={"code": card.code}).is_success
+    offer = {
+        "measure_ids": [
+            session.exec(
+                select(Measure.id).where(Measure.process_id == pid, Measure.key == first["key"])
+            ).one()
+        ],
+        "name": "=1+1 Jansen",
+        "contact_kind": "phone",
+        "contact": "+44 20 7946 0958",
+        "note": "@SUM(1+1)*cmd|' /C calc'!A0",
+        "consent": True,
+    }
+    made = phone.post("/api/offers", json=offer)
+    assert made.status_code == 201, made.text
+    snapshot = session.exec(select(PlanSnapshot.id).where(PlanSnapshot.process_id == pid)).one()
+    downloads: dict[str, bytes] = {}
+    for name, url in {
+        "plan.csv": f"/wijkteam/processes/{pid}/plan.csv",
+        "plan.xlsx": f"/wijkteam/processes/{pid}/plan.xlsx",
+        "adopted plan.csv": f"/wijkteam/processes/{pid}/plan/adopted/{snapshot}.csv",
+        "adopted plan.xlsx": f"/wijkteam/processes/{pid}/plan/adopted/{snapshot}.xlsx",
+        "public plan.csv": f"/processes/{pid}/plan.csv",
+        "public plan.xlsx": f"/processes/{pid}/plan.xlsx",
+        "offers.csv": f"/wijkteam/processes/{pid}/offers.csv",
+        "follow-up.csv": f"/wijkteam/processes/{pid}/voortgang.csv",
+        "follow-up.xlsx": f"/wijkteam/processes/{pid}/voortgang.xlsx",
+        "follow-up file (API).csv": f"/api/processes/{pid}/follow-up/file?format=csv",
+        "follow-up file (API).xlsx": f"/api/processes/{pid}/follow-up/file?format=xlsx",
+    }.items():
+        response = client.get(url)
+        assert response.status_code == 200, (name, response.text[:300])
+        downloads[name] = response.content
+    problems: list[str] = []
+    for name, data in downloads.items():
+        if name.endswith(".csv"):
+            problems.extend(csv_problems(data, name))
+        else:
+            problems.extend(xlsx_problems(data, name))
+    assert problems == [], "\n".join(problems)
+    # What was neutralised is there, as text: the schedule's titles, the offer, the follow-up.
+    offers = downloads["offers.csv"].decode("utf-8-sig")
+    assert "'=1+1 Jansen" in offers
+    assert "'@SUM(1+1)" in offers
+    follow_up = downloads["follow-up.csv"].decode("utf-8-sig")
+    assert "'" + ATTACKS[0] in follow_up.replace('""', '"')
+    sheets = _workbook_cells(downloads["adopted plan.xlsx"])
+    schedules = [c for name, c in sheets.items() if name in ("Schedule", "Fasering")]
+    assert len(schedules) == 1, list(sheets)
+    schedule = schedules[0]
+    assert (first["title"], "s", True) in schedule
+    assert first["title"].startswith(FORMULA_STARTS)
