@@ -45,7 +45,7 @@ from fractions import Fraction
 from functools import partial
 from itertools import accumulate, chain, compress, repeat
 from operator import add, floordiv, lt, mul, not_, truediv
-from typing import cast
+from typing import NamedTuple, cast
 
 from app.domain.allocation.greedy import complete_with_greedy
 from app.domain.allocation.model import (
@@ -202,9 +202,15 @@ class _Horizon:
         return until
 
 
-# A price per unit of (scaled) satisfaction: a float guess, and exactly `(numerator + slope * x)
-# / denominator` at `t0 + x` for the money per voter `t0` of its run (slope 0 when not tracked).
-_Price = tuple[float, int, int, int]
+class _Price(NamedTuple):
+    """A price per unit of (scaled) satisfaction: exactly `(numerator + slope * x) / denominator`
+    at `t0 + x` for the money per voter `t0` of its run (slope 0 when not tracked), and `guess`,
+    the correctly rounded float of it at `t0`."""
+
+    guess: float
+    numerator: int
+    denominator: int
+    slope: int
 
 
 @dataclass
@@ -292,10 +298,10 @@ def _run(
         total = list(model.total)
         # The price of each project when last worked out: a lower bound for the next time
         # (money only shrinks). At first, everyone paying in proportion.
-        bound: list[_Price] = [(0.0, 0, 1, 0)] * len(total)
+        bound: list[_Price] = [_Price(0.0, 0, 1, 0)] * len(total)
         for rank in model.candidates:
             denominator = total[rank] * scale
-            bound[rank] = (cost_now[rank] / denominator, cost_now[rank], denominator, 0)
+            bound[rank] = _Price(cost_now[rank] / denominator, cost_now[rank], denominator, 0)
         active = list(model.candidates)
         run.selected = list(model.free)
     else:
@@ -311,7 +317,7 @@ def _run(
     else:
         guess = list(map(truediv, money, repeat(scale)))
         growth = list(map(truediv, slope, repeat(scale)))
-    bound_float = [b[0] for b in bound]
+    bound_float = [b.guess for b in bound]
     cost_float = model.cost_float
     single_value = model.single_value
     value_gcd = model.value_gcd
@@ -350,7 +356,7 @@ def _run(
         for position, rank in enumerate(active):
             if best is not None:
                 floor = bound[rank]
-                if floor[0] > best[0] * (1 + _DOUBT):
+                if floor.guess > best.guess * (1 + _DOUBT):
                     # This bound and all after it are clearly above the best price.
                     still.extend(active[position:])
                     if track:
@@ -403,7 +409,7 @@ def _run(
             still.append(rank)
             compared.append(rank)
             bound[rank] = price
-            bound_float[rank] = price[0]
+            bound_float[rank] = price.guess
             if (
                 best is None
                 or _below(price, best)
@@ -441,7 +447,7 @@ def _run(
         # Pay: the poor all they have, the others price times satisfaction. The new common
         # denominator is the smallest multiple that keeps every payment whole (the gcd of all
         # supporters' satisfactions divides every payer's).
-        numerator, price_slope = best[1], best[3]
+        numerator, price_slope = best.numerator, best.slope
         reduce = math.gcd(best_rich, math.gcd(numerator, price_slope) * value_gcd[best_rank])
         factor = best_rich // reduce
         if factor != 1:
@@ -614,16 +620,16 @@ def _resume(run: _Run, earlier: _Run) -> _Checkpoint | None:
 
 def _shifted(price: _Price, by: int) -> _Price:
     """A price `by` units of t further along its line."""
-    if not price[3]:
+    if not price.slope:
         return price
-    numerator = price[1] + price[3] * by
-    return (numerator / price[2], numerator, price[2], price[3])
+    numerator = price.numerator + price.slope * by
+    return _Price(numerator / price.denominator, numerator, price.denominator, price.slope)
 
 
 def _keep_dearer(other: _Price, chosen: _Price, horizon: _Horizon) -> None:
     # other - chosen >= 0 now; both move linearly with t (over their own denominators).
-    now = other[1] * chosen[2] - chosen[1] * other[2]
-    change = other[3] * chosen[2] - chosen[3] * other[2]
+    now = other.numerator * chosen.denominator - chosen.numerator * other.denominator
+    change = other.slope * chosen.denominator - chosen.slope * other.denominator
     horizon.keep_non_negative(now, change)
 
 
@@ -677,7 +683,7 @@ def _pay(
     everything keep doing so while their part `price * value` is at least what they have: the
     horizon keeps that.
     """
-    numerator = price[1]
+    numerator = price.numerator
     # Floats as exact money times 1 / scale: within two roundings of the exact value.
     inverse = 1 / scale if scale.bit_length() < 900 else 0.0
     if slope is None or horizon is None:
@@ -698,12 +704,12 @@ def _pay(
         for i in poor:
             money[supporters[i]] = 0
     else:
-        price_slope = price[3]
+        price_slope = price.slope
         poor_set = set(poor)
         # The price and its change per unit of t as floats (money per unit of satisfaction),
         # to skip the exact work for those who clearly keep paying everything for longer than
         # the nearest turning point found so far.
-        price_float = price[0]
+        price_float = price.guess
         price_rise = price_slope / (reduce * scale)
         fixed = single is not None
         payment = numerator * single // reduce if single is not None else 0
@@ -746,11 +752,11 @@ def _pay(
 
 def _below(a: _Price, b: _Price) -> bool:
     """Whether price a is strictly below price b (floats first, exact when close)."""
-    if a[0] < b[0] * (1 - _DOUBT):
+    if a.guess < b.guess * (1 - _DOUBT):
         return True
-    if a[0] > b[0] * (1 + _DOUBT):
+    if a.guess > b.guess * (1 + _DOUBT):
         return False
-    return a[1] * b[2] < b[1] * a[2]
+    return a.numerator * b.denominator < b.numerator * a.denominator
 
 
 def _money(money: list[int], supporters: Iterable[int], weights: Iterable[int] | None) -> int:
@@ -812,7 +818,7 @@ def _price(
         ratios = list(map(truediv, mine, values))
         poorest = min(ratios)
     if poorest > lowest * (1 + _DOUBT):
-        return (lowest, cost, total * scale, 0), [], total
+        return _Price(lowest, cost, total * scale, 0), [], total
     found: tuple[_Price, list[int], int] | None = None
     if single is not None:
         found = _price_alike(
@@ -863,7 +869,7 @@ def _with_slope(
     if slope is not None and poor:
         poor_types = map(supporters.__getitem__, poor)
         poor_weights = None if weights is None else map(weights.__getitem__, poor)
-        price = (price[0], price[1], price[2], -_money(slope, poor_types, poor_weights))
+        price = price._replace(slope=-_money(slope, poor_types, poor_weights))
     return price, poor, rich_value
 
 
@@ -931,7 +937,7 @@ def _price_alike(
                     have >= threshold and exact < numerator * single
                 ):
                     return None
-    return (guess, numerator, rich * scale, 0), poor, rich
+    return _Price(guess, numerator, rich * scale, 0), poor, rich
 
 
 def _confirm(
@@ -973,7 +979,7 @@ def _confirm(
             break
         if money[supporters[i]] * rich > numerator * values[i]:
             return None
-    return (guess, numerator, rich * scale, 0), poor, rich
+    return _Price(guess, numerator, rich * scale, 0), poor, rich
 
 
 def _price_exactly(
@@ -993,7 +999,7 @@ def _price_exactly(
         # price = (cost - paid) / (rich * scale); can this supporter pay price * value?
         if (cost - paid) * values[i] <= money[supporters[i]] * rich:
             numerator = cost - paid
-            price = (numerator / (rich * scale), numerator, rich * scale, 0)
+            price = _Price(numerator / (rich * scale), numerator, rich * scale, 0)
             return price, order[:position], rich
         weight = 1 if weights is None else weights[i]
         paid += money[supporters[i]] * weight
@@ -1212,7 +1218,9 @@ def _allocation(
                     Stage.NO_COST if rank in free else Stage.EQUAL_SHARES,
                     position[rank],
                     price=(
-                        Fraction(0) if price is None else Fraction(price[1] * value_scale, price[2])
+                        Fraction(0)
+                        if price is None
+                        else Fraction(price.numerator * value_scale, price.denominator)
                     ),
                     paid_everything=final.paid_everything.get(rank, 0),
                 )
