@@ -213,6 +213,15 @@ class _Price(NamedTuple):
     slope: int
 
 
+class _Priced(NamedTuple):
+    """A project priced: its price, the supporters (positions in its lists) who pay all they
+    have at that price (the poor), and the satisfaction times voters of the others."""
+
+    price: _Price
+    poor: list[int]
+    rich: int
+
+
 @dataclass
 class _Checkpoint:
     """The state of a tracked run at the start of a round (at money per voter `t0`), for a later
@@ -801,7 +810,7 @@ def _price(
     cost: int,
     cost_float: float,
     scale: int,
-) -> tuple[_Price, list[int], int]:
+) -> _Priced:
     """The price of an affordable project: the smallest `rho` at which the supporters, each
     paying `min(money, rho * satisfaction)`, pay its cost.
 
@@ -818,8 +827,8 @@ def _price(
         ratios = list(map(truediv, mine, values))
         poorest = min(ratios)
     if poorest > lowest * (1 + _DOUBT):
-        return _Price(lowest, cost, total * scale, 0), [], total
-    found: tuple[_Price, list[int], int] | None = None
+        return _Priced(_Price(lowest, cost, total * scale, 0), [], total)
+    found: _Priced | None = None
     if single is not None:
         found = _price_alike(
             money, mine, supporters, weights, single, total, cost, cost_float, scale
@@ -859,18 +868,18 @@ def _price(
 
 
 def _with_slope(
-    found: tuple[_Price, list[int], int],
+    found: _Priced,
     slope: list[int] | None,
     supporters: list[int],
     weights: list[int] | None,
-) -> tuple[_Price, list[int], int]:
+) -> _Priced:
     """In a tracked run, the price's slope: minus that of what the poor pay (all they have)."""
     price, poor, rich_value = found
     if slope is not None and poor:
         poor_types = map(supporters.__getitem__, poor)
         poor_weights = None if weights is None else map(weights.__getitem__, poor)
         price = price._replace(slope=-_money(slope, poor_types, poor_weights))
-    return price, poor, rich_value
+    return _Priced(price, poor, rich_value)
 
 
 def _price_alike(
@@ -883,7 +892,7 @@ def _price_alike(
     cost: int,
     cost_float: float,
     scale: int,
-) -> tuple[_Price, list[int], int] | None:
+) -> _Priced | None:
     """`_price` when every supporter values the project alike: the poorer pay all they have,
     found on the sorted amounts of money; None when in doubt."""
     count = len(mine)
@@ -937,7 +946,7 @@ def _price_alike(
                     have >= threshold and exact < numerator * single
                 ):
                     return None
-    return _Price(guess, numerator, rich * scale, 0), poor, rich
+    return _Priced(_Price(guess, numerator, rich * scale, 0), poor, rich)
 
 
 def _confirm(
@@ -951,7 +960,7 @@ def _confirm(
     ratios: list[float],
     order: list[int],
     cut: int,
-) -> tuple[_Price, list[int], int] | None:
+) -> _Priced | None:
     """The exact price for the split the floats suggest, or None if the split is wrong."""
     poor = order[:cut]
     poor_types = list(map(supporters.__getitem__, poor))
@@ -979,7 +988,7 @@ def _confirm(
             break
         if money[supporters[i]] * rich > numerator * values[i]:
             return None
-    return _Price(guess, numerator, rich * scale, 0), poor, rich
+    return _Priced(_Price(guess, numerator, rich * scale, 0), poor, rich)
 
 
 def _price_exactly(
@@ -990,7 +999,7 @@ def _price_exactly(
     total: int,
     cost: int,
     scale: int,
-) -> tuple[_Price, list[int], int]:
+) -> _Priced:
     """pabutools' own walk in exact arithmetic; only when the floats were in doubt."""
     order = sorted(range(len(supporters)), key=lambda i: Fraction(money[supporters[i]], values[i]))
     paid = 0
@@ -1000,7 +1009,7 @@ def _price_exactly(
         if (cost - paid) * values[i] <= money[supporters[i]] * rich:
             numerator = cost - paid
             price = _Price(numerator / (rich * scale), numerator, rich * scale, 0)
-            return price, order[:position], rich
+            return _Priced(price, order[:position], rich)
         weight = 1 if weights is None else weights[i]
         paid += money[supporters[i]] * weight
         rich -= values[i] * weight
