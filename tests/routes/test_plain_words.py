@@ -10,7 +10,7 @@ from babel.messages.catalog import Message
 from babel.messages.extract import extract
 from babel.messages.pofile import read_po
 from fastapi.testclient import TestClient
-from sqlmodel import Session
+from sqlmodel import Session, select
 
 from app.domain import codes
 from app.domain.codes import IssuedCode
@@ -18,6 +18,7 @@ from app.domain.vocabulary import Role, RoundKind
 from app.exports import cards as cards_export
 from app.i18n import LOCALES_DIR, current_language
 from app.main import app
+from app.models import Measure
 from app.services import meetings as meetings_service
 from app.services import users as users_service
 from tests.factories import meeting_night
@@ -220,3 +221,21 @@ def test_no_page_a_resident_reads_says_je_or_jargon(
     ]
     found = {name: bad for name, html in pages.items() if (bad := _forbidden(_visible(html)))}
     assert found == {}
+
+
+def test_the_wijkteam_sees_what_residents_read_about_each_measure_and_effect(
+    client: TestClient, session: Session, korrewegwijk: int
+) -> None:
+    users_service.create_user(session, email="w@example.org", role=Role.WIJKTEAM, password=PASSWORD)
+    client.post("/login", data={"email": "w@example.org", "password": PASSWORD})
+    page = soup(client.get(f"/wijkteam/processes/{korrewegwijk}").text)
+    shown = [p.get_text(" ", strip=True) for p in page.select(".for-residents")]
+    assert len(shown) == 25  # 3 effects and 22 measures
+    assert all(text.startswith("Voor bewoners:") for text in shown)
+    palaver = session.exec(select(Measure).where(Measure.key == "palaver")).one()
+    palaver.plain_explanation = ""
+    session.flush()
+    page = soup(client.get(f"/wijkteam/processes/{korrewegwijk}").text)
+    missing = page.select_one(f"#measure-{palaver.id} .for-residents")
+    assert missing is not None
+    assert missing.get_text().startswith("Nog geen uitleg voor bewoners")
