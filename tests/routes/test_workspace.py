@@ -394,7 +394,7 @@ def test_changing_the_password_logs_out_the_other_sessions(
     )
     assert wrong.status_code == 422
     page = _page(wrong.text)
-    assert "niet je huidige wachtwoord" in _field_error(page, "current_password")
+    assert "niet uw huidige wachtwoord" in _field_error(page, "current_password")
     assert "minstens 12 tekens" in _field_error(page, "new_password")
     response = wijkteam.post(
         "/account/password",
