@@ -5,9 +5,12 @@ from __future__ import annotations
 
 from fractions import Fraction
 
-from hypothesis import assume, given
+import pytest
+from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import strategies as st
 
 from app.domain.allocation import (
+    Ballot,
     Comparison,
     Completion,
     Election,
@@ -17,6 +20,7 @@ from app.domain.allocation import (
     equal_shares,
     equal_shares_add1,
     equal_shares_completed,
+    mes,
 )
 from app.domain.waardenzeef import Rule, make_plan
 from tests.domain import textbook_mes
@@ -137,3 +141,34 @@ def test_the_plan_takes_each_completion() -> None:
         compared = plans[Completion.ADD1_COMPARE].allocation
         assert compared.comparison == Comparison(0, 0, measure, switched=False)
         assert compared.selected == plans[Completion.ADD1_GREEDY].allocation.selected
+
+
+@st.composite
+def crowds(draw: st.DrawFn) -> Election[str]:
+    """Elections where "add one" takes many increments: few voter types standing for many
+    voters, projects that cost many shares (there the engine tries its leaps)."""
+    ids = [str(i) for i in range(draw(st.integers(min_value=5, max_value=12)))]
+    projects = tuple(Project(i, draw(st.integers(min_value=500, max_value=20_000))) for i in ids)
+    alike = draw(st.booleans())
+    ballots = []
+    for _ in range(draw(st.integers(min_value=10, max_value=40))):
+        chosen = draw(st.sets(st.sampled_from(ids), min_size=1, max_size=4))
+        values = {i: 1 if alike else draw(st.integers(min_value=1, max_value=5)) for i in chosen}
+        ballots.append(Ballot(values, draw(st.integers(min_value=1, max_value=20))))
+    return Election(projects, draw(st.integers(min_value=10_000, max_value=60_000)), ballots)
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(crowds())
+def test_leaps_change_no_outcome(election: Election[str]) -> None:
+    # The same completion without leaps (every turn of a decision run through, as checked
+    # against pabutools and the textbook) gives the same result, to the payments.
+    leaping = equal_shares_add1(election)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(mes._Leaps, "ahead", lambda self, model, share, step, k, run: (k, run, 0))
+        stepping = equal_shares_add1(election)
+    assert leaping.selected == stepping.selected
+    assert leaping.equal_shares is not None
+    assert stepping.equal_shares is not None
+    assert leaping.equal_shares.increments == stepping.equal_shares.increments
+    assert leaping.equal_shares.spent == stepping.equal_shares.spent
