@@ -120,6 +120,19 @@ def _goto(page: Any, url: str) -> None:
             page.wait_for_timeout(300)
 
 
+def _evaluate(page: Any, script: str) -> Any:
+    # The projector follows the meeting (htmx asks every 2 s and reloads when it changed): a
+    # reload can land just after the page loaded; measure the page it reloads to instead.
+    for attempt in range(5):
+        try:
+            return page.evaluate(script)
+        except Exception as error:
+            if "Execution context was destroyed" not in str(error) or attempt == 4:
+                raise
+            page.wait_for_load_state("load")
+    raise AssertionError("unreachable")
+
+
 def _projector_pages(screen: Any, base: str, meeting_id: int, name: str, folder: Path) -> int:
     """Every page of what the projector shows now, at both sizes; none may scroll."""
     pages = 0
@@ -129,20 +142,22 @@ def _projector_pages(screen: Any, base: str, meeting_id: int, name: str, folder:
         number = 1
         while True:
             screen.wait_for_load_state("load")
-            width, height, scroll_width, scroll_height = screen.evaluate(
+            width, height, scroll_width, scroll_height = _evaluate(
+                screen,
                 "[innerWidth, innerHeight, document.documentElement.scrollWidth,"
-                " document.documentElement.scrollHeight]"
+                " document.documentElement.scrollHeight]",
             )
             path = folder / f"room-projector-{name}-{size['width']}-p{number}.png"
             screen.screenshot(path=str(path))
             assert scroll_height <= height, f"{path.name} scrolls: {scroll_height} > {height}"
             assert scroll_width <= width, f"{path.name} scrolls sideways"
             # Nothing cut off at the edge either (the page itself does not scroll sideways).
-            cut = screen.evaluate(
+            cut = _evaluate(
+                screen,
                 "Array.from(document.querySelectorAll('body *'))"
                 ".filter(e => e.children.length === 0 && e.textContent.trim()"
                 " && e.getBoundingClientRect().right > innerWidth + 1)"
-                ".map(e => e.textContent.trim())"
+                ".map(e => e.textContent.trim())",
             )
             assert cut == [], f"{path.name} cuts off {cut}"
             following = screen.locator("a[rel=next]")
