@@ -360,6 +360,14 @@
     var closed = document.querySelector(".closed-notice:not([data-seen])");
     if (closed) {
       closed.setAttribute("data-seen", "1");
+      // Nothing sent from this form counts any more: no "what you send replaces..." beside the
+      // notice, and no send button (the notice's link goes on to the meeting).
+      document.querySelectorAll("p.notice[role=status]").forEach(function (note) {
+        note.hidden = true;
+      });
+      document.querySelectorAll("form.ballot button[type=submit]").forEach(function (button) {
+        button.disabled = true;
+      });
       closed.focus();
     }
   });

@@ -391,8 +391,9 @@ def test_a_first_time_resident_and_the_taps_a_ballot_takes(
             "Uw eerdere stem (van", timeout=8_000
         )
         axe.check(other, "kiezen-closed-voted")
-        other.click("#tally button.send")  # sent anyway: the page says the same, never "te laat"
-        expect(other.locator(".closed-notice")).to_contain_text("Uw eerdere stem (van")
+        # Nothing more can be sent from it, and it no longer says "what you send replaces...".
+        expect(other.locator("#tally button.send")).to_be_disabled()
+        expect(other.locator("p.notice[role=status]:visible")).to_have_count(0)
         expect(other.locator("body")).not_to_contain_text("te laat")
 
         # Every resident page once more as a phone without JavaScript renders it.
