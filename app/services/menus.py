@@ -136,7 +136,9 @@ def load_menu(session: Session, *, document: MenuDocument) -> LoadReport:
     lock_process(session, process_id=process.id)
     frozen = is_frozen(session, process_id=process.id)
     with session.no_autoflush:
-        _sync(session, process, hood.id, document, report)
+        kept = _sync(session, process, hood.id, document, report, frozen=frozen)
+    if kept:
+        report.warnings.append(Problem("plain_kept_frozen", {"count": kept}))
     if frozen and report.changed:
         raise menu_frozen(process)
     session.flush()
@@ -153,9 +155,27 @@ def _assign(obj: Any, **values: Any) -> bool:
 
 
 def _sync(
-    session: Session, process: Process, hood_id: int, doc: MenuDocument, report: LoadReport
-) -> None:
+    session: Session,
+    process: Process,
+    hood_id: int,
+    doc: MenuDocument,
+    report: LoadReport,
+    *,
+    frozen: bool,
+) -> int:
+    """Make the process's menu the document's; returns how many plain explanations of a frozen
+    menu were kept as they were (they are not worth refusing the whole file for: a database whose
+    menu froze before they existed loads the seed at every start)."""
     assert process.id is not None
+    kept = 0
+
+    def plain(row: Effect | Measure | None, wanted: str) -> str:
+        nonlocal kept
+        if frozen and row is not None and row.plain_explanation != wanted:
+            kept += 1
+            return row.plain_explanation
+        return wanted
+
     if _assign(
         process,
         neighbourhood_id=hood_id,
@@ -191,7 +211,7 @@ def _sync(
             spec.key,
             spec.title,
             spec.description,
-            spec.plain_explanation,
+            plain(existing.get(spec.key), spec.plain_explanation),
             None,
             position,
             report,
@@ -207,7 +227,7 @@ def _sync(
                 sub.key,
                 sub.title,
                 sub.description,
-                sub.plain_explanation,
+                plain(existing.get(sub.key), sub.plain_explanation),
                 parent.id,
                 position,
                 report,
@@ -230,7 +250,7 @@ def _sync(
         values = {
             "title": spec_m.title,
             "description": spec_m.description,
-            "plain_explanation": spec_m.plain_explanation,
+            "plain_explanation": plain(measure, spec_m.plain_explanation),
             "organisation": spec_m.organisation,
             "cost_year_1": spec_m.costs.year_1,
             "cost_years_4": spec_m.costs.years_4,
@@ -277,6 +297,7 @@ def _sync(
                 session.delete(effect)
                 report.removed += 1
         session.flush()
+    return kept
 
 
 def _upsert_effect(

@@ -147,3 +147,41 @@ def test_removing_an_effect_with_sub_effects_removes_them_cleanly(
     keys = set(session.exec(select(Effect.key).where(Effect.process_id == korrewegwijk)))
     assert "jongeren" not in keys
     assert "jongeren-werk" not in keys
+
+
+def test_a_frozen_menu_loads_a_seed_whose_plain_explanations_differ_and_keeps_its_own(
+    session: Session, korrewegwijk: int, tmp_path: Path
+) -> None:
+    # A database whose Korrewegwijk menu froze before plain explanations existed (migration 0008
+    # gave its rows empty ones): starting the server loads the seed again, which must not fail.
+    for measure in session.exec(select(Measure)).all():
+        measure.plain_explanation = ""
+    for effect in session.exec(select(Effect)).all():
+        effect.plain_explanation = ""
+    meeting = Meeting(process_id=korrewegwijk, title="Bewonersavond")
+    session.add(meeting)
+    session.flush()
+    assert meeting.id is not None
+    session.add(
+        Round(
+            meeting_id=meeting.id,
+            kind=RoundKind.WEGEN,
+            state=RoundState.OPEN,
+            opened_at=datetime.now(UTC),
+        )
+    )
+    session.flush()
+    report = menus_service.load_menu(session, document=menus_service.read_menu_file(SEED))
+    assert not report.changed
+    assert [(w.code, w.params) for w in report.warnings if w.code == "plain_kept_frozen"] == [
+        ("plain_kept_frozen", {"count": 25})
+    ]
+    assert {m.plain_explanation for m in session.exec(select(Measure)).all()} == {""}
+    # A real change beside them is still refused.
+    changed = tmp_path / "k.yaml"
+    changed.write_text(
+        SEED.read_text(encoding="utf-8").replace("[48000, 192000, 384000]", "[1, 2, 3]", 1),
+        encoding="utf-8",
+    )
+    with pytest.raises(MenuFrozen, match="frozen"):
+        menus_service.load_menu(session, document=menus_service.read_menu_file(changed))

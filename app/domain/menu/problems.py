@@ -106,6 +106,10 @@ MESSAGES: dict[str, str] = {
     ),
     "missing_column": N_("The column '%(column)s' is missing from the first row."),
     "text_too_long": N_("The text is %(length)s characters long; at most %(max)s fit."),
+    "plain_kept_frozen": N_(
+        "The menu is frozen, so the plain explanations of %(count)s effects and measures were kept "
+        "as they were; start a new version of the process to change them."
+    ),
     "plain_too_long": N_(
         "The plain explanation is %(length)s characters long; at most %(max)s fit. Keep it to "
         "one or two short sentences a resident understands."
