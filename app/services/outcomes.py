@@ -361,9 +361,8 @@ def outcome(session: Session, *, round_: Round) -> Outcome:
         final=round_.state == RoundState.CLOSED,
         turnout=turnout,
         previous=previous,
-        small_groups_hidden=bool(
-            groups.shown_apart({g: n for g, n in turnout.by_group.items() if g})[1]
-        ),
+        # The turnout names only the groups shown apart and says whether any were too small.
+        small_groups_hidden=turnout.small_groups,
         **parts,  # type: ignore[arg-type]
     )
 
