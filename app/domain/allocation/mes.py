@@ -33,6 +33,22 @@ to); the outcome stays. So a run further ahead is also tried (`_Leaps`) and chec
 run at hand round by round (`_holds_between`): money only grows with t while the same projects are
 bought, so prices only fall, and a winner whose price at the smaller t is below every other
 price at the larger t wins everywhere in between. Then every increment in between is skipped.
+
+How to read it, against the method (the plain version it is tested against is
+tests/domain/textbook_mes.py, about 60 lines of exact fractions):
+
+- `equal_shares`, `equal_shares_add1`: the rule and its completion loop (`_Leaps`: the skips);
+- `_run`: one run at a money per voter: rounds of "price every affordable project, buy the
+  cheapest, charge its supporters", with `_pay` charging and `_Horizon` keeping, in a tracked
+  run, the first increment at which a decision may turn (`_keep_dearer`: a rival's price
+  crossing the winner's; `_keep_out_of_reach`: a project's supporters reaching its cost;
+  `_pay`: a voter who paid everything no longer having to);
+- `_price` and its helpers: the smallest price per unit of satisfaction at which the supporters,
+  each paying `min(money, price * value)`, pay the cost (floats find the poor, whole numbers
+  confirm; `_price_exactly` is pabutools' own walk for when the floats are in doubt);
+- `_resume`, `_holds_between`: what a run takes over from an earlier one, and the check of a leap;
+- `_allocation`: every project explained (price and who paid everything; or the money its
+  supporters had and what was missing).
 """
 
 from __future__ import annotations
