@@ -71,7 +71,8 @@ def identities(client: TestClient, session: Session, korrewegwijk: int) -> list[
     ]
 
 
-SCHEMA = schemathesis.openapi.from_asgi("/api/openapi.json", app)
+# Building the document takes seconds on a loaded machine: more than schemathesis' 10 s default.
+SCHEMA = schemathesis.openapi.from_asgi("/api/openapi.json", app, timeout=120)
 OPERATIONS = [
     operation
     for result in SCHEMA.get_all_operations()
