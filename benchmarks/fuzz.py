@@ -17,8 +17,9 @@ Every response is checked: no 5xx, and status code, content type, headers and bo
 document says.
 
 `POST /api/logout` and `POST /api/users/{user_id}/deactivate` are left out: they would end the
-identities the fuzz runs as (the tests cover both). Prints one line per run and a summary; exit
-code 1 when any check failed.
+identities the fuzz runs as (the tests cover both). Prints one line per run and a summary, which
+it writes between the fuzz markers of benchmarks/README.md (unless --no-write); exit code 1 when
+any check failed.
 """
 
 from __future__ import annotations
@@ -79,6 +80,7 @@ class Totals:
     violations: int = 0
     failures: list[str] = field(default_factory=list)
     seconds: float = 0.0
+    runs: int = 0
 
 
 def _free_port(preferred: int) -> int:
@@ -390,6 +392,7 @@ def fuzz(kind: str, *, target: int, port: int, seed: int, max_examples: int, kee
                     server.wait(timeout=30)
                 drop_database(url, admin_url)
         run += 1
+        totals.runs = run
         totals.requests += requests
         totals.cases += cases
         totals.server_errors += failures.get("not_a_server_error", 0)
@@ -415,6 +418,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=14)
     parser.add_argument("--max-examples", type=int, default=60, help="per operation and run")
     parser.add_argument("--reports", type=Path, default=REPO / "var" / "fuzz")
+    parser.add_argument(
+        "--no-write", dest="write", action="store_false", help="print only, leave the README"
+    )
     args = parser.parse_args(argv)
     args.reports = args.reports.resolve()
     args.reports.mkdir(parents=True, exist_ok=True)
@@ -432,17 +438,50 @@ def main(argv: list[str] | None = None) -> int:
                 keep=args.reports,
             )
         )
-    print("\n| database | requests | test cases | server errors | schema violations | time |")
-    print("|---|---|---|---|---|---|")
-    for t in results:
-        print(
-            f"| {t.database} | {t.requests:,} | {t.cases:,} | {t.server_errors} | "
-            f"{t.violations} | {t.seconds / 60:.0f} min |"
-        )
+    text = summary(results, commit=_commit(), requests=args.requests)
+    print("\n" + text)
     for t in results:
         for sample in t.failures:
             print(f"{t.database}: {sample}")
+    if args.write:
+        write_readme(text)
     return 1 if any(t.server_errors or t.violations for t in results) else 0
+
+
+def _commit() -> str:
+    done = subprocess.run(
+        ["git", "rev-parse", "--short", "HEAD"], cwd=REPO, capture_output=True, text=True
+    )
+    return done.stdout.strip() or "unknown"
+
+
+def summary(results: list[Totals], *, commit: str, requests: int) -> str:
+    """The figures for benchmarks/README.md: when, at which commit, per database."""
+    when = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
+    lines = [
+        f"Last run: {when}, commit {commit}, schemathesis 4.32.5, "
+        f"`python -m benchmarks.fuzz` (at least {requests:,} requests per database, "
+        "each run on a fresh database; niced on 2 shared cores).",
+        "",
+        "| database | runs | requests | test cases | server errors | schema violations | time |",
+        "|---|---:|---:|---:|---:|---:|---:|",
+    ]
+    lines += [
+        f"| {t.database} | {t.runs} | {t.requests:,} | {t.cases:,} | {t.server_errors} | "
+        f"{t.violations} | {t.seconds / 60:.0f} min |"
+        for t in results
+    ]
+    return "\n".join(lines)
+
+
+def write_readme(text: str) -> None:
+    """Put the figures between the fuzz markers of benchmarks/README.md."""
+    readme = REPO / "benchmarks" / "README.md"
+    content = readme.read_text()
+    start, end = "<!-- fuzz:start -->", "<!-- fuzz:end -->"
+    head, rest = content.split(start, 1)
+    _, tail = rest.split(end, 1)
+    readme.write_text(f"{head}{start}\n{text}\n{end}{tail}")
 
 
 if __name__ == "__main__":
