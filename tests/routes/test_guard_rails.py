@@ -4,6 +4,7 @@ paper ballots ask before replacing a phone vote, tell the phone, and can be undo
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import timedelta
 
 import pytest
@@ -210,7 +211,8 @@ def test_a_rerun_starts_with_each_residents_answers_of_the_round_it_repeats(
     assert start.from_round is not None
     assert start.from_round.id == first
     assert start.current is None
-    assert start.given == given
+    # The same answers (a Zeven ballot read back also marks its unrated measures as skipped).
+    assert replace(start.given, unrated_are_skipped=False) == given
     # Someone who did not vote the first time starts empty.
     stranger = resident(session, korrewegwijk)
     other = session.exec(select(Participant).order_by(col(Participant.id).desc())).first()
