@@ -91,6 +91,16 @@ class Axe:
         self.heights: dict[str, int] = {}
 
     def check(self, page: Any, name: str) -> None:
+        """This state at the page's width and, on the 360 px phone, at 320 px too."""
+        self._check(page, name)
+        if page.viewport_size["width"] == PHONE["width"]:
+            page.set_viewport_size({"width": 320, "height": PHONE["height"]})
+            try:
+                self._check(page, f"{name}-320")
+            finally:
+                page.set_viewport_size(PHONE)
+
+    def _check(self, page: Any, name: str) -> None:
         width = page.evaluate("document.documentElement.scrollWidth")
         viewport = page.viewport_size["width"]
         if width > viewport:
@@ -131,7 +141,7 @@ class Axe:
             )
             page.goto(url)
             self.heights[f"{name}-{width}"] = page.evaluate("document.documentElement.scrollHeight")
-            self.check(page, f"nojs-{name}-{width}")
+            self._check(page, f"nojs-{name}-{width}")
             context.close()
 
 
@@ -196,6 +206,7 @@ def test_a_first_time_resident_and_the_taps_a_ballot_takes(
     assert len(sieved) == 22
     counts: dict[str, Count] = {"wegen": Count(), "zeven": Count(), "kiezen": Count()}
     try:
+        axe.without_js([], f"{base}/join", "join")
         _join(phone, base, night.codes[0], meeting)
         _join(other, base, night.codes[1], meeting)
         axe.check(phone, "waiting")
@@ -402,7 +413,7 @@ def test_a_first_time_resident_and_the_taps_a_ballot_takes(
         axe.without_js(
             cookies, f"{base}/m/{meeting}/rounds/{night.rounds['zeven']}/outcome", "zeven-outcome"
         )
-        assert axe.checked >= 20
+        assert axe.checked >= 40
     finally:
         first_context.close()
         other_context.close()
