@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 import weakref
 from html import escape
 
@@ -28,6 +29,9 @@ BUSY = N_("It is very busy right now. Nothing was lost: try again in a few secon
 BUSY_API = "The server is busy. Nothing was done: try again after Retry-After seconds."
 # Static files are served from memory-cheap file reads and never touch the database.
 UNCOUNTED_PREFIXES = ("/static/",)
+# A phone's "has anything changed?" poll is asked again in a few seconds anyway: when requests
+# are already waiting it is answered 503 at once instead of queueing in front of ballots.
+SHED_WHEN_BUSY = re.compile(r"^/m/\d+/status$")
 
 
 def busy_headers() -> dict[str, str]:
@@ -82,7 +86,7 @@ class Admission:
             return
         gate = self._gate()
         if gate.locked():
-            if self.waiting >= self.queue_length:
+            if self.waiting >= self.queue_length or SHED_WHEN_BUSY.match(scope["path"]):
                 await self._busy(scope, send)
                 return
             self.waiting += 1

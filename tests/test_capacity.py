@@ -23,7 +23,9 @@ def _slow_app(*, at_work: int, queue_seconds: float, queue_length: int) -> Admis
         await asyncio.sleep(0.3)
         return PlainTextResponse("done")
 
-    inner = Starlette(routes=[Route("/m/1", slow), Route("/api/x", slow)])
+    inner = Starlette(
+        routes=[Route("/m/1", slow), Route("/api/x", slow), Route("/m/1/status", slow)]
+    )
     return Admission(
         inner,
         at_work=at_work,
@@ -69,6 +71,15 @@ def test_a_long_wait_ends_in_503_not_a_hang() -> None:
     answers = asyncio.run(_at_once(gate, ["/m/1", "/m/1"]))
     assert sorted(r.status_code for r, _ in answers) == [200, 503]
     assert max(seconds for _, seconds in answers) < 1
+
+
+def test_a_poll_does_not_queue_in_front_of_ballots() -> None:
+    gate = _slow_app(at_work=1, queue_seconds=10, queue_length=100)
+    answers = asyncio.run(_at_once(gate, ["/m/1", "/m/1/status", "/m/1"]))
+    by_path = [(r.request.url.path, r.status_code) for r, _ in answers]
+    assert by_path == [("/m/1", 200), ("/m/1/status", 503), ("/m/1", 200)]
+    alone = asyncio.run(_at_once(gate, ["/m/1/status"]))
+    assert alone[0][0].status_code == 200  # when nobody waits, a poll is answered as usual
 
 
 def test_requests_within_capacity_all_pass() -> None:
