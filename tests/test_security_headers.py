@@ -32,6 +32,7 @@ from app.models import (
     PlanSnapshot,
     ProcessFacilitator,
     Round,
+    User,
 )
 from app.security import CONTENT_SECURITY_POLICY, HSTS, security_headers
 from app.services import address_checks
@@ -52,13 +53,13 @@ class Page:
     url: str
 
 
-def get_routes() -> list[str]:
-    """Every GET route of the application, also of included routers."""
+def get_routes(method: str = "GET") -> list[str]:
+    """Every route of the application for a method, also of included routers."""
     return sorted(
         {
             context.path or ""
             for context in iter_route_contexts(app.routes)
-            if isinstance(context.original_route, APIRoute) and "GET" in (context.methods or ())
+            if isinstance(context.original_route, APIRoute) and method in (context.methods or ())
         }
     )
 
@@ -183,10 +184,10 @@ def world(client: TestClient, session: Session, korrewegwijk: int) -> World:
     )
 
 
-def pages(world: World) -> Iterator[Page]:
-    """Every GET route with each combination of the world's objects its path names."""
+def pages(world: World, method: str = "GET") -> Iterator[Page]:
+    """Every route with each combination of the world's objects its path names."""
     pairs = world.values["meeting_round"]
-    for route in get_routes():
+    for route in get_routes(method):
         names = set(re.findall(r"\{(\w+)(?::\w+)?\}", route))
         combos: list[dict[str, Any]] = [{}]
         if {"meeting_id", "round_id"} <= names:
@@ -309,6 +310,41 @@ def test_every_page_has_the_headers_and_nothing_inline(client: TestClient, world
     # page whose objects the world lacks fails here until the world has them).
     redirects = {"/j/{token}", "/vote", "/api/docs"}
     assert {p.route for p in all_pages} - shown - redirects == set()
+
+
+def test_every_answer_to_a_form_has_the_headers_and_nothing_inline(
+    client: TestClient, session: Session, world: World
+) -> None:
+    # Each page's form sent empty (its refusal, naming the fields, is a page too) and a few sent
+    # in earnest: a reset password, a broken follow-up file and a broken menu file.
+    expected = security_headers(https=False)
+    staff = _client("w@example.org")
+    facilitator = session.exec(select(User.id).where(User.email == "f@example.org")).one()
+    world.values["user_id"] = [facilitator]
+    world.values["offer_id"] = [1]
+    problems: list[str] = []
+    html = 0
+    ending = ("/logout", "/users/{user_id}/deactivate")
+    for page in pages(world, "POST"):
+        if page.route.startswith("/api/") or page.route.endswith(ending):
+            continue
+        response = staff.post(page.url, data={}, follow_redirects=False)
+        assert response.status_code < 500, f"POST {page.url}: {response.status_code}"
+        html += response.headers.get("content-type", "").startswith("text/html")
+        problems.extend(check(response, expected, f"POST {page.url}"))
+    pid = world.values["process_id"][0]
+    broken = {"file": ("voortgang.csv", b"soort;sleutel\r\nonzin;x\r\n", "text/csv")}
+    for url, files in (
+        (f"/wijkteam/users/{facilitator}/reset-password", None),
+        (f"/wijkteam/processes/{pid}/voortgang/import", broken),
+        ("/wijkteam/import", {"file": ("menu.csv", b"=1+1;\x00\r\n", "text/csv")}),
+    ):
+        response = staff.post(url, files=files, follow_redirects=False)
+        assert response.status_code in (200, 422), (url, response.status_code)
+        assert response.headers["content-type"].startswith("text/html"), url
+        problems.extend(check(response, expected, f"POST {url}"))
+    assert problems == [], "\n".join(problems)
+    assert html > 20  # pages were rendered, not only redirects
 
 
 def test_the_api_docs_have_their_own_strict_policy(client: TestClient) -> None:
