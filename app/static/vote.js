@@ -345,6 +345,76 @@
     }
   }
 
+  // --- sending ---------------------------------------------------------------------------------
+  // The send button posts the form in the page. When the server is too busy (503, Retry-After)
+  // or the connection drops, the phone says so and sends the same form again after a moment:
+  // the same idempotency key, so it never counts twice. Anything else (the receipt, a refusal
+  // to fix) is shown as the plain form post would show it.
+  var TRIES = 8;
+
+  function sendInPage(form, button) {
+    var status = document.getElementById("send-status");
+    var body = new URLSearchParams(new FormData(form));
+    var tries = 0;
+    button.disabled = true;
+    function say(text) {
+      if (status && text) {
+        // Beside the send button, in the bar that stays in view.
+        var actions = form.querySelector("#tally .tally-actions");
+        if (actions && status.nextElementSibling !== actions) {
+          actions.parentNode.insertBefore(status, actions);
+        }
+        status.textContent = text;
+        status.hidden = false;
+      }
+    }
+    function again(seconds, text) {
+      tries += 1;
+      if (tries >= TRIES) {
+        button.disabled = false;
+        say(status && status.getAttribute("data-gave-up"));
+        return;
+      }
+      say(text);
+      window.setTimeout(attempt, seconds * 1000);
+    }
+    function attempt() {
+      window
+        .fetch(form.action, {
+          method: "POST",
+          body: body,
+          credentials: "same-origin",
+          headers: { "Content-Type": "application/x-www-form-urlencoded" },
+        })
+        .then(function (response) {
+          if (response.status === 503) {
+            var wait = parseInt(response.headers.get("Retry-After") || "2", 10);
+            again(Math.min(Math.max(isNaN(wait) ? 2 : wait, 1), 30),
+              status && status.getAttribute("data-busy"));
+          } else if (response.ok && response.redirected) {
+            window.location.assign(response.url);
+          } else {
+            // A refusal or a closed round: the plain post shows it (nothing was counted).
+            form.submit();
+          }
+        })
+        .catch(function () {
+          again(3, status && status.getAttribute("data-offline"));
+        });
+    }
+    attempt();
+  }
+
+  document.addEventListener("submit", function (event) {
+    var form = event.target;
+    if (!form.matches || !form.matches("form.ballot[data-draft]") || !window.fetch) return;
+    var button = event.submitter;
+    // "Tel op" and the -5 / +5 buttons go their own way (formaction).
+    if (!button || !button.classList.contains("send") || button.hasAttribute("formaction")) return;
+    event.preventDefault();
+    sendInPage(form, button);
+  });
+
   document.addEventListener("DOMContentLoaded", setUp);
 
   document.addEventListener("htmx:afterSettle", function () {
