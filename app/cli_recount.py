@@ -9,6 +9,7 @@ so `waardenzeef --help` lists it. Keep the imports here to the standard library 
 from __future__ import annotations
 
 import argparse
+import gc
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -47,11 +48,19 @@ def main(arguments: Sequence[str] | None = None) -> int:
     """Run the command; returns the exit code (2: bad input, 1: a plan file's fingerprint differs
     or its vote and points columns do not follow from its raw ballots)."""
     options = parser().parse_args(arguments)
+    # A recount is short and the engine's data hold no reference cycles (reference counting
+    # frees them): the cyclic collector's passes over its long lists of big whole numbers only
+    # cost time, 14% of Warszawa 2023 Ochota's "add one" (11.95 s to 10.32 s of CPU).
+    collecting = gc.isenabled()
+    gc.disable()
     try:
         return _recount(options.file, options.rule, options.sat, as_json=options.json)
     except _Refused as refused:
         print(refused, file=sys.stderr)
         return 2
+    finally:
+        if collecting:
+            gc.enable()
 
 
 class _Refused(Exception):
