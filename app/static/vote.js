@@ -1,11 +1,6 @@
-// The resident's ballot, with JavaScript. Everything here is an extra: without it the forms
-// work as plain forms (the full list in Zeven, "add up" in Wegen and Kiezen).
-// - A draft of the form is kept in this phone (localStorage, per round and card) at every
-//   change, and put back after a reload or a dropped connection; an accepted ballot clears it.
-// - Wegen: the -5 / +5 buttons change the field here instead of asking the server.
-// - Zeven: "I don't know" and the numbers of a measure exclude each other; the count of
-//   measures done follows along; one measure per screen (back / next) or the full list.
-// - A notice that the round has closed (htmx brings it) gets the focus.
+// The resident's ballot with JavaScript (README: "Accessibility: the resident's phone"): drafts,
+// Wegen's buttons, Zeven one measure per screen, resending. Without it the forms work as plain forms.
+// Few comments on purpose: every byte counts in the first load (tests/routes/test_page_weight.py).
 (function () {
   "use strict";
 
@@ -33,7 +28,6 @@
     try {
       STORE.setItem(key, JSON.stringify(draft));
     } catch (e) {
-      /* a full or refused store: the form still works, only without a draft */
     }
   }
 
@@ -69,9 +63,7 @@
     el.dispatchEvent(new Event(type, { bubbles: true }));
   }
 
-  // --- Wegen ---------------------------------------------------------------------------------
 
-  // As the server reads it for the buttons: a whole number, or else 0.
   function whole(text) {
     var t = String(text).trim();
     return /^[+-]?\d+$/.test(t) ? parseInt(t, 10) : 0;
@@ -97,13 +89,11 @@
         });
         next = Math.max(0, current) + Math.min(step, Math.max(0, 100 - used));
       }
-      // The "rest" button goes away with the next tally: the focus goes to the send button.
       if (rest) form.setAttribute("data-focus-send", "1");
       input.value = String(next);
       fire(input, "input");
       fire(input, "change");
     });
-    // Enter in a number field adds up here instead of sending the form.
     form.addEventListener("keydown", function (event) {
       if (event.key === "Enter" && event.target.matches("input[name^='points-']")) {
         event.preventDefault();
@@ -120,7 +110,6 @@
     });
   }
 
-  // --- Zeven ---------------------------------------------------------------------------------
 
   function measureState(article) {
     var skip = article.querySelector("input[name^='skip-']");
@@ -188,7 +177,6 @@
       self.setMode(self.mode === "steps" ? "list" : "steps");
       self.save();
     });
-    // The links of the problem list (and any link to a measure) open that measure's step.
     document.addEventListener("click", function (event) {
       var link = event.target.closest("a[href^='#m-']");
       if (!link || self.mode !== "steps") return;
@@ -272,8 +260,6 @@
       }
       sieve.count();
       sieve.save();
-      // One measure per screen: once it is decided (every effect rated, or "weet ik niet"),
-      // the next one follows by itself after a moment (the page says so; "Terug" goes back).
       var state = measureState(article);
       var index = sieve.steps.indexOf(article);
       if (sieve.mode === "steps" && (state === "rated" || state === "skipped")) {
@@ -298,7 +284,6 @@
     form.sieve = sieve;
   }
 
-  // --- drafts --------------------------------------------------------------------------------
 
   function saveDraft(form, extra) {
     var key = form.getAttribute("data-draft");
@@ -322,7 +307,6 @@
     if (!form) return;
     var key = form.getAttribute("data-draft");
     var draft = readDraft(key);
-    // A page that shows refused answers shows what was sent: that is the draft already.
     var refused = document.getElementById("ballot-error");
     if (draft && !refused) {
       putBack(form, draft.fields);
@@ -339,17 +323,11 @@
     if (form.classList.contains("ballot-wegen")) setUpSteppers(form);
     if (form.classList.contains("ballot-zeven")) setUpSieve(form, draft);
     if (draft && !refused && !form.classList.contains("ballot-zeven")) {
-      // Let htmx add up what was put back (Wegen, Kiezen).
       var first = form.querySelector("input:not([type=hidden])");
       if (first) window.setTimeout(function () { fire(first, "change"); }, 0);
     }
   }
 
-  // --- sending ---------------------------------------------------------------------------------
-  // The send button posts the form in the page. When the server is too busy (503, Retry-After)
-  // or the connection drops, the phone says so and sends the same form again after a moment:
-  // the same idempotency key, so it never counts twice. Anything else (the receipt, a refusal
-  // to fix) is shown as the plain form post would show it.
   var TRIES = 8;
 
   function sendInPage(form, button) {
@@ -359,7 +337,6 @@
     button.disabled = true;
     function say(text) {
       if (status && text) {
-        // Beside the send button, in the bar that stays in view.
         var actions = form.querySelector("#tally .tally-actions");
         if (actions && status.nextElementSibling !== actions) {
           actions.parentNode.insertBefore(status, actions);
@@ -394,7 +371,6 @@
           } else if (response.ok && response.redirected) {
             window.location.assign(response.url);
           } else {
-            // A refusal or a closed round: the plain post shows it (nothing was counted).
             form.submit();
           }
         })
@@ -409,7 +385,6 @@
     var form = event.target;
     if (!form.matches || !form.matches("form.ballot[data-draft]") || !window.fetch) return;
     var button = event.submitter;
-    // "Tel op" and the -5 / +5 buttons go their own way (formaction).
     if (!button || !button.classList.contains("send") || button.hasAttribute("formaction")) return;
     event.preventDefault();
     sendInPage(form, button);
@@ -430,8 +405,6 @@
     var closed = document.querySelector(".closed-notice:not([data-seen])");
     if (closed) {
       closed.setAttribute("data-seen", "1");
-      // Nothing sent from this form counts any more: no "what you send replaces..." beside the
-      // notice, and no send button (the notice's link goes on to the meeting).
       document.querySelectorAll("p.notice[role=status]").forEach(function (note) {
         note.hidden = true;
       });

@@ -410,12 +410,12 @@ def test_a_first_time_resident_and_the_taps_a_ballot_takes(
         # The round closes under both open forms: each phone says what it means for them.
         _round(night, RoundKind.KIEZEN, "close")
         expect(phone.locator(".closed-notice")).to_contain_text(
-            "U had in deze ronde nog niet gestemd", timeout=8_000
+            "U had in deze ronde nog niet gestemd", timeout=15_000
         )
         expect(phone.locator(".closed-notice")).to_be_focused()
         axe.check(phone, "kiezen-closed-not-voted")
         expect(other.locator(".closed-notice")).to_contain_text(
-            "Uw eerdere stem (van", timeout=8_000
+            "Uw eerdere stem (van", timeout=15_000
         )
         axe.check(other, "kiezen-closed-voted")
         # Nothing more can be sent from it, and it no longer says "what you send replaces...".
