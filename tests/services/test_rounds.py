@@ -282,7 +282,7 @@ def test_zeven_scores_only_linked_effects_and_skips_measures(
             given=BallotInput(scores={(drains.id, veiligheid): 2}),
             idempotency_key="k",
         )
-    with pytest.raises(InvalidInput, match="every effect"):
+    with pytest.raises(InvalidInput, match="choose a number for Jongeren too, or choose"):
         ballots_service.submit(
             session,
             round_id=zeven.id,
