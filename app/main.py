@@ -59,6 +59,7 @@ NO_PAGE = N_("This page does not exist.")
 CONFLICT = N_("Someone else changed this at the same moment. Nothing was saved: send it again.")
 OUT_OF_RANGE = N_("A value is out of range or too long. Nothing was saved.")
 SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
+BUSY_DATABASE = ("database is locked", "database is busy", "too many clients")
 
 
 def create_app() -> FastAPI:
@@ -177,8 +178,10 @@ def create_app() -> FastAPI:
 
     @app.exception_handler(OperationalError)
     async def locked(request: Request, error: OperationalError) -> Response:
-        # SQLite's write lock stayed taken for QUEUE_SECONDS (busy_timeout): the same answer.
-        if "locked" in str(error.orig) or "busy" in str(error.orig):
+        # SQLite's write lock stayed taken for QUEUE_SECONDS (busy_timeout), or the database
+        # refused a new connection (PostgreSQL's max_connections, shared by every instance):
+        # the same answer, to be tried again, instead of a 500.
+        if any(sign in str(error.orig) for sign in BUSY_DATABASE):
             return await _busy(request)
         raise error
 

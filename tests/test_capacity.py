@@ -9,6 +9,7 @@ import time
 import httpx
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.applications import Starlette
 from starlette.requests import Request
@@ -97,6 +98,22 @@ def test_no_free_connection_is_a_503_with_retry_after(
         raise PoolTimeout("QueuePool limit of size 40 overflow 5 reached")
 
     monkeypatch.setattr(participants_service, "join_by_code", exhausted)
+    response = client.post("/join", data={"code": "x"})
+    assert response.status_code == 503
+    assert response.headers["retry-after"] == "2"
+
+
+def test_a_database_that_refuses_connections_is_a_503(
+    client: TestClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from app.services import participants as participants_service
+
+    def refused(*_args: object, **_kwargs: object) -> None:
+        raise OperationalError(
+            "connect", None, Exception("FATAL:  sorry, too many clients already")
+        )
+
+    monkeypatch.setattr(participants_service, "join_by_code", refused)
     response = client.post("/join", data={"code": "x"})
     assert response.status_code == 503
     assert response.headers["retry-after"] == "2"
