@@ -5,6 +5,9 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import Coroutine
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any, TypeVar
 
 import httpx
 import pytest
@@ -17,6 +20,8 @@ from starlette.responses import PlainTextResponse
 from starlette.routing import Route
 
 from app.capacity import Admission
+
+T = TypeVar("T")
 
 
 def _slow_app(*, at_work: int, queue_seconds: float, queue_length: int) -> Admission:
@@ -48,9 +53,16 @@ async def _at_once(gate: Admission, paths: list[str]) -> list[tuple[httpx.Respon
         return await asyncio.gather(*(timed(p) for p in paths))
 
 
+def _run(coroutine: Coroutine[Any, Any, T]) -> T:
+    """Run the requests in an event loop of their own, on a thread of its own: in a pytest worker
+    that ran a browser test before, Playwright's loop is running in the main thread."""
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(asyncio.run, coroutine).result()
+
+
 def test_a_full_queue_is_answered_503_at_once() -> None:
     gate = _slow_app(at_work=1, queue_seconds=10, queue_length=1)
-    answers = asyncio.run(_at_once(gate, ["/m/1", "/m/1", "/m/1", "/api/x"]))
+    answers = _run(_at_once(gate, ["/m/1", "/m/1", "/m/1", "/api/x"]))
     statuses = sorted(r.status_code for r, _ in answers)
     assert statuses == [200, 200, 503, 503]
     for response, seconds in answers:
@@ -69,23 +81,23 @@ def test_a_full_queue_is_answered_503_at_once() -> None:
 
 def test_a_long_wait_ends_in_503_not_a_hang() -> None:
     gate = _slow_app(at_work=1, queue_seconds=0.1, queue_length=10)
-    answers = asyncio.run(_at_once(gate, ["/m/1", "/m/1"]))
+    answers = _run(_at_once(gate, ["/m/1", "/m/1"]))
     assert sorted(r.status_code for r, _ in answers) == [200, 503]
     assert max(seconds for _, seconds in answers) < 1
 
 
 def test_a_poll_does_not_queue_in_front_of_ballots() -> None:
     gate = _slow_app(at_work=1, queue_seconds=10, queue_length=100)
-    answers = asyncio.run(_at_once(gate, ["/m/1", "/m/1/status", "/m/1"]))
+    answers = _run(_at_once(gate, ["/m/1", "/m/1/status", "/m/1"]))
     by_path = [(r.request.url.path, r.status_code) for r, _ in answers]
     assert by_path == [("/m/1", 200), ("/m/1/status", 503), ("/m/1", 200)]
-    alone = asyncio.run(_at_once(gate, ["/m/1/status"]))
+    alone = _run(_at_once(gate, ["/m/1/status"]))
     assert alone[0][0].status_code == 200  # when nobody waits, a poll is answered as usual
 
 
 def test_requests_within_capacity_all_pass() -> None:
     gate = _slow_app(at_work=4, queue_seconds=5, queue_length=0)
-    answers = asyncio.run(_at_once(gate, ["/m/1"] * 4))
+    answers = _run(_at_once(gate, ["/m/1"] * 4))
     assert [r.status_code for r, _ in answers] == [200] * 4
 
 
