@@ -44,6 +44,8 @@ def render(
     values = {
         "language": i18n.current_language.get(),
         "settings": get_settings(),
+        # The logged-in user of this request (set by the login dependency): the staff navigation.
+        "user": getattr(request.state, "user", None),
         **(context or {}),
     }
     return templates.TemplateResponse(request, name, values, status_code=status_code)

@@ -53,6 +53,7 @@ def current_user(request: Request, session: SessionDep) -> User:
                 "/account/password."
             )
         )
+    request.state.user = user  # for the staff navigation on every page this user sees
     return user
 
 

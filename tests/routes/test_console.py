@@ -391,3 +391,21 @@ def test_the_start_time_is_read_as_dutch_time(
     )
     page = soup(client.get("/console").text)
     assert "12-03-2026 19:30" in page.get_text()
+
+
+def test_every_console_page_has_the_staff_navigation(
+    client: TestClient, session: Session, korrewegwijk: int
+) -> None:
+    n = night(session, korrewegwijk, client)
+    wegen = n.round_id(RoundKind.WEGEN)
+    for path in (
+        "/console",
+        f"/console/meetings/{n.meeting_id}",
+        f"/console/meetings/{n.meeting_id}/preflight",
+        f"/console/rounds/{wegen}",
+    ):
+        nav = soup(client.get(path).text).select_one("nav.ws-nav")
+        assert nav is not None, path
+        links = {a["href"] for a in nav.select("a")}
+        assert {"/console", "/account/password"} <= links, path
+        assert nav.select_one("form[action='/logout']") is not None, path
