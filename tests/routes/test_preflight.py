@@ -42,11 +42,14 @@ def test_the_preflight_page_turns_green_line_by_line(
     assert not before["Stemkaarten"]  # no cards yet, and the rounds need codes
     assert not before["Telefoons bereiken de server"]  # not tested yet
     assert not before["Beamervenster"]
-    # "Kijk opnieuw" looks again here, not on the meeting's page.
-    page = soup(client.get(f"/console/meetings/{n.meeting_id}/preflight").text)
-    again = [a["href"] for a in page.select("a.button") if a.get_text(strip=True) == "Kijk opnieuw"]
-    assert again
-    assert all(href == f"/console/meetings/{n.meeting_id}/preflight" for href in again)
+    # "Kijk opnieuw" looks again at the page it stands on (href=""), not the meeting's page; also
+    # in the box the page's poll puts in its place.
+    for path in ("/preflight", "/address-check"):
+        page = soup(client.get(f"/console/meetings/{n.meeting_id}{path}").text)
+        buttons = page.select("#address-check a.button")
+        again = [a["href"] for a in buttons if a.get_text(strip=True) == "Kijk opnieuw"]
+        assert again, path
+        assert all(href == "" for href in again), path
     card(session, korrewegwijk)
     session.flush()
     check = address_checks.state(session, meeting_id=n.meeting_id)
