@@ -13,7 +13,6 @@ from app.db import SessionDep, write_after_read
 from app.domain import ballots as ballot_rules
 from app.domain.vocabulary import RoundKind, RoundState, StakeholderGroup
 from app.errors import N_, DomainError, NotFound
-from app.exports import plan_text
 from app.models import Participant, Round
 from app.routes.meeting_deps import (
     DEVICE_COOKIE,
@@ -551,8 +550,5 @@ def round_outcome(
         "outcome": outcome,
         "my_receipt": mine,
         "published": published,
-        # After Kiezen: the bewonersplan beside what fits, as the projector shows it.
-        "beside": outcomes_service.beside_plan(session, outcome=outcome) if outcome else None,
-        "plan_text": plan_text,
     }
     return render(request, "vote/outcome.html", context)

@@ -198,17 +198,3 @@ def test_kiezen_before_any_zeven_shows_no_plan_beside_it(
     assert "Herontwikkeling Floreshuis" in _text(pages[1].select_one("table.screen-table"))
     round_page = soup(client.get(f"/console/rounds/{kiezen}").text)
     assert round_page.select_one(".beside-plan") is None
-
-
-def test_residents_see_on_their_phone_where_the_plan_differs_from_kiezen(
-    client: TestClient, session: Session, korrewegwijk: int
-) -> None:
-    n = _evening(client, session, korrewegwijk)
-    phone = resident(session, korrewegwijk, StakeholderGroup.BEWONER)
-    page = soup(phone.get(f"/m/{n.meeting_id}/rounds/{n.round_id(RoundKind.KIEZEN)}/outcome").text)
-    items = [_text(li) for li in page.select(".beside-plan ul.differing li")]
-    assert len(items) == 3
-    assert items[0].startswith("≠ Herontwikkeling Floreshuis (past bij Kiezen, niet in het plan)")
-    # Wegen's outcome has nothing to set beside.
-    wegen = soup(phone.get(f"/m/{n.meeting_id}/rounds/{n.round_id(RoundKind.WEGEN)}/outcome").text)
-    assert wegen.select_one(".beside-plan") is None
