@@ -305,6 +305,15 @@ def _desired_effect_of(sieve: Sieve) -> dict[Id, Id]:
     return top
 
 
+def _over_common_denominator(weights: Mapping[Id, Fraction]) -> tuple[dict[Id, int], int]:
+    """Weights as whole numbers over their least common denominator: `w_e = n_e / d`."""
+    denominator = math.lcm(*(Fraction(w).denominator for w in weights.values()))
+    return {
+        e: Fraction(w).numerator * (denominator // Fraction(w).denominator)
+        for e, w in weights.items()
+    }, denominator
+
+
 @dataclass(frozen=True)
 class Values:
     """Every counted participant's `v_pm`, and whose weights were used."""
@@ -335,6 +344,7 @@ def participant_values(
     with_own: list[Id] = []
     with_stand_in: list[Id] = []
     left_out: list[Id] = []
+    whole: dict[int, tuple[dict[Id, int], int]] = {}
     for ballot in sieve.scores:
         participant = ballot.participant_id
         if weights_override is not None:
@@ -350,12 +360,17 @@ def participant_values(
             continue
         if weights_override is not None:
             (with_own if participant in own else with_stand_in).append(participant)
-        mine: dict[Id, Fraction] = {}
+        # In whole numbers over the weights' common denominator, one fraction per measure at
+        # the end: the same exact values, without a Fraction operation per score.
+        key = id(weights)
+        if key not in whole:
+            whole[key] = _over_common_denominator(weights)
+        numerators, denominator = whole[key]
+        sums: dict[Id, int] = {}
         for (measure_id, effect_id), score in ballot.scores.items():
-            weight = weights.get(top[effect_id], Fraction(0))
-            mine[measure_id] = mine.get(measure_id, Fraction(0)) + weight * score
+            sums[measure_id] = sums.get(measure_id, 0) + numerators.get(top[effect_id], 0) * score
         # Every rated measure is rated on all its effects (checked), so `mine` is complete.
-        values[participant] = mine
+        values[participant] = {m: Fraction(n, denominator) for m, n in sums.items()}
         used[participant] = MappingProxyType(dict(weights))
     return Values(
         by_participant=MappingProxyType({p: MappingProxyType(v) for p, v in values.items()}),
@@ -431,9 +446,18 @@ def contributions(sieve: Sieve, values: Values) -> tuple[Contribution, ...]:
         raters = [p for p in counted if measure.id in values.by_participant[p]]
         ratings = [values.by_participant[p][measure.id] for p in raters]
         n = len(ratings)
-        mean = sum(ratings, Fraction(0)) / n if n else Fraction(0)
-        variance = sum(((v - mean) ** 2 for v in ratings), Fraction(0)) / n if n else Fraction(0)
-        ordered = sorted(ratings)
+        # Exact, in whole numbers: every rating is `whole[i] / d` over the ratings' common
+        # denominator d, so the mean is sum / (n d) and the variance (the mean squared distance
+        # from the mean) sum((n whole[i] - sum)^2) / (n^3 d^2); the same fractions as summing
+        # the ratings as fractions, some 20 times faster for 500 ratings.
+        d = math.lcm(*(v.denominator for v in ratings)) if n else 1
+        whole = [v.numerator * (d // v.denominator) for v in ratings]
+        total = sum(whole)
+        mean = Fraction(total, n * d) if n else Fraction(0)
+        variance = (
+            Fraction(sum((n * w - total) ** 2 for w in whole), n**3 * d**2) if n else Fraction(0)
+        )
+        ordered = [ratings[i] for i in sorted(range(n), key=whole.__getitem__)]
         mean_scores = {
             e: (
                 Fraction(sum(scores_of[p][(measure.id, e)] for p in raters), n)
@@ -442,8 +466,8 @@ def contributions(sieve: Sieve, values: Values) -> tuple[Contribution, ...]:
             )
             for e in measure.effect_ids
         }
-        groups: dict[StakeholderGroup | None, list[Fraction]] = {}
-        for participant, rating in zip(raters, ratings, strict=True):
+        groups: dict[StakeholderGroup | None, list[int]] = {}
+        for participant, rating in zip(raters, whole, strict=True):
             groups.setdefault(group_of.get(participant), []).append(rating)
         choosers = packages_by_measure.get(measure.id, [])
         in_packages: dict[StakeholderGroup | None, int] = {}
@@ -454,7 +478,7 @@ def contributions(sieve: Sieve, values: Values) -> tuple[Contribution, ...]:
             key: GroupContribution(
                 rated_by=len(groups.get(key, [])),
                 weighted_contribution=(
-                    sum(groups[key], Fraction(0)) / len(groups[key]) if groups.get(key) else None
+                    Fraction(sum(groups[key]), len(groups[key]) * d) if groups.get(key) else None
                 ),
                 in_packages=in_packages.get(key, 0),
             )

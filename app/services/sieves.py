@@ -5,12 +5,23 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from sqlmodel import Session, col, select
 
 from app.domain import waardenzeef as wz
 from app.domain.vocabulary import BallotChannel, StakeholderGroup
 from app.models import Ballot, BallotLine, Participant
+
+
+class Line(NamedTuple):
+    """One line of a ballot, as the arithmetic reads it (a plain row: a round of 500 ballots
+    has some 20,000 lines, and an ORM object per line cost about 0.5 s of a 1 s outcome)."""
+
+    ballot_id: int
+    measure_id: int | None
+    effect_id: int | None
+    value: int
 
 
 @dataclass(frozen=True)
@@ -21,7 +32,7 @@ class Cast:
     participant_id: int
     group: str
     channel: BallotChannel
-    lines: tuple[BallotLine, ...]
+    lines: tuple[Line, ...]
 
 
 def casts(session: Session, *, round_id: int) -> list[Cast]:
@@ -32,13 +43,14 @@ def casts(session: Session, *, round_id: int) -> list[Cast]:
         .where(Ballot.round_id == round_id)
         .order_by(col(Ballot.id))
     ).all()
-    lines: dict[int, list[BallotLine]] = defaultdict(list)
-    for line in session.exec(
-        select(BallotLine)
+    lines: dict[int, list[Line]] = defaultdict(list)
+    for row in session.exec(
+        select(BallotLine.ballot_id, BallotLine.measure_id, BallotLine.effect_id, BallotLine.value)
         .join(Ballot, col(Ballot.id) == BallotLine.ballot_id)
         .where(Ballot.round_id == round_id)
         .order_by(col(BallotLine.id))
     ):
+        line = Line(*row)
         lines[line.ballot_id].append(line)
     return [
         Cast(pid, str(group or ""), BallotChannel(channel), tuple(lines[bid or 0]))
