@@ -340,12 +340,24 @@ def round_state(
 
 
 @router.get("/m/{meeting_id}/status", response_model=None)
-def meeting_status(meeting_id: int, session: SessionDep, v: str = "") -> Response:
-    """For polling: 204 while nothing changed; otherwise tell htmx to reload the page."""
-    view = meetings_service.resident_view(session, meeting_id=meeting_id)
-    if view.signature == v:
-        return Response(status_code=204)
-    return Response(status_code=200, headers={"HX-Refresh": "true"})
+def meeting_status(request: Request, meeting_id: int, session: SessionDep, v: str = "") -> Response:
+    """For polling, every phone every few seconds: one small query, no template. The page's
+    signature (`v`) still current: 204; or, asked with the ETag of an earlier answer
+    (If-None-Match): 304. Otherwise 200 with `HX-Refresh`: the page should be reloaded."""
+    current = meetings_service.follow_signature(session, meeting_id=meeting_id)
+    etag = f'"{current}"'
+    headers = {"ETag": etag, "Cache-Control": "no-cache"}
+    asked = _etags(request.headers.get("if-none-match", ""))
+    if etag in asked or "*" in asked:
+        return Response(status_code=304, headers=headers)
+    if v == current:
+        return Response(status_code=204, headers=headers)
+    return Response(status_code=200, headers={"HX-Refresh": "true", **headers})
+
+
+def _etags(header: str) -> set[str]:
+    # If-None-Match: "a", W/"b" (a weak tag compares as its strong self here), or *.
+    return {tag.strip().removeprefix("W/") for tag in header.split(",") if tag.strip()}
 
 
 @router.post("/m/{meeting_id}/device", response_model=None)

@@ -390,9 +390,101 @@
     sendInPage(form, button);
   });
 
-  document.addEventListener("DOMContentLoaded", setUp);
+  function swap(html) {
+    var holder = document.createElement("template");
+    holder.innerHTML = html;
+    Array.prototype.slice.call(holder.content.children).forEach(function (el) {
+      var old = el.id && document.getElementById(el.id);
+      if (!old) return;
+      el.removeAttribute("hx-swap-oob");
+      old.replaceWith(el);
+    });
+    settled();
+  }
 
-  document.addEventListener("htmx:afterSettle", function () {
+  function live(url, init) {
+    init = init || {};
+    init.credentials = "same-origin";
+    init.cache = "no-store";
+    init.headers = { "HX-Request": "true" };
+    return window.fetch(url, init);
+  }
+
+  function setUpTally(form) {
+    var url = form.getAttribute("data-preview");
+    var timer = 0;
+    var asked = 0;
+    function ask() {
+      var mine = (asked += 1);
+      live(url, { method: "POST", body: new URLSearchParams(new FormData(form)) })
+        .then(function (r) {
+          return r.status === 200 ? r.text() : null;
+        })
+        .then(function (html) {
+          if (html !== null && mine === asked) swap(html);
+        })
+        .catch(function () {});
+    }
+    function later(ms) {
+      window.clearTimeout(timer);
+      timer = window.setTimeout(ask, ms);
+    }
+    form.addEventListener("input", function () { later(400); });
+    form.addEventListener("change", function () { later(0); });
+  }
+
+  var FAST = 2000;
+  var SLOW = 5000;
+
+  function follow(el) {
+    var parts = el.getAttribute("data-follow").split("?v=");
+    var then = el.getAttribute("data-then");
+    var sig = parts[1] || "";
+    var wait = FAST;
+    var timer = 0;
+    function next(ms) {
+      window.clearTimeout(timer);
+      timer = window.setTimeout(ask, ms * (0.8 + Math.random() * 0.4));
+    }
+    function changed(r) {
+      if (!then) return window.location.reload();
+      sig = (r.headers.get("ETag") || "").replace(/"/g, "");
+      return live(then).then(function (s) {
+        if (s.status !== 200) return next((wait = FAST));
+        return s.text().then(function (html) {
+          swap(html);
+          if (!document.querySelector(".closed-notice")) next((wait = FAST));
+        });
+      });
+    }
+    function ask() {
+      if (document.hidden) return;
+      live(parts[0] + "?v=" + sig)
+        .then(function (r) {
+          if (r.status === 200) return changed(r);
+          var busy = parseInt(r.headers.get("Retry-After") || "", 10) * 1000;
+          wait = busy > 0 ? Math.max(busy, SLOW) : Math.min(wait * 1.5, SLOW);
+          next(wait);
+        })
+        .catch(function () { next((wait = SLOW)); });
+    }
+    function wake() {
+      if (!document.hidden) next((wait = FAST) / 10);
+    }
+    document.addEventListener("visibilitychange", wake);
+    window.addEventListener("focus", wake);
+    next(wait);
+  }
+
+  document.addEventListener("DOMContentLoaded", function () {
+    setUp();
+    var form = document.querySelector("form.ballot[data-preview]");
+    if (form) setUpTally(form);
+    var el = document.querySelector("[data-follow]");
+    if (el && window.fetch) follow(el);
+  });
+
+  function settled() {
     var form = document.querySelector("form.ballot-wegen");
     if (form) {
       markInvalidPoints(form);
@@ -413,5 +505,5 @@
       });
       closed.focus();
     }
-  });
+  }
 })();

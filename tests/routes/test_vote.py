@@ -122,20 +122,29 @@ def test_the_waiting_page_follows_the_meeting(
     n = night(session, korrewegwijk, client)
     phone = resident(session, korrewegwijk)
     page = soup(phone.get(f"/m/{n.meeting_id}").text)
-    poll = page.select_one("[hx-get^='/m/'][hx-trigger='every 2s']")
+    poll = page.select_one("[data-follow^='/m/']")
     assert poll is not None
-    # With JavaScript htmx asks every 2 s; without it the resident taps "check again" (a page
-    # that reloads itself every 10 s disturbs a screen reader: axe's meta-refresh).
+    # With JavaScript vote.js asks every 2 to 5 s; without it the resident taps "check again" (a
+    # page that reloads itself every 10 s disturbs a screen reader: axe's meta-refresh).
     assert page.select_one("meta[http-equiv=refresh]") is None
     assert "Kijk opnieuw" in page.select_one("noscript").get_text()  # type: ignore[union-attr]
     assert page.select_one(f"a[href$='/m/{n.meeting_id}']") is not None
     assert "Wegen" in page.select_one("#waiting-title").get_text()  # type: ignore[union-attr]
-    status_url = str(poll["hx-get"])
-    assert phone.get(status_url).status_code == 204
+    status_url = str(poll["data-follow"])
+    unchanged = phone.get(status_url)
+    assert unchanged.status_code == 204
+    # Or asked with the ETag of an earlier answer: 304, also without the page's signature.
+    etag = unchanged.headers["ETag"]
+    bare = status_url.split("?")[0]
+    assert phone.get(bare, headers={"If-None-Match": etag}).status_code == 304
+    assert phone.get(bare, headers={"If-None-Match": f'"x", W/{etag}'}).status_code == 304
+    assert phone.get(bare, headers={"If-None-Match": '"other"'}).status_code == 200
     client.post(f"/console/rounds/{n.round_id(RoundKind.WEGEN)}/open")
     changed = phone.get(status_url)
     assert changed.status_code == 200
     assert changed.headers["HX-Refresh"] == "true"
+    assert changed.headers["ETag"] != etag
+    assert phone.get(bare, headers={"If-None-Match": etag}).status_code == 200
     ballot = soup(phone.get(f"/m/{n.meeting_id}").text)
     assert len(ballot.select("input[name^=points-]")) == 3
 
@@ -588,9 +597,9 @@ def test_a_form_left_open_hears_that_the_round_closed_and_what_that_means(
     _open(client, round_id)
     voted, not_voted = resident(session, korrewegwijk), resident(session, korrewegwijk)
     page = soup(voted.get(f"/m/{n.meeting_id}").text)
-    poll = page.select_one("#round-state[hx-get][hx-trigger]")
+    poll = page.select_one("#round-state[data-follow][data-then]")
     assert poll is not None
-    state_url = str(poll["hx-get"])
+    state_url = str(poll["data-then"])
     assert voted.get(state_url).status_code == 204  # open: nothing to say
     key = form_key(str(page))
     mediation = n.measure("buurtbemiddeling").id
