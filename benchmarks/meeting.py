@@ -1,49 +1,69 @@
-"""A meeting night under load: N phones join with their card's code, vote Wegen and Kiezen.
+"""A meeting night under load: N phones join (QR code or typed code), follow the meeting and vote
+in Wegen, Zeven and Kiezen, while the console and the projector follow it too.
 
-    .venv/bin/python -m benchmarks.meeting --db sqlite        # 500 phones, paced + burst
+    .venv/bin/python -m benchmarks.meeting --db sqlite --voters 50          # a small run
+    .venv/bin/python -m benchmarks.meeting --db sqlite                      # 500 phones, both modes
     .venv/bin/python -m benchmarks.meeting --db postgresql --mode burst
-    .venv/bin/python -m benchmarks.meeting --db postgresql --instances 2  # two servers
-    .venv/bin/python -m benchmarks.meeting --db sqlite --app-dir /tmp/wt-before  # serve old code
+    .venv/bin/python -m benchmarks.meeting --db postgresql --instances 2 --proxy caddy
+    .venv/bin/python -m benchmarks.meeting --db sqlite --app-dir ../old-checkout --label before
 
-For each mode: a fresh database (SQLite in a temporary folder; PostgreSQL `wz_bench_meeting` on
-TEST_DATABASE_URL's server, recreated), migrated, with the Korrewegwijk menu, a meeting of three
-rounds and N code cards; the app served by uvicorn (one worker, as `waardenzeef serve`) on
-127.0.0.1:8401 (and :8402 with `--instances 2`; phones are split between them by the client).
-The rounds are opened and closed directly in the database, as the facilitator would.
+For each mode a fresh database (SQLite in a temporary folder; PostgreSQL `wz_bench_meeting` on
+TEST_DATABASE_URL's server, recreated and dropped afterwards), migrated, with the Korrewegwijk
+menu, a meeting of three rounds, N + 1 code cards and a wijkteam account; the app served by
+uvicorn (one process, as `waardenzeef serve`) on 127.0.0.1:8401 (and :8402 ... with
+`--instances`, sharing the database and SECRET_KEY). With several instances the phones are split
+between them by the client (`--proxy none`) or all go through Debian's caddy on :8400 as a
+round-robin reverse proxy (`--proxy caddy`).
 
-Phases, each timed on its own:
+What happens, as in the room:
 
-- `bare`: GET /join (a page that touches no database), the denominator of the ratios;
-- `join`: POST /join with the card's code (the phone's cookie comes back);
-- `page`: GET /m/{meeting} (the meeting page the join redirects to);
-- `wegen-form` / `wegen`: GET the Wegen ballot, POST it (100 points on one effect);
-- `kiezen-form` / `kiezen`: the same for Kiezen (one measure ticked);
-- `poll`: GET /m/{meeting}/status, every phone every `--poll` seconds during the voting phases;
-- `dup`: 50 concurrent copies of one Kiezen submission (same phone, same key): one ballot.
+- `bare`: wrk (Debian's, compiled; a Lua script counts the statuses) saturates GET /join (a page
+  that touches no database) for `--wrk-seconds` with `--wrk-connections`: the denominator of the
+  ratios, on the same server in the same run;
+- the facilitator logs in; the console (/console/meetings/M) and the projector (.../screen)
+  are opened and poll as their pages do: the meeting's status every 2 s, the open round's
+  turnout every second; a changed status reloads them;
+- the phones join, half with the card's QR code (GET /j/TOKEN) and half by typing the code
+  (POST /join), over `--spread` seconds (paced) or `--burst-window` seconds (burst), then load
+  the meeting page;
+- for Wegen, Zeven and Kiezen in turn the console opens the round (POST); every phone notices
+  it by its poll, loads its ballot, thinks (a random `--think` time, paced; up to the burst
+  window, burst), meanwhile polls as the ballot page does and sends the tally preview as the
+  form changes (Wegen, Kiezen), then sends its ballot (Wegen: 100 points on one effect; Zeven:
+  a score for every effect of every measure, 15% skipped; Kiezen: one measure) and loads the
+  receipt; once every phone's ballot is acknowledged the console closes the round (POST), and
+  the phones, console and projector load what follows;
+- in Kiezen, before the close: 50 concurrent copies of one submission (one ballot, one
+  receipt), then wrk sends ballots as fast as the server takes them for `--wrk-seconds` (every
+  phone's Kiezen ballot again, each with a new idempotency key, so each is stored: replaced),
+  the saturated ballot throughput that is compared with the bare endpoint's.
 
-`paced`: the phones of a phase start spread evenly over `--spread` seconds (default 20: join,
-Wegen and Kiezen within 60 s). `burst`: all phones of a phase start at the same moment (the
-`--burst` first ones: 400 simultaneous joins by default; the ballots too).
+How the phones poll is read from the served checkout: vote.js's FAST/SLOW back-off (status
+every 2 s, slowing by 1.5x to 5 s while nothing changes, +-20% jitter; on the ballot page the
+same, with the round's state asked only when the status changed), or, in a checkout that has
+no such script, htmx's fixed `every Ns` of the templates (status every 2 s on the waiting page,
+the round's state every 5 s on the ballot page).
 
-Per phase: requests, errors by status, p50/p95/p99/max in ms, throughput (requests per second
-of the phase's wall time); the ballots acknowledged (303) against those stored; the load
-generator's own CPU time per wall second (it must stay well under one core to be believed;
-it is one asyncio process with httpx and keep-alive connections) and the server's. A 503 with
-`Retry-After` is sent again after that wait (up to `--retries` times, as the phone's page does);
-the latency then counts from the first try, and the retries are counted apart.
-Prints a Markdown table; `--json FILE` writes the figures too.
+Reported per mode: per endpoint the requests, the answers that were not the expected ones,
+the 503s sent again after their Retry-After (as the phone's page does; the latency counts from
+the first try), p50/p95/p99/max; the ballots acknowledged (303) against those stored, per
+round; the seconds each round took from its opening to the last acknowledged ballot; the CPU
+seconds per wall second of the Python load generator (one asyncio process, httpx with
+keep-alive), of wrk, of the server(s) and of caddy. Markdown on stdout; `--json FILE` too.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
-import http.cookiejar
+import contextlib
 import json
 import os
+import random
 import re
 import resource
 import secrets
+import shutil
 import socket
 import subprocess
 import sys
@@ -57,30 +77,36 @@ from typing import Any
 import httpx
 from sqlalchemy import create_engine, func, text
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import OperationalError
 from sqlmodel import Session, select
 
 REPO = Path(__file__).resolve().parent.parent
 DEFAULT_POSTGRES = "postgresql://postgres@127.0.0.1:5432/test"
 BENCH_DATABASE = "wz_bench_meeting"
 KEY = re.compile(r'name="idempotency_key" value="([^"]+)"')
+ACTION = re.compile(r'/m/\d+/rounds/(\d+)/ballot"')
 POINTS = re.compile(r'name="points-(\d+)"')
 MEASURE = re.compile(r'name="measure" value="(\d+)"')
+SCORE = re.compile(r'name="score-(\d+)-(\d+)"')
 SIGNATURE = re.compile(r'/status\?v=([^"&]*)"')
+CLOSED = "closed-notice"
+EMAIL = "bench@example.org"
+PASSWORD = secrets.token_hex(12)
+OK = frozenset({200})
+REDIRECT = frozenset({303})
+POLLED = frozenset({200, 204, 304})
+
+
+# --- figures ----------------------------------------------------------------------------------
 
 
 @dataclass
-class Phase:
-    """What one phase measured."""
+class Endpoint:
+    """What one kind of request measured."""
 
     name: str
+    expected: frozenset[int]
     latencies: list[float] = field(default_factory=list)
     statuses: Counter[str] = field(default_factory=Counter)
-    started: float = 0.0
-    ended: float = 0.0
-    client_cpu: float = 0.0
-    server_cpu: float = 0.0
-    expected: frozenset[int] = frozenset({200})
     retried: int = 0
 
     def add(self, status: str, seconds: float) -> None:
@@ -100,32 +126,99 @@ class Phase:
         return ordered[min(len(ordered) - 1, int(q * len(ordered)))] * 1000
 
     def row(self) -> dict[str, Any]:
-        wall = max(self.ended - self.started, 1e-9)
         return {
-            "phase": self.name,
+            "endpoint": self.name,
             "requests": len(self.latencies),
             "errors": self.errors,
+            "retried_503": self.retried,
             "p50_ms": round(self.quantile(0.50)),
             "p95_ms": round(self.quantile(0.95)),
             "p99_ms": round(self.quantile(0.99)),
             "max_ms": round(max(self.latencies, default=0) * 1000),
-            "retried_503": self.retried,
-            "per_s": round(len(self.latencies) / wall, 1),
-            "wall_s": round(wall, 1),
-            "client_cpu": round(self.client_cpu / wall, 2),
-            "server_cpu": round(self.server_cpu / wall, 2),
         }
 
 
 @dataclass
-class Phone:
-    """One simulated resident: a card code and, once joined, a cookie."""
+class Wrk:
+    """What one wrk run measured."""
 
-    index: int
-    code: str
-    base: str
-    cookie: str = ""
-    signature: str = ""
+    name: str
+    requests: int = 0
+    seconds: float = 0.0
+    p50_ms: float = 0.0
+    p95_ms: float = 0.0
+    p99_ms: float = 0.0
+    max_ms: float = 0.0
+    statuses: dict[str, int] = field(default_factory=dict)
+    socket_errors: dict[str, int] = field(default_factory=dict)
+    cpu: float = 0.0
+    server_cpu: float = 0.0
+
+    @property
+    def per_s(self) -> float:
+        return self.requests / self.seconds if self.seconds else 0.0
+
+
+# --- the served checkout ----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Polling:
+    """How a phone's page polls, as the served checkout's page does."""
+
+    fast: float  # seconds between status polls after a change
+    slow: float  # ... at most, while nothing changes
+    factor: float  # the wait grows by this after each unchanged poll
+    jitter: float  # +- this share of the wait, at random
+    state_every: float | None  # ballot page: the round's state polled on its own (old pages)
+    source: str
+
+    def describe(self) -> str:
+        if self.state_every is not None:
+            return (
+                f"{self.source}: status every {self.fast:g} s; on the ballot page the round's "
+                f"state every {self.state_every:g} s"
+            )
+        return (
+            f"{self.source}: status every {self.fast:g} s, x{self.factor:g} up to "
+            f"{self.slow:g} s while unchanged, +-{self.jitter:.0%}; the round's state on a change"
+        )
+
+
+def polling_of(app_dir: Path) -> Polling:
+    """Read the polling of the phone's page from the checkout that is served."""
+    script = app_dir / "app" / "static" / "vote.js"
+    js = script.read_text() if script.exists() else ""
+    fast = re.search(r"var FAST = (\d+)", js)
+    slow = re.search(r"var SLOW = (\d+)", js)
+    if fast and slow:
+        factor = re.search(r"wait \* ([\d.]+)", js)
+        jitter = re.search(r"ms \* \(([\d.]+) \+ Math\.random\(\) \* ([\d.]+)\)", js)
+        return Polling(
+            fast=int(fast.group(1)) / 1000,
+            slow=int(slow.group(1)) / 1000,
+            factor=float(factor.group(1)) if factor else 1.0,
+            jitter=float(jitter.group(2)) / 2 if jitter else 0.0,
+            state_every=None,
+            source="vote.js",
+        )
+    templates = app_dir / "app" / "templates" / "vote"
+    every = re.compile(r'/status\?v=[^"]*" hx-trigger="every (\d+)s"')
+    found = every.search((templates / "_macros.html").read_text())
+    top = templates / "_ballot_top.html"
+    state = re.search(r'hx-trigger="every (\d+)s"', top.read_text()) if top.exists() else None
+    seconds = float(found.group(1)) if found else 2.0
+    return Polling(
+        fast=seconds,
+        slow=seconds,
+        factor=1.0,
+        jitter=0.0,
+        state_every=float(state.group(1)) if state else None,
+        source="htmx templates",
+    )
+
+
+# --- setting up -------------------------------------------------------------------------------
 
 
 def _cpu() -> float:
@@ -145,23 +238,33 @@ def _process_cpu(pids: list[int]) -> float:
     return total
 
 
-# --- setting up -------------------------------------------------------------------------------
+def _admin_url() -> str:
+    from app.settings import normalise_database_url
+
+    return normalise_database_url(os.environ.get("TEST_DATABASE_URL", DEFAULT_POSTGRES))
 
 
 def database_url(kind: str, folder: Path) -> str:
     """A fresh, empty database of this kind."""
     if kind == "sqlite":
         return f"sqlite:///{folder / 'meeting.sqlite3'}"
-    admin_url = os.environ.get("TEST_DATABASE_URL", DEFAULT_POSTGRES)
-    from app.settings import normalise_database_url
-
-    admin = create_engine(normalise_database_url(admin_url), isolation_level="AUTOCOMMIT")
+    admin = create_engine(_admin_url(), isolation_level="AUTOCOMMIT")
     with admin.connect() as connection:
         connection.execute(text(f'DROP DATABASE IF EXISTS "{BENCH_DATABASE}" WITH (FORCE)'))
         connection.execute(text(f'CREATE DATABASE "{BENCH_DATABASE}"'))
     admin.dispose()
-    url = make_url(normalise_database_url(admin_url)).set(database=BENCH_DATABASE)
+    url = make_url(_admin_url()).set(database=BENCH_DATABASE)
     return url.render_as_string(hide_password=False)
+
+
+def drop_database(kind: str) -> None:
+    """The PostgreSQL database goes again (a SQLite file goes with its folder)."""
+    if kind != "postgresql":
+        return
+    admin = create_engine(_admin_url(), isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f'DROP DATABASE IF EXISTS "{BENCH_DATABASE}" WITH (FORCE)'))
+    admin.dispose()
 
 
 @dataclass
@@ -170,8 +273,7 @@ class Night:
 
     meeting_id: int
     round_ids: dict[str, int]
-    codes: list[str]
-    user_id: int
+    cards: list[tuple[str, str]]  # (code, QR token)
 
 
 def prepare(url: str, voters: int) -> Night:
@@ -190,7 +292,7 @@ def prepare(url: str, voters: int) -> Night:
         document = menus_service.read_menu_file(REPO / "seeds" / "korrewegwijk.yaml")
         process_id = menus_service.load_menu(session, document=document).process_id
         user, _ = users_service.create_user(
-            session, email="bench@example.org", role=Role.WIJKTEAM, password=secrets.token_hex(8)
+            session, email=EMAIL, role=Role.WIJKTEAM, password=PASSWORD
         )
         meeting = meetings_service.create_meeting(
             session, user=user, process_id=process_id, title="Wijkavond onder belasting"
@@ -205,31 +307,9 @@ def prepare(url: str, voters: int) -> Night:
             count=voters + 1,
             stakeholder_group=StakeholderGroup.BEWONER,
         )
-        night = Night(meeting.id or 0, rounds, [c.code for c in cards], user.id or 0)
+        night = Night(meeting.id or 0, rounds, [(c.code, c.token) for c in cards])
     engine.dispose()
     return night
-
-
-def set_round(url: str, night: Night, kind: str, *, close: bool = False) -> None:
-    """Open (or close) a round as the facilitator would."""
-    from app.db import build_engine
-    from app.models import User
-    from app.services import rounds as rounds_service
-
-    engine = build_engine(url)
-    deadline = time.monotonic() + 180
-    while True:
-        try:
-            with Session(engine) as session, session.begin():
-                user = session.get(User, night.user_id)
-                assert user is not None
-                action = rounds_service.close_round if close else rounds_service.open_round
-                action(session, user=user, round_id=night.round_ids[kind])
-            break
-        except OperationalError:  # SQLite's write lock held longer than its busy timeout
-            if time.monotonic() > deadline:
-                raise
-    engine.dispose()
 
 
 def stored_ballots(url: str, round_id: int) -> int:
@@ -244,7 +324,9 @@ def stored_ballots(url: str, round_id: int) -> int:
     return int(count)
 
 
-def serve(url: str, port: int, app_dir: Path, log: Path) -> subprocess.Popen[bytes]:
+def serve(
+    url: str, port: int, app_dir: Path, log: Path, secret: str, public: str
+) -> subprocess.Popen[bytes]:
     """The app under uvicorn on 127.0.0.1:port, as `waardenzeef serve` runs it."""
     with socket.socket() as probe:
         probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as uvicorn: TIME_WAIT is fine
@@ -253,8 +335,8 @@ def serve(url: str, port: int, app_dir: Path, log: Path) -> subprocess.Popen[byt
         **os.environ,
         "DATABASE_URL": url,
         "ENVIRONMENT": "lan",
-        "SECRET_KEY": secrets.token_urlsafe(48),
-        "PUBLIC_BASE_URL": f"http://127.0.0.1:{port}",
+        "SECRET_KEY": secret,  # shared by every instance: a cookie of one is good at the other
+        "PUBLIC_BASE_URL": public,
         "PYTHONPATH": str(app_dir),
     }
     server = subprocess.Popen(
@@ -262,219 +344,630 @@ def serve(url: str, port: int, app_dir: Path, log: Path) -> subprocess.Popen[byt
          "--port", str(port), "--log-level", "warning", "--no-access-log"],
         cwd=app_dir, env=env, stdout=log.open("ab"), stderr=subprocess.STDOUT,
     )  # fmt: skip
+    _wait_for(f"http://127.0.0.1:{port}/join", server, log)
+    return server
+
+
+def proxy(port: int, upstreams: list[int], folder: Path, log: Path) -> subprocess.Popen[bytes]:
+    """Debian's caddy on 127.0.0.1:port, round robin over the instances (plain HTTP)."""
+    caddy = shutil.which("caddy")
+    if caddy is None:
+        raise RuntimeError("--proxy caddy needs caddy (apt-get install caddy)")
+    config = folder / "Caddyfile"
+    config.write_text(
+        "{\n\tadmin off\n\tauto_https off\n}\n"
+        f"http://127.0.0.1:{port} {{\n"
+        f"\treverse_proxy {' '.join(f'127.0.0.1:{p}' for p in upstreams)} {{\n"
+        "\t\tlb_policy round_robin\n\t}\n}\n"
+    )
+    server = subprocess.Popen(
+        [caddy, "run", "--config", str(config), "--adapter", "caddyfile"],
+        cwd=folder, env={**os.environ, "HOME": str(folder), "XDG_DATA_HOME": str(folder)},
+        stdout=log.open("ab"), stderr=subprocess.STDOUT,
+    )  # fmt: skip
+    _wait_for(f"http://127.0.0.1:{port}/join", server, log)
+    return server
+
+
+def _wait_for(url: str, server: subprocess.Popen[bytes], log: Path) -> None:
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
+        if server.poll() is not None:
+            break
         try:
-            if httpx.get(f"http://127.0.0.1:{port}/join", timeout=2).is_success:
-                return server
+            if httpx.get(url, timeout=2).is_success:
+                return
         except httpx.HTTPError:
             time.sleep(0.3)
     server.kill()
-    raise RuntimeError(f"the app did not start; see {log}")
+    raise RuntimeError(f"{url} did not answer; see {log}")
 
 
-# --- the phones -------------------------------------------------------------------------------
+# --- wrk --------------------------------------------------------------------------------------
+
+WRK_COMMON = """
+counts = {}
+local threads = {}
+function setup(thread) table.insert(threads, thread) end
+function response(status, headers, body)
+  counts[status] = (counts[status] or 0) + 1
+end
+function done(summary, latency, requests)
+  local merged = {}
+  for _, t in ipairs(threads) do
+    for k, v in pairs(t:get("counts")) do merged[k] = (merged[k] or 0) + v end
+  end
+  local parts = {}
+  for k, v in pairs(merged) do table.insert(parts, string.format('"%d": %d', k, v)) end
+  local e = summary.errors
+  io.write(string.format(
+    'WRK {"requests": %d, "duration_us": %d, "p50_us": %d, "p95_us": %d, "p99_us": %d, ' ..
+    '"max_us": %d, "socket_errors": {"connect": %d, "read": %d, "write": %d, "timeout": %d}, ' ..
+    '"statuses": {%s}}\\n',
+    summary.requests, summary.duration, latency:percentile(50), latency:percentile(95),
+    latency:percentile(99), latency.max, e.connect, e.read, e.write, e.timeout,
+    table.concat(parts, ", ")))
+end
+"""
+
+WRK_BALLOTS = """
+local forms = {}
+local i = 0
+local n = 0
+local thread_id = 0
+local path = os.getenv("WZ_BALLOT_PATH")
+function init(args)
+  thread_id = tonumber(args[1] or "0") or 0
+  for line in io.lines(os.getenv("WZ_BALLOTS")) do
+    local cookie, body = line:match("^(.-)\\t(.*)$")
+    table.insert(forms, {cookie = cookie, body = body})
+  end
+  n = #forms
+  math.randomseed(os.time() + thread_id)
+  i = math.random(n)
+end
+function request()
+  i = i % n + 1
+  local form = forms[i]
+  local key = string.format("wrk%x%x%x", math.random(0, 0xffffff), os.time(), i)
+  return wrk.format("POST", path, {
+    ["Cookie"] = form.cookie,
+    ["Content-Type"] = "application/x-www-form-urlencoded",
+  }, "idempotency_key=" .. key .. "&" .. form.body)
+end
+"""
 
 
-class Load:
-    """Runs the phases against the server(s) with one keep-alive HTTP client."""
+def run_wrk(
+    name: str,
+    url: str,
+    script: str,
+    folder: Path,
+    seconds: float,
+    connections: int,
+    server_pids: list[int],
+    env: dict[str, str] | None = None,
+) -> Wrk:
+    """Run wrk with this Lua script; its figures, its own CPU time and the servers'."""
+    path = folder / f"{name.split()[0]}.lua"
+    path.write_text(script + WRK_COMMON)
+    command = [
+        "wrk", "-t", "1", "-c", str(connections), "-d", f"{seconds:g}s", "--timeout", "30s",
+        "-s", str(path), url,
+    ]  # fmt: skip
+    server_before = _process_cpu(server_pids)
+    started = time.perf_counter()
+    process = subprocess.Popen(
+        command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env={**os.environ, **(env or {})}
+    )
+    assert process.stdout is not None
+    output = process.stdout.read().decode()
+    _, _, usage = os.wait4(process.pid, 0)
+    process.returncode = 0
+    result = Wrk(name, server_cpu=_process_cpu(server_pids) - server_before)
+    result.cpu = usage.ru_utime + usage.ru_stime
+    line = next((ln for ln in output.splitlines() if ln.startswith("WRK ")), None)
+    if line is None:
+        raise RuntimeError(f"wrk gave no figures: {output[-500:]}")
+    data = json.loads(line[4:])
+    result.requests = data["requests"]
+    result.seconds = data["duration_us"] / 1e6 or (time.perf_counter() - started)
+    for quantile in ("p50", "p95", "p99", "max"):
+        setattr(result, f"{quantile}_ms", data[f"{quantile}_us"] / 1000)
+    result.statuses = {str(k): v for k, v in data["statuses"].items()}
+    result.socket_errors = {k: v for k, v in data["socket_errors"].items() if v}
+    return result
 
-    def __init__(
-        self, night: Night, bases: list[str], pids: list[int], timeout: float, retries: int
-    ) -> None:
+
+# --- the room ---------------------------------------------------------------------------------
+
+
+@dataclass
+class Browser:
+    """A phone, the console or the projector: its cookies and the meeting's signature it saw."""
+
+    index: int
+    base: str
+    code: str = ""
+    token: str = ""
+    cookies: dict[str, str] = field(default_factory=dict)
+    signature: str = ""
+    page: str = ""
+    voted: set[str] = field(default_factory=set)
+    form: str = ""  # the Kiezen ballot's fields (for wrk)
+
+    @property
+    def cookie(self) -> str:
+        return "; ".join(f"{k}={v}" for k, v in self.cookies.items())
+
+
+class Room:
+    """The phones, the console and the projector against the server(s), one keep-alive client."""
+
+    def __init__(self, night: Night, bases: list[str], options: Any, polling: Polling) -> None:
         self.night = night
-        self.retries = retries
-        self.pids = pids
-        refuse_all = http.cookiejar.CookieJar(
-            http.cookiejar.DefaultCookiePolicy(allowed_domains=[])
-        )
+        self.options = options
+        self.polling = polling
+        self.rng = random.Random(15)
         self.client = httpx.AsyncClient(
-            timeout=timeout,
-            limits=httpx.Limits(max_connections=1000, max_keepalive_connections=1000),
-            cookies=refuse_all,  # every phone has its own cookie, sent by hand
+            timeout=options.timeout,
+            limits=httpx.Limits(max_connections=2000, max_keepalive_connections=2000),
             follow_redirects=False,
         )
-        self.phones = [Phone(i, code, bases[i % len(bases)]) for i, code in enumerate(night.codes)]
+        self.phones = [
+            Browser(i, bases[i % len(bases)], code, token)
+            for i, (code, token) in enumerate(night.cards)
+        ]
         self.spare = self.phones.pop()  # the phone of the 50 copies
-        self.phases: list[Phase] = []
+        self.console = Browser(-1, bases[0])
+        self.projector = Browser(-2, bases[-1])
+        self.endpoints: dict[str, Endpoint] = {}
+        self.open_round: int | None = None
+        self.stop = asyncio.Event()
+        self.changed = asyncio.Event()  # a round opened or closed: staff pages reload
+
+    def endpoint(self, name: str, expected: frozenset[int]) -> Endpoint:
+        if name not in self.endpoints:
+            self.endpoints[name] = Endpoint(name, expected)
+        return self.endpoints[name]
 
     async def request(
-        self, phase: Phase, phone: Phone, method: str, path: str, **kwargs: Any
+        self,
+        name: str,
+        expected: frozenset[int],
+        who: Browser,
+        method: str,
+        path: str,
+        **kwargs: Any,
     ) -> httpx.Response | None:
-        headers = {"Cookie": phone.cookie} if phone.cookie else {}
+        """One request as a browser sends it; a 503 with Retry-After is sent again after it.
+
+        A `name` with "{shows}" in it is filed under what the page turned out to show."""
         start = time.perf_counter()
-        for _attempt in range(self.retries + 1):
+        endpoint = self.endpoint(name.format(shows="meeting"), expected)
+        response = None
+        extra = dict(kwargs.pop("headers", {}))
+        for _attempt in range(self.options.retries + 1):
+            headers = dict(extra)
+            if who.cookies:
+                headers["Cookie"] = who.cookie
             try:
                 response = await self.client.request(
-                    method, phone.base + path, headers=headers, **kwargs
+                    method, who.base + path, headers=headers, **kwargs
                 )
             except httpx.HTTPError as error:
-                phase.add(f"{type(error).__name__}", time.perf_counter() - start)
+                endpoint.add(type(error).__name__, time.perf_counter() - start)
                 return None
             if response.status_code != 503 or "retry-after" not in response.headers:
                 break
-            # As the phone's page does: keep what was filled in, wait, send it again.
-            phase.retried += 1
+            endpoint.retried += 1
             await asyncio.sleep(float(response.headers["retry-after"]))
-        phase.add(str(response.status_code), time.perf_counter() - start)
+        assert response is not None
+        if "{shows}" in name:
+            shows = "ballot" if KEY.search(response.text) else "meeting"
+            endpoint = self.endpoint(name.format(shows=shows), expected)
+        endpoint.add(str(response.status_code), time.perf_counter() - start)
+        for cookie in response.cookies.jar:
+            if cookie.value:
+                who.cookies[cookie.name] = cookie.value
         return response
 
-    async def run_phase(
-        self, name: str, work: Any, phones: list[Phone], spread: float, expected: int = 200
-    ) -> Phase:
-        phase = Phase(name, expected=frozenset({expected}))
-        self.phases.append(phase)
-        cpu, server_cpu = _cpu(), _process_cpu(self.pids)
-        phase.started = time.perf_counter()
-
-        async def one(i: int, phone: Phone) -> None:
-            if spread:
-                await asyncio.sleep(spread * i / max(len(phones), 1))
-            await work(phase, phone)
-
-        await asyncio.gather(*(one(i, p) for i, p in enumerate(phones)))
-        phase.ended = time.perf_counter()
-        phase.client_cpu = _cpu() - cpu
-        phase.server_cpu = _process_cpu(self.pids) - server_cpu
-        return phase
-
-    async def bare(self, phase: Phase, phone: Phone) -> None:
-        await self.request(phase, Phone(0, "", phone.base), "GET", "/join")
-
-    async def join(self, phase: Phase, phone: Phone) -> None:
-        response = await self.request(phase, phone, "POST", "/join", data={"code": phone.code})
-        if response is not None:
-            phone.cookie = "; ".join(f"{c.name}={c.value}" for c in response.cookies.jar if c.value)
-
-    async def page(self, phase: Phase, phone: Phone) -> None:
-        response = await self.request(phase, phone, "GET", f"/m/{self.night.meeting_id}")
-        if response is not None and (found := SIGNATURE.search(response.text)):
-            phone.signature = found.group(1)
-
-    def ballot_path(self, kind: str) -> str:
-        return f"/m/{self.night.meeting_id}/rounds/{self.night.round_ids[kind]}/ballot"
-
-    async def forms(self, phase: Phase, phone: Phone, kind: str) -> dict[str, str] | None:
-        response = await self.request(phase, phone, "GET", self.ballot_path(kind))
+    async def load(self, name: str, who: Browser, path: str) -> str:
+        response = await self.request(name, OK, who, "GET", path)
         if response is None or response.status_code != 200:
-            return None
-        key = KEY.search(response.text)
-        if key is None:
-            phase.statuses["no-form"] += 1
-            return None
-        values = {"idempotency_key": key.group(1)}
-        if kind == "wegen":
-            effects = POINTS.findall(response.text)
-            values[f"points-{effects[phone.index % len(effects)]}"] = "100"
+            return ""
+        who.page = response.text
+        if found := SIGNATURE.search(who.page):
+            who.signature = found.group(1)
+        return who.page
+
+    # --- staff
+
+    async def log_in(self, who: Browser) -> None:
+        response = await self.request(
+            "login (staff)",
+            REDIRECT,
+            who,
+            "POST",
+            "/login",
+            data={"email": EMAIL, "password": PASSWORD},
+        )
+        if response is None or response.status_code != 303:
+            raise RuntimeError("the facilitator could not log in")
+
+    async def staff(self, who: Browser, page: str, name: str, turnout_query: str) -> None:
+        """The console or the projector: their page, its status poll every 2 s and the open
+        round's turnout every second, as their htmx does; reloaded when the status changed."""
+        await self.load(f"{name} page", who, page)
+        tick = 0
+        while not self.stop.is_set():
+            await asyncio.sleep(1.0)
+            tick += 1
+            if self.open_round is not None:
+                path = f"/console/rounds/{self.open_round}/turnout{turnout_query}"
+                await self.request(f"{name} turnout (1 s)", OK, who, "GET", path)
+            if tick % 2 == 0:
+                path = f"/m/{self.night.meeting_id}/status?v={who.signature}"
+                response = await self.request(f"{name} status (2 s)", POLLED, who, "GET", path)
+                if response is not None and response.status_code == 200:
+                    await self.load(f"{name} page", who, page)
+
+    # --- phones
+
+    def join_delay(self, phone: Browser) -> float:
+        window = self.options.spread if self.options.mode_now == "paced" else self.options.burst
+        return float(window) * phone.index / max(len(self.phones), 1)
+
+    async def join(self, phone: Browser) -> None:
+        """Join with the card: the QR code (even phones) or the typed code (odd phones)."""
+        if phone.index % 2 == 0:
+            response = await self.request(
+                "join by QR (GET /j/TOKEN)", REDIRECT, phone, "GET", f"/j/{phone.token}"
+            )
         else:
-            measures = MEASURE.findall(response.text)
-            values["measure"] = measures[phone.index % min(len(measures), 3)]
+            response = await self.request(
+                "join by code (POST /join)",
+                REDIRECT,
+                phone,
+                "POST",
+                "/join",
+                data={"code": phone.code, "meeting": str(self.night.meeting_id)},
+            )
+        if response is not None and response.status_code == 303:
+            await self.load("{shows} page (GET /m/M)", phone, response.headers["location"])
+
+    def wait(self, seconds: float) -> float:
+        jitter = self.polling.jitter
+        return seconds * (1 - jitter + 2 * jitter * self.rng.random())
+
+    async def phone(self, phone: Browser) -> None:
+        """One resident's evening: join, then follow the meeting and vote in each round."""
+        await asyncio.sleep(self.join_delay(phone))
+        await self.join(phone)
+        if not phone.page:
+            return
+        every = self.polling.fast
+        while not self.stop.is_set():
+            action = ACTION.search(phone.page)
+            if (
+                action is not None
+                and KEY.search(phone.page)
+                and self.kind_of(int(action.group(1))) not in phone.voted
+            ):
+                await self.vote(phone, int(action.group(1)))
+                every = self.polling.fast
+                continue
+            await self.sleep(self.wait(every))
+            if self.stop.is_set():
+                break
+            path = f"/m/{self.night.meeting_id}/status?v={phone.signature}"
+            response = await self.request("status poll (phone)", POLLED, phone, "GET", path)
+            if response is None:
+                every = self.polling.slow
+            elif response.status_code == 200:
+                await self.load("{shows} page (GET /m/M)", phone, f"/m/{self.night.meeting_id}")
+                every = self.polling.fast
+            elif response.status_code == 503:
+                every = max(float(response.headers.get("retry-after", 0)), self.polling.slow)
+            else:
+                every = min(every * self.polling.factor, self.polling.slow)
+
+    async def sleep(self, seconds: float) -> None:
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self.stop.wait(), timeout=seconds)
+
+    def kind_of(self, round_id: int) -> str:
+        return next(k for k, r in self.night.round_ids.items() if r == round_id)
+
+    def fill(self, phone: Browser, kind: str, page: str) -> dict[str, Any]:
+        """The ballot this phone sends (after its idempotency key)."""
+        if kind == "wegen":
+            effects = POINTS.findall(page)
+            return {f"points-{effects[phone.index % len(effects)]}": "100"}
+        if kind == "kiezen":
+            measures = MEASURE.findall(page)
+            return {"measure": measures[phone.index % min(len(measures), 3)]}
+        values: dict[str, Any] = {}
+        rng = random.Random(phone.index)
+        pairs = list(dict.fromkeys(SCORE.findall(page)))
+        skipped = {m for m in {m for m, _ in pairs} if rng.random() < 0.15}
+        for measure, effect in pairs:
+            if measure in skipped:
+                values[f"skip-{measure}"] = "1"
+            else:
+                values[f"score-{measure}-{effect}"] = str(rng.randint(0, 3))
         return values
 
-    async def vote(self, form_phase: Phase, ballot_phase: Phase, phone: Phone, kind: str) -> None:
-        values = await self.forms(form_phase, phone, kind)
-        if values is not None:
-            await self.request(ballot_phase, phone, "POST", self.ballot_path(kind), data=values)
+    async def vote(self, phone: Browser, round_id: int) -> None:
+        """The ballot page: think while polling as the page does, preview, send, see the receipt."""
+        kind = self.kind_of(round_id)
+        page = phone.page
+        key = KEY.search(page)
+        assert key is not None
+        values = {"idempotency_key": key.group(1), **self.fill(phone, kind, page)}
+        base = f"/m/{self.night.meeting_id}/rounds/{round_id}"
+        think = self.think()
+        previews = (
+            [think * (i + 1) / (self.options.previews + 1) for i in range(self.options.previews)]
+            if kind != "zeven"
+            else []
+        )
+        started = time.perf_counter()
+        every = self.polling.state_every or self.polling.fast
+        next_poll = self.wait(every)
+        while True:
+            elapsed = time.perf_counter() - started
+            if elapsed >= think:
+                break
+            upcoming = min([think, next_poll, *previews[:1]])
+            await self.sleep(max(0.0, upcoming - elapsed))
+            if self.stop.is_set():
+                return
+            elapsed = time.perf_counter() - started
+            while previews and previews[0] <= elapsed:
+                previews.pop(0)
+                await self.request(
+                    f"tally preview ({kind})", OK, phone, "POST", f"{base}/preview",
+                    data=values, headers={"HX-Request": "true"},
+                )  # fmt: skip
+            if elapsed >= next_poll:
+                closed = await self.ballot_page_poll(phone, base)
+                if closed:
+                    await self.load("{shows} page (GET /m/M)", phone, f"/m/{self.night.meeting_id}")
+                    return
+                next_poll = elapsed + self.wait(every)
+                if self.polling.state_every is None:
+                    every = min(every * self.polling.factor, self.polling.slow)
+        response = await self.request(
+            f"ballot ({kind})", REDIRECT, phone, "POST", f"{base}/ballot", data=values
+        )
+        if response is not None and response.status_code == 303:
+            phone.voted.add(kind)
+            if kind == "kiezen":
+                phone.form = "&".join(
+                    f"{k}={v}" for k, v in values.items() if k != "idempotency_key"
+                )
+            await self.load("receipt page (GET /m/M)", phone, response.headers["location"])
+        else:
+            await self.load("{shows} page (GET /m/M)", phone, f"/m/{self.night.meeting_id}")
 
-    async def poll_until(self, phase: Phase, stop: asyncio.Event, every: float) -> None:
-        async def follow(phone: Phone) -> None:
-            await asyncio.sleep(every * phone.index / len(self.phones))
-            while not stop.is_set():
-                path = f"/m/{self.night.meeting_id}/status?v={phone.signature}"
-                response = await self.request(phase, phone, "GET", path)
-                if response is not None and response.status_code == 200:
-                    await self.page(phase, phone)  # htmx reloads the page (HX-Refresh)
-                await asyncio.sleep(every)
+    async def ballot_page_poll(self, phone: Browser, base: str) -> bool:
+        """What the ballot page asks while it is open; True once the round has closed."""
+        if self.polling.state_every is not None:  # htmx: the round's state on its own
+            response = await self.request("round state poll", POLLED, phone, "GET", f"{base}/state")
+            return response is not None and response.status_code == 200
+        path = f"/m/{self.night.meeting_id}/status?v={phone.signature}"
+        response = await self.request("status poll (phone)", POLLED, phone, "GET", path)
+        if response is None or response.status_code != 200:
+            return False
+        phone.signature = response.headers.get("etag", "").strip('"') or phone.signature
+        state = await self.request("round state poll", POLLED, phone, "GET", f"{base}/state")
+        return state is not None and state.status_code == 200 and CLOSED in state.text
 
-        await asyncio.gather(*(follow(p) for p in self.phones))
+    def think(self) -> float:
+        if self.options.mode_now == "burst":
+            return self.rng.uniform(0, self.options.burst)
+        low, high = self.options.think
+        return self.rng.uniform(low, high)
+
+    # --- the facilitator
+
+    async def round(self, kind: str, url: str, folder: Path, pids: list[int]) -> dict[str, Any]:
+        """Open a round from the console, wait for every phone's ballot, close it."""
+        round_id = self.night.round_ids[kind]
+        opened = await self.request(
+            "open round (console)", REDIRECT, self.console, "POST",
+            f"/console/rounds/{round_id}/open",
+        )  # fmt: skip
+        if opened is None or opened.status_code != 303:
+            raise RuntimeError(f"could not open {kind}: {opened and opened.status_code}")
+        self.open_round = round_id
+        started = time.perf_counter()
+        joined = [p for p in self.phones if p.signature]
+        deadline = started + self.options.round_timeout
+        while time.perf_counter() < deadline and not all(kind in p.voted for p in joined):
+            await asyncio.sleep(0.5)
+        acknowledged = sum(kind in p.voted for p in self.phones)
+        took = time.perf_counter() - started
+        extra: dict[str, Any] = {}
+        if kind == "kiezen":
+            extra = await self.copies_and_wrk(round_id, folder, pids)
+            acknowledged += extra.pop("spare", 0)
+        closed = await self.request(
+            "close round (console)", REDIRECT, self.console, "POST",
+            f"/console/rounds/{round_id}/close", data={"confirm": "1"},
+        )  # fmt: skip
+        if closed is None or closed.status_code != 303:
+            raise RuntimeError(f"could not close {kind}: {closed and closed.status_code}")
+        self.open_round = None
+        stored = await asyncio.to_thread(stored_ballots, url, round_id)
+        await asyncio.sleep(self.options.pause)  # phones, console and projector see the outcome
+        return {
+            "round": kind,
+            "joined": len(joined),
+            "acknowledged": acknowledged,
+            "stored": stored,
+            "seconds": round(took, 1),
+            **extra,
+        }
+
+    async def copies_and_wrk(self, round_id: int, folder: Path, pids: list[int]) -> dict[str, Any]:
+        """50 concurrent copies of one submission, then wrk's saturated ballots."""
+        result: dict[str, Any] = {}
+        path = f"/m/{self.night.meeting_id}/rounds/{round_id}/ballot"
+        page = await self.load("ballot form (spare)", self.spare, path)
+        key = KEY.search(page)
+        if key is not None:
+            values = {"idempotency_key": key.group(1), **self.fill(self.spare, "kiezen", page)}
+            await asyncio.gather(
+                *(
+                    self.request(
+                        f"{self.options.copies} copies of one ballot",
+                        REDIRECT,
+                        self.spare,
+                        "POST",
+                        path,
+                        data=values,
+                    )
+                    for _ in range(self.options.copies)
+                )
+            )
+            result["spare"] = 1
+        if self.options.wrk_seconds:
+            forms = [p for p in self.phones if p.form]
+            ballots = folder / "ballots.tsv"
+            ballots.write_text("".join(f"{p.cookie}\t{p.form}\n" for p in forms))
+            result["wrk"] = await asyncio.to_thread(
+                run_wrk,
+                "ballots (Kiezen again, saturated)",
+                self.phones[0].base + path,
+                WRK_BALLOTS,
+                folder,
+                self.options.wrk_seconds,
+                min(self.options.wrk_connections, len(forms)),
+                pids,
+                {"WZ_BALLOTS": str(ballots), "WZ_BALLOT_PATH": path},
+            )
+        return result
 
 
 async def run_mode(
-    mode: str, url: str, night: Night, bases: list[str], pids: list[int], options: Any
-) -> tuple[list[Phase], dict[str, int]]:
-    """Every phase of one mode; returns the phases and the ballots stored per round."""
-    load = Load(night, bases, pids, options.timeout, options.retries)
-    spread = options.spread if mode == "paced" else 0.0
-    joiners = load.phones if mode == "paced" else load.phones[: options.burst]
-    late = [] if mode == "paced" else load.phones[options.burst :]
-    await load.run_phase("bare", load.bare, load.phones, spread)
-    await load.run_phase("join", load.join, joiners, spread, expected=303)
-    if late:
-        await load.run_phase("join (rest)", load.join, late, spread, expected=303)
-    await load.join(Phase("spare", expected=frozenset({303})), load.spare)
-    await load.run_phase("page", load.page, load.phones, spread)
-    stored: dict[str, int] = {}
-    for kind in ("wegen", "kiezen"):
-        await asyncio.to_thread(set_round, url, night, kind)
-        polls = Phase(f"poll ({kind})", expected=frozenset({200, 204, 304}))
-        load.phases.append(polls)
-        stop = asyncio.Event()
-        polling = asyncio.create_task(load.poll_until(polls, stop, options.poll))
-        polls.started = time.perf_counter()
-        form_phase = Phase(f"{kind}-form")
-        load.phases.append(form_phase)
-        cpu, server_cpu = _cpu(), _process_cpu(pids)
-        ballots = await load.run_phase(
-            kind,
-            lambda phase, phone, k=kind, f=form_phase: load.vote(f, phase, phone, k),
-            load.phones,
-            spread,
-            expected=303,
+    url: str, night: Night, bases: list[str], pids: list[int], folder: Path, options: Any
+) -> dict[str, Any]:
+    """One meeting night; its figures."""
+    polling = polling_of(options.app_dir)
+    room = Room(night, bases, options, polling)
+    wrks = []
+    if options.wrk_seconds:
+        wrks.append(
+            await asyncio.to_thread(
+                run_wrk,
+                "bare (GET /join)",
+                bases[0] + "/join",
+                "",
+                folder,
+                options.wrk_seconds,
+                options.wrk_connections,
+                pids,
+            )
         )
-        form_phase.started, form_phase.ended = ballots.started, ballots.ended
-        if kind == "kiezen":
-            values = await load.forms(Phase("spare"), load.spare, kind)
-            if values is not None:
-                path = load.ballot_path(kind)
-                await load.run_phase(
-                    "dup (50 copies)",
-                    lambda phase, phone, v=values, p=path: load.request(
-                        phase, phone, "POST", p, data=v
-                    ),
-                    [load.spare] * options.copies,
-                    0.0,
-                    expected=303,
-                )
-        stop.set()
-        await polling
-        polls.ended = time.perf_counter()
-        polls.client_cpu, polls.server_cpu = _cpu() - cpu, _process_cpu(pids) - server_cpu
-        acknowledged = ballots.statuses.get("303", 0)
-        stored[kind] = await asyncio.to_thread(stored_ballots, url, night.round_ids[kind])
-        stored[f"{kind} acknowledged"] = acknowledged + (1 if kind == "kiezen" else 0)
-        await asyncio.to_thread(set_round, url, night, kind, close=True)
-    await load.client.aclose()
-    return load.phases, stored
-
-
-def table(title: str, phases: list[Phase], stored: dict[str, int]) -> str:
-    """The figures of one mode as a Markdown table."""
-    bare = next((p.row()["per_s"] for p in phases if p.name == "bare"), 0) or 1
-    lines = [
-        f"**{title}**",
-        "",
-        "| phase | requests | errors | 503 retried | p50 ms | p95 ms | p99 ms | max ms | req/s "
-        "| × bare | wall s | client CPU | server CPU |",
-        "|---|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+    cpu, server_cpu, started = _cpu(), _process_cpu(pids), time.perf_counter()
+    await room.log_in(room.console)
+    await room.log_in(room.projector)
+    staff = [
+        asyncio.create_task(
+            room.staff(room.console, f"/console/meetings/{night.meeting_id}", "console", "")
+        ),
+        asyncio.create_task(
+            room.staff(
+                room.projector,
+                f"/console/meetings/{night.meeting_id}/screen",
+                "projector",
+                "?screen=1",
+            )
+        ),
     ]
-    for phase in phases:
-        r = phase.row()
+    phones = [asyncio.create_task(room.phone(p)) for p in room.phones]
+    await asyncio.sleep(options.spread if options.mode_now == "paced" else options.burst)
+    await room.join(room.spare)
+    await asyncio.sleep(options.pause)
+    rounds = []
+    for kind in ("wegen", "zeven", "kiezen"):
+        found = await room.round(kind, url, folder, pids)
+        if "wrk" in found:
+            wrks.append(found.pop("wrk"))
+        rounds.append(found)
+    room.stop.set()
+    await asyncio.gather(*staff, *phones)
+    wall = time.perf_counter() - started
+    wrk_cpu = sum(w.cpu for w in wrks)
+    await room.client.aclose()
+    during = [w for w in wrks if not w.name.startswith("bare")]  # inside the night's wall time
+    wrk_wall = sum(w.seconds for w in during)
+    wrk_server = sum(w.server_cpu for w in during)
+    return {
+        "polling": polling.describe(),
+        "endpoints": [e.row() for e in room.endpoints.values() if e.latencies],
+        "rounds": rounds,
+        "wrk": [w.__dict__ | {"per_s": round(w.per_s, 1)} for w in wrks],
+        "wall_s": round(wall, 1),
+        "client_cpu": round((_cpu() - cpu) / max(wall - wrk_wall, 1e-9), 2),
+        "server_cpu": round(
+            (_process_cpu(pids) - server_cpu - wrk_server) / max(wall - wrk_wall, 1e-9),
+            2,
+        ),
+        "wrk_cpu": round(wrk_cpu / max(sum(w.seconds for w in wrks), 1e-9), 2),
+    }
+
+
+def table(title: str, found: dict[str, Any]) -> str:
+    """The figures of one mode as Markdown."""
+    lines = [f"**{title}**", "", f"Phones poll as {found['polling']}.", ""]
+    lines += [
+        "| endpoint | requests | not as expected | 503 retried | p50 ms | p95 ms | p99 ms "
+        "| max ms |",
+        "|---|---:|---|---:|---:|---:|---:|---:|",
+    ]
+    for r in found["endpoints"]:
         errors = ", ".join(f"{k}: {v}" for k, v in sorted(r["errors"].items())) or "0"
         lines.append(
-            f"| {r['phase']} | {r['requests']} | {errors} | {r['retried_503']} "
-            f"| {r['p50_ms']} | {r['p95_ms']} "
-            f"| {r['p99_ms']} | {r['max_ms']} | {r['per_s']} | {r['per_s'] / bare:.2f} "
-            f"| {r['wall_s']} | {r['client_cpu']} | {r['server_cpu']} |"
+            f"| {r['endpoint']} | {r['requests']} | {errors} | {r['retried_503']} | {r['p50_ms']} "
+            f"| {r['p95_ms']} | {r['p99_ms']} | {r['max_ms']} |"
         )
-    lines.append("")
-    lines.append(
-        "Ballots stored / acknowledged: "
-        + ", ".join(
-            f"{k} {stored.get(k, 0)} / {stored.get(k + ' acknowledged', 0)}"
-            for k in ("wegen", "kiezen")
+    lines += [
+        "",
+        "| round | phones joined | ballots acknowledged | stored | s from opening to last ballot |",
+        "|---|---:|---:|---:|---:|",
+    ]
+    for r in found["rounds"]:
+        lines.append(
+            f"| {r['round']} | {r['joined']} | {r['acknowledged']} | {r['stored']} "
+            f"| {r['seconds']} |"
         )
-        + " (Kiezen includes the one ballot of the 50 copies)."
-    )
+    if found["wrk"]:
+        bare = next((w for w in found["wrk"] if w["name"].startswith("bare")), None)
+        lines += [
+            "",
+            "| wrk (saturated) | requests | req/s | × bare | statuses | socket errors | p50 ms "
+            "| p95 ms | p99 ms | max ms | wrk CPU | server CPU |",
+            "|---|---:|---:|---:|---|---|---:|---:|---:|---:|---:|---:|",
+        ]
+        for w in found["wrk"]:
+            ratio = w["per_s"] / bare["per_s"] if bare and bare["per_s"] else 0
+            statuses = ", ".join(f"{k}: {v}" for k, v in sorted(w["statuses"].items()))
+            sockets = ", ".join(f"{k}: {v}" for k, v in w["socket_errors"].items()) or "0"
+            lines.append(
+                f"| {w['name']} | {w['requests']} | {w['per_s']} | {ratio:.2f} | {statuses} "
+                f"| {sockets} | {w['p50_ms']:.0f} | {w['p95_ms']:.0f} | {w['p99_ms']:.0f} "
+                f"| {w['max_ms']:.0f} | {w['cpu'] / max(w['seconds'], 1e-9):.2f} "
+                f"| {w['server_cpu'] / max(w['seconds'], 1e-9):.2f} |"
+            )
+    lines += [
+        "",
+        f"Whole night {found['wall_s']} s. CPU seconds per wall second outside the wrk runs: "
+        f"load generator (Python) {found['client_cpu']}, server(s) and proxy "
+        f"{found['server_cpu']}; wrk during its runs {found['wrk_cpu']}.",
+    ]
     return "\n".join(lines)
 
 
@@ -484,53 +977,77 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--db", choices=["sqlite", "postgresql"], default="sqlite")
     parser.add_argument("--mode", choices=["paced", "burst", "both"], default="both")
     parser.add_argument("--voters", type=int, default=500)
-    parser.add_argument("--burst", type=int, default=400, help="simultaneous joins in burst mode")
-    parser.add_argument("--copies", type=int, default=50, help="copies of one submission")
-    parser.add_argument("--spread", type=float, default=20.0, help="seconds per paced phase")
-    parser.add_argument("--poll", type=float, default=2.0, help="seconds between status polls")
-    parser.add_argument("--port", type=int, default=8401)
-    parser.add_argument("--instances", type=int, choices=[1, 2], default=1)
-    parser.add_argument("--timeout", type=float, default=60.0)
+    parser.add_argument("--spread", type=float, default=20.0, help="seconds to join, paced")
     parser.add_argument(
-        "--retries", type=int, default=5, help="times a 503 with Retry-After is sent again"
+        "--burst", type=float, default=10.0, help="seconds to join and to vote in, burst"
     )
+    parser.add_argument(
+        "--think", type=float, nargs=2, default=(5.0, 30.0), help="seconds on a ballot, paced"
+    )
+    parser.add_argument("--previews", type=int, default=2, help="tally previews per ballot")
+    parser.add_argument("--pause", type=float, default=5.0, help="seconds after each close")
+    parser.add_argument("--round-timeout", type=float, default=180.0)
+    parser.add_argument("--copies", type=int, default=50, help="copies of one submission")
+    parser.add_argument("--wrk-seconds", type=float, default=10.0, help="0: no wrk runs")
+    parser.add_argument("--wrk-connections", type=int, default=50)
+    parser.add_argument("--port", type=int, default=8401)
+    parser.add_argument("--instances", type=int, default=1)
+    parser.add_argument("--proxy", choices=["none", "caddy"], default="none")
+    parser.add_argument("--proxy-port", type=int, default=8400)
+    parser.add_argument("--timeout", type=float, default=60.0)
+    parser.add_argument("--retries", type=int, default=5, help="times a 503 is sent again")
     parser.add_argument("--app-dir", type=Path, default=REPO, help="the checkout to serve")
     parser.add_argument("--label", default="", help="a name for the served code in the titles")
     parser.add_argument("--json", type=Path, help="also write the figures to this file")
     options = parser.parse_args(argv)
+    used = [options.port + options.instances - 1, options.port, options.proxy_port]
+    if not all(8400 <= p <= 8499 for p in used):
+        parser.error("use ports 8400-8499 (the benchmark's range)")
     modes = ["paced", "burst"] if options.mode == "both" else [options.mode]
     results: list[dict[str, Any]] = []
+    secret = secrets.token_urlsafe(48)
     for mode in modes:
-        with tempfile.TemporaryDirectory(prefix="wz-meeting-") as folder:
-            url = database_url(options.db, Path(folder))
-            night = prepare(url, options.voters)
-            log = Path(folder) / "server.log"
-            servers = [
-                serve(url, options.port + i, options.app_dir, log) for i in range(options.instances)
-            ]
+        options.mode_now = mode
+        with tempfile.TemporaryDirectory(prefix="wz-meeting-") as name:
+            folder = Path(name)
+            url = database_url(options.db, folder)
+            log = folder / "server.log"
+            processes: list[subprocess.Popen[bytes]] = []
             try:
-                bases = [f"http://127.0.0.1:{options.port + i}" for i in range(options.instances)]
-                phases, stored = asyncio.run(
-                    run_mode(mode, url, night, bases, [s.pid for s in servers], options)
+                night = prepare(url, options.voters)
+                ports = [options.port + i for i in range(options.instances)]
+                front = (
+                    [f"http://127.0.0.1:{options.proxy_port}"]
+                    if options.proxy == "caddy"
+                    else [f"http://127.0.0.1:{p}" for p in ports]
+                )
+                for port in ports:
+                    processes.append(serve(url, port, options.app_dir, log, secret, front[0]))
+                if options.proxy == "caddy":
+                    processes.append(proxy(options.proxy_port, ports, folder, log))
+                found = asyncio.run(
+                    run_mode(url, night, front, [p.pid for p in processes], folder, options)
                 )
             finally:
-                for server in servers:
-                    server.terminate()
+                for process in processes:
+                    process.terminate()
                     try:
-                        server.wait(timeout=10)
+                        process.wait(timeout=10)
                     except subprocess.TimeoutExpired:
-                        server.kill()
-                        server.wait()
+                        process.kill()
+                        process.wait()
+                drop_database(options.db)
             errors = [line for line in log.read_text().splitlines() if "Error" in line][:5]
         title = (
             f"{options.db}, {mode}, {options.voters} phones, {options.instances} instance(s)"
+            + (" behind caddy" if options.proxy == "caddy" else "")
             + (f", {options.label}" if options.label else "")
         )
-        print(table(title, phases, stored))
+        print(table(title, found))
         if errors:
             print("\nServer log (first errors):\n    " + "\n    ".join(errors))
         print()
-        results.append({"title": title, "phases": [p.row() for p in phases], "stored": stored})
+        results.append({"title": title, **found})
     if options.json:
         options.json.write_text(json.dumps(results, indent=2))
     return 0
