@@ -555,6 +555,18 @@ def _reference(
     return effect.key
 
 
+def _unique_key(r: _TableReader, row: _Row, title: str, seen: dict[str, int], code: str) -> str:
+    """The row's key (its own, or made from its title), reported under `code` when an earlier row
+    of the same kind has it; `seen` remembers each key's first row."""
+    key = r.text(row, KEY, max_length=60) or slug(title)
+    if key in seen:
+        column = KEY if text_of(row.cells.get(KEY)) else TITLE
+        r.fail(code, row.number, column, key=key, first=seen[key])
+    elif key:
+        seen[key] = row.number
+    return key
+
+
 def _indicator(
     r: _TableReader,
     row: _Row,
@@ -563,17 +575,7 @@ def _indicator(
     seen: dict[str, int],
 ) -> None:
     name = r.text(row, TITLE, required=True, max_length=200)
-    key = r.text(row, KEY, max_length=60) or slug(name)
-    if key in seen:
-        r.fail(
-            "duplicate_indicator",
-            row.number,
-            KEY if text_of(row.cells.get(KEY)) else TITLE,
-            key=key,
-            first=seen[key],
-        )
-    elif key:
-        seen[key] = row.number
+    key = _unique_key(r, row, name, seen, "duplicate_indicator")
     under = r.text(row, UNDER, required=True)
     effect_key = _reference(r, row.number, UNDER, under, by_ref, top) if under else None
     unit = r.value(row, UNIT, lambda v: None if is_blank(v) else parse_unit(v), required=True)
@@ -606,17 +608,7 @@ def _measures(
         if row.kind != MEASURE:
             continue
         title = r.text(row, TITLE, required=True)
-        key = r.text(row, KEY, max_length=60) or slug(title)
-        if key in seen:
-            r.fail(
-                "duplicate_measure",
-                row.number,
-                KEY if text_of(row.cells.get(KEY)) else TITLE,
-                key=key,
-                first=seen[key],
-            )
-        elif key:
-            seen[key] = row.number
+        key = _unique_key(r, row, title, seen, "duplicate_measure")
         under = r.text(row, UNDER, required=True)
         group = _reference(r, row.number, UNDER, under, by_ref, top) if under else None
         refs = split_keys(row.cells.get(EFFECTS))
