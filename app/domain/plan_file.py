@@ -9,8 +9,15 @@ columns (META `budget`, `vote_type`, `rule`; PROJECTS `project_id`, `cost`; VOTE
 | greedy, by contribution | scoring | their share of its `V_m`: `v_pm / n_m` | `greedy`, `cost` |
 | greedy, by value per euro | scoring | the same | `greedy`, `cardinal` |
 | optimal | scoring | the same | `optimal`, `cardinal` |
-| equal shares on the values | scoring | their value `v_pm` | `equalshares/add1`, `cardinal` |
-| equal shares on the packages | approval | (their Kiezen package) | `equalshares/add1`, `cost` |
+| equal shares on the values | scoring | their value `v_pm` | `equalshares/add1` (1), `cardinal` |
+| equal shares on the packages | approval | (their package) | `equalshares/add1` (1), `cost` |
+
+(1) Equal shares is completed as the plan chose (META `waardenzeef_completion`, see
+`app/domain/allocation/completion.py`), and META `rule` names that completion:
+`equalshares/add1` for "add one" then greedy (Pabulib's name, the default),
+`equalshares/add1-only` for "add one" alone, and `equalshares/add1-compare` for "add one", greedy,
+then the comparison step of Wieliczka 2023 (the greedy outcome when more voters prefer it: on
+approval votes by the number of their projects funded, on points by their points).
 
 `n_m` is the number of participants who rated the measure, so a measure's points add up to its
 weighted contribution `V_m`: greedy by total points (`cost`: points times cost, per euro the
@@ -42,9 +49,11 @@ group of fewer than 5 people is written as no group (see `groups`), so that nobo
 be picked out by their group; groups do not change any rule's outcome.
 
 The fingerprint (META `fingerprint`) is a SHA-256 over a canonical text of the anonymised
-ballots, the menu (ids, titles, costs, groups, effects), the budget, the rule and the ranking.
-Everything an outside tool reads either is part of that text or is derived from it, and
-`recount` derives those columns again and refuses a file in which they differ.
+ballots, the menu (ids, titles, costs, groups, effects), the budget, the rule and the ranking,
+and the completion of equal shares when it is not the default ("add one" then greedy, so that a
+plan made before the completion could be chosen keeps its fingerprint). Everything an outside
+tool reads either is part of that text or is derived from it, and `recount` derives those
+columns again and refuses a file in which they differ.
 """
 
 from __future__ import annotations
@@ -56,12 +65,19 @@ from dataclasses import dataclass
 from fractions import Fraction
 from typing import Any
 
+from app.domain.allocation import Completion, Satisfaction, election_from_votes, optimal
 from app.domain.allocation import Project as _Project
-from app.domain.allocation import Satisfaction, election_from_votes, optimal
-from app.domain.allocation import equal_shares_add1_greedy as _equal_shares_add1_greedy
+from app.domain.allocation import equal_shares_completed as _equal_shares_completed
 from app.domain.allocation import greedy as _greedy
 from app.domain.groups import fold_small_groups
-from app.domain.pabulib import PbInstance, PbProject, PbVote, format_number, make_instance
+from app.domain.pabulib import (
+    PbInstance,
+    PbProject,
+    PbVote,
+    VoteType,
+    format_number,
+    make_instance,
+)
 from app.domain.vocabulary import StakeholderGroup
 from app.domain.waardenzeef import (
     Effect,
@@ -85,6 +101,10 @@ from app.domain.waardenzeef import (
 FORMAT = "waardenzeef-sieve/2"
 OLD_FORMAT = "waardenzeef-sieve/1"
 
+EQUAL_SHARES_RULES = (Rule.EQUAL_SHARES, Rule.EQUAL_SHARES_PACKAGES)
+# The completion of equal shares when none is named (a plan or file from before the choice).
+DEFAULT_COMPLETION = Completion.ADD1_GREEDY
+
 # What an outside tool runs for each plan rule: META `rule`, the satisfaction, the vote type.
 _OUTSIDE: dict[tuple[Rule, RankBy | None], tuple[str, Satisfaction]] = {
     (Rule.GREEDY, RankBy.CONTRIBUTION): ("greedy", Satisfaction.COST),
@@ -92,6 +112,12 @@ _OUTSIDE: dict[tuple[Rule, RankBy | None], tuple[str, Satisfaction]] = {
     (Rule.OPTIMAL, None): ("optimal", Satisfaction.CARDINAL),
     (Rule.EQUAL_SHARES, None): ("equalshares/add1", Satisfaction.CARDINAL),
     (Rule.EQUAL_SHARES_PACKAGES, None): ("equalshares/add1", Satisfaction.COST),
+}
+# META `rule` of equal shares with each completion (`equalshares/add1` is Pabulib's name).
+PABULIB_EQUAL_SHARES = {
+    Completion.ADD1: "equalshares/add1-only",
+    Completion.ADD1_GREEDY: "equalshares/add1",
+    Completion.ADD1_COMPARE: "equalshares/add1-compare",
 }
 _POINTS = {
     Rule.GREEDY: "each voter's share of the measure's weighted contribution V_m (their value "
@@ -112,9 +138,21 @@ class Tampered(PlanFileError):
     """A file whose columns for outside tools do not follow from its own raw ballots."""
 
 
-def outside_rule(rule: Rule, ranked_by: RankBy) -> tuple[str, Satisfaction]:
+def completion_for(rule: Rule, completion: Completion | None) -> Completion | None:
+    """The completion a plan of this rule uses: None for greedy and optimal (they have none),
+    the default for equal shares when none is named."""
+    if rule not in EQUAL_SHARES_RULES:
+        return None
+    return DEFAULT_COMPLETION if completion is None else completion
+
+
+def outside_rule(
+    rule: Rule, ranked_by: RankBy, completion: Completion | None = None
+) -> tuple[str, Satisfaction]:
     """The Pabulib rule name and the satisfaction an outside tool uses for a plan rule."""
-    return _OUTSIDE[(rule, ranked_by if rule is Rule.GREEDY else None)]
+    name, satisfaction = _OUTSIDE[(rule, ranked_by if rule is Rule.GREEDY else None)]
+    chosen = completion_for(rule, completion)
+    return (name if chosen is None else PABULIB_EQUAL_SHARES[chosen]), satisfaction
 
 
 def participant_numbers(sieve: Sieve) -> dict[Id, int]:
@@ -147,8 +185,11 @@ def published(sieve: Sieve) -> Sieve:
     return fold_small_groups(anonymise(sieve))
 
 
-def canonical(sieve: Sieve, rule: Rule, ranked_by: RankBy) -> str:
-    """The sieve, rule and ranking as one canonical JSON text: ids as text, every list sorted."""
+def canonical(
+    sieve: Sieve, rule: Rule, ranked_by: RankBy, completion: Completion | None = None
+) -> str:
+    """The sieve, rule, ranking (and a completion of equal shares other than the default) as one
+    canonical JSON text: ids as text, every list sorted."""
 
     def s(value: Id | None) -> str | None:
         return None if value is None else str(value)
@@ -178,12 +219,18 @@ def canonical(sieve: Sieve, rule: Rule, ranked_by: RankBy) -> str:
             [s(b.participant_id), sorted(str(m) for m in b.measure_ids)] for b in sieve.packages
         ),
     }
+    chosen = completion_for(rule, completion)
+    if chosen is not None and chosen is not DEFAULT_COMPLETION:
+        content["completion"] = chosen.value
     return json.dumps(content, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
 
 
-def fingerprint(sieve: Sieve, rule: Rule, ranked_by: RankBy) -> str:
-    """SHA-256 of the canonical text of the (published) sieve with the rule and ranking."""
-    return hashlib.sha256(canonical(sieve, rule, ranked_by).encode()).hexdigest()
+def fingerprint(
+    sieve: Sieve, rule: Rule, ranked_by: RankBy, completion: Completion | None = None
+) -> str:
+    """SHA-256 of the canonical text of the (published) sieve with the rule, the ranking and the
+    completion of equal shares."""
+    return hashlib.sha256(canonical(sieve, rule, ranked_by, completion).encode()).hexdigest()
 
 
 # --- writing ---------------------------------------------------------------------------------
@@ -245,10 +292,12 @@ def to_pabulib(
     unit: str,
     rule: Rule,
     ranked_by: RankBy,
+    completion: Completion | None = None,
     meta: Mapping[str, str] | None = None,
 ) -> PbInstance:
     """The published sieve as a Pabulib instance an outside tool recounts with the plan's rule."""
     sieve = published(sieve)
+    completion = completion_for(rule, completion)
     counted = _counted(sieve, rule, ranked_by)
     weights = {b.participant_id: b for b in sieve.weights}
     scores = {b.participant_id: b for b in sieve.scores}
@@ -283,7 +332,7 @@ def to_pabulib(
         else:
             others.append({"voter_id": str(pid), **raw(pid, participant.group)})
     listed = set(counted.valued)
-    outside, satisfaction = outside_rule(rule, ranked_by)
+    outside, satisfaction = outside_rule(rule, ranked_by, completion)
     full_meta = {
         "description": description,
         "country": "Netherlands",
@@ -298,6 +347,7 @@ def to_pabulib(
         "waardenzeef_format": FORMAT,
         "waardenzeef_rule": rule.value,
         "waardenzeef_ranked_by": ranked_by.value,
+        **({} if completion is None else {"waardenzeef_completion": completion.value}),
         "waardenzeef_points": _POINTS[rule],
         "waardenzeef_ranking": ",".join(str(m) for m in counted.ranking),
         "waardenzeef_effects": json.dumps(
@@ -312,7 +362,7 @@ def to_pabulib(
             ensure_ascii=False,
         ),
         "waardenzeef_other_participants": json.dumps(others, ensure_ascii=False),
-        "fingerprint": fingerprint(sieve, rule, ranked_by),
+        "fingerprint": fingerprint(sieve, rule, ranked_by, completion),
         **(meta or {}),
     }
     projects = [
@@ -482,15 +532,48 @@ def from_pabulib(instance: PbInstance) -> tuple[Sieve, Rule, RankBy]:
     return sieve, rule, ranked_by
 
 
+def file_completion(instance: PbInstance, rule: Rule) -> Completion | None:
+    """The completion of equal shares a Waardenzeef file was written for (META
+    `waardenzeef_completion`; a file without it, from before the choice, has the default)."""
+    text = instance.meta.get("waardenzeef_completion")
+    if rule not in EQUAL_SHARES_RULES:
+        if text is not None:
+            raise PlanFileError(f"META waardenzeef_completion: {text!r}, but {rule.value} has none")
+        return None
+    if text is None:
+        return DEFAULT_COMPLETION
+    try:
+        return Completion(text.strip())
+    except ValueError:
+        known = ", ".join(c.value for c in Completion)
+        raise PlanFileError(
+            f"META waardenzeef_completion: unknown completion {text!r} (use {known})"
+        ) from None
+
+
 # --- checking and recounting -----------------------------------------------------------------
 
 
-def check_derived(instance: PbInstance, sieve: Sieve, rule: Rule, ranked_by: RankBy) -> None:
+def check_derived(
+    instance: PbInstance,
+    sieve: Sieve,
+    rule: Rule,
+    ranked_by: RankBy,
+    completion: Completion | None = None,
+) -> None:
     """Refuse a file whose columns for outside tools differ from what its raw ballots give.
 
     The message names the voter (or META key) and the column.
     """
-    expected = to_pabulib(sieve, description="", unit="", rule=rule, ranked_by=ranked_by, meta=None)
+    expected = to_pabulib(
+        sieve,
+        description="",
+        unit="",
+        rule=rule,
+        ranked_by=ranked_by,
+        completion=completion,
+        meta=None,
+    )
     listed = {p.id for p in instance.projects}
     should = {p.id for p in expected.projects}
     if listed != should:
@@ -554,6 +637,7 @@ class PlanRecount:
     spent: int
     fingerprint: str
     outside_selected: tuple[str, ...] | None = None
+    completion: Completion | None = None
 
     @property
     def fingerprint_matches(self) -> bool:
@@ -577,6 +661,7 @@ class PlanRecount:
         return {
             "rule": f"waardenzeef/{self.rule.value}",
             "ranked_by": self.ranked_by.value,
+            "completion": None if self.completion is None else self.completion.value,
             "budget": str(self.instance.budget),
             "selected": [str(m) for m in self.selected],
             "spent": self.spent,
@@ -596,7 +681,8 @@ class PlanRecount:
         lines = [
             f"{self.instance.name}",
             f"rule: waardenzeef/{self.rule.value}, ranked by {self.ranked_by.value}, "
-            f"budget {self.instance.budget}",
+            + ("" if self.completion is None else f"completion {self.completion.value}, ")
+            + f"budget {self.instance.budget}",
             "",
             f"{'#':>3}  {'id':>6}  {'cost':>10}  measure",
         ]
@@ -628,16 +714,18 @@ def recount(instance: PbInstance) -> PlanRecount:
     if instance.meta.get("waardenzeef_format") == OLD_FORMAT:
         return _recount_old(instance)
     sieve, rule, ranked_by = from_pabulib(instance)
-    check_derived(instance, sieve, rule, ranked_by)
-    plan = make_plan(sieve, rule, ranked_by)
+    completion = file_completion(instance, rule)
+    check_derived(instance, sieve, rule, ranked_by, completion)
+    plan = make_plan(sieve, rule, ranked_by, completion=completion or DEFAULT_COMPLETION)
     return PlanRecount(
         instance,
         rule,
         ranked_by,
         plan.selected,
         plan.spent,
-        fingerprint(sieve, rule, ranked_by),
+        fingerprint(sieve, rule, ranked_by, completion),
         outside_selection(instance),
+        completion,
     )
 
 
@@ -658,7 +746,10 @@ def outside_selection(instance: PbInstance) -> tuple[str, ...]:
         return _greedy(election).selected
     if name == "optimal":
         return optimal(election).selected
-    return _equal_shares_add1_greedy(election).selected
+    completion = next(c for c, n in PABULIB_EQUAL_SHARES.items() if n == name)
+    # The comparison step counts a voter's projects funded on approval votes, else their points.
+    by_projects = instance.vote_type is VoteType.APPROVAL
+    return _equal_shares_completed(election, completion, by_projects=by_projects).selected
 
 
 def _recount_old(instance: PbInstance) -> PlanRecount:

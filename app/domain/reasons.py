@@ -22,6 +22,13 @@ the plan's at which the same rule, on the same ballots, would have selected it:
   twice the budget". Equal shares with its completion changes at budgets that only a run of the
   rule finds, so between grid points nothing is claimed.
 
+Equal shares is completed as the plan says (`Plan.completion`, see
+`app/domain/allocation/completion.py`). With the comparison step, when more participants
+preferred the greedy outcome, the plan is that outcome: its measures are explained as greedy took
+them (`GREEDY_FITTED`, `GREEDY_DID_NOT_FIT`: going down by total value per euro, the money left at
+its turn), not by shares that nobody paid; the budgets above are searched with the comparison
+step too.
+
 Measures that nobody valued in what the rule counts are never selected at any budget (the policy
 in `waardenzeef`), so they get no budget.
 """
@@ -50,10 +57,15 @@ class Why(StrEnum):
     IN_OPTIMUM = "in_optimum"  # part of the best combination within the budget
     SHARES = "shares"  # equal shares: its supporters paid for it from their shares
     COMPLETION = "completion"  # equal shares: taken when what was left was filled up
+    # equal shares with the comparison step, when more participants preferred the greedy outcome:
+    # taken by greedy (by total value per euro) with enough money left at its turn
+    GREEDY_FITTED = "greedy_fitted"
     # left out
     DID_NOT_FIT = "did_not_fit"  # greedy: at its turn less money was left than it costs
     NOT_IN_OPTIMUM = "not_in_optimum"  # the best combination within the budget does without it
     SUPPORTERS_SHORT = "supporters_short"  # equal shares: its supporters had too little left
+    # equal shares with the comparison step, the greedy outcome taken: too little left at its turn
+    GREEDY_DID_NOT_FIT = "greedy_did_not_fit"
     TOO_EXPENSIVE = "too_expensive"  # it costs more than the whole budget
     UNVALUED = "unvalued"  # nobody valued it above zero in what the rule counts
 
@@ -62,13 +74,14 @@ class Why(StrEnum):
 class Reason:
     """Why one measure is in or out, in exact numbers.
 
-    `money_left` is the budget left when its turn came (greedy, and the completion after equal
-    shares), before it was taken. `supporters` are the participants who valued it above zero in
-    what the rule counts; `supporters_money` what they had left together when equal shares
-    ended. `total_with` is the best total contribution of a selection within the budget that
-    includes it, `total_best` the plan's (optimal). `budget_needed` is the smallest budget above
-    the plan's at which the rule selects it; None with `searched_to` when no budget up to that
-    one does (on a grid of `budget_step` euros when the step is given).
+    `money_left` is the budget left when its turn came (greedy, the completion after equal
+    shares, and the greedy outcome the comparison step took), before it was taken. `supporters`
+    are the participants who valued it above zero in what the rule counts; `supporters_money`
+    what they had left together when equal shares ended. `total_with` is the best total
+    contribution of a selection within the budget that includes it, `total_best` the plan's
+    (optimal). `budget_needed` is the smallest budget above the plan's at which the rule selects
+    it; None with `searched_to` when no budget up to that one does (on a grid of `budget_step`
+    euros when the step is given).
     """
 
     measure_id: Id
@@ -116,6 +129,7 @@ def explain(sieve: Sieve, plan: Plan) -> tuple[Reason, ...]:
         (line.contribution.weighted_contribution for line in plan.measures if line.selected),
         Fraction(0),
     )
+    switched = plan.allocation.comparison is not None and plan.allocation.comparison.switched
     reasons = []
     for line in plan.measures:
         outcome = line.outcome
@@ -128,7 +142,9 @@ def explain(sieve: Sieve, plan: Plan) -> tuple[Reason, ...]:
             position=line.position,
             cost=cost,
         )
-        if line.selected:
+        if line.selected and switched and cost > 0:
+            reasons.append(replace(base, why=Why.GREEDY_FITTED, money_left=outcome.money_at_turn))
+        elif line.selected:
             reasons.append(_selected(plan.rule, base, outcome, total_best))
         elif line.verdict is Verdict.NO_SUPPORT:
             reasons.append(base)
@@ -141,7 +157,11 @@ def explain(sieve: Sieve, plan: Plan) -> tuple[Reason, ...]:
                 searched_to=searched_to if found is None else None,
                 budget_step=step,
             )
-            reasons.append(_left_out(plan.rule, base, outcome, total_best, budget))
+            if switched:
+                why = Why.TOO_EXPENSIVE if cost > budget else Why.GREEDY_DID_NOT_FIT
+                reasons.append(replace(base, why=why, money_left=outcome.money_at_turn))
+            else:
+                reasons.append(_left_out(plan.rule, base, outcome, total_best, budget))
     return tuple(reasons)
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, model_validator
 
 from app.exports.schedule_content import ScheduleContent
 
@@ -31,18 +31,25 @@ Why = Literal[
     "in_optimum",
     "shares",
     "completion",
+    "greedy_fitted",
     "did_not_fit",
     "not_in_optimum",
     "supporters_short",
+    "greedy_did_not_fit",
     "too_expensive",
     "unvalued",
 ]
+
+# The completions of equal shares (app/domain/allocation/completion.py).
+Completion = Literal["add1", "add1-greedy", "add1-compare"]
+EQUAL_SHARES_RULES = ("equal_shares", "equal_shares_packages")
 
 Difference = Literal[
     "chosen_but_ranked_lower",  # in the Kiezen result, but greedy reached it with too little left
     "chosen_but_unvalued",  # in the Kiezen result, but nobody valued it in Zeven
     "chosen_but_not_optimal",  # in the Kiezen result, but the optimum does without it
     "chosen_but_supporters_short",  # in the Kiezen result, but its supporters' shares ran out
+    "chosen_but_greedy_did_not_fit",  # in the Kiezen result, not in the greedy outcome compared
     "chosen_but_too_expensive",  # cannot happen (the Kiezen result fits), kept for completeness
     "plan_but_did_not_fit_kiezen",  # in the plan; chosen in Kiezen, but did not fit there
     "plan_but_not_chosen",  # in the plan; nobody chose it in Kiezen
@@ -73,7 +80,9 @@ class LineReason(BaseModel):
 
     why: Why
     money_left: float | None = Field(
-        None, description="Budget left when its turn came (greedy, and the equal-shares fill-up)."
+        None,
+        description="Budget left when its turn came (greedy, the equal-shares fill-up, and the "
+        "greedy outcome the comparison step took).",
     )
     supporters: int | None = Field(
         None, description="Equal shares: participants who valued it above zero (or chose it)."
@@ -191,6 +200,9 @@ class RuleOutcome(BaseModel):
     """One selection rule on the same ballots, for comparison."""
 
     rule: str
+    completion: Completion | None = Field(
+        None, description="Equal shares: its completion (the plan's, when the plan has one)."
+    )
     selected_keys: list[str]
     spent: int
     total_contribution: float
@@ -219,6 +231,18 @@ class KiezenResult(BaseModel):
     left: int
 
 
+class ComparisonCount(BaseModel):
+    """Equal shares' comparison step: how many participants preferred which outcome."""
+
+    prefer_equal_shares: int
+    prefer_greedy: int
+    measure: Literal["projects", "satisfaction"] = Field(
+        description="projects: how many of their Kiezen package's measures are funded; "
+        "satisfaction: the sum of their own values v_pm of the measures funded."
+    )
+    switched: bool = Field(description="Whether the greedy outcome was taken (more preferred it).")
+
+
 class PlanContent(BaseModel):
     """The bewonersplan: ranked measures, ledger, money per effect, turnout, method, fingerprint."""
 
@@ -227,10 +251,19 @@ class PlanContent(BaseModel):
     computed_at: datetime
     rule: str
     ranked_by: str
+    completion: Completion | None = Field(
+        None,
+        description="Equal shares: add1 (add one alone), add1-greedy (add one, then greedy: the "
+        "default) or add1-compare (then the comparison step of Wieliczka 2023); null for the "
+        "other rules.",
+    )
+    comparison: ComparisonCount | None = Field(
+        None, description="With add1-compare: the count of the comparison step."
+    )
     parameters: dict[str, str | int | float | bool]
     fingerprint: str = Field(
-        description="SHA-256 of the anonymised ballots, the menu, the budget, the rule and the "
-        "ranking (see the .pb file)."
+        description="SHA-256 of the anonymised ballots, the menu, the budget, the rule, the "
+        "ranking and a completion other than add1-greedy (see the .pb file)."
     )
     public: bool = Field(description="The public version (no ballots file).")
     measures: list[PlanLine]
@@ -255,3 +288,10 @@ class PlanContent(BaseModel):
         default=None, description="The adopted plan's latest adopted schedule, if any."
     )
     snapshot_id: int | None = None
+
+    @model_validator(mode="after")
+    def _completion_of_older_plans(self) -> PlanContent:
+        # Plans adopted before the completion could be chosen were completed by add1-greedy.
+        if self.completion is None and self.rule in EQUAL_SHARES_RULES:
+            self.completion = "add1-greedy"
+        return self

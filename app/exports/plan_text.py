@@ -27,6 +27,89 @@ def rule_name(rule: str) -> str:
     }.get(rule, rule)
 
 
+def completion_name(completion: str | None) -> str:
+    """A completion of equal shares as the plan names it (short, for a list or a heading)."""
+    return {
+        "add1": _("add one"),
+        "add1-greedy": _("add one, then greedy"),
+        "add1-compare": _("add one, then greedy, then the comparison step (Wieliczka 2023)"),
+    }.get(completion or "", completion or "")
+
+
+def method_name(rule: str, completion: str | None) -> str:
+    """A rule with its completion, when it has one: "Equal shares on the values (add one)"."""
+    if not completion:
+        return rule_name(rule)
+    return f"{rule_name(rule)} ({completion_name(completion)})"
+
+
+def _greedy_order(plan: PlanContent) -> str:
+    # Greedy after equal shares, and the greedy outcome of the comparison step, take the
+    # measures by satisfaction per euro: with packages that is how many packages hold a measure.
+    if plan.rule == "equal_shares_packages":
+        return _("the measures in most packages first")
+    return _("the most value per euro first (everyone's values of a measure added up)")
+
+
+def completion_text(plan: PlanContent) -> str:
+    """How equal shares spent what it left, for the method section ("" for the other rules)."""
+    raised = _(
+        "Completion: the budget per person is raised one euro at a time as long as the plan "
+        "stays within the budget (“add one”)."
+    )
+    if plan.completion == "add1":
+        return raised + " " + _("What is then left stays unspent.")
+    filled = _(
+        "Then what is left is spent going down the measures not yet in, %(order)s, taking each "
+        "that still fits."
+    ) % {"order": _greedy_order(plan)}
+    if plan.completion == "add1-greedy":
+        return f"{raised} {filled}"
+    if plan.completion == "add1-compare":
+        better = (
+            _("more of the measures in their package are in it")
+            if plan.rule == "equal_shares_packages"
+            else _("their own values of the measures in it add up to more")
+        )
+        compared = _(
+            "Last, the comparison step (as in Wieliczka 2023): each participant is better off "
+            "with the outcome in which %(better)s; when more participants are better off with "
+            "the greedy outcome (%(order)s, each that still fits) than with this one, the plan "
+            "is the greedy outcome."
+        ) % {"better": better, "order": _greedy_order(plan)}
+        return f"{raised} {filled} {compared}"
+    return ""
+
+
+def comparison_sentence(plan: PlanContent) -> str:
+    """What the comparison step found ("" when the plan has none)."""
+    found = plan.comparison
+    if found is None:
+        return ""
+    values = {"greedy": found.prefer_greedy, "mine": found.prefer_equal_shares}
+    if found.switched:
+        return (
+            _(
+                "Comparison step: %(greedy)s participants were better off with the greedy "
+                "outcome and %(mine)s with the outcome of equal shares (the others alike), so "
+                "this plan is the greedy outcome."
+            )
+            % values
+        )
+    return (
+        _(
+            "Comparison step: %(mine)s participants were better off with the outcome of equal "
+            "shares and %(greedy)s with the greedy outcome (the others alike), so the outcome of "
+            "equal shares was kept."
+        )
+        % values
+    )
+
+
+def _greedy_taken(plan: PlanContent) -> bool:
+    return plan.comparison is not None and plan.comparison.switched
+
+
 def ranking_name(ranked_by: str) -> str:
     """How the measures are ranked, as the plan says it."""
     if ranked_by == "value_per_euro":
@@ -125,6 +208,18 @@ def _reason_of(plan: PlanContent, line: PlanLine, why: LineReason) -> str:
             "In the plan: added when the money that was left was filled up (%(left)s left; it "
             "costs %(cost)s)."
         ) % {**values, "left": _money(why.money_left)}
+    if why.why == "greedy_fitted":
+        return _(
+            "In the plan, as number %(position)s: more participants were better off with the "
+            "greedy outcome (%(order)s), and there %(left)s was left when its turn came; it "
+            "costs %(cost)s."
+        ) % {**values, "order": _greedy_order(plan), "left": _money(why.money_left)}
+    if why.why == "greedy_did_not_fit":
+        return _(
+            "Not in the plan: more participants were better off with the greedy outcome "
+            "(%(order)s), and there only %(left)s was left when its turn came; it costs "
+            "%(cost)s."
+        ) % {**values, "order": _greedy_order(plan), "left": _money(why.money_left)}
     if why.why == "did_not_fit":
         return _(
             "Not in the plan: when its turn came (place %(rank)s in the ranking), only %(left)s "
@@ -193,9 +288,11 @@ def short_reason(line: PlanLine) -> str:
         "in_optimum": _("in: best combination"),
         "shares": _("in: paid from equal shares"),
         "completion": _("in: filled up"),
+        "greedy_fitted": _("in: greedy outcome, fitted at its turn"),
         "did_not_fit": _("out: money spent above it"),
         "not_in_optimum": _("out: best combination without it"),
         "supporters_short": _("out: its supporters' shares ran out"),
+        "greedy_did_not_fit": _("out: greedy outcome, money spent above it"),
         "too_expensive": _("out: dearer than the budget"),
         "unvalued": _("out: nobody valued it"),
     }.get(why or "", _("in") if line.selected else _("out"))
@@ -258,6 +355,7 @@ def difference(plan: PlanContent, line: PlanLine) -> str:
         most_chosen=line.in_packages == most,
         rank=line.rank,
         no_cost=line.binding_cost == 0,
+        greedy_taken=_greedy_taken(plan),
     )
 
 
@@ -270,9 +368,11 @@ def difference_sentence(
     most_chosen: bool,
     rank: int | None,
     no_cost: bool,
+    greedy_taken: bool = False,
 ) -> str:
     """Why the plan (made with `rule`) and the Kiezen result differ on a measure, in one plain
-    sentence: the plan page, its documents and the projector say it alike."""
+    sentence: the plan page, its documents and the projector say it alike (`greedy_taken`: equal
+    shares' comparison step took the greedy outcome)."""
     values = {"n": chosen, "total": packages, "rank": rank}
     if difference.startswith("chosen_but"):
         opening = (
@@ -301,6 +401,10 @@ def difference_sentence(
                 "but with equal shares the people who valued it in Zeven had already spent their "
                 "share on other measures."
             ),
+            "chosen_but_greedy_did_not_fit": _(
+                "but more participants were better off with the greedy outcome, and there the "
+                "money was spent before its turn."
+            ),
             "chosen_but_too_expensive": _("but it costs more than the whole budget."),
             "chosen_but_not_rated": _(
                 "but it is linked to no desired effect, so nobody could rate it in Zeven and the "
@@ -318,6 +422,14 @@ def difference_sentence(
                 % values
             )
         return _("Nobody chose it in Kiezen, but in Zeven it was rated at place %(rank)s.") % values
+    if rule in ("equal_shares", "equal_shares_packages") and greedy_taken:
+        return (
+            _(
+                "It no longer fitted in the Kiezen result (%(n)s of %(total)s chose it), but more "
+                "participants were better off with the greedy outcome, which has it."
+            )
+            % values
+        )
     if rule in ("equal_shares", "equal_shares_packages"):
         return (
             _(
@@ -366,7 +478,8 @@ def how_it_was_made(plan: PlanContent) -> str:
             "the most chosen measures are shown beside it, with the reason wherever they differ."
         ),
     }[plan.rule] % {"chose": chose}
-    return f"{first} {second}"
+    third = comparison_sentence(plan)
+    return f"{first} {second} {third}" if third else f"{first} {second}"
 
 
 def summary_measures(plan: PlanContent) -> Sequence[PlanLine]:

@@ -94,7 +94,7 @@ def _status(plan: PlanContent) -> str:
     if plan.adopted_at:
         return _("Adopted on %(date)s with the rule %(rule)s.") % {
             "date": t.when(plan.adopted_at),
-            "rule": t.rule_name(plan.rule),
+            "rule": t.method_name(plan.rule, plan.completion),
         }
     return _("Current outcome, computed %(date)s; not adopted.") % {
         "date": t.when(plan.computed_at)
@@ -109,7 +109,7 @@ def _summary(ws: Worksheet, plan: PlanContent) -> None:
         (_("Neighbourhood"), f"{plan.process.neighbourhood}, {plan.process.municipality}", None),
         (_("Status"), _status(plan), None),
         (_("How it was made"), t.how_it_was_made(plan), None),
-        (_("Rule"), t.rule_name(plan.rule), None),
+        (_("Rule"), t.method_name(plan.rule, plan.completion), None),
         (_("Ranking"), t.ranking_name(plan.ranked_by), None),
         (_("Available"), plan.ledger.available, EURO),
         (_("In the plan"), plan.ledger.spent, EURO),
@@ -276,7 +276,7 @@ def _money(ws: Worksheet, plan: PlanContent) -> None:
 
 
 def _rules(ws: Worksheet, plan: PlanContent) -> None:
-    header = [_("Measure")] + [t.rule_name(r.rule) for r in plan.rules]
+    header = [_("Measure")] + [t.method_name(r.rule, r.completion) for r in plan.rules]
     rows: list[list[Any]] = [
         [m.title] + [_yes(m.key in r.selected_keys) for r in plan.rules] for m in plan.measures
     ]
@@ -312,7 +312,6 @@ def _what_if(ws: Worksheet, plan: PlanContent) -> None:
 
 
 def _method(ws: Worksheet, plan: PlanContent) -> None:
-    equal_shares = plan.rule in ("equal_shares", "equal_shares_packages")
     facts: list[tuple[str, Any, str | None]] = [
         (_("Process"), plan.process.title, None),
         (_("Version"), plan.process.version, None),
@@ -321,8 +320,8 @@ def _method(ws: Worksheet, plan: PlanContent) -> None:
         (_("Costs that count against the budget"), t.horizon_name(plan.process.cost_horizon), None),
         (
             _("Completion"),
-            _("one euro more per person at a time, then the rest down the ranking")
-            if equal_shares
+            " ".join(filter(None, (t.completion_text(plan), t.comparison_sentence(plan))))
+            if plan.completion
             else _("none"),
             None,
         ),

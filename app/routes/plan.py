@@ -9,6 +9,7 @@ from fastapi.responses import RedirectResponse
 from starlette.responses import HTMLResponse, Response
 
 from app.db import SessionDep
+from app.domain.allocation import Completion
 from app.domain.waardenzeef import RankBy, Rule
 from app.errors import N_, NotFound
 from app.exports import content as c
@@ -29,6 +30,7 @@ router = APIRouter(include_in_schema=False)
 api = APIRouter(prefix="/api", tags=["bewonersplan"])
 
 RULES = [r.value for r in Rule]
+COMPLETIONS = [c.value for c in Completion]
 
 
 def _download(plan: c.PlanContent, ballots: str, fmt: Format) -> Response:
@@ -69,6 +71,7 @@ def _page(
             "newer": newer,
             "ballots_changed": ballots_changed,
             "rules": RULES,
+            "completions": COMPLETIONS,
             "published": published,
             "public_url": f"{public_base_url()}/processes/{plan.process.id}/plan",
             "pdf_missing": plan_pdf.unavailable(),
@@ -88,10 +91,13 @@ def plan_page(
     user: WijkteamUser,
     rule: Rule = Rule.GREEDY,
     ranked_by: RankBy = RankBy.CONTRIBUTION,
+    completion: Completion | None = None,
 ) -> HTMLResponse:
     """The current outcome with the chosen rule, beside the adopted plan if there is one."""
     process = access.process_for(session, user=user, process_id=process_id)
-    plan, _ = plans_service.compute(session, process_id=process_id, rule=rule, ranked_by=ranked_by)
+    plan, _ = plans_service.compute(
+        session, process_id=process_id, rule=rule, ranked_by=ranked_by, completion=completion
+    )
     latest = plans_service.adopted(session, process_id=process_id)
     base = f"/wijkteam/processes/{process_id}/plan"
     return _page(
@@ -100,7 +106,8 @@ def plan_page(
         base=base,
         files=base,
         editable=True,
-        query=f"?rule={plan.rule}&ranked_by={plan.ranked_by}",
+        query=f"?rule={plan.rule}&ranked_by={plan.ranked_by}"
+        + (f"&completion={plan.completion}" if plan.completion else ""),
         latest=latest,
         newer=False,
         published=process.plan_is_public,
@@ -118,11 +125,12 @@ def plan_download(
     user: WijkteamUser,
     rule: Rule = Rule.GREEDY,
     ranked_by: RankBy = RankBy.CONTRIBUTION,
+    completion: Completion | None = None,
 ) -> Response:
     """The current outcome as PDF, XLSX, CSV, JSON, or its ballots as a Pabulib file."""
     access.process_for(session, user=user, process_id=process_id)
     plan, ballots = plans_service.compute(
-        session, process_id=process_id, rule=rule, ranked_by=ranked_by
+        session, process_id=process_id, rule=rule, ranked_by=ranked_by, completion=completion
     )
     return _download(plan, ballots, fmt)
 
@@ -135,11 +143,17 @@ def adopt(
     user: WijkteamUser,
     rule: Annotated[Rule, Form()] = Rule.GREEDY,
     ranked_by: Annotated[RankBy, Form()] = RankBy.CONTRIBUTION,
+    completion: Annotated[Completion | None, Form()] = None,
 ) -> RedirectResponse:
     """Adopt the outcome as it is now."""
     access.process_for(session, user=user, process_id=process_id)
     snapshot = plans_service.adopt(
-        session, process_id=process_id, rule=rule, ranked_by=ranked_by, user=user
+        session,
+        process_id=process_id,
+        rule=rule,
+        ranked_by=ranked_by,
+        completion=completion,
+        user=user,
     )
     return RedirectResponse(
         f"/wijkteam/processes/{process_id}/plan/adopted/{snapshot.id}", status_code=303
@@ -252,6 +266,12 @@ def public_download(process_id: int, fmt: Format, session: SessionDep) -> Respon
 
 # --- JSON API ----------------------------------------------------------------------------------
 
+_COMPLETION = (
+    "Equal shares only (ignored for greedy and optimal): add1 (add one alone), add1-greedy (add "
+    "one, then greedy; the default) or add1-compare (then the comparison step of Wieliczka 2023: "
+    "the greedy outcome when more participants prefer it)."
+)
+
 
 @api.get("/processes/{process_id:int}/plan", response_model=c.PlanContent)
 def api_plan(
@@ -260,10 +280,13 @@ def api_plan(
     user: WijkteamUser,
     rule: Annotated[Rule, Query()] = Rule.GREEDY,
     ranked_by: Annotated[RankBy, Query()] = RankBy.CONTRIBUTION,
+    completion: Annotated[Completion | None, Query(description=_COMPLETION)] = None,
 ) -> c.PlanContent:
     """The current outcome of a process under a rule (wijkteam only)."""
     access.process_for(session, user=user, process_id=process_id)
-    return plans_service.compute(session, process_id=process_id, rule=rule, ranked_by=ranked_by)[0]
+    return plans_service.compute(
+        session, process_id=process_id, rule=rule, ranked_by=ranked_by, completion=completion
+    )[0]
 
 
 @api.post("/processes/{process_id:int}/plan/adopt", response_model=c.PlanContent, status_code=201)
@@ -274,11 +297,17 @@ def api_adopt(
     user: WijkteamUser,
     rule: Annotated[Rule, Query()] = Rule.GREEDY,
     ranked_by: Annotated[RankBy, Query()] = RankBy.CONTRIBUTION,
+    completion: Annotated[Completion | None, Query(description=_COMPLETION)] = None,
 ) -> c.PlanContent:
     """Adopt the current outcome; returns it as stored."""
     access.process_for(session, user=user, process_id=process_id)
     snapshot = plans_service.adopt(
-        session, process_id=process_id, rule=rule, ranked_by=ranked_by, user=user
+        session,
+        process_id=process_id,
+        rule=rule,
+        ranked_by=ranked_by,
+        completion=completion,
+        user=user,
     )
     return plans_service.snapshot_content(snapshot)[0]
 

@@ -11,6 +11,7 @@ from sqlmodel import Session, col, select
 
 from app.domain import groups, kiezen, plan_file, reasons, sensitivity
 from app.domain import waardenzeef as wz
+from app.domain.allocation import Completion
 from app.domain.menu import Costs
 from app.domain.pabulib import format_pabulib
 from app.domain.vocabulary import BallotChannel, RoundKind, RoundState, StakeholderGroup
@@ -143,21 +144,26 @@ def compute(
     process_id: int,
     rule: wz.Rule = wz.Rule.GREEDY,
     ranked_by: wz.RankBy = wz.RankBy.CONTRIBUTION,
+    completion: Completion | None = None,
     public: bool = False,
 ) -> tuple[c.PlanContent, str]:
-    """The plan as it stands now with this rule, and the anonymised ballots as a `.pb` text."""
+    """The plan as it stands now with this rule (and completion of equal shares), and the
+    anonymised ballots as a `.pb` text."""
     source = load_source(session, process_id=process_id)
-    return build_content(session, source, rule=rule, ranked_by=ranked_by, public=public)
+    return build_content(
+        session, source, rule=rule, ranked_by=ranked_by, completion=completion, public=public
+    )
 
 
 # Reasons take a few dozen runs of the rule for equal shares: computed once per outcome.
-_REASONS: dict[tuple[str, str, str], tuple[reasons.Reason, ...]] = {}
+_REASONS: dict[tuple[str, str, str, str], tuple[reasons.Reason, ...]] = {}
 _REASONS_KEPT = 32
 
 
 def reasons_of(sieve: wz.Sieve, plan: wz.Plan, fingerprint: str) -> tuple[reasons.Reason, ...]:
     """Every measure's reason in a plan of these ballots (kept for the fingerprint's outcome)."""
-    key = (fingerprint, plan.rule.value, plan.ranked_by.value)
+    completion = wz.completion_of(plan.completion).value
+    key = (fingerprint, plan.rule.value, plan.ranked_by.value, completion)
     found = _REASONS.get(key)
     if found is None:
         found = reasons.explain(sieve, plan)
@@ -192,18 +198,32 @@ def group_sizes(sieve: wz.Sieve) -> dict[StakeholderGroup | None, int]:
 
 
 def build_content(
-    session: Session, source: Source, *, rule: wz.Rule, ranked_by: wz.RankBy, public: bool
+    session: Session,
+    source: Source,
+    *,
+    rule: wz.Rule,
+    ranked_by: wz.RankBy,
+    completion: Completion | None = None,
+    public: bool,
 ) -> tuple[c.PlanContent, str]:
-    """Run the arithmetic on a source and dress the result for the plan page and downloads."""
+    """Run the arithmetic on a source and dress the result for the plan page and downloads.
+
+    `completion` is equal shares' (the default when None); the other rules have none.
+    """
     sieve, process = source.sieve, source.process
     if rule is PACKAGE_RULE and not sieve.packages:
         rule = wz.Rule.GREEDY
+    completion = plan_file.completion_for(rule, completion)
     apart, small = groups.shown_apart(group_sizes(sieve))
     analysis = sensitivity.sensitivity(
-        sieve, rule, ranked_by, groups=[g for g in apart if g is not None]
+        sieve,
+        rule,
+        ranked_by,
+        completion=completion or plan_file.DEFAULT_COMPLETION,
+        groups=[g for g in apart if g is not None],
     )
     plan = analysis.plan
-    fingerprint = plan_file.fingerprint(plan_file.published(sieve), rule, ranked_by)
+    fingerprint = plan_file.fingerprint(plan_file.published(sieve), rule, ranked_by, completion)
     explained = {r.measure_id: r for r in reasons_of(sieve, plan, fingerprint)}
     result = kiezen.of_sieve(sieve) if sieve.packages else None
     differences = kiezen.differences(plan, explained.values(), result) if result is not None else {}
@@ -279,10 +299,22 @@ def build_content(
     for other in (wz.Rule.GREEDY, wz.Rule.OPTIMAL, wz.Rule.EQUAL_SHARES, PACKAGE_RULE):
         if other is PACKAGE_RULE and not sieve.packages:
             continue
-        other_plan = plan if other is rule else wz.make_plan(sieve, other, ranked_by)
+        # Equal shares beside the plan is completed as the plan's is (by default when it has none).
+        other_completion = plan_file.completion_for(other, completion)
+        other_plan = (
+            plan
+            if other is rule
+            else wz.make_plan(
+                sieve,
+                other,
+                ranked_by,
+                completion=other_completion or plan_file.DEFAULT_COMPLETION,
+            )
+        )
         rules.append(
             c.RuleOutcome(
                 rule=other.value,
+                completion=None if other_completion is None else other_completion.value,
                 selected_keys=[key[int(m)] for m in other_plan.selected],
                 spent=other_plan.spent,
                 total_contribution=round(
@@ -325,11 +357,11 @@ def build_content(
         computed_at=utcnow(),
         rule=rule.value,
         ranked_by=ranked_by.value,
+        completion=None if completion is None else completion.value,
+        comparison=_comparison(plan),
         parameters={
             "cost_horizon": str(process.cost_horizon),
-            "completion": "add1 then greedy"
-            if rule in (wz.Rule.EQUAL_SHARES, PACKAGE_RULE)
-            else "none",
+            "completion": "none" if completion is None else completion.value,
             "stand_in_weights": True,
             "discussion_list_size": 5,
             "tie_break": "higher V_m, then lower cost, then measure id",
@@ -366,8 +398,21 @@ def build_content(
         unit=source.neighbourhood.name,
         rule=rule,
         ranked_by=ranked_by,
+        completion=completion,
     )
     return content, format_pabulib(ballots)
+
+
+def _comparison(plan: wz.Plan) -> c.ComparisonCount | None:
+    found = plan.allocation.comparison
+    if found is None:
+        return None
+    return c.ComparisonCount(
+        prefer_equal_shares=found.prefer_equal_shares,
+        prefer_greedy=found.prefer_greedy,
+        measure="projects" if found.measure == "projects" else "satisfaction",
+        switched=found.switched,
+    )
 
 
 def _effect_money(session: Session, source: Source, plan: wz.Plan) -> list[c.EffectMoney]:
@@ -452,12 +497,22 @@ def _turnout(source: Source, shown: set[StakeholderGroup | None]) -> list[c.Roun
 
 
 def adopt(
-    session: Session, *, process_id: int, rule: wz.Rule, ranked_by: wz.RankBy, user: User
+    session: Session,
+    *,
+    process_id: int,
+    rule: wz.Rule,
+    ranked_by: wz.RankBy,
+    completion: Completion | None = None,
+    user: User,
 ) -> PlanSnapshot:
     """Store the plan as it stands now as an immutable, adopted snapshot."""
     source = load_source(session, process_id=process_id)
-    content, ballots = build_content(session, source, rule=rule, ranked_by=ranked_by, public=False)
-    public, _ = build_content(session, source, rule=rule, ranked_by=ranked_by, public=True)
+    content, ballots = build_content(
+        session, source, rule=rule, ranked_by=ranked_by, completion=completion, public=False
+    )
+    public, _ = build_content(
+        session, source, rule=rule, ranked_by=ranked_by, completion=completion, public=True
+    )
     public.computed_at = content.computed_at
     snapshot = PlanSnapshot(
         process_id=process_id,
@@ -481,7 +536,11 @@ def adopt(
         object_type="plan_snapshot",
         object_id=snapshot.id,
         process_id=process_id,
-        detail={"rule": content.rule, "fingerprint": content.fingerprint},
+        detail={
+            "rule": content.rule,
+            "completion": content.completion,
+            "fingerprint": content.fingerprint,
+        },
     )
     return snapshot
 
@@ -494,11 +553,20 @@ def fingerprint_now(session: Session, *, snapshot: PlanSnapshot) -> str:
     source = load_source(session, process_id=snapshot.process_id)
     if snapshot.content.get("plan", {}).get("schema_version", 1) < c.SCHEMA_VERSION:
         return plan_file.fingerprint_v1(plan_file.anonymise(source.sieve))
-    rule = wz.Rule(snapshot.rule)
+    rule, ranked_by, completion = method_of(snapshot)
     if rule is PACKAGE_RULE and not source.sieve.packages:
         rule = wz.Rule.GREEDY
+    return plan_file.fingerprint(plan_file.published(source.sieve), rule, ranked_by, completion)
+
+
+def method_of(snapshot: PlanSnapshot) -> tuple[wz.Rule, wz.RankBy, Completion | None]:
+    """How an adopted plan was made: its rule, ranking and completion of equal shares (None for
+    the other rules; a plan adopted before the completion could be chosen has the default)."""
+    rule = wz.Rule(snapshot.rule)
     ranked_by = wz.RankBy(str(snapshot.parameters.get("ranked_by", wz.RankBy.CONTRIBUTION)))
-    return plan_file.fingerprint(plan_file.published(source.sieve), rule, ranked_by)
+    stored = str(snapshot.parameters.get("completion", ""))
+    completion = Completion(stored) if stored in set(Completion) else None
+    return rule, ranked_by, plan_file.completion_for(rule, completion)
 
 
 def adopted(
