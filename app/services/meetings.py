@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Protocol
 
-from sqlalchemy import func
+from sqlalchemy import bindparam, func
 from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
@@ -205,36 +205,42 @@ class _Marks:
     receipts_published_at: datetime | None
 
 
+# Built once: the rounds' marks and the paper count of a meeting, one row per round (one row of
+# NULLs for a meeting without rounds, none for no meeting).
+_FOLLOW = (
+    sa_select(
+        col(Meeting.id),
+        col(Round.id),
+        col(Round.state),
+        col(Round.results_visible),
+        col(Round.requires_code),
+        col(Round.position),
+        col(Round.receipts_published_at),
+        func.count(col(PaperEntry.id)),
+        func.count(col(PaperEntry.undone_at)),
+    )
+    .select_from(Meeting)
+    .outerjoin(Round, col(Round.meeting_id) == Meeting.id)
+    .outerjoin(PaperEntry, col(PaperEntry.round_id) == Round.id)
+    .where(col(Meeting.id) == bindparam("meeting_id"))
+    .group_by(
+        col(Meeting.id),
+        col(Round.id),
+        col(Round.state),
+        col(Round.results_visible),
+        col(Round.requires_code),
+        col(Round.position),
+        col(Round.receipts_published_at),
+    )
+    .order_by(col(Round.position), col(Round.id))
+)
+
+
 def follow_signature(session: Session, *, meeting_id: int) -> str:
     """The meeting's signature, the same as `resident_view`'s, in one small query: what a
-    polling phone compares with the page it shows (NotFound when there is no such meeting)."""
-    rows = session.execute(
-        sa_select(
-            col(Meeting.id),
-            col(Round.id),
-            col(Round.state),
-            col(Round.results_visible),
-            col(Round.requires_code),
-            col(Round.position),
-            col(Round.receipts_published_at),
-            func.count(col(PaperEntry.id)),
-            func.count(col(PaperEntry.undone_at)),
-        )
-        .select_from(Meeting)
-        .outerjoin(Round, col(Round.meeting_id) == Meeting.id)
-        .outerjoin(PaperEntry, col(PaperEntry.round_id) == Round.id)
-        .where(col(Meeting.id) == meeting_id)
-        .group_by(
-            col(Meeting.id),
-            col(Round.id),
-            col(Round.state),
-            col(Round.results_visible),
-            col(Round.requires_code),
-            col(Round.position),
-            col(Round.receipts_published_at),
-        )
-        .order_by(col(Round.position), col(Round.id))
-    ).all()
+    polling phone compares with the page it shows (NotFound when there is no such meeting).
+    Run on the session's connection, past the ORM: it reads plain columns only."""
+    rows = session.connection().execute(_FOLLOW, {"meeting_id": meeting_id}).all()
     if not rows:
         raise NotFound(N_("There is no meeting %(id)s."), id=meeting_id)
     marks = [_Marks(*row[1:7]) for row in rows if row[1] is not None]

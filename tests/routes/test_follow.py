@@ -7,7 +7,7 @@ process memory: a second instance answers the same.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any
@@ -49,7 +49,7 @@ def test_the_poll_signature_is_the_pages_through_every_change(
     assert round_ is not None
     assert round_.id is not None
     entry = PaperEntry(round_id=round_.id, participant_id=participant.id)
-    steps = [
+    steps: list[Callable[[], object]] = [
         lambda: setattr(round_, "state", RoundState.OPEN),
         lambda: setattr(round_, "results_visible", True),
         lambda: setattr(round_, "requires_code", False),
@@ -60,7 +60,8 @@ def test_the_poll_signature_is_the_pages_through_every_change(
         lambda: setattr(round_, "position", 7),
     ]
     seen = set()
-    for step in [lambda: None, *steps]:
+    unchanged: Callable[[], object] = lambda: None  # noqa: E731
+    for step in [unchanged, *steps]:
         step()
         session.flush()
         page = meetings_service.resident_view(session, meeting_id=n.meeting_id).signature
