@@ -17,7 +17,6 @@ from sqlmodel import Session
 
 from app import schema
 from app.db import build_engine, get_db
-from app.domain.menu.document import MenuDocument
 from app.main import app
 from app.services import users as users_service
 from app.settings import normalise_database_url
@@ -143,19 +142,12 @@ def client(session: Session) -> Iterator[TestClient]:
     app.dependency_overrides.clear()
 
 
-@pytest.fixture(scope="session")
-def korrewegwijk_document() -> MenuDocument:
-    """The Korrewegwijk seed, read once per test run (a frozen document: tests cannot change it)."""
-    from app.services import menus as menus_service
-
-    return menus_service.read_menu_file(REPO / "seeds" / "korrewegwijk.yaml")
-
-
 @pytest.fixture
-def korrewegwijk(session: Session, korrewegwijk_document: MenuDocument) -> int:
+def korrewegwijk(session: Session) -> int:
     """The Korrewegwijk demo process, loaded from its seed; returns its id."""
     from app.services import menus as menus_service
 
-    report = menus_service.load_menu(session, document=korrewegwijk_document)
+    document = menus_service.read_menu_file(REPO / "seeds" / "korrewegwijk.yaml")
+    report = menus_service.load_menu(session, document=document)
     session.flush()
     return report.process_id

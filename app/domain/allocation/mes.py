@@ -37,28 +37,33 @@ price at the larger t wins everywhere in between. Then every increment in betwee
 How to read it, against the method (the plain version it is tested against is
 tests/domain/textbook_mes.py, about 60 lines of exact fractions):
 
-- `equal_shares`, `equal_shares_add1`: the rule and its completion loop (`_Leaps`: the skips);
-- `_run`: one run at a money per voter: rounds of "price every affordable project, buy the
-  cheapest, charge its supporters", with `_pay` charging and `_Horizon` keeping, in a tracked
-  run, the first increment at which a decision may turn (`_keep_dearer`: a rival's price
-  crossing the winner's; `_keep_out_of_reach`: a project's supporters reaching its cost;
-  `_pay`: a voter who paid everything no longer having to);
-- `_price` and its helpers: the smallest price per unit of satisfaction at which the supporters,
-  each paying `min(money, price * value)`, pay the cost (floats find the poor, whole numbers
-  confirm; `_price_exactly` is pabutools' own walk for when the floats are in doubt);
-- `_resume`, `_holds_between`: what a run takes over from an earlier one, and the check of a leap;
-- `_allocation`: every project explained (price and who paid everything; or the money its
-  supporters had and what was missing).
+- `equal_shares`, `equal_shares_add1`: the rule and its completion; `_add_one` is pabutools'
+  loop over the increments with a run only where the outcome may change (`_Leaps`: the skips),
+  `_before_overspending` what it keeps when a run overspends;
+- `_run`: one run at a money per voter: rounds of "find the cheapest project in reach"
+  (`_cheapest`, with `_in_reach`) and "buy it" (`_buy`: its supporters pay, `_pay`), on a
+  `_State` (every voter type's money, every project's supporters with money left, the last
+  prices); a `_Round` is one round's decision;
+- `_price` and its helpers: the smallest price per unit of satisfaction at which the supporters
+  (`_Supporters`), each paying `min(money, price * value)`, pay the cost (floats find the poor,
+  whole numbers confirm; `_price_exactly` is pabutools' own walk for when the floats are in
+  doubt);
+- only for "add one": `_Horizon` keeps, in a tracked run, the first increment at which a
+  decision may turn (`_keep_dearer`: a rival's price crossing the winner's;
+  `_keep_out_of_reach`: a project's supporters reaching its cost; `_pay_tracked`: a voter who
+  paid everything no longer having to); `_resume` is what a run takes over from an earlier one
+  (its `_Checkpoint`s), `_holds_between` the check of a leap;
+- `_allocation`, `_outcome`: every project explained (price and who paid everything; or the
+  money its supporters had and what was missing).
 """
 
 from __future__ import annotations
 
 import math
 from bisect import bisect_left, bisect_right
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from fractions import Fraction
-from functools import partial
 from itertools import accumulate, chain, compress, repeat
 from operator import add, floordiv, lt, mul, not_, truediv
 from typing import NamedTuple, cast
@@ -84,14 +89,25 @@ from app.domain.allocation.model import (
 _DOUBT = 1e-9
 
 
-@dataclass
-class _Model:
+class _Supporters(NamedTuple):
+    """A project's supporters who still have money, as a round finds them: their voter types,
+    their (scaled) satisfactions, how many voters each type stands for (None: one each), the
+    one satisfaction they all share (None: not all alike), and satisfaction times voters."""
+
+    types: list[int]
+    values: list[int]
+    weights: list[int] | None
+    single: int | None
+    total: int
+
+
+class _Model(NamedTuple):
     """What equal shares needs from an election, independent of the money per voter.
 
     Per project (by number): the supporting voter types, their satisfactions scaled to whole
     numbers, the voters each type stands for (None when one each), the sum of satisfaction times
     voters (`total`), the one satisfaction all supporters share (`single_value`, else None) and
-    the gcd of the satisfactions.
+    the gcd of the satisfactions; all of them together as `supporters_of`.
     """
 
     costs: list[Number]
@@ -104,6 +120,7 @@ class _Model:
     weights_of: list[list[int] | None]
     single_value: list[int | None]
     value_gcd: list[int]
+    supporters_of: list[_Supporters]
     total: list[int]
     supporters: list[int]
     voters: int
@@ -146,6 +163,16 @@ class _Model:
             weights_of=columns.supporter_weights,
             single_value=single_value,
             value_gcd=value_gcd,
+            supporters_of=list(
+                map(
+                    _Supporters,
+                    columns.supporter_types,
+                    values_of,
+                    columns.supporter_weights,
+                    single_value,
+                    total,
+                )
+            ),
             total=total,
             supporters=columns.supporters,
             voters=index.voters,
@@ -157,15 +184,11 @@ class _Model:
         )
 
 
-@dataclass(frozen=True)
-class _Rung:
+class _Rung(NamedTuple):
     """A tracked run's place among the "add one" budgets: `share + k * step` per voter."""
 
     k: int
     step: Fraction
-
-
-_UNTRACKED = _Rung(0, Fraction(1))  # a run on its own has no horizon to keep
 
 
 class _Horizon:
@@ -238,32 +261,149 @@ class _Priced(NamedTuple):
     rich: int
 
 
-@dataclass
-class _Checkpoint:
-    """The state of a tracked run at the start of a round (at money per voter `t0`), for a later
-    run to take over."""
+class _Checkpoint(NamedTuple):
+    """What a tracked run had at the start of a round (at money per voter `t0`), for a later
+    run to take over: the exact part of a `_State` and how many projects were bought before."""
 
     t0: Fraction
     money: list[int]
     slope: list[int]
     scale: int
     cost_now: list[int]
-    types_of: list[list[int]]
-    values_of: list[list[int]]
-    weights_of: list[list[int] | None]
-    total: list[int]
+    supporters_of: list[_Supporters]
     bound: list[_Price]
     active: list[int]
     selected: int
 
 
 @dataclass
-class _Run:
-    """One run of equal shares at a money-per-voter `t0`: what it bought, at which prices.
+class _State:
+    """A run between two rounds.
 
     Money is exact: per voter type a whole number over the common denominator `scale` (which
-    grows with each purchase); `start` is `t0` over it. In a tracked run money also has a slope:
-    at `t0 + x` a type has `(money + slope * x) / scale` as long as the run's decisions hold.
+    grows with each purchase), beside a float `guess` of it that finds the order of things. In
+    a tracked run money also has a `slope` (and its float, `growth`): at `t0 + x` a type has
+    `(money + slope * x) / scale` as long as the run's decisions hold. `cost_now`: the costs
+    over `scale`. `supporters_of`: each project's supporters (as in `_Model`), from which those
+    who spent everything are pruned in this run.
+    `bound`: each project's price when last worked out, a lower bound for the next (money only
+    shrinks); `active`: the projects still in play.
+    """
+
+    money: list[int]
+    slope: list[int]
+    guess: list[float]
+    growth: list[float]
+    scale: int
+    cost_now: list[int]
+    supporters_of: list[_Supporters]
+    bound: list[_Price]
+    bound_float: list[float]
+    active: list[int]
+
+    @staticmethod
+    def start(model: _Model, t0: Fraction, tracked: bool) -> _State:
+        """Everyone with `t0`, every supported project priced as if all paid in proportion."""
+        scale = math.lcm(t0.denominator, model.cost_denominator)
+        cost_now = [c * scale if type(c) is int else int(c * scale) for c in model.costs]
+        bound: list[_Price] = [_Price(0.0, 0, 1, 0)] * len(model.costs)
+        for rank in model.candidates:
+            denominator = model.total[rank] * scale
+            bound[rank] = _Price(cost_now[rank] / denominator, cost_now[rank], denominator, 0)
+        return _State(
+            money=[t0.numerator * (scale // t0.denominator)] * model.types,
+            slope=[scale if tracked else 0] * model.types,
+            guess=[float(t0)] * model.types,
+            growth=[1.0] * model.types if tracked else [],
+            scale=scale,
+            cost_now=cost_now,
+            supporters_of=list(model.supporters_of),
+            bound=bound,
+            bound_float=[b.guess for b in bound],
+            active=list(model.candidates),
+        )
+
+    @staticmethod
+    def of(point: _Checkpoint) -> _State:
+        """A state to go on from (the checkpoint's lists are copied where a run changes them)."""
+        scale = point.scale
+        return _State(
+            money=point.money,
+            slope=point.slope,
+            guess=list(map(truediv, point.money, repeat(scale))),
+            growth=list(map(truediv, point.slope, repeat(scale))),
+            scale=scale,
+            cost_now=point.cost_now,
+            supporters_of=list(point.supporters_of),
+            bound=list(point.bound),
+            bound_float=[b.guess for b in point.bound],
+            active=list(point.active),
+        )
+
+    def checkpoint(self, t0: Fraction, selected: int) -> _Checkpoint:
+        # `money` and `slope` are replaced before the next payments, never changed in place.
+        return _Checkpoint(
+            t0=t0,
+            money=self.money,
+            slope=self.slope,
+            scale=self.scale,
+            cost_now=self.cost_now,
+            supporters_of=list(self.supporters_of),
+            bound=list(self.bound),
+            active=list(self.active),
+            selected=selected,
+        )
+
+    def supporters(self, rank: int) -> tuple[_Supporters, list[float]]:
+        """A project's supporters with money left, and the float of each one's money; those
+        who have spent everything leave its lists for good (in this run)."""
+        supporters = self.supporters_of[rank]
+        mine = list(map(self.guess.__getitem__, supporters.types))
+        if 0.0 not in mine:
+            return supporters, mine
+        types = list(compress(supporters.types, mine))
+        values = list(compress(supporters.values, mine))
+        weights = supporters.weights
+        if weights is not None:
+            weights = list(compress(weights, mine))
+        single = supporters.single
+        if single is not None:
+            total = single * (len(values) if weights is None else sum(weights))
+        elif weights is None:
+            total = sum(values)
+        else:
+            total = sum(map(mul, values, weights))
+        supporters = self.supporters_of[rank] = _Supporters(types, values, weights, single, total)
+        return supporters, list(filter(None, mine))
+
+    def rescale(self, factor: int, tracked: bool) -> None:
+        """A new common denominator, `factor` times the old one (all lists replaced)."""
+        self.money = list(map(mul, self.money, repeat(factor)))
+        if tracked:
+            self.slope = list(map(mul, self.slope, repeat(factor)))
+        self.cost_now = list(map(mul, self.cost_now, repeat(factor)))
+        self.scale *= factor
+
+
+class _Round(NamedTuple):
+    """A round's decision: the project bought (`rank`), its supporters and how they pay
+    (`priced`), the projects still in play (the winner among them) and, of those, the ones whose
+    price was compared with the winner's."""
+
+    rank: int
+    supporters: _Supporters
+    priced: _Priced
+    still: list[int]
+    compared: list[int]
+
+
+@dataclass
+class _Run:
+    """One run of equal shares at a money-per-voter `t0`: what it bought, at which prices, and
+    the money left (exact, over the common denominator `scale`; `start` is `t0` over it).
+
+    A tracked run also keeps, per round, the first rung at which a decision of that round may
+    turn (None: never), the earliest of them, and the state at the start of every round.
     """
 
     t0: Fraction
@@ -273,8 +413,6 @@ class _Run:
     money: list[int] = field(default_factory=list)
     start: int = 0
     scale: int = 1
-    # Tracked runs: per round, the first rung at which a decision of that round may turn (None:
-    # never), the earliest of them, and the state at the start of every round.
     k: int = 0
     round_until: list[int | None] = field(default_factory=list)
     stable_until: int | None = None
@@ -292,237 +430,146 @@ def _run(
     earlier: _Run | None = None,
     reference: _Run | None = None,
 ) -> _Run:
-    """One run of equal shares with `t0` money per voter.
-
-    Per voter type the money is exact (whole numbers over the common denominator `scale`), and
-    a float `guess` of it (within a few roundings) finds the order of things; a decision the
-    floats leave in doubt is made again in whole numbers. Voters who have spent everything
-    leave the projects' lists.
+    """One run of equal shares with `t0` money per voter: round after round, the project whose
+    supporters can pay for it at the lowest price is bought (`_cheapest`) and paid (`_buy`).
 
     Given its `rung` among the "add one" budgets (`t0` is that rung's), the run is tracked: it
-    also works out up to which rung its decisions hold, round by round, and keeps a checkpoint
-    per round. Given an `earlier` tracked run at a smaller t (by a whole number), the rounds
-    whose decisions still hold at `t0` are taken over instead of redone.
+    also works out up to which rung its decisions hold, round by round (`_Horizon`), and keeps a
+    checkpoint per round. Given an `earlier` tracked run at a smaller t (by a whole number), the
+    rounds whose decisions still hold at `t0` are taken over instead of redone (`_resume`).
 
     Given a `reference` run at a smaller t (the `earlier` one, if any), the run also checks
     round by round whether the outcome provably stays the same for every t in between
     (`_holds_between`) and says so in `certified`.
     """
-    track = rung is not None
     run = _Run(t0, k=rung.k if rung is not None else 0)
-    resumed = _resume(run, earlier) if track and earlier is not None else None
-    if resumed is None:
-        scale = math.lcm(t0.denominator, model.cost_denominator)
-        money = [t0.numerator * (scale // t0.denominator)] * model.types
-        slope = [scale if track else 0] * model.types
-        cost_now = [c * scale if type(c) is int else int(c * scale) for c in model.costs]
-        # Each run prunes its own copies of the lists.
-        types_of = list(model.types_of)
-        values_of = list(model.values_of)
-        weights_of = list(model.weights_of)
-        total = list(model.total)
-        # The price of each project when last worked out: a lower bound for the next time
-        # (money only shrinks). At first, everyone paying in proportion.
-        bound: list[_Price] = [_Price(0.0, 0, 1, 0)] * len(total)
-        for rank in model.candidates:
-            denominator = total[rank] * scale
-            bound[rank] = _Price(cost_now[rank] / denominator, cost_now[rank], denominator, 0)
-        active = list(model.candidates)
+    horizon = _Horizon(rung) if rung is not None else None
+    state = _resume(run, earlier) if horizon is not None and earlier is not None else None
+    if state is None:
+        state = _State.start(model, t0, tracked=horizon is not None)
         run.selected = list(model.free)
-    else:
-        point = resumed
-        scale = point.scale
-        money, slope, cost_now = point.money, point.slope, point.cost_now
-        types_of, values_of = point.types_of, point.values_of
-        weights_of, total = point.weights_of, point.total
-        bound, active = point.bound, point.active
-    if resumed is None:
-        guess = [float(t0)] * model.types
-        growth = [1.0] * model.types if track else []
-    else:
-        guess = list(map(truediv, money, repeat(scale)))
-        growth = list(map(truediv, slope, repeat(scale)))
-    bound_float = [b.guess for b in bound]
-    cost_float = model.cost_float
-    single_value = model.single_value
-    value_gcd = model.value_gcd
-    horizon = _Horizon(rung or _UNTRACKED)
     certifying = reference is not None and run.selected == reference.selected[: len(run.selected)]
     while True:
-        if track:
-            run.checkpoints.append(
-                _Checkpoint(
-                    t0=t0,
-                    money=money,  # replaced, never changed in place, once checkpointed
-                    slope=slope,
-                    scale=scale,
-                    cost_now=cost_now,
-                    types_of=list(types_of),
-                    values_of=list(values_of),
-                    weights_of=list(weights_of),
-                    total=list(total),
-                    bound=list(bound),
-                    active=list(active),
-                    selected=len(run.selected),
-                )
-            )
-            money, slope = list(money), list(slope)
-        if not active:
-            break
-        # Cheapest bound first, ties to the earlier project (the sort is stable).
-        active.sort()
-        active.sort(key=bound_float.__getitem__)
-        best: _Price | None = None
-        best_rank = -1
-        best_cut: list[int] = []
-        best_rich = 0
-        still: list[int] = []
-        compared: list[int] = []
-        for position, rank in enumerate(active):
-            if best is not None:
-                floor = bound[rank]
-                if floor.guess > best.guess * (1 + _DOUBT):
-                    # This bound and all after it are clearly above the best price.
-                    still.extend(active[position:])
-                    if track:
-                        compared.extend(active[position:])
-                    break
-                if _below(best, floor):
-                    still.append(rank)
-                    compared.append(rank)
-                    continue
-            supporters = types_of[rank]
-            weights = weights_of[rank]
-            mine = list(map(guess.__getitem__, supporters))
-            if 0.0 in mine:
-                # Some have spent everything: they leave this project's lists for good.
-                supporters, weights, mine = _prune(
-                    rank, mine, types_of, values_of, weights_of, total, single_value[rank]
-                )
-            have = sum(mine) if weights is None else sum(map(mul, mine, weights))
-            cost = cost_float[rank]
-            if have < cost * (1 - _DOUBT) or (
-                have <= cost * (1 + _DOUBT) and _money(money, supporters, weights) < cost_now[rank]
-            ):
-                # Out of reach, now and for good in this run.
-                if track:
-                    _keep_out_of_reach(
-                        horizon,
-                        money,
-                        slope,
-                        growth,
-                        supporters,
-                        weights,
-                        have,
-                        cost,
-                        cost_now[rank],
-                    )
-                continue
-            price, cut, rich = _price(
-                money,
-                slope if track else None,
-                mine,
-                supporters,
-                values_of[rank],
-                weights,
-                single_value[rank],
-                total[rank],
-                cost_now[rank],
-                cost,
-                scale,
-            )
-            still.append(rank)
-            compared.append(rank)
-            bound[rank] = price
-            bound_float[rank] = price.guess
-            if (
-                best is None
-                or _below(price, best)
-                or (not _below(best, price) and rank < best_rank)
-            ):
-                best, best_rank, best_cut, best_rich = price, rank, cut, rich
-        if best is None:
+        if horizon is not None:
+            run.checkpoints.append(state.checkpoint(t0, len(run.selected)))
+        chosen = _cheapest(model, state, horizon)
+        if chosen is None:
             break
         if certifying and reference is not None:
-            certifying = _holds_between(
-                reference,
-                len(run.selected),
-                best_rank,
-                still,
-                bound,
-                partial(
-                    _price_now,
-                    model,
-                    money=money,
-                    guess=guess,
-                    scale=scale,
-                    cost_now=cost_now,
-                    types_of=types_of,
-                    values_of=values_of,
-                    weights_of=weights_of,
-                    total=total,
-                ),
-            )
-        still.remove(best_rank)
-        active = still
-        if track:
-            for rank in compared:
-                if rank != best_rank:
-                    _keep_dearer(bound[rank], best, horizon)
-        # Pay: the poor all they have, the others price times satisfaction. The new common
-        # denominator is the smallest multiple that keeps every payment whole (the gcd of all
-        # supporters' satisfactions divides every payer's).
-        numerator, price_slope = best.numerator, best.slope
-        reduce = math.gcd(best_rich, math.gcd(numerator, price_slope) * value_gcd[best_rank])
-        factor = best_rich // reduce
-        if factor != 1:
-            money = list(map(mul, money, repeat(factor)))
-            if track:
-                slope = list(map(mul, slope, repeat(factor)))
-            cost_now = list(map(mul, cost_now, repeat(factor)))
-            scale *= factor
-        emptied = _pay(
-            money,
-            slope if track else None,
-            guess,
-            growth,
-            types_of[best_rank],
-            values_of[best_rank],
-            weights_of[best_rank],
-            single_value[best_rank],
-            best_cut,
-            best,
-            reduce,
-            scale,
-            horizon if track else None,
-        )
-        run.selected.append(best_rank)
-        run.price_of[best_rank] = best
-        run.paid_everything[best_rank] = emptied
-        if track:
+            certifying = _holds_between(reference, len(run.selected), chosen, state, model)
+        run.paid_everything[chosen.rank] = _buy(model, state, chosen, horizon)
+        run.selected.append(chosen.rank)
+        run.price_of[chosen.rank] = chosen.priced.price
+        if horizon is not None:
             run.round_until.append(horizon.close_round())
-    if track:
+    if horizon is not None:
         run.round_until.append(horizon.close_round())
         turns = [until for until in run.round_until if until is not None]
         run.stable_until = min(turns) if turns else None
-    run.money = money
-    run.scale = scale
-    run.start = t0.numerator * (scale // t0.denominator)
+    run.money = state.money
+    run.scale = state.scale
+    run.start = t0.numerator * (state.scale // t0.denominator)
     run.certified = certifying and reference is not None and run.selected == reference.selected
     return run
 
 
+def _cheapest(model: _Model, state: _State, horizon: _Horizon | None) -> _Round | None:
+    """The project its supporters can pay for at the lowest price (ties: the earlier one), or
+    None when no project is in reach any more.
+
+    Projects are looked at in the order of their last prices, which are lower bounds (money only
+    shrinks): once a bound is clearly above the best price so far, so are all after it. A
+    project out of reach stays so for the rest of the run and leaves `active`. In a tracked run
+    the horizon learns when a project out of reach may come within reach.
+    """
+    active, bound, bound_float = state.active, state.bound, state.bound_float
+    active.sort()
+    active.sort(key=bound_float.__getitem__)  # stable: ties keep the earlier project first
+    best: _Round | None = None
+    still: list[int] = []
+    compared: list[int] = []
+    for position, rank in enumerate(active):
+        if best is not None:
+            floor = bound[rank]
+            best_price = best.priced.price
+            if floor.guess > best_price.guess * (1 + _DOUBT):
+                # This bound and all after it are clearly above the best price.
+                still.extend(active[position:])
+                compared.extend(active[position:])
+                break
+            if _below(best_price, floor):
+                still.append(rank)
+                compared.append(rank)
+                continue
+        supporters, mine = state.supporters(rank)
+        if not _in_reach(model, state, rank, supporters, mine, horizon):
+            continue
+        priced = _price(model, state, rank, supporters, mine, tracked=horizon is not None)
+        still.append(rank)
+        compared.append(rank)
+        bound[rank] = price = priced.price
+        bound_float[rank] = price.guess
+        if best is None or _beats(price, rank, best.priced.price, best.rank):
+            best = _Round(rank, supporters, priced, still, compared)
+    return best
+
+
+def _in_reach(
+    model: _Model,
+    state: _State,
+    rank: int,
+    supporters: _Supporters,
+    mine: list[float],
+    horizon: _Horizon | None,
+) -> bool:
+    """Whether a project's supporters have its cost together (floats, exact when close)."""
+    weights = supporters.weights
+    have = sum(mine) if weights is None else sum(map(mul, mine, weights))
+    cost = model.cost_float[rank]
+    if have > cost * (1 + _DOUBT) or (
+        have >= cost * (1 - _DOUBT)
+        and _money(state.money, supporters.types, weights) >= state.cost_now[rank]
+    ):
+        return True
+    if horizon is not None:
+        _keep_out_of_reach(horizon, state, rank, supporters, have, cost)
+    return False
+
+
+def _buy(model: _Model, state: _State, chosen: _Round, horizon: _Horizon | None) -> int:
+    """Charge the winner's supporters and take it out of play (in a tracked run the horizon
+    learns when a rival's price may cross the winner's); returns how many voters paid
+    everything they had."""
+    rank, price = chosen.rank, chosen.priced.price
+    state.active = still = chosen.still
+    still.remove(rank)
+    if horizon is not None:
+        _keep_dearer(horizon, state.bound, chosen.compared, rank, price)
+    # The new common denominator is the smallest multiple that keeps every payment whole (the
+    # gcd of all supporters' satisfactions divides every payer's).
+    rich = chosen.priced.rich
+    reduce = math.gcd(rich, math.gcd(price.numerator, price.slope) * model.value_gcd[rank])
+    factor = rich // reduce
+    if factor != 1:
+        state.rescale(factor, tracked=horizon is not None)
+    elif horizon is not None:
+        state.money, state.slope = list(state.money), list(state.slope)  # checkpointed
+    if horizon is None:
+        _pay(state, chosen.supporters, chosen.priced.poor, price, reduce)
+    else:
+        _pay_tracked(state, chosen.supporters, chosen.priced.poor, price, reduce, horizon)
+    left_with = list(map(state.money.__getitem__, chosen.supporters.types))
+    if chosen.supporters.weights is None:
+        return left_with.count(0)
+    return sum(compress(chosen.supporters.weights, map(not_, left_with)))
+
+
 def _holds_between(
-    reference: _Run,
-    position: int,
-    winner: int,
-    others: list[int],
-    bound: list[_Price],
-    price_now: Callable[[int], _Price | None],
+    reference: _Run, position: int, chosen: _Round, state: _State, model: _Model
 ) -> bool:
     """Whether this round's decision provably holds at every t between the reference run's and
-    this run's (the round at `position` in the selection; `others`: the projects still in play
-    besides the `winner`, with their last prices in `bound`).
+    this run's (the round at `position` in the selection; `chosen.still`: the projects still in
+    play, with their last prices in `state.bound`).
 
     Along the t's at which the earlier rounds bought the same projects, every voter's money at
     this round only grows with t (a payment `min(money, price * value)` leaves
@@ -533,19 +580,17 @@ def _holds_between(
     in between. Together with the same end (nothing in reach after the last round) the whole
     outcome is the same for all those t: "add one" need not look at them.
     """
+    winner = chosen.rank
     if position >= len(reference.selected) or reference.selected[position] != winner:
         return False
     theirs = reference.price_of.get(winner)
     if theirs is None:
         return False
-    for rank in others:
-        if rank == winner:
+    for rank in chosen.still:
+        if rank == winner or _beats(theirs, winner, state.bound[rank], rank):
             continue
-        price = bound[rank]
-        if _beats(theirs, winner, price, rank):
-            continue
-        # `bound` may be a lower bound from an earlier round: the price now may be higher.
-        exact = price_now(rank)
+        # The bound may be from an earlier round: the price now may be higher.
+        exact = _price_now(model, state, rank)
         if exact is not None and not _beats(theirs, winner, exact, rank):
             return False
     return True
@@ -558,45 +603,15 @@ def _beats(price: _Price, rank: int, other: _Price, other_rank: int) -> bool:
     return not _below(other, price) and rank < other_rank
 
 
-def _price_now(
-    model: _Model,
-    rank: int,
-    money: list[int],
-    guess: list[float],
-    scale: int,
-    cost_now: list[int],
-    types_of: list[list[int]],
-    values_of: list[list[int]],
-    weights_of: list[list[int] | None],
-    total: list[int],
-) -> _Price | None:
+def _price_now(model: _Model, state: _State, rank: int) -> _Price | None:
     """A project's exact price with the money as it is now (None: out of reach)."""
-    supporters = types_of[rank]
-    weights = weights_of[rank]
-    mine = list(map(guess.__getitem__, supporters))
-    if 0.0 in mine:
-        supporters, weights, mine = _prune(
-            rank, mine, types_of, values_of, weights_of, total, model.single_value[rank]
-        )
-    if _money(money, supporters, weights) < cost_now[rank]:
+    supporters, mine = state.supporters(rank)
+    if _money(state.money, supporters.types, supporters.weights) < state.cost_now[rank]:
         return None
-    price, _, _ = _price(
-        money,
-        None,
-        mine,
-        supporters,
-        values_of[rank],
-        weights,
-        model.single_value[rank],
-        total[rank],
-        cost_now[rank],
-        model.cost_float[rank],
-        scale,
-    )
-    return price
+    return _price(model, state, rank, supporters, mine, tracked=False).price
 
 
-def _resume(run: _Run, earlier: _Run) -> _Checkpoint | None:
+def _resume(run: _Run, earlier: _Run) -> _State | None:
     """The state at the first round of `earlier` whose decisions may differ at `run.t0`, moved
     there; the rounds before it are copied into `run`. None when there is nothing to take over."""
     t0 = run.t0
@@ -627,19 +642,12 @@ def _resume(run: _Run, earlier: _Run) -> _Checkpoint | None:
     run.round_until = earlier.round_until[:valid]
     run.checkpoints = earlier.checkpoints[:valid]
     by = moved.numerator
-    return _Checkpoint(
-        t0=t0,
-        money=list(map(add, point.money, map(mul, point.slope, repeat(by)))),
-        slope=point.slope,
-        scale=point.scale,
-        cost_now=point.cost_now,
-        types_of=list(point.types_of),
-        values_of=list(point.values_of),
-        weights_of=list(point.weights_of),
-        total=list(point.total),
-        bound=[_shifted(price, by) for price in point.bound],
-        active=list(point.active),
-        selected=point.selected,
+    return _State.of(
+        point._replace(
+            t0=t0,
+            money=list(map(add, point.money, map(mul, point.slope, repeat(by)))),
+            bound=[_shifted(price, by) for price in point.bound],
+        )
     )
 
 
@@ -651,26 +659,35 @@ def _shifted(price: _Price, by: int) -> _Price:
     return _Price(numerator / price.denominator, numerator, price.denominator, price.slope)
 
 
-def _keep_dearer(other: _Price, chosen: _Price, horizon: _Horizon) -> None:
-    # other - chosen >= 0 now; both move linearly with t (over their own denominators).
-    now = other.numerator * chosen.denominator - chosen.numerator * other.denominator
-    change = other.slope * chosen.denominator - chosen.slope * other.denominator
-    horizon.keep_non_negative(now, change)
+def _keep_dearer(
+    horizon: _Horizon, bound: list[_Price], others: list[int], winner: int, chosen: _Price
+) -> None:
+    """The rivals' prices (`bound`), at least the winner's now: when may one of them fall below
+    it? Both move linearly with t (over their own denominators); only a rival whose price falls
+    faster than the winner's can."""
+    numerator, denominator, slope = chosen.numerator, chosen.denominator, chosen.slope
+    for other in others:
+        if other == winner:
+            continue
+        price = bound[other]
+        change = price.slope * denominator - slope * price.denominator
+        if change < 0:
+            now = price.numerator * denominator - numerator * price.denominator
+            horizon.keep_non_negative(now, change)
 
 
 def _keep_out_of_reach(
     horizon: _Horizon,
-    money: list[int],
-    slope: list[int],
-    growth: list[float],
-    supporters: list[int],
-    weights: list[int] | None,
+    state: _State,
+    rank: int,
+    supporters: _Supporters,
     have: float,
     cost: float,
-    cost_now: int,
 ) -> None:
-    """The supporters' money, short of the cost now, grows with t: when may it reach the cost?"""
-    rises = list(map(growth.__getitem__, supporters))
+    """The supporters' money (`have`), short of the cost now, grows with t: when may it reach
+    the cost?"""
+    types, weights = supporters.types, supporters.weights
+    rises = list(map(state.growth.__getitem__, types))
     rise = sum(rises) if weights is None else sum(map(mul, rises, weights))
     if rise <= 0:
         return
@@ -682,97 +699,101 @@ def _keep_out_of_reach(
         horizon.keep_at_least(short / (rise * (1 + _DOUBT)) * (1 - _DOUBT))
         return
     horizon.keep_non_negative(
-        cost_now - _money(money, supporters, weights), -_money(slope, supporters, weights)
+        state.cost_now[rank] - _money(state.money, types, weights),
+        -_money(state.slope, types, weights),
     )
 
 
+def _payments(supporters: _Supporters, numerator: int, reduce: int) -> Iterable[int]:
+    """Each supporter's `price * value` over the new denominator (price numerator / reduce)."""
+    if supporters.single is not None:
+        return repeat(numerator * supporters.single // reduce)
+    if reduce == 1:
+        return map(mul, supporters.values, repeat(numerator))
+    return map(floordiv, map(mul, supporters.values, repeat(numerator)), repeat(reduce))
+
+
 def _pay(
-    money: list[int],
-    slope: list[int] | None,
-    guess: list[float],
-    growth: list[float],
-    supporters: list[int],
-    values: list[int],
-    weights: list[int] | None,
-    single: int | None,
+    state: _State, supporters: _Supporters, poor: list[int], price: _Price, reduce: int
+) -> None:
+    """Charge a project's supporters (over the current denominator): `poor` (positions in the
+    lists) pay all they have, the others price times value."""
+    money, guess, scale = state.money, state.guess, state.scale
+    types = supporters.types
+    # Floats as exact money times 1 / scale: within two roundings of the exact value.
+    inverse = 1 / scale if scale.bit_length() < 900 else 0.0
+    for voter_type, payment in zip(
+        types, _payments(supporters, price.numerator, reduce), strict=False
+    ):
+        left = money[voter_type] - payment
+        money[voter_type] = left
+        if left > 0:
+            guess[voter_type] = left * inverse if inverse else left / scale
+        else:
+            guess[voter_type] = 0.0
+    # The poor pay all they have (above, their money went to zero or below: set it right).
+    for i in poor:
+        money[types[i]] = 0
+
+
+def _pay_tracked(
+    state: _State,
+    supporters: _Supporters,
     poor: list[int],
     price: _Price,
     reduce: int,
-    scale: int,
-    horizon: _Horizon | None,
-) -> int:
-    """Charge a project's supporters: `poor` pay everything, the others price times value (all
-    over the current denominator `scale`); returns how many voters that leaves with nothing.
-
-    With slopes (a tracked run) the payments move with t as the price does, and those who pay
-    everything keep doing so while their part `price * value` is at least what they have: the
-    horizon keeps that.
-    """
-    numerator = price.numerator
-    # Floats as exact money times 1 / scale: within two roundings of the exact value.
+    horizon: _Horizon,
+) -> None:
+    """`_pay` with slopes: the payments move with t as the price does, and those who pay
+    everything keep doing so while their part `price * value` is at least what they have; the
+    horizon learns when that may end."""
+    money, slope, guess, growth, scale = (
+        state.money,
+        state.slope,
+        state.guess,
+        state.growth,
+        state.scale,
+    )
+    numerator, price_slope = price.numerator, price.slope
     inverse = 1 / scale if scale.bit_length() < 900 else 0.0
-    if slope is None or horizon is None:
-        if single is not None:
-            payments: Iterable[int] = repeat(numerator * single // reduce)
-        elif reduce == 1:
-            payments = map(mul, values, repeat(numerator))
-        else:
-            payments = map(floordiv, map(mul, values, repeat(numerator)), repeat(reduce))
-        for voter_type, payment in zip(supporters, payments, strict=False):
-            left = money[voter_type] - payment
-            money[voter_type] = left
-            if left > 0:
-                guess[voter_type] = left * inverse if inverse else left / scale
-            else:
-                guess[voter_type] = 0.0
-        # The poor pay all they have (above, their money went to zero or below: set it right).
-        for i in poor:
-            money[supporters[i]] = 0
-    else:
-        price_slope = price.slope
-        poor_set = set(poor)
-        # The price and its change per unit of t as floats (money per unit of satisfaction),
-        # to skip the exact work for those who clearly keep paying everything for longer than
-        # the nearest turning point found so far.
-        price_float = price.guess
-        price_rise = price_slope / (reduce * scale)
-        fixed = single is not None
-        payment = numerator * single // reduce if single is not None else 0
-        rise_payment = price_slope * single // reduce if single is not None else 0
-        for i, voter_type in enumerate(supporters):
-            value = values[i]
-            have = money[voter_type]
-            if not fixed:
-                payment = numerator * value // reduce
-            if have <= payment or i in poor_set:
-                # Pays all there is, as long as price * value - money >= 0.
-                gap = price_float * value - guess[voter_type]
-                drift = price_rise * value - growth[voter_type]
-                room = 1e-12 * (price_float * value + guess[voter_type])
-                slack = 1e-12 * (abs(price_rise) * value + abs(growth[voter_type]))
-                # It can only fall as fast as `fall`, from at least `gap - room`: exact work
-                # only if it might turn no later than the nearest turning point so far.
-                fall = slack - drift
-                if fall > 0 and gap - room <= fall * horizon.nearest * (1 + _DOUBT):
-                    horizon.keep_non_negative(
-                        numerator * value - reduce * have,
-                        price_slope * value - reduce * slope[voter_type],
-                    )
-                money[voter_type] = slope[voter_type] = 0
-                guess[voter_type] = growth[voter_type] = 0.0
-            else:
-                left = have - payment
-                rise = slope[voter_type] - (
-                    rise_payment if fixed else price_slope * value // reduce
+    poor_set = set(poor)
+    # The price and its change per unit of t as floats (money per unit of satisfaction), to
+    # skip the exact work for those who clearly keep paying everything for longer than the
+    # nearest turning point found so far.
+    price_float = price.guess
+    price_rise = price_slope / (reduce * scale)
+    single = supporters.single
+    payment = numerator * single // reduce if single is not None else 0
+    rise_payment = price_slope * single // reduce if single is not None else 0
+    for i, (voter_type, value) in enumerate(zip(supporters.types, supporters.values, strict=True)):
+        have = money[voter_type]
+        if single is None:
+            payment = numerator * value // reduce
+        if have <= payment or i in poor_set:
+            # Pays all there is, as long as price * value - money >= 0.
+            gap = price_float * value - guess[voter_type]
+            drift = price_rise * value - growth[voter_type]
+            room = 1e-12 * (price_float * value + guess[voter_type])
+            slack = 1e-12 * (abs(price_rise) * value + abs(growth[voter_type]))
+            # It can only fall as fast as `fall`, from at least `gap - room`: exact work only
+            # if it might turn no later than the nearest turning point so far.
+            fall = slack - drift
+            if fall > 0 and gap - room <= fall * horizon.nearest * (1 + _DOUBT):
+                horizon.keep_non_negative(
+                    numerator * value - reduce * have,
+                    price_slope * value - reduce * slope[voter_type],
                 )
-                money[voter_type] = left
-                slope[voter_type] = rise
-                guess[voter_type] = left * inverse if inverse else left / scale
-                growth[voter_type] = rise * inverse if inverse else rise / scale
-    left_with = list(map(money.__getitem__, supporters))
-    if weights is None:
-        return left_with.count(0)
-    return sum(compress(weights, map(not_, left_with)))
+            money[voter_type] = slope[voter_type] = 0
+            guess[voter_type] = growth[voter_type] = 0.0
+        else:
+            left = have - payment
+            rise = slope[voter_type] - (
+                rise_payment if single is not None else price_slope * value // reduce
+            )
+            money[voter_type] = left
+            slope[voter_type] = rise
+            guess[voter_type] = left * inverse if inverse else left / scale
+            growth[voter_type] = rise * inverse if inverse else rise / scale
 
 
 def _below(a: _Price, b: _Price) -> bool:
@@ -790,74 +811,65 @@ def _money(money: list[int], supporters: Iterable[int], weights: Iterable[int] |
     return sum(mine) if weights is None else sum(map(mul, mine, weights))
 
 
-def _prune(
-    rank: int,
-    mine: list[float],
-    types_of: list[list[int]],
-    values_of: list[list[int]],
-    weights_of: list[list[int] | None],
-    total: list[int],
-    single: int | None,
-) -> tuple[list[int], list[int] | None, list[float]]:
-    """Leave out the supporters of a project who have no money left (`mine` is 0.0 for them)."""
-    supporters = types_of[rank] = list(compress(types_of[rank], mine))
-    values = values_of[rank] = list(compress(values_of[rank], mine))
-    weights = weights_of[rank]
-    if weights is not None:
-        weights = weights_of[rank] = list(compress(weights, mine))
-    if single is not None:
-        total[rank] = single * (len(values) if weights is None else sum(weights))
-    elif weights is None:
-        total[rank] = sum(values)
-    else:
-        total[rank] = sum(map(mul, values, weights))
-    return supporters, weights, list(filter(None, mine))
-
-
 def _price(
-    money: list[int],
-    slope: list[int] | None,
+    model: _Model,
+    state: _State,
+    rank: int,
+    supporters: _Supporters,
     mine: list[float],
-    supporters: list[int],
-    values: list[int],
-    weights: list[int] | None,
-    single: int | None,
-    total: int,
-    cost: int,
-    cost_float: float,
-    scale: int,
+    *,
+    tracked: bool,
 ) -> _Priced:
-    """The price of an affordable project: the smallest `rho` at which the supporters, each
-    paying `min(money, rho * satisfaction)`, pay its cost.
+    """The price of a project in reach: the smallest `rho` at which the supporters, each paying
+    `min(money, rho * satisfaction)`, pay its cost.
 
-    Returns the price, the supporters (positions in the list) who pay all they have, and the
-    satisfaction times voters of the others. All supporters have money left (the lists are
-    pruned). With slopes, the price's slope is that of the cost minus what the poor pay.
+    Returns the price, the supporters (positions in the lists) who pay all they have, and the
+    satisfaction times voters of the others. All supporters have money left (`mine`: the float
+    of each one's). In a tracked run the price's slope is that of the cost minus what the poor
+    pay. Floats find the poor, whole numbers confirm; when the floats are in doubt,
+    `_price_exactly` walks the supporters as pabutools does.
     """
+    money, scale = state.money, state.scale
+    cost, cost_float = state.cost_now[rank], model.cost_float[rank]
+    single, total = supporters.single, supporters.total
     # Nobody short at the lowest possible price (everyone paying in proportion)? The common case.
     lowest = cost / (total * scale)
     if single is not None:
         ratios = None
         poorest = min(mine) / single
     else:
-        ratios = list(map(truediv, mine, values))
+        ratios = list(map(truediv, mine, supporters.values))
         poorest = min(ratios)
     if poorest > lowest * (1 + _DOUBT):
         return _Priced(_Price(lowest, cost, total * scale, 0), [], total)
     found: _Priced | None = None
     if single is not None:
-        found = _price_alike(
-            money, mine, supporters, weights, single, total, cost, cost_float, scale
-        )
-        if found is not None:
-            return _with_slope(found, slope, supporters, weights)
-    if ratios is None:
-        ratios = list(map(truediv, mine, repeat(single)))
-    # Walk up from the poorest: each pays all they have while that is less than their part.
+        found = _price_alike(money, mine, supporters, cost, cost_float, scale)
+    if found is None:
+        if ratios is None:
+            ratios = list(map(truediv, mine, repeat(single)))
+        found = _price_walk(money, mine, ratios, supporters, cost, cost_float, scale)
+    if tracked and found.poor:
+        found = _with_slope(found, state.slope, supporters)
+    return found
+
+
+def _price_walk(
+    money: list[int],
+    mine: list[float],
+    ratios: list[float],
+    supporters: _Supporters,
+    cost: int,
+    cost_float: float,
+    scale: int,
+) -> _Priced:
+    """`_price` in general: walk up from the poorest (by money per unit of satisfaction); each
+    pays all they have while that is less than their part."""
+    values, weights, total = supporters.values, supporters.weights, supporters.total
     # Whether the k-th poorest can pay, `ratio_k * rich_k >= cost - paid_k` (what the k poorer
     # ones pay, the satisfaction of the others), turns true once and stays true as k grows: found
     # by bisection over sums made in bulk.
-    order = sorted(range(len(supporters)), key=ratios.__getitem__)
+    order = sorted(range(len(values)), key=ratios.__getitem__)
     if weights is None:
         paid = list(accumulate(map(mine.__getitem__, order), initial=0.0))
         used = list(accumulate(map(values.__getitem__, order), initial=0))
@@ -876,41 +888,33 @@ def _price(
             high = middle
         else:
             low = middle + 1
-    cut = low
-    found = _confirm(money, supporters, values, weights, total, cost, scale, ratios, order, cut)
+    found = _confirm(money, supporters, cost, scale, ratios, order, low)
     if found is None:
-        found = _price_exactly(money, supporters, values, weights, total, cost, scale)
-    return _with_slope(found, slope, supporters, weights)
+        found = _price_exactly(money, supporters, cost, scale)
+    return found
 
 
-def _with_slope(
-    found: _Priced,
-    slope: list[int] | None,
-    supporters: list[int],
-    weights: list[int] | None,
-) -> _Priced:
+def _with_slope(found: _Priced, slope: list[int], supporters: _Supporters) -> _Priced:
     """In a tracked run, the price's slope: minus that of what the poor pay (all they have)."""
-    price, poor, rich_value = found
-    if slope is not None and poor:
-        poor_types = map(supporters.__getitem__, poor)
-        poor_weights = None if weights is None else map(weights.__getitem__, poor)
-        price = price._replace(slope=-_money(slope, poor_types, poor_weights))
-    return _Priced(price, poor, rich_value)
+    price, poor, rich = found
+    poor_types = map(supporters.types.__getitem__, poor)
+    weights = supporters.weights
+    poor_weights = None if weights is None else map(weights.__getitem__, poor)
+    return _Priced(price._replace(slope=-_money(slope, poor_types, poor_weights)), poor, rich)
 
 
 def _price_alike(
     money: list[int],
     mine: list[float],
-    supporters: list[int],
-    weights: list[int] | None,
-    single: int,
-    total: int,
+    supporters: _Supporters,
     cost: int,
     cost_float: float,
     scale: int,
 ) -> _Priced | None:
     """`_price` when every supporter values the project alike: the poorer pay all they have,
     found on the sorted amounts of money; None when in doubt."""
+    types, weights, total = supporters.types, supporters.weights, supporters.total
+    single = cast(int, supporters.single)
     count = len(mine)
     before: Sequence[int]  # voters poorer than the k-th poorest
     if weights is None:
@@ -942,7 +946,7 @@ def _price_alike(
     else:
         poor = order[:low]
         poor_weights = ordered_weights[:low]
-    paid_exactly = _money(money, map(supporters.__getitem__, poor), poor_weights)
+    paid_exactly = _money(money, map(types.__getitem__, poor), poor_weights)
     rich = total - single * before[low]
     numerator = cost - paid_exactly
     if rich <= 0 or numerator <= 0:
@@ -957,7 +961,7 @@ def _price_alike(
         lowest, highest = ordered[near_low], ordered[near_high - 1]
         for i, have in enumerate(mine):
             if lowest <= have <= highest:
-                exact = money[supporters[i]] * rich
+                exact = money[types[i]] * rich
                 if (have < threshold and exact > numerator * single) or (
                     have >= threshold and exact < numerator * single
                 ):
@@ -967,26 +971,25 @@ def _price_alike(
 
 def _confirm(
     money: list[int],
-    supporters: list[int],
-    values: list[int],
-    weights: list[int] | None,
-    total: int,
+    supporters: _Supporters,
     cost: int,
     scale: int,
     ratios: list[float],
     order: list[int],
     cut: int,
 ) -> _Priced | None:
-    """The exact price for the split the floats suggest, or None if the split is wrong."""
+    """The exact price for the split the floats suggest (the `cut` poorest in `order` pay all
+    they have), or None if the split is wrong."""
+    types, values, weights = supporters.types, supporters.values, supporters.weights
     poor = order[:cut]
-    poor_types = list(map(supporters.__getitem__, poor))
+    poor_types = list(map(types.__getitem__, poor))
     if weights is None:
         paid = sum(map(money.__getitem__, poor_types))
-        rich = total - sum(map(values.__getitem__, poor))
+        rich = supporters.total - sum(map(values.__getitem__, poor))
     else:
         poor_weights = list(map(weights.__getitem__, poor))
         paid = sum(map(mul, map(money.__getitem__, poor_types), poor_weights))
-        rich = total - sum(map(mul, map(values.__getitem__, poor), poor_weights))
+        rich = supporters.total - sum(map(mul, map(values.__getitem__, poor), poor_weights))
     if rich <= 0:
         return None
     numerator = cost - paid
@@ -997,37 +1000,30 @@ def _confirm(
     for i in order[cut:]:
         if ratios[i] > guess * (1 + _DOUBT):
             break
-        if money[supporters[i]] * rich < numerator * values[i]:
+        if money[types[i]] * rich < numerator * values[i]:
             return None
     for i in reversed(poor):
         if ratios[i] < guess * (1 - _DOUBT):
             break
-        if money[supporters[i]] * rich > numerator * values[i]:
+        if money[types[i]] * rich > numerator * values[i]:
             return None
     return _Priced(_Price(guess, numerator, rich * scale, 0), poor, rich)
 
 
-def _price_exactly(
-    money: list[int],
-    supporters: list[int],
-    values: list[int],
-    weights: list[int] | None,
-    total: int,
-    cost: int,
-    scale: int,
-) -> _Priced:
+def _price_exactly(money: list[int], supporters: _Supporters, cost: int, scale: int) -> _Priced:
     """pabutools' own walk in exact arithmetic; only when the floats were in doubt."""
-    order = sorted(range(len(supporters)), key=lambda i: Fraction(money[supporters[i]], values[i]))
+    types, values, weights = supporters.types, supporters.values, supporters.weights
+    order = sorted(range(len(types)), key=lambda i: Fraction(money[types[i]], values[i]))
     paid = 0
-    rich = total
+    rich = supporters.total
     for position, i in enumerate(order):
         # price = (cost - paid) / (rich * scale); can this supporter pay price * value?
-        if (cost - paid) * values[i] <= money[supporters[i]] * rich:
+        if (cost - paid) * values[i] <= money[types[i]] * rich:
             numerator = cost - paid
             price = _Price(numerator / (rich * scale), numerator, rich * scale, 0)
             return _Priced(price, order[:position], rich)
         weight = 1 if weights is None else weights[i]
-        paid += money[supporters[i]] * weight
+        paid += money[types[i]] * weight
         rich -= values[i] * weight
     raise AssertionError("equal shares: an affordable project without a price")
 
@@ -1056,57 +1052,72 @@ def equal_shares_add1(election: Election[IdT], *, increment: Number = 1) -> Allo
     model = _Model.of(election.index)
     if model.voters == 0:
         return _empty(election)
-    budget = election.budget
-    share = Fraction(budget) / model.voters
+    share = Fraction(election.budget) / model.voters
     step = Fraction(increment)
-    k = 0
-    runs = 0
-    previous: tuple[int, _Run] | None = None
-    final: _Run
-    leaps = _Leaps()
-    while True:
-        earlier = previous[1] if previous is not None else None
-        run = _run(model, share + k * step, rung=_Rung(k, step), earlier=earlier)
-        runs += 1
-        spent = sum((model.costs[r] for r in run.selected), start=0)
-        if spent > budget:
-            reference_runs = k + 1
-            if previous is None:
-                # pabutools keeps the starting allocation (the free projects) in this case:
-                # nobody has paid anything.
-                final_k = 0
-                final = _untouched(model, share)
-            elif previous[0] == k - 1:
-                final_k, final = previous
-            else:
-                # The outcome at k - 1 is the previous run's (nothing turned in between), but
-                # the payments differ: redo that run to explain it.
-                final_k = k - 1
-                final = _run(model, share + final_k * step)
-                if final.selected != previous[1].selected:
-                    raise AssertionError("equal shares: skipped increments changed the outcome")
-            break
-        if _exhaustive(model, run.selected, budget):
-            final_k, final = k, run
-            reference_runs = k + 1
-            break
-        if run.stable_until is None:
-            raise AssertionError("equal shares: a non-exhaustive outcome that never changes")
-        k, run, tried = leaps.ahead(model, share, step, k, run)
-        runs += tried
-        previous = (k, run)
-        if run.stable_until is None:
-            raise AssertionError("equal shares: a non-exhaustive outcome that never changes")
-        k = max(k + 1, run.stable_until)
+    found = _add_one(model, election.budget, share, step)
     details = EqualSharesRun(
         voters=model.voters,
         share=share,
-        per_voter_budget=share + final_k * step,
-        increments=final_k,
-        runs=runs,
-        reference_runs=reference_runs,
+        per_voter_budget=share + found.k * step,
+        increments=found.k,
+        runs=found.runs,
+        reference_runs=found.reference_runs,
     )
-    return _allocation(election, model, final, "equal_shares_add1", details)
+    return _allocation(election, model, found.run, "equal_shares_add1", details)
+
+
+class _Completed(NamedTuple):
+    """Where "add one" ends: the increment kept (`k`) and its run; the runs made, and the runs
+    pabutools' loop makes (one per increment up to the one that ends it)."""
+
+    k: int
+    run: _Run
+    runs: int
+    reference_runs: int
+
+
+def _add_one(model: _Model, budget: Number, share: Fraction, step: Fraction) -> _Completed:
+    """pabutools' loop over `share + k * step`, k = 0, 1, 2, ..., with a run only where the
+    outcome may have changed: each tracked run knows the first increment at which one of its
+    decisions may turn (`stable_until`), and `_Leaps` proves longer stretches unchanged."""
+    k = 0
+    runs = 0
+    previous: _Run | None = None  # the last run, at `previous_k`
+    previous_k = 0
+    leaps = _Leaps()
+    while True:
+        run = _run(model, share + k * step, rung=_Rung(k, step), earlier=previous)
+        runs += 1
+        if _spent(model, run.selected) > budget:
+            kept_k, kept = _before_overspending(model, share, step, k, previous, previous_k)
+            return _Completed(kept_k, kept, runs, k + 1)
+        if _exhaustive(model, run.selected, budget):
+            return _Completed(k, run, runs, k + 1)
+        if run.stable_until is None:
+            raise AssertionError("equal shares: a non-exhaustive outcome that never changes")
+        previous_k, previous, tried = leaps.ahead(model, share, step, k, run)
+        runs += tried
+        if previous.stable_until is None:
+            raise AssertionError("equal shares: a non-exhaustive outcome that never changes")
+        k = max(previous_k + 1, previous.stable_until)
+
+
+def _before_overspending(
+    model: _Model, share: Fraction, step: Fraction, k: int, previous: _Run | None, previous_k: int
+) -> tuple[int, _Run]:
+    """The outcome kept when the one at increment `k` overspends: the one at `k - 1`."""
+    if previous is None:
+        # pabutools keeps the starting allocation (the free projects) in this case: nobody has
+        # paid anything.
+        return 0, _untouched(model, share)
+    if previous_k == k - 1:
+        return previous_k, previous
+    # The outcome at k - 1 is the previous run's (nothing turned in between), but the payments
+    # differ: redo that run to explain it.
+    final = _run(model, share + (k - 1) * step)
+    if final.selected != previous.selected:
+        raise AssertionError("equal shares: skipped increments changed the outcome")
+    return k - 1, final
 
 
 def equal_shares_add1_greedy(election: Election[IdT], *, increment: Number = 1) -> Allocation[IdT]:
@@ -1181,9 +1192,13 @@ def _untouched(model: _Model, t0: Fraction) -> _Run:
     )
 
 
+def _spent(model: _Model, selected: Sequence[int]) -> Number:
+    return sum((model.costs[r] for r in selected), start=0)
+
+
 def _exhaustive(model: _Model, selected: Sequence[int], budget: Number) -> bool:
     # As pabutools' `is_exhaustive(..., available_projects=projects)`: supported projects only.
-    spent = sum((model.costs[r] for r in selected), start=0)
+    spent = _spent(model, selected)
     chosen = set(selected)
     return all(r in chosen or spent + model.costs[r] > budget for r in model.candidates)
 
@@ -1208,89 +1223,84 @@ def _empty(election: Election[IdT]) -> Allocation[IdT]:
 def _allocation(
     election: Election[IdT], model: _Model, final: _Run, rule: str, details: EqualSharesRun
 ) -> Allocation[IdT]:
-    """Every project explained: the price and who spent everything for the bought ones, the
-    money their supporters had left (and what was missing) for the others."""
+    """Every project explained (`_outcome`), and what each ballot paid."""
     index = election.index
-    ids, costs = index.ids, index.costs
-    totals, supporters = index.total_satisfaction, index.supporters
-    rank_of = index.position
     position = {rank: i + 1 for i, rank in enumerate(final.selected)}
     free = set(model.free)
-    money, denominator = final.money, final.scale
-    value_scale = model.value_scale
-    per_voter = details.per_voter_budget
-
-    share_numerator, share_denominator = per_voter.numerator, per_voter.denominator
-
-    def needed(cost: Number) -> int | None:
-        # How many whole shares the cost takes (rounded up), in integers.
-        if not share_numerator:
-            return None
-        if type(cost) is int:
-            return -(-cost * share_denominator // share_numerator)
-        return -(-cost.numerator * share_denominator // (cost.denominator * share_numerator))
-
-    outcomes: list[ProjectOutcome[IdT]] = []
-    for project in election.projects:
-        rank = rank_of[project.id]
-        cost = costs[rank]
-        if rank in position:
-            price = final.price_of.get(rank)
-            outcomes.append(
-                new_outcome(
-                    ids[rank],
-                    cost,
-                    totals[rank],
-                    supporters[rank],
-                    True,
-                    Verdict.SELECTED,
-                    Stage.NO_COST if rank in free else Stage.EQUAL_SHARES,
-                    position[rank],
-                    price=(
-                        Fraction(0)
-                        if price is None
-                        else Fraction(price.numerator * value_scale, price.denominator)
-                    ),
-                    paid_everything=final.paid_everything.get(rank, 0),
-                )
-            )
-        elif model.total[rank] <= 0:
-            outcomes.append(
-                new_outcome(
-                    ids[rank],
-                    cost,
-                    totals[rank],
-                    supporters[rank],
-                    False,
-                    Verdict.NO_SUPPORT,
-                    Stage.EQUAL_SHARES,
-                )
-            )
-        else:
-            left = _money(money, model.types_of[rank], model.weights_of[rank])
-            cost_now = cost * denominator if type(cost) is int else int(cost * denominator)
-            outcomes.append(
-                new_outcome(
-                    ids[rank],
-                    cost,
-                    totals[rank],
-                    supporters[rank],
-                    False,
-                    Verdict.SUPPORTERS_SHORT,
-                    Stage.EQUAL_SHARES,
-                    money_at_turn=Fraction(left, denominator),
-                    shortfall=Fraction(cost_now - left, denominator),
-                    supporters_needed=needed(cost),
-                )
-            )
+    outcomes = tuple(
+        _outcome(index, model, final, index.position[project.id], position, free, details)
+        for project in election.projects
+    )
     spent = [0] * model.ballots
     start = final.start
-    for source, left in zip(model.source, money, strict=True):
+    for source, left in zip(model.source, final.money, strict=True):
         spent[source] = start - left
     return Allocation(
         rule=rule,
         budget=election.budget,
-        selected=tuple(ids[rank] for rank in final.selected),
-        outcomes=tuple(outcomes),
-        equal_shares=replace(details, spent_numerators=tuple(spent), spent_denominator=denominator),
+        selected=tuple(index.ids[rank] for rank in final.selected),
+        outcomes=outcomes,
+        equal_shares=replace(details, spent_numerators=tuple(spent), spent_denominator=final.scale),
     )
+
+
+def _outcome(
+    index: Index[IdT],
+    model: _Model,
+    final: _Run,
+    rank: int,
+    position: dict[int, int],
+    free: set[int],
+    details: EqualSharesRun,
+) -> ProjectOutcome[IdT]:
+    """A project explained: for a bought one, its place, its price per unit of satisfaction and
+    how many voters paid everything they had; for another, the money its supporters had left at
+    the end and what was missing."""
+    project_id, cost = index.ids[rank], index.costs[rank]
+    total, supporters = index.total_satisfaction[rank], index.supporters[rank]
+    if rank in position:
+        price = final.price_of.get(rank)
+        return new_outcome(
+            project_id,
+            cost,
+            total,
+            supporters,
+            True,
+            Verdict.SELECTED,
+            Stage.NO_COST if rank in free else Stage.EQUAL_SHARES,
+            position[rank],
+            price=(
+                Fraction(0)
+                if price is None
+                else Fraction(price.numerator * model.value_scale, price.denominator)
+            ),
+            paid_everything=final.paid_everything.get(rank, 0),
+        )
+    if model.total[rank] <= 0:
+        return new_outcome(
+            project_id, cost, total, supporters, False, Verdict.NO_SUPPORT, Stage.EQUAL_SHARES
+        )
+    denominator = final.scale
+    left = _money(final.money, model.types_of[rank], model.weights_of[rank])
+    cost_now = cost * denominator if type(cost) is int else int(cost * denominator)
+    return new_outcome(
+        project_id,
+        cost,
+        total,
+        supporters,
+        False,
+        Verdict.SUPPORTERS_SHORT,
+        Stage.EQUAL_SHARES,
+        money_at_turn=Fraction(left, denominator),
+        shortfall=Fraction(cost_now - left, denominator),
+        supporters_needed=_shares_needed(cost, details.per_voter_budget),
+    )
+
+
+def _shares_needed(cost: Number, share: Fraction) -> int | None:
+    """How many whole shares the cost takes (rounded up), in integers (None: shares of 0)."""
+    if not share.numerator:
+        return None
+    if type(cost) is int:
+        return -(-cost * share.denominator // share.numerator)
+    return -(-cost.numerator * share.denominator // (cost.denominator * share.numerator))
