@@ -32,7 +32,7 @@ def completion_name(completion: str | None) -> str:
     return {
         "add1": _("add one"),
         "add1-greedy": _("add one, then greedy"),
-        "add1-compare": _("add one, then greedy, then the comparison step (Wieliczka 2023)"),
+        "add1-compare": _("add one, then greedy, then compared as in Wieliczka 2023"),
     }.get(completion or "", completion or "")
 
 
@@ -47,8 +47,8 @@ def _greedy_order(plan: PlanContent) -> str:
     # Greedy after equal shares, and the greedy outcome of the comparison step, take the
     # measures by satisfaction per euro: with packages that is how many packages hold a measure.
     if plan.rule == "equal_shares_packages":
-        return _("the measures in most packages first")
-    return _("the most value per euro first (everyone's values of a measure added up)")
+        return _("by how many packages hold them, most first")
+    return _("by value per euro, highest first")
 
 
 def completion_text(plan: PlanContent) -> str:
@@ -60,9 +60,13 @@ def completion_text(plan: PlanContent) -> str:
     if plan.completion == "add1":
         return raised + " " + _("What is then left stays unspent.")
     filled = _(
-        "Then what is left is spent going down the measures not yet in, %(order)s, taking each "
+        "Then what is left is spent going down the measures not yet in %(order)s, taking each "
         "that still fits."
     ) % {"order": _greedy_order(plan)}
+    if plan.rule != "equal_shares_packages":
+        filled += " " + _(
+            "A measure's value per euro is everyone's values of it added up, divided by its cost."
+        )
     if plan.completion == "add1-greedy":
         return f"{raised} {filled}"
     if plan.completion == "add1-compare":
@@ -72,10 +76,10 @@ def completion_text(plan: PlanContent) -> str:
             else _("their own values of the measures in it add up to more")
         )
         compared = _(
-            "Last, the comparison step (as in Wieliczka 2023): each participant is better off "
+            "Last, the comparison step, as in Wieliczka 2023: the greedy outcome goes down all "
+            "measures %(order)s and takes each that still fits. Each participant is better off "
             "with the outcome in which %(better)s; when more participants are better off with "
-            "the greedy outcome (%(order)s, each that still fits) than with this one, the plan "
-            "is the greedy outcome."
+            "the greedy outcome than with this one, the plan is the greedy outcome."
         ) % {"better": better, "order": _greedy_order(plan)}
         return f"{raised} {filled} {compared}"
     return ""
@@ -211,14 +215,14 @@ def _reason_of(plan: PlanContent, line: PlanLine, why: LineReason) -> str:
     if why.why == "greedy_fitted":
         return _(
             "In the plan, as number %(position)s: more participants were better off with the "
-            "greedy outcome (%(order)s), and there %(left)s was left when its turn came; it "
-            "costs %(cost)s."
+            "greedy outcome, which goes down the measures %(order)s; there %(left)s was left "
+            "when its turn came, and it costs %(cost)s."
         ) % {**values, "order": _greedy_order(plan), "left": _money(why.money_left)}
     if why.why == "greedy_did_not_fit":
         return _(
-            "Not in the plan: more participants were better off with the greedy outcome "
-            "(%(order)s), and there only %(left)s was left when its turn came; it costs "
-            "%(cost)s."
+            "Not in the plan: more participants were better off with the greedy outcome, which "
+            "goes down the measures %(order)s; there only %(left)s was left when its turn came, "
+            "and it costs %(cost)s."
         ) % {**values, "order": _greedy_order(plan), "left": _money(why.money_left)}
     if why.why == "did_not_fit":
         return _(

@@ -6,17 +6,19 @@ the values and the comparison step takes greedy's outcome (4 participants agains
 
 from __future__ import annotations
 
+import csv
 import io
-from pathlib import Path
 
 import pytest
 from bs4 import BeautifulSoup
 from fastapi.testclient import TestClient
 from openpyxl import load_workbook
+from pypdf import PdfReader
 from sqlmodel import Session, select
 
 from app.domain import plan_file
 from app.domain.pabulib import parse_pabulib
+from app.exports import plan_pdf
 from app.exports.content import PlanContent
 from app.models import PlanSnapshot
 from tests.factories import meeting_night
@@ -126,7 +128,7 @@ def test_the_page_gives_the_reason_of_the_greedy_outcome(client: TestClient, nig
     assert row is not None
     text = row.get_text()
     assert text.startswith(f"In het plan, als nummer {first.position}: meer deelnemers waren")
-    assert "gewone telling (de meeste waarde per euro eerst" in text
+    assert "gewone telling, die de maatregelen afloopt op waarde per euro" in text
 
 
 def test_an_unknown_completion_is_refused_with_a_clear_message(
@@ -156,7 +158,7 @@ def test_an_unknown_completion_is_refused_with_a_clear_message(
 
 
 def test_adopting_keeps_the_completion_in_the_plan_its_files_and_its_fingerprint(
-    client: TestClient, session: Session, night: int, tmp_path: Path
+    client: TestClient, session: Session, night: int
 ) -> None:
     location = client.post(
         f"/wijkteam/processes/{night}/plan/adopt",
@@ -176,7 +178,7 @@ def test_adopting_keeps_the_completion_in_the_plan_its_files_and_its_fingerprint
     page = BeautifulSoup(client.get(location).text, "html.parser")
     assert page.select_one("p.status.newer") is None
     status = page.select_one("p.status.adopted").get_text()  # type: ignore[union-attr]
-    assert "één erbij, dan aanvullen, dan vergelijken (Wieliczka 2023)" in status
+    assert "één erbij, dan aanvullen, dan vergelijken zoals in Wieliczka 2023" in status
 
     instance = parse_pabulib(client.get(f"{location}.pb").text)
     assert instance.meta["rule"] == "equalshares/add1-compare"
@@ -191,7 +193,7 @@ def test_adopting_keeps_the_completion_in_the_plan_its_files_and_its_fingerprint
 
     book = load_workbook(io.BytesIO(client.get(f"{location}.xlsx").content))
     method = {row[0]: row[1] for row in book["Methode"].iter_rows(min_row=2, values_only=True)}
-    assert "Tot slot de vergelijking (zoals in Wieliczka 2023)" in str(method["Aanvullen"])
+    assert "Tot slot de vergelijking, zoals in Wieliczka 2023" in str(method["Aanvullen"])
     assert "dus dit plan is de uitkomst van de gewone telling" in str(method["Aanvullen"])
 
 
@@ -202,3 +204,29 @@ def test_the_api_adopts_with_a_completion(client: TestClient, night: int) -> Non
     assert response.status_code == 201, response.text
     assert response.json()["completion"] == "add1"
     assert response.json()["parameters"]["completion"] == "add1"
+
+
+@pytest.mark.skipif(plan_pdf.unavailable() is not None, reason="WeasyPrint cannot load here")
+def test_the_pdf_and_csv_say_the_completion_and_the_comparison(
+    client: TestClient, night: int
+) -> None:
+    query = "?rule=equal_shares&ranked_by=contribution&completion=add1-compare"
+    base = f"/wijkteam/processes/{night}/plan"
+    pdf = client.get(f"{base}.pdf{query}")
+    assert pdf.status_code == 200
+    reader = PdfReader(io.BytesIO(pdf.content))
+    text = " ".join(" ".join(page.extract_text().split()) for page in reader.pages)
+    assert "één erbij, dan aanvullen, dan vergelijken zoals in Wieliczka 2023" in text
+    assert "Vergelijking: 6 deelnemers waren beter af met de gewone telling en 4" in text
+    assert "meer deelnemers waren beter af met de gewone telling" in text
+    raw = client.get(f"{base}.csv{query}").content.decode("utf-8-sig")
+    rows = list(csv.reader(io.StringIO(raw), delimiter=";"))
+    plan = _plan(client, night, rule="equal_shares", completion="add1-compare")
+    selected = {m.title for m in plan.measures if m.selected}
+    reasons = [row for row in rows[1:] if row[1] in selected]
+    assert reasons
+    assert all(
+        any("meer deelnemers waren beter af met de gewone telling" in cell for cell in row)
+        or any("kost niets extra" in cell for cell in row)
+        for row in reasons
+    )
