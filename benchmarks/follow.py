@@ -336,7 +336,9 @@ def main(argv: list[str] | None = None) -> int:
             if options.db == "postgresql":
                 drop_database()
             return 0
-        server = serve(url, options.port, options.app_dir, Path(folder) / "server.log")
+        base = f"http://127.0.0.1:{options.port}"
+        log = Path(folder) / "server.log"
+        server = serve(url, options.port, options.app_dir, log, secrets.token_urlsafe(48), base)
         try:
             rows = asyncio.run(
                 bench(
