@@ -12,17 +12,11 @@ from sqlmodel import Session, col, select
 from app.domain import groups, kiezen, plan_file, reasons, sensitivity
 from app.domain import waardenzeef as wz
 from app.domain.allocation import Completion
-from app.domain.menu import Costs
 from app.domain.pabulib import format_pabulib
 from app.domain.vocabulary import BallotChannel, RoundKind, RoundState, StakeholderGroup
 from app.errors import N_, NotFound
 from app.exports import content as c
 from app.models import (
-    Effect,
-    Indicator,
-    IndicatorTarget,
-    Measure,
-    MeasureEffect,
     Meeting,
     Neighbourhood,
     PlanSnapshot,
@@ -31,7 +25,8 @@ from app.models import (
     User,
     utcnow,
 )
-from app.services import audit, sieves
+from app.services import audit, menu_read, sieves
+from app.services.menu_read import EffectRow, IndicatorRow, MeasureRow
 
 PACKAGE_RULE = wz.Rule.EQUAL_SHARES_PACKAGES
 
@@ -43,11 +38,12 @@ class Source:
     process: Process
     neighbourhood: Neighbourhood
     sieve: wz.Sieve
-    measures: dict[int, Measure]
-    effects: dict[int, Effect]
+    measures: dict[int, MeasureRow]
+    effects: dict[int, EffectRow]
     rounds: dict[RoundKind, tuple[Round, Meeting]]
     channels: dict[int, dict[int, BallotChannel]]  # round id -> participant -> channel
     unlinked: tuple[int, ...]
+    indicators: tuple[IndicatorRow, ...]
 
 
 def _last_closed_rounds(
@@ -67,51 +63,25 @@ def _last_closed_rounds(
 
 def load_source(session: Session, *, process_id: int) -> Source:
     """The menu, budget and ballots of the last closed round of each kind, as a sieve."""
-    process = session.get(Process, process_id)
-    if process is None:
-        raise NotFound(N_("There is no process %(id)s."), id=process_id)
-    hood = session.get(Neighbourhood, process.neighbourhood_id)
-    assert hood is not None
-    effects = {
-        e.id: e
-        for e in session.exec(
-            select(Effect).where(Effect.process_id == process_id).order_by(col(Effect.position))
-        )
-        if e.id is not None
-    }
-    measures = {
-        m.id: m
-        for m in session.exec(
-            select(Measure).where(Measure.process_id == process_id).order_by(col(Measure.position))
-        )
-        if m.id is not None
-    }
-    links: dict[int, list[int]] = defaultdict(list)
-    for link in session.exec(
-        select(MeasureEffect)
-        .join(Effect, col(Effect.id) == MeasureEffect.effect_id)
-        .where(col(MeasureEffect.measure_id).in_(list(measures)))
-        .order_by(col(Effect.position))
-    ):
-        links[link.measure_id].append(link.effect_id)
-    group_title = {e_id: e.title for e_id, e in effects.items()}
+    menu = menu_read.read_menu(session, process_id=process_id)
+    process = menu.process
+    effects = {e.id: e for e in menu.effects}
+    measures = {m.id: m for m in menu.measures}
     sieve_measures = tuple(
         wz.Measure(
-            m_id,
+            m.id,
             m.title,
-            None
-            if m.is_regular
-            else Costs(m.cost_year_1, m.cost_years_4, m.cost_years_10).at(process.cost_horizon),
-            tuple(links[m_id]),
-            group_title.get(m.group_effect_id or 0),
+            None if m.is_regular else menu.binding_cost(m),
+            tuple(m.effect_ids),
+            effects[m.group_effect_id].title if m.group_effect_id in effects else None,
         )
-        for m_id, m in measures.items()
-        if links[m_id]
+        for m in menu.measures
+        if m.effect_ids
     )
     rounds = _last_closed_rounds(session, process_id)
     cast = {kind: sieves.casts(session, round_id=r.id or 0) for kind, (r, _) in rounds.items()}
     sieve = sieves.sieve(
-        effects=[wz.Effect(e_id, e.title, e.parent_id) for e_id, e in effects.items()],
+        effects=[wz.Effect(e.id, e.title, e.parent_id) for e in menu.effects],
         measures=sieve_measures,
         budget=process.budget_eur,
         weights=cast.get(RoundKind.WEGEN, []),
@@ -121,7 +91,7 @@ def load_source(session: Session, *, process_id: int) -> Source:
     number = plan_file.participant_numbers(sieve)
     return Source(
         process=process,
-        neighbourhood=hood,
+        neighbourhood=menu.neighbourhood,
         sieve=plan_file.anonymise(sieve),
         measures=measures,
         effects=effects,
@@ -130,7 +100,8 @@ def load_source(session: Session, *, process_id: int) -> Source:
             rounds[kind][0].id or 0: {number[c.participant_id]: c.channel for c in ballots}
             for kind, ballots in cast.items()
         },
-        unlinked=tuple(m_id for m_id in measures if not links[m_id]),
+        unlinked=tuple(m.id for m in menu.measures if not m.effect_ids),
+        indicators=menu.rows.indicators,
     )
 
 
@@ -372,7 +343,7 @@ def build_content(
         public=public,
         measures=lines,
         ledger=c.Ledger(available=process.budget_eur, spent=spent, left=process.budget_eur - spent),
-        money_per_effect=_effect_money(session, source, plan),
+        money_per_effect=_effect_money(source, plan),
         turnout=_turnout(source, shown),
         participants=len(sieve.participants),
         own_weights=plan.turnout.own_weights,
@@ -415,21 +386,9 @@ def _comparison(plan: wz.Plan) -> c.ComparisonCount | None:
     )
 
 
-def _effect_money(session: Session, source: Source, plan: wz.Plan) -> list[c.EffectMoney]:
-    indicators = session.exec(
-        select(Indicator)
-        .where(col(Indicator.effect_id).in_(list(source.effects)))
-        .order_by(col(Indicator.position))
-    ).all()
-    targets: dict[int, dict[int, float]] = defaultdict(dict)
-    for target in session.exec(
-        select(IndicatorTarget)
-        .where(col(IndicatorTarget.indicator_id).in_([i.id for i in indicators]))
-        .order_by(col(IndicatorTarget.year))
-    ):
-        targets[target.indicator_id][target.year] = float(target.value)
+def _effect_money(source: Source, plan: wz.Plan) -> list[c.EffectMoney]:
     by_effect: dict[int, list[c.IndicatorTarget]] = defaultdict(list)
-    for i in indicators:
+    for i in source.indicators:
         by_effect[i.effect_id].append(
             c.IndicatorTarget(
                 name=i.name,
@@ -438,7 +397,7 @@ def _effect_money(session: Session, source: Source, plan: wz.Plan) -> list[c.Eff
                 baseline_year=i.baseline_year,
                 baseline_value=float(i.baseline_value),
                 city_value=None if i.city_value is None else float(i.city_value),
-                targets=targets[i.id or 0],
+                targets={t.year: float(t.value) for t in i.targets},
             )
         )
     key = {m_id: m.key for m_id, m in source.measures.items()}
