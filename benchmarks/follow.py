@@ -336,9 +336,7 @@ def main(argv: list[str] | None = None) -> int:
             if options.db == "postgresql":
                 drop_database()
             return 0
-        base = f"http://127.0.0.1:{options.port}"
-        log = Path(folder) / "server.log"
-        server = serve(url, options.port, options.app_dir, log, secrets.token_urlsafe(48), base)
+        server = serve(url, options.port, options.app_dir, Path(folder) / "server.log")
         try:
             rows = asyncio.run(
                 bench(
