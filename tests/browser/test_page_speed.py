@@ -12,11 +12,15 @@ headers) and the number of requests. Target: LCP at most 1 s; first load within 
 budget of tests/routes/test_page_weight.py (30 KB of bodies; here with headers), a later one
 without any static file. The figures are printed and written to test-artifacts/page-speed.json
 (benchmarks/README.md, "Phone pages on slow 4G", quotes them).
+
+And the poll that follows the meeting: a waiting phone asks less often while nothing changes,
+not at all while hidden, at once when shown again, and goes on by itself when a round opens.
 """
 
 from __future__ import annotations
 
 import json
+import time
 from pathlib import Path
 from typing import Any
 
@@ -69,7 +73,7 @@ def _night(profile: str) -> tuple[int, int, dict[RoundKind, int], str]:
         assert process.id is not None
         user, _ = users_service.create_user(
             session,
-            email=f"page-speed-{len(profile)}@example.org",
+            email="page-speed-" + "".join(c for c in profile if c.isalnum()) + "@example.org",
             role=Role.FACILITATOR,
             password="x" * 20,
         )
@@ -214,3 +218,49 @@ def test_each_ballot_paints_within_a_second_on_a_slow_network(
             assert row["requests"] == 1, f"{load}: static files asked again: {row['files']}"
         if network is SLOW_4G:
             assert row["lcp_ms"] <= LCP_TARGET_MS, f"{load}: LCP {row['lcp_ms_all']} ms"
+
+
+def test_a_waiting_phone_asks_less_often_while_nothing_changes(
+    browser: Any, live_server: str
+) -> None:
+    """vote.js's poll: after 2 s, then 1.5 times longer up to 5 s (each +-20%); nothing while
+    the page is hidden, at once when it is shown again; a change reloads the page."""
+    user_id, meeting_id, rounds, code = _night("following")
+    context = browser.new_context(viewport=PHONE, locale="nl-NL")
+    context.add_cookies(_joined(live_server, code))
+    try:
+        page = context.new_page()
+        asked: list[float] = []
+        page.on(
+            "request",
+            lambda request: asked.append(time.monotonic()) if "/status" in request.url else None,
+        )
+        page.goto(f"{live_server}/m/{meeting_id}")
+        start = time.monotonic()
+        page.wait_for_timeout(15_000)
+        times = [t - start for t in asked]
+        gaps = [b - a for a, b in zip([0.0, *times], times, strict=False)]
+        # Every 2 s would be 7 polls in 15 s; 2, 3, 4.5, 5 s (+-20%) are 4 or 5.
+        assert 3 <= len(times) <= 5, times
+        assert gaps[0] >= 1.5, gaps
+        assert all(gap <= 6.5 for gap in gaps), gaps
+        assert sum(gaps[-2:]) / 2 >= 3.2, gaps
+        # Hidden (a phone in a pocket): no polls; shown again: one at once.
+        page.evaluate(
+            "Object.defineProperty(document, 'hidden', {configurable: true, get: () => true})"
+        )
+        page.wait_for_timeout(6_500)  # the poll already waiting may still go, then none
+        before = len(asked)
+        page.wait_for_timeout(6_000)
+        assert len(asked) == before, "a hidden page kept asking"
+        page.evaluate(
+            "Object.defineProperty(document, 'hidden', {configurable: true, get: () => false});"
+            "document.dispatchEvent(new Event('visibilitychange'))"
+        )
+        page.wait_for_timeout(1_000)
+        assert len(asked) == before + 1, "the page did not ask when shown again"
+        # The facilitator opens Wegen: the page goes on to the ballot by itself.
+        _round(user_id, rounds[RoundKind.WEGEN], "open")
+        page.wait_for_selector("form.ballot-wegen", timeout=12_000)
+    finally:
+        context.close()
