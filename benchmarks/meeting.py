@@ -31,8 +31,9 @@ What happens, as in the room:
   window, burst), meanwhile polls as the ballot page does and sends the tally preview as the
   form changes (Wegen, Kiezen), then sends its ballot (Wegen: 100 points on one effect; Zeven:
   a score for every effect of every measure, 15% skipped; Kiezen: one measure) and loads the
-  receipt; once every phone's ballot is acknowledged the console closes the round (POST), and
-  the phones, console and projector load what follows;
+  receipt; once every phone's ballot is acknowledged the console closes the round (POST), the
+  phones, console and projector load what follows, and half the residents (`--outcome-share`)
+  open the round's outcome page on their phone within a few seconds;
 - in Kiezen, before the close: 50 concurrent copies of one submission (one ballot, one
   receipt), then wrk sends ballots as fast as the server takes them for `--wrk-seconds` (every
   phone's Kiezen ballot again, each with a new idempotency key, so each is stored: replaced),
@@ -88,6 +89,7 @@ POINTS = re.compile(r'name="points-(\d+)"')
 MEASURE = re.compile(r'name="measure" value="(\d+)"')
 SCORE = re.compile(r'name="score-(\d+)-(\d+)"')
 SIGNATURE = re.compile(r'/status\?v=([^"&]*)"')
+OUTCOME = re.compile(r'href="(/m/\d+/rounds/(\d+)/outcome)"')
 CLOSED = "closed-notice"
 EMAIL = "bench@example.org"
 PASSWORD = secrets.token_hex(12)
@@ -494,6 +496,7 @@ class Browser:
     signature: str = ""
     page: str = ""
     voted: set[str] = field(default_factory=set)
+    seen: set[str] = field(default_factory=set)  # outcome pages looked at (or not wanted)
     form: str = ""  # the Kiezen ballot's fields (for wrk)
 
     @property
@@ -666,11 +669,22 @@ class Room:
                 every = self.polling.slow
             elif response.status_code == 200:
                 await self.load("{shows} page (GET /m/M)", phone, f"/m/{self.night.meeting_id}")
+                await self.look_at_outcome(phone)
                 every = self.polling.fast
             elif response.status_code == 503:
                 every = max(float(response.headers.get("retry-after", 0)), self.polling.slow)
             else:
                 every = min(every * self.polling.factor, self.polling.slow)
+
+    async def look_at_outcome(self, phone: Browser) -> None:
+        """After a close: some residents tap the round's outcome on their meeting page."""
+        for path, round_id in OUTCOME.findall(phone.page):
+            if round_id in phone.seen:
+                continue
+            phone.seen.add(round_id)
+            if self.rng.random() < self.options.outcome_share:
+                await asyncio.sleep(self.rng.uniform(0, 3))  # reading first, then tapping
+                await self.request("outcome page (phone)", OK, phone, "GET", path)
 
     async def sleep(self, seconds: float) -> None:
         with contextlib.suppress(TimeoutError):
@@ -985,6 +999,12 @@ def main(argv: list[str] | None = None) -> int:
         "--think", type=float, nargs=2, default=(5.0, 30.0), help="seconds on a ballot, paced"
     )
     parser.add_argument("--previews", type=int, default=2, help="tally previews per ballot")
+    parser.add_argument(
+        "--outcome-share",
+        type=float,
+        default=0.5,
+        help="share of the phones that open a round's outcome page after its close",
+    )
     parser.add_argument("--pause", type=float, default=5.0, help="seconds after each close")
     parser.add_argument("--round-timeout", type=float, default=180.0)
     parser.add_argument("--copies", type=int, default=50, help="copies of one submission")
