@@ -327,9 +327,12 @@ def stored_ballots(url: str, round_id: int) -> int:
 
 
 def serve(
-    url: str, port: int, app_dir: Path, log: Path, secret: str, public: str
+    url: str, port: int, app_dir: Path, log: Path, secret: str = "", public: str = ""
 ) -> subprocess.Popen[bytes]:
-    """The app under uvicorn on 127.0.0.1:port, as `waardenzeef serve` runs it."""
+    """The app under uvicorn on 127.0.0.1:port, as `waardenzeef serve` runs it (instances of one
+    meeting share `secret`; `public` is the address phones use, by default this port's)."""
+    secret = secret or secrets.token_urlsafe(48)
+    public = public or f"http://127.0.0.1:{port}"
     with socket.socket() as probe:
         probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as uvicorn: TIME_WAIT is fine
         probe.bind(("127.0.0.1", port))  # fails when something (a server left over) listens

@@ -818,13 +818,32 @@ def money_per_effect(
 
 
 # Compute once, use many times: one plan page asks for the plan under every rule, at budgets 10%
-# lower and higher (the sensitivity), and for the reasons, all of the same ballots; an adoption
-# builds the plan and its public version. The participants' values and the measures'
-# contributions depend on the menu and the ballots only, not on the rule or the budget, so the
-# last few are kept and found again by the identity of the (immutable) tuples they were made of.
+# lower and higher and with each group's weights (the sensitivity), and for the reasons, all of
+# the same ballots; an adoption builds the plan and its public version; the next page, download
+# or projector view of the same ballots (another request, which reads them into another sieve of
+# the same values) asks again. The participants' values and the measures' contributions depend
+# on the menu and the ballots only, not on the rule or the budget; a plan on its inputs only.
+# So the last few of each are kept and found again by the values they were made of (the same
+# tuples at once; equal ones compared in about a millisecond for 500 ballots x 30 measures).
+# Everything kept is immutable.
 _ASSESSED: deque[tuple[tuple[object, ...], bool, Values, tuple[Contribution, ...]]] = deque()
 _ASSESSED_KEPT = 8
 _ASSESSED_LOCK = threading.Lock()
+_PLANS: deque[tuple[Sieve, tuple[object, ...], Plan]] = deque()
+_PLANS_KEPT = 64
+_PLANS_LOCK = threading.Lock()
+
+
+def forget() -> None:
+    """Drop the kept assessments and plans (tests that count what is worked out)."""
+    with _ASSESSED_LOCK:
+        _ASSESSED.clear()
+    with _PLANS_LOCK:
+        _PLANS.clear()
+
+
+def _same(kept: tuple[object, ...], parts: tuple[object, ...]) -> bool:
+    return all(a is b for a, b in zip(kept, parts, strict=True)) or kept == parts
 
 
 def assessment(
@@ -842,8 +861,7 @@ def assessment(
     )
     with _ASSESSED_LOCK:
         for kept, kept_stand_in, values, found in _ASSESSED:
-            same = all(a is b for a, b in zip(kept, parts, strict=True))
-            if same and kept_stand_in == stand_in_weights:
+            if kept_stand_in == stand_in_weights and _same(kept, parts):
                 return values, found
     values = participant_values(sieve, stand_in_weights=stand_in_weights)
     found = contributions(sieve, values)
@@ -865,7 +883,52 @@ def make_plan(
     discussion_size: int = 5,
     weights_override: Mapping[Id, Fraction] | None = None,
 ) -> Plan:
-    """The whole arithmetic in one call: values, contributions, ranking, selection, money."""
+    """The whole arithmetic in one call: values, contributions, ranking, selection, money.
+
+    A plan of the same inputs made lately is given again (see `_PLANS`)."""
+    key = (
+        rule,
+        ranked_by,
+        stand_in_weights,
+        completion,
+        package_satisfaction,
+        discussion_size,
+        None
+        if weights_override is None
+        else tuple(sorted(weights_override.items(), key=lambda item: id_order(item[0]))),
+    )
+    with _PLANS_LOCK:
+        for kept_sieve, kept_key, kept_plan in _PLANS:
+            if kept_key == key and (kept_sieve is sieve or kept_sieve == sieve):
+                return kept_plan
+    plan = _make_plan(
+        sieve,
+        rule,
+        ranked_by,
+        stand_in_weights=stand_in_weights,
+        completion=completion,
+        package_satisfaction=package_satisfaction,
+        discussion_size=discussion_size,
+        weights_override=weights_override,
+    )
+    with _PLANS_LOCK:
+        _PLANS.appendleft((sieve, key, plan))
+        while len(_PLANS) > _PLANS_KEPT:
+            _PLANS.pop()
+    return plan
+
+
+def _make_plan(
+    sieve: Sieve,
+    rule: Rule,
+    ranked_by: RankBy,
+    *,
+    stand_in_weights: bool,
+    completion: bool | Completion,
+    package_satisfaction: Satisfaction,
+    discussion_size: int,
+    weights_override: Mapping[Id, Fraction] | None,
+) -> Plan:
     if weights_override is None:
         values, found = assessment(sieve, stand_in_weights=stand_in_weights)
     else:

@@ -209,8 +209,9 @@ def _ranking(
     scores = sieves.casts(session, round_id=round_.id or 0)
     weights = sieves.casts(session, round_id=weights_from.id or 0) if weights_from else []
     sieve = _sieve(menu, weights, scores)
-    values = wz.participant_values(sieve)
-    found = wz.contributions(sieve, values)
+    # The same assessment the plan makes of these ballots (kept: the console, the projector and
+    # every phone that opens this outcome ask for it again, each reading the ballots anew).
+    values, found = wz.assessment(sieve)
     ranking = wz.rank(sieve, found)
     discussion = [int(m) for m in wz.discussion_list(sieve, found, DISCUSSION_SIZE)]
     by_id = {c.measure_id: c for c in found}

