@@ -77,6 +77,8 @@ class Difference(StrEnum):
     CHOSEN_BUT_SUPPORTERS_SHORT = "chosen_but_supporters_short"
     # equal shares with the comparison step took the greedy outcome, where the money ran out first
     CHOSEN_BUT_GREEDY_DID_NOT_FIT = "chosen_but_greedy_did_not_fit"
+    # equal shares on the packages with "add one" alone: it costs nothing, so is worth nothing there
+    CHOSEN_BUT_FREE_NOT_COUNTED = "chosen_but_free_not_counted"
     CHOSEN_BUT_TOO_EXPENSIVE = "chosen_but_too_expensive"
     CHOSEN_BUT_NOT_RATED = "chosen_but_not_rated"
     PLAN_BUT_DID_NOT_FIT_KIEZEN = "plan_but_did_not_fit_kiezen"
@@ -89,6 +91,7 @@ _LEFT_OUT = {
     Why.NOT_IN_OPTIMUM: Difference.CHOSEN_BUT_NOT_OPTIMAL,
     Why.SUPPORTERS_SHORT: Difference.CHOSEN_BUT_SUPPORTERS_SHORT,
     Why.GREEDY_DID_NOT_FIT: Difference.CHOSEN_BUT_GREEDY_DID_NOT_FIT,
+    Why.FREE_NOT_COUNTED: Difference.CHOSEN_BUT_FREE_NOT_COUNTED,
     Why.TOO_EXPENSIVE: Difference.CHOSEN_BUT_TOO_EXPENSIVE,
 }
 

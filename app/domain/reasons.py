@@ -68,6 +68,9 @@ class Why(StrEnum):
     GREEDY_DID_NOT_FIT = "greedy_did_not_fit"
     TOO_EXPENSIVE = "too_expensive"  # it costs more than the whole budget
     UNVALUED = "unvalued"  # nobody valued it above zero in what the rule counts
+    # equal shares on the packages values a measure at its cost: one that costs nothing is worth
+    # nothing there, so no share pays for it, and "add one" alone fills nothing up afterwards
+    FREE_NOT_COUNTED = "free_not_counted"
 
 
 @dataclass(frozen=True)
@@ -130,6 +133,7 @@ def explain(sieve: Sieve, plan: Plan) -> tuple[Reason, ...]:
         Fraction(0),
     )
     switched = plan.allocation.comparison is not None and plan.allocation.comparison.switched
+    valued = _valued(sieve, plan)
     reasons = []
     for line in plan.measures:
         outcome = line.outcome
@@ -146,6 +150,9 @@ def explain(sieve: Sieve, plan: Plan) -> tuple[Reason, ...]:
             reasons.append(replace(base, why=Why.GREEDY_FITTED, money_left=outcome.money_at_turn))
         elif line.selected:
             reasons.append(_selected(plan.rule, base, outcome, total_best))
+        elif line.verdict is Verdict.NO_SUPPORT and line.measure.id in valued:
+            # Chosen, but the rule counts it as worth nothing (see FREE_NOT_COUNTED).
+            reasons.append(replace(base, why=Why.FREE_NOT_COUNTED))
         elif line.verdict is Verdict.NO_SUPPORT:
             reasons.append(base)
         else:

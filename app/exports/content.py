@@ -38,6 +38,7 @@ Why = Literal[
     "greedy_did_not_fit",
     "too_expensive",
     "unvalued",
+    "free_not_counted",
 ]
 
 # The completions of equal shares (app/domain/allocation/completion.py).
@@ -50,6 +51,7 @@ Difference = Literal[
     "chosen_but_not_optimal",  # in the Kiezen result, but the optimum does without it
     "chosen_but_supporters_short",  # in the Kiezen result, but its supporters' shares ran out
     "chosen_but_greedy_did_not_fit",  # in the Kiezen result, not in the greedy outcome compared
+    "chosen_but_free_not_counted",  # in the Kiezen result, free, so worth nothing to equal shares
     "chosen_but_too_expensive",  # cannot happen (the Kiezen result fits), kept for completeness
     "plan_but_did_not_fit_kiezen",  # in the plan; chosen in Kiezen, but did not fit there
     "plan_but_not_chosen",  # in the plan; nobody chose it in Kiezen

@@ -176,7 +176,7 @@ def reason(plan: PlanContent, line: PlanLine) -> str:
     if why is None:
         return _schema_1_reason(line)
     text = _reason_of(plan, line, why)
-    if not line.selected and why.why not in ("unvalued", "too_expensive"):
+    if not line.selected and why.why not in ("unvalued", "too_expensive", "free_not_counted"):
         text += " " + budget_sentence(plan, why)
     return text
 
@@ -251,6 +251,12 @@ def _reason_of(plan: PlanContent, line: PlanLine, why: LineReason) -> str:
                 "left": _money(why.money_left)
             }
         return text
+    if why.why == "free_not_counted":
+        return _(
+            "Not in the plan, although it was chosen in Kiezen: equal shares on the packages "
+            "counts a measure at its cost, so a measure that costs nothing is worth nothing there "
+            "and nobody's share pays for it; with “add one” alone nothing is filled up afterwards."
+        )
     if why.why == "too_expensive":
         return _("Not in the plan: it costs %(cost)s, more than the whole budget.") % values
     if packages:
@@ -299,6 +305,7 @@ def short_reason(line: PlanLine) -> str:
         "greedy_did_not_fit": _("out: greedy outcome, money spent above it"),
         "too_expensive": _("out: dearer than the budget"),
         "unvalued": _("out: nobody valued it"),
+        "free_not_counted": _("out: free, so worth nothing to equal shares"),
     }.get(why or "", _("in") if line.selected else _("out"))
 
 
@@ -360,6 +367,7 @@ def difference(plan: PlanContent, line: PlanLine) -> str:
         rank=line.rank,
         no_cost=line.binding_cost == 0,
         greedy_taken=_greedy_taken(plan),
+        filled_up=line.reason is not None and line.reason.why == "completion",
     )
 
 
@@ -373,10 +381,12 @@ def difference_sentence(
     rank: int | None,
     no_cost: bool,
     greedy_taken: bool = False,
+    filled_up: bool = False,
 ) -> str:
     """Why the plan (made with `rule`) and the Kiezen result differ on a measure, in one plain
     sentence: the plan page, its documents and the projector say it alike (`greedy_taken`: equal
-    shares' comparison step took the greedy outcome)."""
+    shares' comparison step took the greedy outcome; `filled_up`: equal shares' completion took
+    the measure, not its supporters' shares)."""
     values = {"n": chosen, "total": packages, "rank": rank}
     if difference.startswith("chosen_but"):
         opening = (
@@ -409,6 +419,10 @@ def difference_sentence(
                 "but more participants were better off with the greedy outcome, and there the "
                 "money was spent before its turn."
             ),
+            "chosen_but_free_not_counted": _(
+                "but it costs nothing extra, and equal shares on the packages counts a measure at "
+                "its cost, so with “add one” alone nothing paid for it."
+            ),
             "chosen_but_too_expensive": _("but it costs more than the whole budget."),
             "chosen_but_not_rated": _(
                 "but it is linked to no desired effect, so nobody could rate it in Zeven and the "
@@ -431,6 +445,14 @@ def difference_sentence(
             _(
                 "It no longer fitted in the Kiezen result (%(n)s of %(total)s chose it), but more "
                 "participants were better off with the greedy outcome, which has it."
+            )
+            % values
+        )
+    if rule in ("equal_shares", "equal_shares_packages") and filled_up:
+        return (
+            _(
+                "It no longer fitted in the Kiezen result (%(n)s of %(total)s chose it), but with "
+                "equal shares it came in when the money that was left was filled up."
             )
             % values
         )

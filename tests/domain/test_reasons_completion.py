@@ -213,6 +213,8 @@ def _check(sieve: Sieve, rule: Rule, completion: Completion) -> Plan:
     if completion is Completion.ADD1:
         # Add one alone only stops earlier than add one then greedy: the greedy step only adds.
         assert set(plan.selected) <= set(filled.selected)
+    assert plan.values is not None
+    valued = set(valued_measures(sieve, rule, plan.contributions, plan.values))
     kept = {}
     if completion is Completion.ADD1_COMPARE and not switched:
         kept = {r.measure_id: r for r in explain(sieve, filled)}
@@ -220,7 +222,19 @@ def _check(sieve: Sieve, rule: Rule, completion: Completion) -> Plan:
         m = line.measure.id
         reason = reasons[m]
         assert reason.selected == line.selected
-        if reason.why in (Why.UNVALUED, Why.NO_COST, Why.TOO_EXPENSIVE):
+        if reason.why is Why.UNVALUED:
+            assert m not in valued
+        if reason.why is Why.FREE_NOT_COUNTED:
+            # Chosen in a package, but free: worth nothing to equal shares on the packages, and
+            # only a fill-up would take it.
+            assert m in valued
+            assert (rule, completion, reason.cost, line.selected) == (
+                Rule.EQUAL_SHARES_PACKAGES,
+                Completion.ADD1,
+                0,
+                False,
+            )
+        if reason.why in (Why.UNVALUED, Why.FREE_NOT_COUNTED, Why.NO_COST, Why.TOO_EXPENSIVE):
             continue
         if switched:
             # The plan is greedy's outcome: explained as greedy took it, with its money.
@@ -368,3 +382,23 @@ def test_a_file_from_before_the_choice_is_recounted_with_the_default() -> None:
     recounted = plan_file.recount(parse_pabulib(text))
     assert recounted.completion is Completion.ADD1_GREEDY
     assert recounted.ok
+
+
+def test_a_free_measure_chosen_in_kiezen_is_not_called_unvalued_under_add_one_alone() -> None:
+    # "free" is in two packages and costs nothing: equal shares on the packages counts it at its
+    # cost (nothing), so add one alone never takes it; the fill-up does.
+    sieve = _sieve(
+        50,
+        {"free": (0, "V"), "a": (30, "V"), "b": (40, "L")},
+        {1: (1, 1), 2: (1, 1), 3: (1, 1)},
+        {1: {"free": 3, "a": 2}, 2: {"b": 3}, 3: {"free": 1}},
+        {1: ("free", "a"), 2: ("b",), 3: ("free", "a")},
+    )
+    alone = make_plan(sieve, Rule.EQUAL_SHARES_PACKAGES, completion=Completion.ADD1)
+    filled = make_plan(sieve, Rule.EQUAL_SHARES_PACKAGES, completion=Completion.ADD1_GREEDY)
+    assert "free" not in alone.selected
+    assert "free" in filled.selected
+    why = {r.measure_id: r.why for r in explain(sieve, alone)}
+    assert why["free"] is Why.FREE_NOT_COUNTED
+    assert {r.measure_id: r.why for r in explain(sieve, filled)}["free"] is Why.NO_COST
+    _check(sieve, Rule.EQUAL_SHARES_PACKAGES, Completion.ADD1)

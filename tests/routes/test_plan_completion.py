@@ -230,3 +230,29 @@ def test_the_pdf_and_csv_say_the_completion_and_the_comparison(
         or any("kost niets extra" in cell for cell in row)
         for row in reasons
     )
+
+
+def test_a_free_measure_chosen_in_kiezen_is_explained_under_add_one_alone(
+    client: TestClient, night: int
+) -> None:
+    # On these ballots "Hogere prioriteit geluidsoverlast" costs nothing and is in the Kiezen
+    # result; equal shares on the packages counts it at its cost, so add one alone leaves it out.
+    plan = _plan(client, night, rule="equal_shares_packages", completion="add1")
+    line = next(m for m in plan.measures if m.key == "geluidsoverlast")
+    assert line.binding_cost == 0
+    assert not line.selected
+    assert line.reason is not None
+    assert line.reason.why == "free_not_counted"
+    assert line.difference == "chosen_but_free_not_counted"
+    soup = BeautifulSoup(
+        client.get(
+            f"/wijkteam/processes/{night}/plan?rule=equal_shares_packages&completion=add1"
+        ).text,
+        "html.parser",
+    )
+    reason = soup.select_one("#line-geluidsoverlast .reason")
+    assert reason is not None
+    assert reason.get_text().startswith("Niet in het plan, al werd hij gekozen bij Kiezen")
+    assert "niemand" not in reason.get_text().split(":")[0]
+    filled = _plan(client, night, rule="equal_shares_packages", completion="add1-greedy")
+    assert next(m for m in filled.measures if m.key == "geluidsoverlast").selected
