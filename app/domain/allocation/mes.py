@@ -268,6 +268,8 @@ class _Checkpoint(NamedTuple):
     t0: Fraction
     money: list[int]
     slope: list[int]
+    epoch: list[int]
+    lift: list[int]
     scale: int
     cost_now: list[int]
     supporters_of: list[_Supporters]
@@ -280,18 +282,22 @@ class _Checkpoint(NamedTuple):
 class _State:
     """A run between two rounds.
 
-    Money is exact: per voter type a whole number over the common denominator `scale` (which
-    grows with each purchase), beside a float `guess` of it that finds the order of things. In
-    a tracked run money also has a `slope` (and its float, `growth`): at `t0 + x` a type has
-    `(money + slope * x) / scale` as long as the run's decisions hold. `cost_now`: the costs
-    over `scale`. `supporters_of`: each project's supporters (as in `_Model`), from which those
-    who spent everything are pruned in this run.
-    `bound`: each project's price when last worked out, a lower bound for the next (money only
-    shrinks); `active`: the projects still in play.
+    Money is exact: per voter type a whole number over a denominator, beside a float `guess` of
+    it that finds the order of things. The common denominator `scale` grows with each purchase
+    (to keep every payment whole); a type's money stays over the one of its last payment, the
+    `epoch`-th, and `lift[epoch]` brings it over `scale` (`exact`), so that a purchase need not
+    touch every voter. In a tracked run money also has a `slope` (over the same denominator; its
+    float: `growth`): at `t0 + x` a type has `money + slope * x` as long as the run's decisions
+    hold. `cost_now`: the costs over `scale`. `supporters_of`: each project's supporters (as in
+    `_Model`), from which those who spent everything are pruned in this run. `bound`: each
+    project's price when last worked out, a lower bound for the next (money only shrinks);
+    `active`: the projects still in play.
     """
 
     money: list[int]
     slope: list[int]
+    epoch: list[int]
+    lift: list[int]
     guess: list[float]
     growth: list[float]
     scale: int
@@ -313,6 +319,8 @@ class _State:
         return _State(
             money=[t0.numerator * (scale // t0.denominator)] * model.types,
             slope=[scale if tracked else 0] * model.types,
+            epoch=[0] * model.types,
+            lift=[1],
             guess=[float(t0)] * model.types,
             growth=[1.0] * model.types if tracked else [],
             scale=scale,
@@ -327,11 +335,16 @@ class _State:
     def of(point: _Checkpoint) -> _State:
         """A state to go on from (the checkpoint's lists are copied where a run changes them)."""
         scale = point.scale
+        # Each type's own denominator: scale / lift[epoch] (exact, lifts divide the scale).
+        own = [scale // lift for lift in point.lift]
+        denominators = list(map(own.__getitem__, point.epoch))
         return _State(
             money=point.money,
             slope=point.slope,
-            guess=list(map(truediv, point.money, repeat(scale))),
-            growth=list(map(truediv, point.slope, repeat(scale))),
+            epoch=point.epoch,
+            lift=point.lift,
+            guess=list(map(truediv, point.money, denominators)),
+            growth=list(map(truediv, point.slope, denominators)),
             scale=scale,
             cost_now=point.cost_now,
             supporters_of=list(point.supporters_of),
@@ -341,11 +354,13 @@ class _State:
         )
 
     def checkpoint(self, t0: Fraction, selected: int) -> _Checkpoint:
-        # `money` and `slope` are replaced before the next payments, never changed in place.
+        # `money`, `slope` and `epoch` are copied before the next payments (`own_lists`).
         return _Checkpoint(
             t0=t0,
             money=self.money,
             slope=self.slope,
+            epoch=self.epoch,
+            lift=self.lift,
             scale=self.scale,
             cost_now=self.cost_now,
             supporters_of=list(self.supporters_of),
@@ -376,13 +391,36 @@ class _State:
         supporters = self.supporters_of[rank] = _Supporters(types, values, weights, single, total)
         return supporters, list(filter(None, mine))
 
-    def rescale(self, factor: int, tracked: bool) -> None:
-        """A new common denominator, `factor` times the old one (all lists replaced)."""
-        self.money = list(map(mul, self.money, repeat(factor)))
-        if tracked:
-            self.slope = list(map(mul, self.slope, repeat(factor)))
+    def rescale(self, factor: int) -> None:
+        """A new common denominator, `factor` times the old one: a new epoch."""
+        self.lift = [*map(mul, self.lift, repeat(factor)), 1]
         self.cost_now = list(map(mul, self.cost_now, repeat(factor)))
         self.scale *= factor
+
+    def own_lists(self) -> None:
+        """Copies of the lists that payments change in place (a checkpoint keeps the old)."""
+        self.money, self.slope, self.epoch = list(self.money), list(self.slope), list(self.epoch)
+
+    def exact(self, types: list[int], weights: Iterable[int] | None = None) -> int:
+        """What these voter types (as many voters each as `weights` says) have together, over
+        the current denominator."""
+        return self._lifted(self.money, types, weights)
+
+    def exact_slope(self, types: list[int], weights: Iterable[int] | None = None) -> int:
+        """As `exact`, for the slopes: how fast their money grows with t."""
+        return self._lifted(self.slope, types, weights)
+
+    def exact_one(self, voter_type: int) -> int:
+        return self.money[voter_type] * self.lift[self.epoch[voter_type]]
+
+    def _lifted(self, numbers: list[int], types: list[int], weights: Iterable[int] | None) -> int:
+        lifts = map(self.lift.__getitem__, map(self.epoch.__getitem__, types))
+        mine = map(mul, map(numbers.__getitem__, types), lifts)
+        return sum(mine) if weights is None else sum(map(mul, mine, weights))
+
+    def normalized(self) -> list[int]:
+        """Every type's money over the current denominator."""
+        return list(map(mul, self.money, map(self.lift.__getitem__, self.epoch)))
 
 
 class _Round(NamedTuple):
@@ -410,9 +448,10 @@ class _Run:
     selected: list[int] = field(default_factory=list)
     price_of: dict[int, _Price] = field(default_factory=dict)
     paid_everything: dict[int, int] = field(default_factory=dict)
-    money: list[int] = field(default_factory=list)
+    money: list[int] = field(default_factory=list)  # from `end`, when first asked (`left`)
     start: int = 0
     scale: int = 1
+    end: _State | None = None
     k: int = 0
     round_until: list[int | None] = field(default_factory=list)
     stable_until: int | None = None
@@ -420,6 +459,12 @@ class _Run:
     # Run against a `reference` run at a smaller t: whether its outcome provably holds at every
     # t in between (see `_holds_between`).
     certified: bool = False
+
+    def left(self) -> list[int]:
+        """Each voter type's money at the end of the run, over `scale`."""
+        if not self.money and self.end is not None:
+            self.money = self.end.normalized()
+        return self.money
 
 
 def _run(
@@ -466,7 +511,7 @@ def _run(
         run.round_until.append(horizon.close_round())
         turns = [until for until in run.round_until if until is not None]
         run.stable_until = min(turns) if turns else None
-    run.money = state.money
+    run.end = state
     run.scale = state.scale
     run.start = t0.numerator * (state.scale // t0.denominator)
     run.certified = certifying and reference is not None and run.selected == reference.selected
@@ -528,7 +573,7 @@ def _in_reach(
     cost = model.cost_float[rank]
     if have > cost * (1 + _DOUBT) or (
         have >= cost * (1 - _DOUBT)
-        and _money(state.money, supporters.types, weights) >= state.cost_now[rank]
+        and state.exact(supporters.types, weights) >= state.cost_now[rank]
     ):
         return True
     if horizon is not None:
@@ -551,12 +596,11 @@ def _buy(model: _Model, state: _State, chosen: _Round, horizon: _Horizon | None)
     reduce = math.gcd(rich, math.gcd(price.numerator, price.slope) * model.value_gcd[rank])
     factor = rich // reduce
     if factor != 1:
-        state.rescale(factor, tracked=horizon is not None)
-    elif horizon is not None:
-        state.money, state.slope = list(state.money), list(state.slope)  # checkpointed
+        state.rescale(factor)
     if horizon is None:
         _pay(state, chosen.supporters, chosen.priced.poor, price, reduce)
     else:
+        state.own_lists()
         _pay_tracked(state, chosen.supporters, chosen.priced.poor, price, reduce, horizon)
     left_with = list(map(state.money.__getitem__, chosen.supporters.types))
     if chosen.supporters.weights is None:
@@ -606,7 +650,7 @@ def _beats(price: _Price, rank: int, other: _Price, other_rank: int) -> bool:
 def _price_now(model: _Model, state: _State, rank: int) -> _Price | None:
     """A project's exact price with the money as it is now (None: out of reach)."""
     supporters, mine = state.supporters(rank)
-    if _money(state.money, supporters.types, supporters.weights) < state.cost_now[rank]:
+    if state.exact(supporters.types, supporters.weights) < state.cost_now[rank]:
         return None
     return _price(model, state, rank, supporters, mine, tracked=False).price
 
@@ -699,8 +743,8 @@ def _keep_out_of_reach(
         horizon.keep_at_least(short / (rise * (1 + _DOUBT)) * (1 - _DOUBT))
         return
     horizon.keep_non_negative(
-        state.cost_now[rank] - _money(state.money, types, weights),
-        -_money(state.slope, types, weights),
+        state.cost_now[rank] - state.exact(types, weights),
+        -state.exact_slope(types, weights),
     )
 
 
@@ -718,15 +762,23 @@ def _pay(
 ) -> None:
     """Charge a project's supporters (over the current denominator): `poor` (positions in the
     lists) pay all they have, the others price times value."""
-    money, guess, scale = state.money, state.guess, state.scale
+    money, epoch, lift, guess, scale = (
+        state.money,
+        state.epoch,
+        state.lift,
+        state.guess,
+        state.scale,
+    )
+    now = len(lift) - 1
     types = supporters.types
     # Floats as exact money times 1 / scale: within two roundings of the exact value.
     inverse = 1 / scale if scale.bit_length() < 900 else 0.0
     for voter_type, payment in zip(
         types, _payments(supporters, price.numerator, reduce), strict=False
     ):
-        left = money[voter_type] - payment
+        left = money[voter_type] * lift[epoch[voter_type]] - payment
         money[voter_type] = left
+        epoch[voter_type] = now
         if left > 0:
             guess[voter_type] = left * inverse if inverse else left / scale
         else:
@@ -747,13 +799,16 @@ def _pay_tracked(
     """`_pay` with slopes: the payments move with t as the price does, and those who pay
     everything keep doing so while their part `price * value` is at least what they have; the
     horizon learns when that may end."""
-    money, slope, guess, growth, scale = (
+    money, slope, epoch, lift, guess, growth, scale = (
         state.money,
         state.slope,
+        state.epoch,
+        state.lift,
         state.guess,
         state.growth,
         state.scale,
     )
+    now = len(lift) - 1
     numerator, price_slope = price.numerator, price.slope
     inverse = 1 / scale if scale.bit_length() < 900 else 0.0
     poor_set = set(poor)
@@ -766,7 +821,9 @@ def _pay_tracked(
     payment = numerator * single // reduce if single is not None else 0
     rise_payment = price_slope * single // reduce if single is not None else 0
     for i, (voter_type, value) in enumerate(zip(supporters.types, supporters.values, strict=True)):
-        have = money[voter_type]
+        to_now = lift[epoch[voter_type]]
+        have = money[voter_type] * to_now
+        epoch[voter_type] = now
         if single is None:
             payment = numerator * value // reduce
         if have <= payment or i in poor_set:
@@ -781,13 +838,13 @@ def _pay_tracked(
             if fall > 0 and gap - room <= fall * horizon.nearest * (1 + _DOUBT):
                 horizon.keep_non_negative(
                     numerator * value - reduce * have,
-                    price_slope * value - reduce * slope[voter_type],
+                    price_slope * value - reduce * slope[voter_type] * to_now,
                 )
             money[voter_type] = slope[voter_type] = 0
             guess[voter_type] = growth[voter_type] = 0.0
         else:
             left = have - payment
-            rise = slope[voter_type] - (
+            rise = slope[voter_type] * to_now - (
                 rise_payment if single is not None else price_slope * value // reduce
             )
             money[voter_type] = left
@@ -829,7 +886,7 @@ def _price(
     pay. Floats find the poor, whole numbers confirm; when the floats are in doubt,
     `_price_exactly` walks the supporters as pabutools does.
     """
-    money, scale = state.money, state.scale
+    scale = state.scale
     cost, cost_float = state.cost_now[rank], model.cost_float[rank]
     single, total = supporters.single, supporters.total
     # Nobody short at the lowest possible price (everyone paying in proportion)? The common case.
@@ -844,24 +901,23 @@ def _price(
         return _Priced(_Price(lowest, cost, total * scale, 0), [], total)
     found: _Priced | None = None
     if single is not None:
-        found = _price_alike(money, mine, supporters, cost, cost_float, scale)
+        found = _price_alike(state, mine, supporters, cost, cost_float)
     if found is None:
         if ratios is None:
             ratios = list(map(truediv, mine, repeat(single)))
-        found = _price_walk(money, mine, ratios, supporters, cost, cost_float, scale)
+        found = _price_walk(state, mine, ratios, supporters, cost, cost_float)
     if tracked and found.poor:
-        found = _with_slope(found, state.slope, supporters)
+        found = _with_slope(found, state, supporters)
     return found
 
 
 def _price_walk(
-    money: list[int],
+    state: _State,
     mine: list[float],
     ratios: list[float],
     supporters: _Supporters,
     cost: int,
     cost_float: float,
-    scale: int,
 ) -> _Priced:
     """`_price` in general: walk up from the poorest (by money per unit of satisfaction); each
     pays all they have while that is less than their part."""
@@ -888,33 +944,33 @@ def _price_walk(
             high = middle
         else:
             low = middle + 1
-    found = _confirm(money, supporters, cost, scale, ratios, order, low)
+    found = _confirm(state, supporters, cost, ratios, order, low)
     if found is None:
-        found = _price_exactly(money, supporters, cost, scale)
+        found = _price_exactly(state, supporters, cost)
     return found
 
 
-def _with_slope(found: _Priced, slope: list[int], supporters: _Supporters) -> _Priced:
+def _with_slope(found: _Priced, state: _State, supporters: _Supporters) -> _Priced:
     """In a tracked run, the price's slope: minus that of what the poor pay (all they have)."""
     price, poor, rich = found
-    poor_types = map(supporters.types.__getitem__, poor)
+    poor_types = list(map(supporters.types.__getitem__, poor))
     weights = supporters.weights
     poor_weights = None if weights is None else map(weights.__getitem__, poor)
-    return _Priced(price._replace(slope=-_money(slope, poor_types, poor_weights)), poor, rich)
+    return _Priced(price._replace(slope=-state.exact_slope(poor_types, poor_weights)), poor, rich)
 
 
 def _price_alike(
-    money: list[int],
+    state: _State,
     mine: list[float],
     supporters: _Supporters,
     cost: int,
     cost_float: float,
-    scale: int,
 ) -> _Priced | None:
     """`_price` when every supporter values the project alike: the poorer pay all they have,
     found on the sorted amounts of money; None when in doubt."""
     types, weights, total = supporters.types, supporters.weights, supporters.total
     single = cast(int, supporters.single)
+    scale = state.scale
     count = len(mine)
     before: Sequence[int]  # voters poorer than the k-th poorest
     if weights is None:
@@ -946,7 +1002,7 @@ def _price_alike(
     else:
         poor = order[:low]
         poor_weights = ordered_weights[:low]
-    paid_exactly = _money(money, map(types.__getitem__, poor), poor_weights)
+    paid_exactly = state.exact(list(map(types.__getitem__, poor)), poor_weights)
     rich = total - single * before[low]
     numerator = cost - paid_exactly
     if rich <= 0 or numerator <= 0:
@@ -961,7 +1017,7 @@ def _price_alike(
         lowest, highest = ordered[near_low], ordered[near_high - 1]
         for i, have in enumerate(mine):
             if lowest <= have <= highest:
-                exact = money[types[i]] * rich
+                exact = state.exact_one(types[i]) * rich
                 if (have < threshold and exact > numerator * single) or (
                     have >= threshold and exact < numerator * single
                 ):
@@ -970,10 +1026,9 @@ def _price_alike(
 
 
 def _confirm(
-    money: list[int],
+    state: _State,
     supporters: _Supporters,
     cost: int,
-    scale: int,
     ratios: list[float],
     order: list[int],
     cut: int,
@@ -984,46 +1039,49 @@ def _confirm(
     poor = order[:cut]
     poor_types = list(map(types.__getitem__, poor))
     if weights is None:
-        paid = sum(map(money.__getitem__, poor_types))
+        paid = state.exact(poor_types)
         rich = supporters.total - sum(map(values.__getitem__, poor))
     else:
         poor_weights = list(map(weights.__getitem__, poor))
-        paid = sum(map(mul, map(money.__getitem__, poor_types), poor_weights))
+        paid = state.exact(poor_types, poor_weights)
         rich = supporters.total - sum(map(mul, map(values.__getitem__, poor), poor_weights))
     if rich <= 0:
         return None
     numerator = cost - paid
     if numerator <= 0:
         return None
+    scale = state.scale
     guess = numerator / (rich * scale)
     # Confirm exactly where the floats are close: the poor cannot pay their part, the rich can.
     for i in order[cut:]:
         if ratios[i] > guess * (1 + _DOUBT):
             break
-        if money[types[i]] * rich < numerator * values[i]:
+        if state.exact_one(types[i]) * rich < numerator * values[i]:
             return None
     for i in reversed(poor):
         if ratios[i] < guess * (1 - _DOUBT):
             break
-        if money[types[i]] * rich > numerator * values[i]:
+        if state.exact_one(types[i]) * rich > numerator * values[i]:
             return None
     return _Priced(_Price(guess, numerator, rich * scale, 0), poor, rich)
 
 
-def _price_exactly(money: list[int], supporters: _Supporters, cost: int, scale: int) -> _Priced:
+def _price_exactly(state: _State, supporters: _Supporters, cost: int) -> _Priced:
     """pabutools' own walk in exact arithmetic; only when the floats were in doubt."""
     types, values, weights = supporters.types, supporters.values, supporters.weights
-    order = sorted(range(len(types)), key=lambda i: Fraction(money[types[i]], values[i]))
+    money = list(map(state.exact_one, types))
+    order = sorted(range(len(types)), key=lambda i: Fraction(money[i], values[i]))
     paid = 0
     rich = supporters.total
+    scale = state.scale
     for position, i in enumerate(order):
         # price = (cost - paid) / (rich * scale); can this supporter pay price * value?
-        if (cost - paid) * values[i] <= money[types[i]] * rich:
+        if (cost - paid) * values[i] <= money[i] * rich:
             numerator = cost - paid
             price = _Price(numerator / (rich * scale), numerator, rich * scale, 0)
             return _Priced(price, order[:position], rich)
         weight = 1 if weights is None else weights[i]
-        paid += money[types[i]] * weight
+        paid += money[i] * weight
         rich -= values[i] * weight
     raise AssertionError("equal shares: an affordable project without a price")
 
@@ -1233,7 +1291,7 @@ def _allocation(
     )
     spent = [0] * model.ballots
     start = final.start
-    for source, left in zip(model.source, final.money, strict=True):
+    for source, left in zip(model.source, final.left(), strict=True):
         spent[source] = start - left
     return Allocation(
         rule=rule,
@@ -1281,7 +1339,7 @@ def _outcome(
             project_id, cost, total, supporters, False, Verdict.NO_SUPPORT, Stage.EQUAL_SHARES
         )
     denominator = final.scale
-    left = _money(final.money, model.types_of[rank], model.weights_of[rank])
+    left = _money(final.left(), model.types_of[rank], model.weights_of[rank])
     cost_now = cost * denominator if type(cost) is int else int(cost * denominator)
     return new_outcome(
         project_id,
