@@ -442,6 +442,7 @@
     var sig = parts[1] || "";
     var wait = FAST;
     var timer = 0;
+    var done = false;
     function next(ms) {
       window.clearTimeout(timer);
       timer = window.setTimeout(ask, ms * (0.8 + Math.random() * 0.4));
@@ -453,12 +454,13 @@
         if (s.status !== 200) return next((wait = FAST));
         return s.text().then(function (html) {
           swap(html);
-          if (!document.querySelector(".closed-notice")) next((wait = FAST));
+          done = document.querySelector(".closed-notice") !== null;
+          if (!done) next((wait = FAST));
         });
       });
     }
     function ask() {
-      if (document.hidden) return;
+      if (document.hidden || done) return;
       live(parts[0] + "?v=" + sig)
         .then(function (r) {
           if (r.status === 200) return changed(r);
@@ -469,7 +471,7 @@
         .catch(function () { next((wait = SLOW)); });
     }
     function wake() {
-      if (!document.hidden) next((wait = FAST) / 10);
+      if (!document.hidden && !done) next((wait = FAST) / 10);
     }
     document.addEventListener("visibilitychange", wake);
     window.addEventListener("focus", wake);
