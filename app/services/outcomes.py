@@ -15,7 +15,7 @@ from fractions import Fraction
 
 from sqlmodel import Session, col, select
 
-from app.domain import groups, kiezen, plan_file
+from app.domain import groups, kiezen, plan_file, reasons
 from app.domain import waardenzeef as wz
 from app.domain.vocabulary import RoundKind, RoundState, StakeholderGroup
 from app.errors import N_, DomainError
@@ -380,6 +380,7 @@ class Differing:
     difference: str
     rank: int | None
     no_cost: bool
+    filled_up: bool = False  # equal shares' completion took it, not its supporters' shares
 
 
 @dataclass(frozen=True)
@@ -399,6 +400,7 @@ class PlanBeside:
     packages: int
     most_chosen: int
     differing: list[Differing]
+    greedy_taken: bool = False  # equal shares' comparison step took the greedy outcome
 
     @property
     def differs(self) -> set[int]:
@@ -420,16 +422,17 @@ def beside_plan(session: Session, *, outcome: Outcome) -> PlanBeside | None:
         # Not the round the plan is made from; or no Zeven yet, so no plan to set beside it.
         return None
     snapshot = plans_service.adopted(session, process_id=meeting.process_id)
-    rule, ranked_by = wz.Rule.GREEDY, wz.RankBy.CONTRIBUTION
+    rule, ranked_by, completion = wz.Rule.GREEDY, wz.RankBy.CONTRIBUTION, None
     if snapshot is not None:
-        rule = wz.Rule(snapshot.rule)
-        ranked_by = wz.RankBy(str(snapshot.parameters.get("ranked_by", ranked_by)))
+        rule, ranked_by, completion = plans_service.method_of(snapshot)
     sieve = source.sieve
     if rule is plans_service.PACKAGE_RULE and not sieve.packages:
         rule = wz.Rule.GREEDY
-    plan = wz.make_plan(sieve, rule, ranked_by)
-    fingerprint = plan_file.fingerprint(plan_file.published(sieve), rule, ranked_by)
+    completion = plan_file.completion_for(rule, completion)
+    plan = wz.make_plan(sieve, rule, ranked_by, completion=completion or True)
+    fingerprint = plan_file.fingerprint(plan_file.published(sieve), rule, ranked_by, completion)
     explained = plans_service.reasons_of(sieve, plan, fingerprint)
+    filled_up = {int(r.measure_id) for r in explained if r.why == reasons.Why.COMPLETION}
     rank = {int(r.measure_id): r.rank for r in explained}
     fits = [r.measure_id for r in outcome.choices if r.fits]
     chosen = {r.measure_id: r.chosen for r in outcome.choices}
@@ -456,10 +459,12 @@ def beside_plan(session: Session, *, outcome: Outcome) -> PlanBeside | None:
                 difference=found[r.measure_id],
                 rank=rank.get(r.measure_id),
                 no_cost=r.cost == 0,
+                filled_up=r.measure_id in filled_up,
             )
             for r in outcome.choices
             if r.measure_id in found
         ],
+        greedy_taken=plan.allocation.comparison is not None and plan.allocation.comparison.switched,
     )
 
 

@@ -17,10 +17,14 @@ from pypdf import PdfReader
 from sqlmodel import Session, select
 
 from app.domain import plan_file
+from app.domain import waardenzeef as wz
+from app.domain.allocation import Completion
 from app.domain.pabulib import parse_pabulib
-from app.exports import plan_pdf
+from app.domain.vocabulary import RoundKind
+from app.exports import plan_pdf, plan_text
 from app.exports.content import PlanContent
-from app.models import PlanSnapshot
+from app.models import PlanSnapshot, Round, User
+from app.services import plans as plans_service
 from tests.factories import meeting_night
 from tests.routes.test_plan import _log_in
 
@@ -256,3 +260,38 @@ def test_a_free_measure_chosen_in_kiezen_is_explained_under_add_one_alone(
     assert "niemand" not in reason.get_text().split(":")[0]
     filled = _plan(client, night, rule="equal_shares_packages", completion="add1-greedy")
     assert next(m for m in filled.measures if m.key == "geluidsoverlast").selected
+
+
+@pytest.mark.parametrize("completion", COMPLETIONS)
+def test_the_console_sets_the_adopted_plan_with_its_completion_beside_kiezen(
+    client: TestClient, session: Session, korrewegwijk: int, completion: str
+) -> None:
+    # The round page (and the projector, from the same outcome) compares Kiezen with the plan as
+    # adopted: the same measures differ, with the same sentences, as on the plan's own page.
+    meeting = meeting_night(session, korrewegwijk, participants=12, paper=2, seed=34)
+    user_id = _log_in(client, session)
+    plans_service.adopt(
+        session,
+        process_id=korrewegwijk,
+        rule=wz.Rule.EQUAL_SHARES,
+        ranked_by=wz.RankBy.CONTRIBUTION,
+        completion=Completion(completion),
+        user=session.get_one(User, user_id),
+    )
+    session.commit()
+    plan = _plan(client, korrewegwijk, rule="equal_shares", completion=completion)
+    expected = {
+        line.title: plan_text.difference(plan, line) for line in plan.measures if line.difference
+    }
+    kiezen = session.exec(
+        select(Round).where(Round.meeting_id == meeting.id, Round.kind == RoundKind.KIEZEN)
+    ).one()
+    page = BeautifulSoup(client.get(f"/console/rounds/{kiezen.id}").text, "html.parser")
+    items = page.select(".beside-plan ul.differing li")
+    shown = {
+        li.strong.find_next("strong").get_text(): li.get_text(" ", strip=True)  # type: ignore[union-attr]
+        for li in items
+    }
+    assert set(shown) == set(expected)
+    for title, sentence in expected.items():
+        assert " ".join(sentence.split()) in " ".join(shown[title].split()), title
