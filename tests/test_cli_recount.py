@@ -109,6 +109,26 @@ def test_default_rule_is_the_files_own_and_sat_follows_the_vote_type(small_file:
     assert _json([str(small_file), "--sat", "cardinality"])["satisfaction"] == "cardinality"
 
 
+@pytest.mark.parametrize(
+    ("meta_rule", "rule"),
+    [
+        ("equalshares", "mes"),
+        ("equalshares/add1", "mes-add1"),
+        ("equalshares/add1-only", "mes-add1-only"),
+        ("equalshares/add1-compare", "mes-add1-compare"),
+    ],
+)
+def test_a_files_equal_shares_rule_is_recounted_with_its_completion(
+    small_file: Path, tmp_path: Path, meta_rule: str, rule: str
+) -> None:
+    # The names a bewonersplan's ballots file gives the completions (Pabulib's and ours).
+    text = small_file.read_text(encoding="utf-8")
+    assert "rule;greedy" in text
+    changed = tmp_path / "changed.pb"
+    changed.write_text(text.replace("rule;greedy", f"rule;{meta_rule}"), encoding="utf-8")
+    assert _json([str(changed)])["rule"] == rule
+
+
 def test_the_table_reads_as_a_table_in_dutch_by_default(small_file: Path) -> None:
     result = runner.invoke(cli, ["recount", str(small_file), "--rule", "greedy"])
     assert result.exit_code == 0, result.output

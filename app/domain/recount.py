@@ -76,6 +76,9 @@ PABULIB_RULES = {
     "greedy": RecountRule.GREEDY,
     "equalshares": RecountRule.MES,
     "equalshares/add1": RecountRule.MES_ADD1,
+    # The names a bewonersplan's ballots file gives the other two completions (plan_file).
+    "equalshares/add1-only": RecountRule.MES_ADD1_ONLY,
+    "equalshares/add1-compare": RecountRule.MES_ADD1_COMPARE,
 }
 
 
