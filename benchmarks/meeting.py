@@ -48,10 +48,11 @@ the round's state every 5 s on the ballot page).
 Reported per mode: per endpoint the requests, the answers that were not the expected ones,
 the 503s (a poll answered 503, shed because requests wait, is expected and not sent again: the
 page asks later) and the requests sent again after a 503's Retry-After (as the phone's page
-does; the latency counts from the first try), p50/p95/p99/max; the ballots acknowledged (303) against those stored, per
-round; the seconds each round took from its opening to the last acknowledged ballot; the CPU
-seconds per wall second of the Python load generator (one asyncio process, httpx with
-keep-alive), of wrk, of the server(s) and of caddy. Markdown on stdout; `--json FILE` too.
+does; the latency counts from the first try), p50/p95/p99/max; per round the ballots
+acknowledged (303) against those stored and the seconds from its opening to the last
+acknowledged ballot; the CPU seconds per wall second of the Python load generator (one asyncio
+process, httpx with keep-alive), of wrk, of the server(s) and of caddy. Markdown on stdout;
+`--json FILE` too.
 """
 
 from __future__ import annotations
@@ -366,7 +367,11 @@ def proxy(port: int, upstreams: list[int], folder: Path, log: Path) -> subproces
         "{\n\tadmin off\n\tauto_https off\n}\n"
         f"http://127.0.0.1:{port} {{\n"
         f"\treverse_proxy {' '.join(f'127.0.0.1:{p}' for p in upstreams)} {{\n"
-        "\t\tlb_policy round_robin\n\t}\n}\n"
+        "\t\tlb_policy round_robin\n"
+        # Idle connections to the app closed by caddy before uvicorn closes them (after 5 s):
+        # else a request sent on one as uvicorn closes it is a 502 (seen with 150 phones).
+        "\t\ttransport http {\n\t\t\tkeepalive 4s\n\t\t}\n"
+        "\t}\n}\n"
     )
     server = subprocess.Popen(
         [caddy, "run", "--config", str(config), "--adapter", "caddyfile"],
@@ -520,7 +525,11 @@ class Room:
         self.rng = random.Random(15)
         self.client = httpx.AsyncClient(
             timeout=options.timeout,
-            limits=httpx.Limits(max_connections=2000, max_keepalive_connections=2000),
+            # An idle connection is let go after 4 s, before uvicorn closes it (5 s): reusing one
+            # as the server closes it fails the request (browsers send such a request again).
+            limits=httpx.Limits(
+                max_connections=2000, max_keepalive_connections=2000, keepalive_expiry=4.0
+            ),
             follow_redirects=False,
         )
         self.phones = [

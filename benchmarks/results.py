@@ -15,8 +15,8 @@ each, 500 by default) and times each result twice over:
 
 `first` is the first call with nothing kept from before (in this process what the earlier rows
 kept is dropped first; the uvicorn server starts fresh and serves the rows in order), as right
-after a round closes; `median` the median of the next `--repeat` (5). Targets: the outcome of a round
-<= 100 ms, the plan page <= 300 ms, the plan PDF <= 2 s (server time, first request).
+after a round closes; `median` the median of the next `--repeat` (5). Targets: the outcome of
+a round <= 100 ms, the plan page <= 300 ms, the plan PDF <= 2 s (server time, first request).
 """
 
 from __future__ import annotations
