@@ -8,7 +8,8 @@ gets the ballot; then it opens the same ballot again, its static files cached.
 
 Recorded per load: the largest contentful paint (PerformanceObserver 'largest-contentful-paint',
 from navigation start), the bytes received (DevTools' encodedDataLength: compressed bodies and
-headers) and the number of requests. Target: LCP at most 1 s; first load within the page-weight
+headers) and the number of requests. Target: LCP at most 1 s on slow 4G (held to it by
+`python -m benchmarks.page_speed`, not by `make test`); first load within the page-weight
 budget of tests/routes/test_page_weight.py (30 KB of bodies; here with headers), a later one
 without any static file. The figures are printed and written to test-artifacts/page-speed.json
 (benchmarks/README.md, "Phone pages on slow 4G", quotes them).
@@ -20,6 +21,7 @@ not at all while hidden, at once when shown again, and goes on by itself when a 
 from __future__ import annotations
 
 import json
+import os
 import time
 from pathlib import Path
 from typing import Any
@@ -49,13 +51,12 @@ CROWDED = {"latency": 400, "down": 400.0, "up": 400.0}
 PROFILES = {"slow 4G": SLOW_4G, "400 kbit/s, 400 ms": CROWDED}
 CPU_SLOWDOWN = 4
 LCP_TARGET_MS = 1000
-# Each load is measured at least this many times (a fresh browser profile each time), the best
-# is held against the target: the machine the tests run on is shared, and a load that waited
-# for another process's turn on the processor says nothing about the page.
-TRIES = 3
-# Where the target is asserted and the best is still above it, up to this many in all: under a
-# parallel test run the processor is shared with other tests.
-MOST_TRIES = 9
+# `make test` loads each page once and holds the bytes to their budget; the LCP is recorded. A
+# timed target is a benchmark's, not a unit test's (a parallel test run shares the processor):
+# `python -m benchmarks.page_speed` runs this test with PAGE_SPEED_TRIES=3 (each load three times
+# in a fresh browser profile, the best counts) and PAGE_SPEED_TARGET=1 (the LCP held to 1 s).
+TRIES = int(os.environ.get("PAGE_SPEED_TRIES", "1"))
+HOLD_TO_TARGET = os.environ.get("PAGE_SPEED_TARGET") == "1"
 # Bodies within 30 KB (test_page_weight.py); the headers of the few responses on top.
 FIRST_LOAD_BYTES = 32 * 1024
 LATER_LOAD_BYTES = 10 * 1024
@@ -186,11 +187,7 @@ def test_each_ballot_paints_within_a_second_on_a_slow_network(
         first: list[dict[str, Any]] = []
         later: list[dict[str, Any]] = []
         try:
-            while len(first) < TRIES or (
-                network is SLOW_4G
-                and len(first) < MOST_TRIES
-                and max(min(r["lcp_ms"] for r in rows) for rows in (first, later)) > LCP_TARGET_MS
-            ):
+            while len(first) < TRIES:
                 context = browser.new_context(viewport=PHONE, locale="nl-NL", is_mobile=True)
                 context.add_cookies(cookies)
                 try:
@@ -211,7 +208,7 @@ def test_each_ballot_paints_within_a_second_on_a_slow_network(
     (artifacts / name).write_text(json.dumps(report, indent=2))
     print(
         f"\n{profile} (+{network['latency']:g} ms a request, {network['down']:g} kbit/s down, "
-        f"CPU {CPU_SLOWDOWN}x slower); LCP best of {TRIES} or more (all):"
+        f"CPU {CPU_SLOWDOWN}x slower); LCP best of {TRIES} (all):"
     )
     for load, row in figures.items():
         print(
@@ -223,7 +220,7 @@ def test_each_ballot_paints_within_a_second_on_a_slow_network(
         assert row["bytes"] <= limit, f"{load}: {row['bytes']} bytes"
         if load.endswith("later"):
             assert row["requests"] == 1, f"{load}: static files asked again: {row['files']}"
-        if network is SLOW_4G:
+        if network is SLOW_4G and HOLD_TO_TARGET:
             assert row["lcp_ms"] <= LCP_TARGET_MS, f"{load}: LCP {row['lcp_ms_all']} ms"
 
 
