@@ -335,16 +335,25 @@ class _State:
     def of(point: _Checkpoint) -> _State:
         """A state to go on from (the checkpoint's lists are copied where a run changes them)."""
         scale = point.scale
-        # Each type's own denominator: scale / lift[epoch] (exact, lifts divide the scale).
+        # Each type's own denominator is scale / lift[epoch]; the floats are money times its
+        # inverse (within two roundings of the exact value, as `_pay` makes them).
         own = [scale // lift for lift in point.lift]
-        denominators = list(map(own.__getitem__, point.epoch))
+        if max(own).bit_length() < 900:
+            inverses = list(map(truediv, repeat(1), own))
+            per = list(map(inverses.__getitem__, point.epoch))
+            guess = list(map(mul, point.money, per))
+            growth = list(map(mul, point.slope, per))
+        else:
+            denominators = list(map(own.__getitem__, point.epoch))
+            guess = list(map(truediv, point.money, denominators))
+            growth = list(map(truediv, point.slope, denominators))
         return _State(
             money=point.money,
             slope=point.slope,
             epoch=point.epoch,
             lift=point.lift,
-            guess=list(map(truediv, point.money, denominators)),
-            growth=list(map(truediv, point.slope, denominators)),
+            guess=guess,
+            growth=growth,
             scale=scale,
             cost_now=point.cost_now,
             supporters_of=list(point.supporters_of),
@@ -546,9 +555,9 @@ def _cheapest(model: _Model, state: _State, horizon: _Horizon | None) -> _Round 
                 still.append(rank)
                 compared.append(rank)
                 continue
-        supporters, mine = state.supporters(rank)
-        if not _in_reach(model, state, rank, supporters, mine, horizon):
+        if not _in_reach(model, state, rank, horizon):
             continue
+        supporters, mine = state.supporters(rank)
         priced = _price(model, state, rank, supporters, mine, tracked=horizon is not None)
         still.append(rank)
         compared.append(rank)
@@ -559,16 +568,12 @@ def _cheapest(model: _Model, state: _State, horizon: _Horizon | None) -> _Round 
     return best
 
 
-def _in_reach(
-    model: _Model,
-    state: _State,
-    rank: int,
-    supporters: _Supporters,
-    mine: list[float],
-    horizon: _Horizon | None,
-) -> bool:
-    """Whether a project's supporters have its cost together (floats, exact when close)."""
+def _in_reach(model: _Model, state: _State, rank: int, horizon: _Horizon | None) -> bool:
+    """Whether a project's supporters have its cost together (floats, exact when close). Those
+    who spent everything are still in its lists here, with nothing: they add nothing."""
+    supporters = state.supporters_of[rank]
     weights = supporters.weights
+    mine = map(state.guess.__getitem__, supporters.types)
     have = sum(mine) if weights is None else sum(map(mul, mine, weights))
     cost = model.cost_float[rank]
     if have > cost * (1 + _DOUBT) or (
