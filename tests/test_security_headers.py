@@ -152,11 +152,13 @@ def world(client: TestClient, session: Session, korrewegwijk: int) -> World:
     effect = session.exec(
         select(Effect.id).where(Effect.process_id == editable).order_by(col(Effect.id))
     ).first()
-    measure, key = session.exec(
-        select(Measure.id, Measure.key)
-        .where(Measure.process_id == editable)
-        .order_by(col(Measure.id))
-    ).first() or (None, None)
+    measure = session.exec(
+        select(Measure.id).where(Measure.process_id == editable).order_by(col(Measure.id))
+    ).first()
+    # The measure after_the_vote followed up: the follow-up pages are of the adopted plan.
+    key = session.exec(
+        select(Measure.key).where(Measure.process_id == korrewegwijk).order_by(col(Measure.id))
+    ).first()
     snapshot = session.exec(
         select(PlanSnapshot.id).where(PlanSnapshot.process_id == korrewegwijk)
     ).first()

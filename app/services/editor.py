@@ -785,7 +785,9 @@ def new_version(session: Session, *, user: User, process_id: int, ip_address: st
         session.flush()
         effect_ids[effect.id or 0] = new.id or 0
     for indicator in session.exec(
-        select(Indicator).where(col(Indicator.effect_id).in_(list(effect_ids)))
+        select(Indicator)
+        .where(col(Indicator.effect_id).in_(list(effect_ids)))
+        .order_by(col(Indicator.position), col(Indicator.id))
     ).all():
         new_indicator = Indicator(
             **{name: getattr(indicator, name) for name in IndicatorBase.model_fields},
@@ -797,7 +799,11 @@ def new_version(session: Session, *, user: User, process_id: int, ip_address: st
             IndicatorTarget(indicator_id=new_indicator.id or 0, year=t.year, value=t.value)
             for t in indicator_targets(session, indicator_id=indicator.id or 0)
         )
-    for measure in session.exec(select(Measure).where(Measure.process_id == old.id)).all():
+    for measure in session.exec(
+        select(Measure)
+        .where(Measure.process_id == old.id)
+        .order_by(col(Measure.position), col(Measure.id))
+    ).all():
         new_measure = Measure(
             **{name: getattr(measure, name) for name in MeasureBase.model_fields},
             process_id=copy.id,
