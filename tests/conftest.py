@@ -17,6 +17,7 @@ from sqlmodel import Session
 
 from app import schema
 from app.db import build_engine, get_db
+from app.domain.menu.document import MenuDocument
 from app.main import app
 from app.services import users as users_service
 from app.settings import normalise_database_url
@@ -142,12 +143,19 @@ def client(session: Session) -> Iterator[TestClient]:
     app.dependency_overrides.clear()
 
 
+@pytest.fixture(scope="session")
+def korrewegwijk_document() -> MenuDocument:
+    """The Korrewegwijk seed, read once per test run (a frozen document: tests cannot change it)."""
+    from app.services import menus as menus_service
+
+    return menus_service.read_menu_file(REPO / "seeds" / "korrewegwijk.yaml")
+
+
 @pytest.fixture
-def korrewegwijk(session: Session) -> int:
+def korrewegwijk(session: Session, korrewegwijk_document: MenuDocument) -> int:
     """The Korrewegwijk demo process, loaded from its seed; returns its id."""
     from app.services import menus as menus_service
 
-    document = menus_service.read_menu_file(REPO / "seeds" / "korrewegwijk.yaml")
-    report = menus_service.load_menu(session, document=document)
+    report = menus_service.load_menu(session, document=korrewegwijk_document)
     session.flush()
     return report.process_id
