@@ -5,7 +5,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import re
-from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 
 import anyio.to_thread
@@ -18,6 +18,7 @@ from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.gzip import GZipMiddleware
 from starlette.responses import Response
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app import capacity, i18n, limits
 from app.errors import N_, DomainError
@@ -113,23 +114,7 @@ def create_app() -> FastAPI:
     # Inside the language middleware, so that a refusal of a page is in the reader's language.
     app.add_middleware(BodyLimits, respond=_refusal)
 
-    @app.middleware("http")
-    async def language_and_origin(
-        request: Request, call_next: Callable[[Request], Awaitable[Response]]
-    ) -> Response:
-        requested = request.query_params.get("lang")
-        language = i18n.pick_language(
-            requested, read_cookie(request, LANGUAGE_COOKIE), settings.default_language
-        )
-        i18n.current_language.set(language)
-        if request.method not in SAFE_METHODS and _cross_site(request):
-            return JSONResponse(
-                {"detail": "Cross-site request refused.", "code": "cross_site"}, status_code=403
-            )
-        response = await call_next(request)
-        if requested in i18n.LANGUAGES:
-            set_cookie(response, LANGUAGE_COOKIE, language, max_age=365 * 24 * 3600)
-        return response
+    app.add_middleware(LanguageAndOrigin, default_language=settings.default_language)
 
     # Requests take turns (WORKER_THREADS at work, the rest wait or get 503): see app.capacity.
     app.add_middleware(
@@ -200,6 +185,47 @@ def create_app() -> FastAPI:
         return _error_response(request, 422, "invalid_input", "; ".join(problems))
 
     return app
+
+
+class LanguageAndOrigin:
+    """ASGI middleware: the reader's language for the request (`?lang=`, its cookie, or the
+    default; a `?lang=` that is one of ours is remembered in the cookie), and a form sent from
+    another site refused with 403. Plain ASGI, not `@app.middleware("http")`: Starlette's
+    BaseHTTPMiddleware runs the app in a task of its own with streams between, on every request."""
+
+    def __init__(self, app: ASGIApp, *, default_language: str) -> None:
+        self.app = app
+        self.default_language = default_language
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        request = Request(scope)
+        requested = request.query_params.get("lang")
+        language = i18n.pick_language(
+            requested, read_cookie(request, LANGUAGE_COOKIE), self.default_language
+        )
+        i18n.current_language.set(language)
+        if request.method not in SAFE_METHODS and _cross_site(request):
+            refusal = JSONResponse(
+                {"detail": "Cross-site request refused.", "code": "cross_site"}, status_code=403
+            )
+            await refusal(scope, receive, send)
+            return
+        if requested not in i18n.LANGUAGES:
+            await self.app(scope, receive, send)
+            return
+        remembered = Response()
+        set_cookie(remembered, LANGUAGE_COOKIE, language, max_age=365 * 24 * 3600)
+        cookie = next(h for h in remembered.raw_headers if h[0] == b"set-cookie")
+
+        async def send_with_cookie(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                message = {**message, "headers": [*message.get("headers", []), cookie]}
+            await send(message)
+
+        await self.app(scope, receive, send_with_cookie)
 
 
 def _cross_site(request: Request) -> bool:
