@@ -582,7 +582,7 @@ def _in_reach(model: _Model, state: _State, rank: int, horizon: _Horizon | None)
     ):
         return True
     if horizon is not None:
-        _keep_out_of_reach(horizon, state, rank, supporters, have, cost)
+        _keep_out_of_reach(horizon, state, rank, supporters, have, cost, model.voters)
     return False
 
 
@@ -732,18 +732,26 @@ def _keep_out_of_reach(
     supporters: _Supporters,
     have: float,
     cost: float,
+    voters: int,
 ) -> None:
     """The supporters' money (`have`), short of the cost now, grows with t: when may it reach
-    the cost?"""
+    the cost?
+
+    All voters' money together grows by `voters` per unit of t (a purchase moves money between
+    them, never changes its total's growth), so the supporters' by at most that: a project
+    short of more than `voters` times the nearest turning point so far cannot be the nearest,
+    and its supporters' growth need not be added up."""
+    # Guesses are within a few roundings of the exact values (all terms are positive): with
+    # 1e-9 of room on each side the float reach is a safe lower bound, unless money and cost
+    # are so close that the room swallows the gap; then it is worked out exactly.
+    short = cost * (1 - _DOUBT) - have * (1 + _DOUBT)
+    if short / voters * (1 - _DOUBT) > horizon.nearest * (1 + _DOUBT):
+        return
     types, weights = supporters.types, supporters.weights
     rises = list(map(state.growth.__getitem__, types))
     rise = sum(rises) if weights is None else sum(map(mul, rises, weights))
     if rise <= 0:
         return
-    # Guesses are within a few roundings of the exact values (all terms are positive): with
-    # 1e-9 of room on each side the float reach is a safe lower bound, unless money and cost
-    # are so close that the room swallows the gap; then it is worked out exactly.
-    short = cost * (1 - _DOUBT) - have * (1 + _DOUBT)
     if short > 0:
         horizon.keep_at_least(short / (rise * (1 + _DOUBT)) * (1 - _DOUBT))
         return
