@@ -7,8 +7,9 @@ satisfaction `rho` is bought: each supporter pays `min(money left, rho * satisfa
 earlier project in the tie-break order. A round in which no project's supporters have enough
 money left ends the rule. A supported project that costs nothing is taken before the rounds.
 
-All money is exact: per voter type (voters with the same ballot) a whole number over a common
-denominator that grows with each purchase. Alongside, a float of each type's money finds the
+All money is exact: per voter type (voters with the same ballot) a whole number over a
+denominator; the common denominator grows with each purchase, and a type's money is brought to it
+only when it is read exactly (`_State`). Alongside, a float of each type's money finds the
 order of things (the cheapest project, who pays everything); a decision the floats leave in
 doubt (closer than one in a billion) is made again in whole numbers, so an outcome never depends
 on rounding. A project's last price is a lower bound for its next one (money only shrinks), so
