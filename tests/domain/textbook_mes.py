@@ -16,6 +16,22 @@ from app.domain.allocation import Election
 
 def equal_shares(election: Election[str], per_voter: Fraction) -> list[str]:
     """The projects bought, in order, when every voter starts with `per_voter`."""
+    return _rounds(election, per_voter)[0]
+
+
+def spent(election: Election[str], per_voter: Fraction) -> tuple[Fraction, ...]:
+    """What one voter of each ballot (in the election's order) paid in all."""
+    money = _rounds(election, per_voter)[1]
+    first = 0
+    paid = []
+    for ballot in election.ballots:
+        paid.append(per_voter - money[first])
+        first += ballot.multiplicity
+    return tuple(paid)
+
+
+def _rounds(election: Election[str], per_voter: Fraction) -> tuple[list[str], list[Fraction]]:
+    """The projects bought, in order, and every voter's money left at the end."""
     order = list(election.index.ids)  # tie-break order: earlier wins
     cost = {p.id: Fraction(p.cost) for p in election.projects}
     voters = [b.satisfaction for b in election.ballots for _ in range(b.multiplicity)]
@@ -32,7 +48,7 @@ def equal_shares(election: Election[str], per_voter: Fraction) -> list[str]:
             if best_price is None or price < best_price:
                 best, best_price = p, price
         if best is None or best_price is None:
-            return selected
+            return selected, money
         for i in fans[best]:
             money[i] -= min(money[i], best_price * voters[i][best])
         selected.append(best)
