@@ -95,7 +95,7 @@ def plan_page(
 ) -> HTMLResponse:
     """The current outcome with the chosen rule, beside the adopted plan if there is one."""
     process = access.process_for(session, user=user, process_id=process_id)
-    plan, _ = plans_service.compute(
+    plan = plans_service.content_of(
         session, process_id=process_id, rule=rule, ranked_by=ranked_by, completion=completion
     )
     latest = plans_service.adopted(session, process_id=process_id)
@@ -284,9 +284,9 @@ def api_plan(
 ) -> c.PlanContent:
     """The current outcome of a process under a rule (wijkteam only)."""
     access.process_for(session, user=user, process_id=process_id)
-    return plans_service.compute(
+    return plans_service.content_of(
         session, process_id=process_id, rule=rule, ranked_by=ranked_by, completion=completion
-    )[0]
+    )
 
 
 @api.post("/processes/{process_id:int}/plan/adopt", response_model=c.PlanContent, status_code=201)
