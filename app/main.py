@@ -22,6 +22,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app import capacity, i18n, limits
 from app.errors import N_, DomainError
+from app.exports import plan_pdf
 from app.limits import BodyLimits, BodyTooLarge
 from app.routes import (
     api,
@@ -271,6 +272,9 @@ async def _lifespan(_app: FastAPI) -> AsyncIterator[None]:
     # As many threads as the pool has connections and Admission lets requests in (WORKER_THREADS).
     limiter = anyio.to_thread.current_default_thread_limiter()
     limiter.total_tokens = get_settings().worker_threads
+    # WeasyPrint loaded now, not by the first plan page (it asks whether PDFs can be made): its
+    # import takes about 0.9 s, which that page's visitor would wait.
+    await anyio.to_thread.run_sync(plan_pdf.unavailable)
     yield
 
 
