@@ -7,34 +7,18 @@ process memory: a second instance answers the same.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import Any
 
 from fastapi.testclient import TestClient
-from sqlalchemy import Engine, event
+from sqlalchemy import Engine
 from sqlmodel import Session, select
 
 from app.domain.vocabulary import RoundKind, RoundState
 from app.models import PaperEntry, Participant, Round
 from app.services import meetings as meetings_service
+from tests.conftest import statements_run
 from tests.routes.meeting_night import night, resident
-
-
-@contextmanager
-def counted(engine: Engine) -> Iterator[list[str]]:
-    """The statements run on this engine while the block runs."""
-    seen: list[str] = []
-
-    def record(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
-        seen.append(statement)
-
-    event.listen(engine, "before_cursor_execute", record)
-    try:
-        yield seen
-    finally:
-        event.remove(engine, "before_cursor_execute", record)
 
 
 def test_the_poll_signature_is_the_pages_through_every_change(
@@ -77,7 +61,7 @@ def test_the_poll_is_one_query_and_an_unknown_meeting_a_404(
     n = night(session, korrewegwijk, client)
     phone = resident(session, korrewegwijk)
     signature = meetings_service.resident_view(session, meeting_id=n.meeting_id).signature
-    with counted(engine) as statements:
+    with statements_run(engine) as statements:
         answer = phone.get(f"/m/{n.meeting_id}/status?v={signature}")
     assert answer.status_code == 204
     selects = [s for s in statements if s.lstrip().upper().startswith("SELECT")]

@@ -8,21 +8,20 @@ the second count larger than the first: 6 against 40 participants, 22 against 30
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
 
 import yaml
 from fastapi.testclient import TestClient
-from sqlalchemy import Engine, event
+from sqlalchemy import Engine
 from sqlmodel import Session, select
 
 from app.domain.vocabulary import Role, RoundKind, RoundState
 from app.models import Round
 from app.services import menus as menus_service
 from app.services import users as users_service
+from tests.conftest import statements_run
 from tests.factories import meeting_night
 from tests.routes.meeting_night import form_key, night, resident
 
@@ -32,22 +31,6 @@ SEED = Path(__file__).resolve().parents[2] / "seeds" / "korrewegwijk.yaml"
 BALLOT_STATEMENTS = 20  # now 15 on SQLite, 13 on PostgreSQL
 PLAN_STATEMENTS = 25  # now 18
 PAGE_STATEMENTS = 60  # any other page here (now at most 47: the projector after Kiezen)
-
-
-@contextmanager
-def counted(engine: Engine) -> Iterator[list[str]]:
-    """The statements run on this engine while the block runs."""
-    seen: list[str] = []
-
-    def record(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
-        if not statement.startswith(("SAVEPOINT", "RELEASE", "ROLLBACK TO")):
-            seen.append(statement)
-
-    event.listen(engine, "before_cursor_execute", record)
-    try:
-        yield seen
-    finally:
-        event.remove(engine, "before_cursor_execute", record)
 
 
 def test_a_ballot_costs_the_same_statements_the_first_time_and_the_twentieth(
@@ -70,12 +53,12 @@ def test_a_ballot_costs_the_same_statements_the_first_time_and_the_twentieth(
         return send
 
     first = vote(resident(session, korrewegwijk))
-    with counted(engine) as statements_first:
+    with statements_run(engine) as statements_first:
         first()
     for _ in range(18):
         vote(resident(session, korrewegwijk))()
     twentieth = vote(resident(session, korrewegwijk))
-    with counted(engine) as statements_twentieth:
+    with statements_run(engine) as statements_twentieth:
         twentieth()
     assert len(statements_first) <= BALLOT_STATEMENTS, statements_first
     assert len(statements_twentieth) == len(statements_first), statements_twentieth
@@ -95,11 +78,11 @@ def test_the_plan_page_costs_the_same_statements_for_6_and_for_40_participants(
     assert logged_in.status_code == 303
     url = f"/wijkteam/processes/{korrewegwijk}/plan"
     meeting_night(session, korrewegwijk, participants=6, paper=1)
-    with counted(engine) as small:
+    with statements_run(engine) as small:
         assert client.get(url).status_code == 200
     later = datetime(2026, 11, 27, 19, 30, tzinfo=UTC)
     meeting_night(session, korrewegwijk, participants=40, paper=3, seed=8, start=later)
-    with counted(engine) as large:
+    with statements_run(engine) as large:
         page = client.get(url)
     assert page.status_code == 200
     assert "40" in page.text
@@ -119,14 +102,14 @@ def test_a_ballot_page_costs_the_same_statements_for_the_first_phone_and_the_twe
     # reads it, so the count starts with the second phone.
     assert resident(session, korrewegwijk).get(url).status_code == 200
     first = resident(session, korrewegwijk)
-    with counted(engine) as statements_first:
+    with statements_run(engine) as statements_first:
         assert first.get(url).status_code == 200
     for _ in range(17):
         phone = resident(session, korrewegwijk)
         values = {"idempotency_key": form_key(phone.get(url).text), f"points-{effect}": "100"}
         assert phone.post(url, data=values, follow_redirects=False).status_code == 303
     twentieth = resident(session, korrewegwijk)
-    with counted(engine) as statements_twentieth:
+    with statements_run(engine) as statements_twentieth:
         assert twentieth.get(url).status_code == 200
     assert len(statements_first) <= PAGE_STATEMENTS, statements_first
     assert len(statements_twentieth) == len(statements_first), statements_twentieth
@@ -146,7 +129,7 @@ def _staff_pages(session: Session, meeting_id: int) -> list[str]:
 def _count_pages(client: TestClient, engine: Engine, pages: list[str]) -> list[int]:
     counts = []
     for page in pages:
-        with counted(engine) as statements:
+        with statements_run(engine) as statements:
             response = client.get(page)
         assert response.status_code == 200, (page, response.status_code)
         assert len(statements) <= PAGE_STATEMENTS, (page, statements)

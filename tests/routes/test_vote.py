@@ -6,7 +6,7 @@ import re
 from typing import Any
 
 from fastapi.testclient import TestClient
-from sqlalchemy import Engine, event
+from sqlalchemy import Engine
 from sqlmodel import Session, select
 
 from app.domain.vocabulary import BallotChannel, RoundKind, StakeholderGroup
@@ -15,6 +15,7 @@ from app.models import Ballot, BallotLine, Participant
 from app.routes.meeting_deps import DEVICE_COOKIE, PARTICIPANT_COOKIE
 from app.services import meetings as meetings_service
 from app.services import rounds as rounds_service
+from tests.conftest import statements_run
 from tests.routes.meeting_night import (
     alert,
     ballots_in,
@@ -447,18 +448,9 @@ def test_a_ballot_post_takes_the_write_lock_before_anything_else(
     values = {"idempotency_key": form_key(phone.get(f"/m/{n.meeting_id}").text)}
     values.update({f"points-{e}": "0" for e in n.effect_ids()})
     values[f"points-{n.effect_ids()[0]}"] = "100"
-    statements: list[str] = []
-
-    def record(_conn: object, _cursor: object, statement: str, *_args: object) -> None:
-        statements.append(statement)
-
     session.commit()  # what the test set up is committed before the request starts
-    event.listen(engine, "before_cursor_execute", record)
-    try:
+    with statements_run(engine) as statements:
         phone.post(f"/m/{n.meeting_id}/rounds/{round_id}/ballot", data=values)
-    finally:
-        event.remove(engine, "before_cursor_execute", record)
-    statements = [s for s in statements if not s.startswith(("SAVEPOINT", "RELEASE"))]
     if engine.dialect.name == "sqlite":
         # SQLite: a write first, so that the request waits for the lock instead of failing.
         assert statements[0] == "UPDATE round SET id = id WHERE 0"

@@ -2,28 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
-
-from sqlalchemy import Engine, event
+from sqlalchemy import Engine
 from sqlmodel import Session, select
 
 from app.models import Measure, Process, utcnow
 from app.services import menu_read
-
-
-@contextmanager
-def _statements(engine: Engine) -> Iterator[list[str]]:
-    seen: list[str] = []
-
-    def record(_conn: object, _cursor: object, statement: str, *_args: object) -> None:
-        seen.append(statement)
-
-    event.listen(engine, "before_cursor_execute", record)
-    try:
-        yield seen
-    finally:
-        event.remove(engine, "before_cursor_execute", record)
+from tests.conftest import statements_run
 
 
 def test_the_korrewegwijk_menu_reads_as_the_seed_has_it(
@@ -64,7 +48,7 @@ def test_a_frozen_menu_is_read_from_memory_but_its_process_fresh(
     first = menu_read.read_menu(session, process_id=korrewegwijk)
     process.title = "Een verbeterde titel"  # still allowed once frozen
     session.flush()
-    with _statements(engine) as statements:
+    with statements_run(engine) as statements:
         again = menu_read.read_menu(session, process_id=korrewegwijk)
     assert again.rows is first.rows
     assert not [s for s in statements if "FROM measure" in s or "FROM effect" in s]
