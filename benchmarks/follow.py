@@ -33,7 +33,6 @@ import asyncio
 import os
 import random
 import resource
-import secrets
 import subprocess
 import sys
 import tempfile
@@ -46,7 +45,7 @@ import httpx
 from sqlmodel import Session
 
 from benchmarks import meeting
-from benchmarks.meeting import DEFAULT_POSTGRES, REPO, database_url, prepare
+from benchmarks.meeting import DEFAULT_POSTGRES, REPO, database_url, prepare, serve
 
 meeting.BENCH_DATABASE = "wz_pages_follow"  # on PostgreSQL: a database of this helper's own
 
@@ -61,32 +60,6 @@ def own_cpu() -> float:
     """This process's CPU seconds so far."""
     usage = resource.getrusage(resource.RUSAGE_SELF)
     return usage.ru_utime + usage.ru_stime
-
-
-def serve(url: str, port: int, app_dir: Path, log: Path) -> subprocess.Popen[bytes]:
-    """The checkout's app under uvicorn on 127.0.0.1:port (one process, as `waardenzeef serve`)."""
-    env = {
-        **os.environ,
-        "DATABASE_URL": url,
-        "ENVIRONMENT": "lan",
-        "SECRET_KEY": secrets.token_urlsafe(48),
-        "PUBLIC_BASE_URL": f"http://127.0.0.1:{port}",
-        "PYTHONPATH": str(app_dir),
-    }
-    server = subprocess.Popen(
-        [sys.executable, "-m", "uvicorn", "app.main:app", "--host", "127.0.0.1",
-         "--port", str(port), "--log-level", "warning", "--no-access-log"],
-        cwd=app_dir, env=env, stdout=log.open("ab"), stderr=subprocess.STDOUT,
-    )  # fmt: skip
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline and server.poll() is None:
-        try:
-            if httpx.get(f"http://127.0.0.1:{port}/join", timeout=2).is_success:
-                return server
-        except httpx.HTTPError:
-            time.sleep(0.3)
-    server.kill()
-    raise RuntimeError(f"the app did not start; see {log}")
 
 
 def signature_of(url: str, meeting_id: int) -> str:

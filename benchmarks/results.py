@@ -29,7 +29,6 @@ import os
 import pstats
 import random
 import secrets
-import socket
 import statistics
 import subprocess
 import sys
@@ -47,6 +46,8 @@ import yaml
 from sqlalchemy import create_engine, insert, text
 from sqlalchemy.engine import make_url
 from sqlmodel import Session, col, select
+
+from benchmarks.meeting import serve as serve_uvicorn
 
 REPO = Path(__file__).resolve().parent.parent
 DEFAULT_POSTGRES = "postgresql://postgres@127.0.0.1:5432/test"
@@ -219,25 +220,10 @@ def build(url: str, folder: Path, *, voters: int, measures: int, seed: int = 15)
 
 
 def serve(url: str, port: int, log: Path, app_dir: Path) -> subprocess.Popen[bytes]:
-    """The app under uvicorn on 127.0.0.1:port, as `waardenzeef serve` runs it."""
-    with socket.socket() as probe:
-        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        probe.bind(("127.0.0.1", port))  # fails when something listens there already
-    server = subprocess.Popen(
-        [sys.executable, "-m", "uvicorn", "app.main:app", "--host", "127.0.0.1",
-         "--port", str(port), "--log-level", "warning", "--no-access-log"],
-        cwd=app_dir, env={**os.environ, **server_env(url, port), "PYTHONPATH": str(app_dir)},
-        stdout=log.open("ab"), stderr=subprocess.STDOUT,
-    )  # fmt: skip
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        try:
-            if httpx.get(f"http://127.0.0.1:{port}/join", timeout=2).is_success:
-                return server
-        except httpx.HTTPError:
-            time.sleep(0.3)
-    server.kill()
-    raise RuntimeError(f"the app did not start; see {log}")
+    """The app under uvicorn on 127.0.0.1:port, as `waardenzeef serve` runs it, with the secret of
+    the app in this process (benchmarks.meeting.serve)."""
+    secret = server_env(url, port)["SECRET_KEY"]
+    return serve_uvicorn(url, port, app_dir, log, secret=secret)
 
 
 def server_env(url: str, port: int) -> dict[str, str]:
