@@ -205,17 +205,21 @@ class _Marks:
     receipts_published_at: datetime | None
 
 
+# The columns of _Marks, in its order.
+_MARK_COLUMNS = (
+    col(Round.id),
+    col(Round.state),
+    col(Round.results_visible),
+    col(Round.requires_code),
+    col(Round.position),
+    col(Round.receipts_published_at),
+)
 # Built once: the rounds' marks and the paper count of a meeting, one row per round (one row of
 # NULLs for a meeting without rounds, none for no meeting).
 _FOLLOW = (
     sa_select(
         col(Meeting.id),
-        col(Round.id),
-        col(Round.state),
-        col(Round.results_visible),
-        col(Round.requires_code),
-        col(Round.position),
-        col(Round.receipts_published_at),
+        *_MARK_COLUMNS,
         func.count(col(PaperEntry.id)),
         func.count(col(PaperEntry.undone_at)),
     )
@@ -223,15 +227,7 @@ _FOLLOW = (
     .outerjoin(Round, col(Round.meeting_id) == Meeting.id)
     .outerjoin(PaperEntry, col(PaperEntry.round_id) == Round.id)
     .where(col(Meeting.id) == bindparam("meeting_id"))
-    .group_by(
-        col(Meeting.id),
-        col(Round.id),
-        col(Round.state),
-        col(Round.results_visible),
-        col(Round.requires_code),
-        col(Round.position),
-        col(Round.receipts_published_at),
-    )
+    .group_by(col(Meeting.id), *_MARK_COLUMNS)
     .order_by(col(Round.position), col(Round.id))
 )
 
