@@ -1,7 +1,8 @@
 """What every response carries for the browser's protection, and how cookies are set.
 
 One Content-Security-Policy for every page: scripts and styles only from this site's own files
-(no inline `<script>`, no `style=` attributes, no `onclick=`), no framing, forms posting only
+(no inline `<script>`, no `style=` attributes, no `onclick=`; the one inline `<style>`, a phone's
+first page carrying its stylesheets, is admitted by its hash), no framing, forms posting only
 here. Over https (the public address starts with https://) the browser is also told to keep
 using https (HSTS) and every cookie is a `__Host-` cookie: Secure, for this host only, path /.
 The plain-http LAN mode of a meeting on a laptop is the one exception: phones reach it over
@@ -18,12 +19,13 @@ from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.settings import public_address
+from app.static_assets import phone_styles
 
 CONTENT_SECURITY_POLICY = "; ".join(
     (
         "default-src 'none'",
         "script-src 'self'",
-        "style-src 'self'",
+        f"style-src 'self' {phone_styles().csp_source}",
         "img-src 'self'",
         "font-src 'self'",
         "connect-src 'self'",

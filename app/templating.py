@@ -7,9 +7,13 @@ from typing import Any
 
 from fastapi import Request
 from fastapi.templating import Jinja2Templates
+from jinja2 import pass_context
+from jinja2.runtime import Context
+from markupsafe import Markup
 from starlette.responses import HTMLResponse
 
 from app import i18n, static_assets
+from app.security import read_cookie, set_cookie
 from app.settings import get_settings
 from app.wording import describe_code, note_text
 
@@ -30,6 +34,29 @@ templates.env.globals["languages"] = i18n.LANGUAGES
 templates.env.globals["note_text"] = note_text
 templates.env.globals["describe_problem"] = describe_code
 
+# The cookie that says a phone has its stylesheets (static_assets.phone_styles); a meeting night.
+STYLES_COOKIE = "styles"
+STYLES_COOKIE_AGE = 12 * 3600
+
+
+@pass_context
+def phone_stylesheets(context: Context) -> Markup:
+    """A resident page's stylesheets: in the page the first time, linked once the phone has them."""
+    request: Request = context["request"]
+    styles = static_assets.phone_styles()
+    names = static_assets.PHONE_STYLESHEETS
+    if read_cookie(request, STYLES_COOKIE) == styles.version:
+        links = "".join(
+            f'<link rel="stylesheet" href="{static_assets.hashed_url(n)}">' for n in names
+        )
+        return Markup(links)
+    request.state.inlined_styles = True
+    prefetch = "".join(f'<link rel="prefetch" href="{static_assets.hashed_url(n)}">' for n in names)
+    return Markup(f"<style>{styles.text}</style>{prefetch}")
+
+
+templates.env.globals["phone_stylesheets"] = phone_stylesheets
+
 
 def render(
     request: Request,
@@ -48,4 +75,8 @@ def render(
         "user": getattr(request.state, "user", None),
         **(context or {}),
     }
-    return templates.TemplateResponse(request, name, values, status_code=status_code)
+    response = templates.TemplateResponse(request, name, values, status_code=status_code)
+    if getattr(request.state, "inlined_styles", False):
+        version = static_assets.phone_styles().version
+        set_cookie(response, STYLES_COOKIE, version, max_age=STYLES_COOKIE_AGE)
+    return response

@@ -9,6 +9,7 @@ The resident's pages load no htmx (vote.js does the little they need), and the s
 
 from __future__ import annotations
 
+import gzip
 import re
 
 import pytest
@@ -16,7 +17,8 @@ from fastapi.testclient import TestClient
 from sqlmodel import Session
 
 from app.domain.vocabulary import RoundKind
-from app.static_assets import IMMUTABLE
+from app.static_assets import IMMUTABLE, PHONE_STYLESHEETS, hashed_url, phone_styles
+from app.templating import STYLES_COOKIE
 from tests.routes.meeting_night import Night, form_key, night, resident, soup
 
 FIRST_LOAD_BUDGET = 30 * 1024
@@ -32,12 +34,13 @@ class Phone:
         self.cached: set[str] = set()
 
     def sent(self, url: str) -> tuple[int, str, dict[str, str]]:
-        """The body's size as sent (compressed), its text and the headers."""
+        """The body's size as sent (compressed), its text and the headers: one request."""
         with self.client.stream("GET", url, headers=GZIP) as response:
             assert response.status_code == 200, url
-            size = sum(len(chunk) for chunk in response.iter_raw())
+            raw = b"".join(response.iter_raw())
             headers = dict(response.headers)
-        return size, self.client.get(url, headers=GZIP).text, headers
+        body = gzip.decompress(raw) if headers.get("content-encoding") == "gzip" else raw
+        return len(raw), body.decode("utf-8"), headers
 
     def load(self, url: str) -> tuple[int, str]:
         """A page with the static files it names that are not cached yet: bytes on the wire."""
@@ -56,9 +59,10 @@ class Phone:
 
 
 def assets(html: str) -> list[str]:
+    """The static files a page makes the phone load: scripts, stylesheets and prefetches."""
     page = soup(html)
     return [str(s["src"]) for s in page.select("script[src]")] + [
-        str(link["href"]) for link in page.select("link[rel~=stylesheet]")
+        str(link["href"]) for link in page.select("link[rel~=stylesheet], link[rel~=prefetch]")
     ]
 
 
@@ -132,3 +136,32 @@ def test_joining_and_waiting_are_light_and_the_poll_has_no_body(
     joining = Phone(client)
     size, _html = joining.load("/join")
     assert size <= FIRST_LOAD_BUDGET
+
+
+def test_a_phone_first_page_carries_its_stylesheets_and_later_pages_link_them(
+    client: TestClient, session: Session, korrewegwijk: int
+) -> None:
+    n = night(session, korrewegwijk, client)
+    phone = resident(session, korrewegwijk)
+    meeting = f"/m/{n.meeting_id}"
+    styles = phone_styles()
+    files = [hashed_url(name) for name in PHONE_STYLESHEETS]
+
+    first = phone.get(meeting)
+    page = soup(first.text)
+    inline = page.select("style")
+    assert [s.string for s in inline] == [styles.text]  # one <style>: the policy's hash is of it
+    assert [str(link["href"]) for link in page.select("link[rel=prefetch]")] == files
+    assert page.select("link[rel~=stylesheet]") == []
+    assert phone.cookies.get(STYLES_COOKIE) == styles.version
+
+    later = soup(phone.get(meeting).text)
+    assert later.select("style") == []
+    assert [str(link["href"]) for link in later.select("link[rel~=stylesheet]")] == files
+
+    # A phone that has older files (their hashes in its cookie) gets the styles in the page again.
+    (kept,) = [c for c in phone.cookies.jar if c.name == STYLES_COOKIE]
+    phone.cookies.set(STYLES_COOKIE, "0000000000-0000000000", domain=kept.domain)
+    again = soup(phone.get(meeting).text)
+    assert [s.string for s in again.select("style")] == [styles.text]
+    assert phone.cookies.get(STYLES_COOKIE) == styles.version
