@@ -283,7 +283,7 @@ def forget_kept() -> None:
     from app.services import plans
 
     waardenzeef.forget()
-    plans._REASONS.clear()
+    plans.forget()
 
 
 def timed(

@@ -430,7 +430,7 @@ def beside_plan(session: Session, *, outcome: Outcome) -> PlanBeside | None:
         rule = wz.Rule.GREEDY
     completion = plan_file.completion_for(rule, completion)
     plan = wz.make_plan(sieve, rule, ranked_by, completion=completion or True)
-    fingerprint = plan_file.fingerprint(plan_file.published(sieve), rule, ranked_by, completion)
+    fingerprint = plans_service.fingerprint_of(source, rule, ranked_by, completion)
     explained = plans_service.reasons_of(sieve, plan, fingerprint)
     filled_up = {int(r.measure_id) for r in explained if r.why == reasons.Why.COMPLETION}
     rank = {int(r.measure_id): r.rank for r in explained}

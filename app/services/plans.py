@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import itertools
 import math
-from collections import defaultdict
+import threading
+from collections import OrderedDict, defaultdict
 from dataclasses import dataclass
 from fractions import Fraction
 
@@ -30,6 +32,15 @@ from app.services.menu_read import EffectRow, IndicatorRow, MeasureRow
 
 PACKAGE_RULE = wz.Rule.EQUAL_SHARES_PACKAGES
 
+_KEPT_LOCK = threading.Lock()
+_FINGERPRINTS: OrderedDict[tuple[object, ...], str] = OrderedDict()
+_FINGERPRINTS_KEPT = 64
+# Plans as dressed for the page and downloads (see `build_content`), by source and method.
+_CONTENTS: OrderedDict[
+    tuple[object, ...], tuple[tuple[tuple[object, ...], ...], c.PlanContent, str]
+] = OrderedDict()
+_CONTENTS_KEPT = 16
+
 
 @dataclass(frozen=True)
 class Source:
@@ -44,6 +55,8 @@ class Source:
     channels: dict[int, dict[int, BallotChannel]]  # round id -> participant -> channel
     unlinked: tuple[int, ...]
     indicators: tuple[IndicatorRow, ...]
+    # Which kept ballots the sieve and channels are (see `_BALLOTS`): equal keys, equal sieves.
+    key: tuple[object, ...] = ()
 
 
 def _last_closed_rounds(
@@ -61,12 +74,45 @@ def _last_closed_rounds(
     return last
 
 
+@dataclass(frozen=True)
+class _Ballots:
+    """The part of a source made of the ballots (anonymised), kept while their state stays."""
+
+    sieve: wz.Sieve
+    channels: dict[int, dict[int, BallotChannel]]
+    serial: int  # this entry's number: what the plans, fingerprints and contents are kept by
+
+
+_SERIALS = itertools.count(1)
+# The sieve of the last closed rounds, kept per process for as long as the menu's part of the
+# sieve and the state of the rounds' ballots (`sieves.versions`: one query, no lines) stay the
+# same, so that a page of the same ballots does not read 20,000 ballot lines again and the
+# arithmetic kept by value (waardenzeef's `_PLANS`) finds the very same sieve at once. The key
+# holds the database (two databases never share an entry) and everything the sieve is made of,
+# so an entry is never used for other ballots; another instance keeps its own (nothing is needed
+# from here: without an entry the ballots are read).
+_BALLOTS: OrderedDict[tuple[object, ...], _Ballots] = OrderedDict()
+_BALLOTS_KEPT = 16
+_BALLOTS_LOCK = threading.Lock()
+
+
+def forget() -> None:
+    """Drop what is kept between requests (the benchmark's first calls; tests that count)."""
+    with _BALLOTS_LOCK:
+        _BALLOTS.clear()
+    with _KEPT_LOCK:
+        _FINGERPRINTS.clear()
+        _CONTENTS.clear()
+    _REASONS.clear()
+
+
 def load_source(session: Session, *, process_id: int) -> Source:
     """The menu, budget and ballots of the last closed round of each kind, as a sieve."""
     menu = menu_read.read_menu(session, process_id=process_id)
     process = menu.process
     effects = {e.id: e for e in menu.effects}
     measures = {m.id: m for m in menu.measures}
+    sieve_effects = tuple(wz.Effect(e.id, e.title, e.parent_id) for e in menu.effects)
     sieve_measures = tuple(
         wz.Measure(
             m.id,
@@ -79,30 +125,83 @@ def load_source(session: Session, *, process_id: int) -> Source:
         if m.effect_ids
     )
     rounds = _last_closed_rounds(session, process_id)
+    state = sieves.versions(session, round_ids=[r.id or 0 for r, _ in rounds.values()])
+    key = (
+        str(session.get_bind().engine.url),
+        process_id,
+        sieve_effects,
+        sieve_measures,
+        process.budget_eur,
+        tuple(
+            (kind, r.id, r.closed_at, state[r.id or 0]) for kind, (r, _) in sorted(rounds.items())
+        ),
+    )
+    with _BALLOTS_LOCK:
+        kept = _BALLOTS.get(key)
+        if kept is not None:
+            _BALLOTS.move_to_end(key)
+    if kept is None:
+        kept = _read_ballots(session, rounds, sieve_effects, sieve_measures, process.budget_eur)
+        with _BALLOTS_LOCK:
+            _BALLOTS[key] = kept
+            while len(_BALLOTS) > _BALLOTS_KEPT:
+                _BALLOTS.popitem(last=False)
+    return Source(
+        process=process,
+        neighbourhood=menu.neighbourhood,
+        sieve=kept.sieve,
+        measures=measures,
+        effects=effects,
+        rounds=rounds,
+        channels=kept.channels,
+        unlinked=tuple(m.id for m in menu.measures if not m.effect_ids),
+        indicators=menu.rows.indicators,
+        key=(key[0], process_id, kept.serial),
+    )
+
+
+def _read_ballots(
+    session: Session,
+    rounds: dict[RoundKind, tuple[Round, Meeting]],
+    effects: tuple[wz.Effect, ...],
+    measures: tuple[wz.Measure, ...],
+    budget: int,
+) -> _Ballots:
     cast = {kind: sieves.casts(session, round_id=r.id or 0) for kind, (r, _) in rounds.items()}
     sieve = sieves.sieve(
-        effects=[wz.Effect(e.id, e.title, e.parent_id) for e in menu.effects],
-        measures=sieve_measures,
-        budget=process.budget_eur,
+        effects=effects,
+        measures=measures,
+        budget=budget,
         weights=cast.get(RoundKind.WEGEN, []),
         scores=cast.get(RoundKind.ZEVEN, []),
         packages=cast.get(RoundKind.KIEZEN, []),
     )
     number = plan_file.participant_numbers(sieve)
-    return Source(
-        process=process,
-        neighbourhood=menu.neighbourhood,
+    return _Ballots(
         sieve=plan_file.anonymise(sieve),
-        measures=measures,
-        effects=effects,
-        rounds=rounds,
         channels={
             rounds[kind][0].id or 0: {number[c.participant_id]: c.channel for c in ballots}
             for kind, ballots in cast.items()
         },
-        unlinked=tuple(m.id for m in menu.measures if not m.effect_ids),
-        indicators=menu.rows.indicators,
+        serial=next(_SERIALS),
     )
+
+
+def fingerprint_of(
+    source: Source, rule: wz.Rule, ranked_by: wz.RankBy, completion: Completion | None
+) -> str:
+    """The fingerprint of the source's published ballots with this method (kept per source)."""
+    key = (source.key, rule, ranked_by, completion)
+    with _KEPT_LOCK:
+        found = _FINGERPRINTS.get(key)
+    if found is None:
+        published = plan_file.published(source.sieve)
+        found = plan_file.fingerprint(published, rule, ranked_by, completion)
+        with _KEPT_LOCK:
+            _FINGERPRINTS[key] = found
+            while len(_FINGERPRINTS) > _FINGERPRINTS_KEPT:
+                _FINGERPRINTS.popitem(last=False)
+    return found
 
 
 def _float(value: Fraction | int | None, digits: int = 4) -> float | None:
@@ -205,7 +304,66 @@ def build_content(
 
     `completion` is equal shares' (the default when None); the other rules have none. The
     second value is the anonymised ballots as a `.pb` text ("" when `ballots_file` is False).
+    A plan of the same source (ballots, menu, process, rounds) and method made lately is given
+    again, as a copy, with the moment it was computed.
     """
+    p, hood = source.process, source.neighbourhood
+    key = (
+        source.key,
+        p.id,
+        p.title,
+        p.version,
+        p.budget_eur,
+        str(p.cost_horizon),
+        hood.name,
+        hood.municipality,
+        tuple((kind, r.run, m.title) for kind, (r, m) in sorted(source.rounds.items())),
+        rule,
+        ranked_by,
+        completion,
+        public,
+        ballots_file,
+    )
+    # The menu's rows are compared, not hashed (read models); a frozen menu's are the same objects.
+    rows = (tuple(source.measures.values()), tuple(source.effects.values()), source.indicators)
+    found: tuple[c.PlanContent, str] | None = None
+    if source.key:
+        with _KEPT_LOCK:
+            kept = _CONTENTS.get(key)
+            if kept is not None and _same_rows(kept[0], rows):
+                _CONTENTS.move_to_end(key)
+                found = kept[1], kept[2]
+    if found is None:
+        found = _build_content(
+            source,
+            rule=rule,
+            ranked_by=ranked_by,
+            completion=completion,
+            public=public,
+            ballots_file=ballots_file,
+        )
+        if source.key:
+            with _KEPT_LOCK:
+                _CONTENTS[key] = (rows, *found)
+                while len(_CONTENTS) > _CONTENTS_KEPT:
+                    _CONTENTS.popitem(last=False)
+    # Callers add to a plan (schedules, an adoption's moment): each gets its own copy.
+    return found[0].model_copy(deep=True), found[1]
+
+
+def _same_rows(kept: tuple[tuple[object, ...], ...], rows: tuple[tuple[object, ...], ...]) -> bool:
+    return all(a is b for a, b in zip(kept, rows, strict=True)) or kept == rows
+
+
+def _build_content(
+    source: Source,
+    *,
+    rule: wz.Rule,
+    ranked_by: wz.RankBy,
+    completion: Completion | None,
+    public: bool,
+    ballots_file: bool,
+) -> tuple[c.PlanContent, str]:
     sieve, process = source.sieve, source.process
     if rule is PACKAGE_RULE and not sieve.packages:
         rule = wz.Rule.GREEDY
@@ -219,7 +377,7 @@ def build_content(
         groups=[g for g in apart if g is not None],
     )
     plan = analysis.plan
-    fingerprint = plan_file.fingerprint(plan_file.published(sieve), rule, ranked_by, completion)
+    fingerprint = fingerprint_of(source, rule, ranked_by, completion)
     explained = {r.measure_id: r for r in reasons_of(sieve, plan, fingerprint)}
     result = kiezen.of_sieve(sieve) if sieve.packages else None
     differences = kiezen.differences(plan, explained.values(), result) if result is not None else {}
@@ -542,7 +700,7 @@ def fingerprint_now(session: Session, *, snapshot: PlanSnapshot) -> str:
     rule, ranked_by, completion = method_of(snapshot)
     if rule is PACKAGE_RULE and not source.sieve.packages:
         rule = wz.Rule.GREEDY
-    return plan_file.fingerprint(plan_file.published(source.sieve), rule, ranked_by, completion)
+    return fingerprint_of(source, rule, ranked_by, completion)
 
 
 def method_of(snapshot: PlanSnapshot) -> tuple[wz.Rule, wz.RankBy, Completion | None]:

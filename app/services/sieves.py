@@ -5,8 +5,10 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import NamedTuple
 
+from sqlalchemy import select as core_select
 from sqlmodel import Session, col, select
 
 from app.domain import waardenzeef as wz
@@ -58,6 +60,57 @@ def casts(session: Session, *, round_id: int) -> list[Cast]:
         Cast(pid, str(group or ""), BallotChannel(channel), tuple(lines[bid or 0]))
         for bid, pid, channel, group in rows
     ]
+
+
+class BallotState(NamedTuple):
+    """What a ballot of a round is now, short of its lines: which ballot of whom, in which
+    group, sent how, and when its lines were last written."""
+
+    ballot_id: int
+    participant_id: int
+    group: str
+    channel: str
+    submitted_at: datetime
+    updated_at: datetime | None
+
+
+def versions(session: Session, *, round_ids: Sequence[int]) -> dict[int, tuple[BallotState, ...]]:
+    """The state of each round's ballots without their lines, in one query: equal states have
+    equal casts, so a plan made of the casts can be kept for as long as the state stays the same.
+
+    Why the lines need not be read: `ballots.submit` writes a ballot's lines only when it inserts
+    the ballot or sets its `updated_at` to the moment (a replacement), and undoing a paper ballot
+    deletes the ballot or brings back its earlier lines together with its earlier `updated_at`
+    (the state and the casts are then both what they were). The participant's group and the
+    channel are read here too. tests/services/test_sieves.py fails when a way of changing a
+    ballot leaves this state as it was.
+    """
+    found: dict[int, list[BallotState]] = {round_id: [] for round_id in round_ids}
+    if not round_ids:
+        return {}
+    # Plain rows (about 1,500 for three rounds of 500 ballots: 2 ms instead of the 40 ms of the
+    # 20,000 lines of `casts`); one query however many rounds and ballots.
+    for row in session.connection().execute(
+        core_select(
+            col(Ballot.round_id),
+            col(Ballot.id),
+            col(Ballot.participant_id),
+            col(Participant.stakeholder_group),
+            col(Ballot.channel),
+            col(Ballot.submitted_at),
+            col(Ballot.updated_at),
+        )
+        .join(Participant, col(Participant.id) == Ballot.participant_id)
+        .where(col(Ballot.round_id).in_(round_ids))
+        .order_by(col(Ballot.id))
+    ):
+        round_id, ballot_id, participant_id, group, channel, submitted, updated = row
+        found[round_id].append(
+            BallotState(
+                ballot_id, participant_id, str(group or ""), str(channel), submitted, updated
+            )
+        )
+    return {round_id: tuple(states) for round_id, states in found.items()}
 
 
 def sieve(
