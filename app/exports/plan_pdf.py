@@ -2,12 +2,22 @@
 
 from __future__ import annotations
 
+import hashlib
+import os
+import tempfile
 from functools import lru_cache
 from pathlib import Path
 
 from app.i18n import gettext as _
 
 STATIC = Path(__file__).resolve().parent.parent / "static"
+# Rendered PDFs by the SHA-256 of what they are made of (WeasyPrint's version, the stylesheet
+# and the page): a PDF is a function of these, so one found here is the one WeasyPrint would
+# make now, whichever instance made it; another plan, other ballots or another day (the footer
+# prints the date) is another page and another file. Shared by the instances on one machine;
+# an instance that cannot read or write here renders every time.
+CACHE = STATIC.parent.parent / "var" / "cache" / "plan-pdf"
+CACHE_KEPT = 200  # files; the oldest go first
 
 
 @lru_cache
@@ -76,11 +86,37 @@ a {{ color: inherit; text-decoration: none; }}
 
 
 def render(html: str) -> bytes:
-    """The PDF of a printed plan page."""
+    """The PDF of a printed plan page (rendered once per page; see `CACHE`)."""
     import weasyprint
 
+    css = print_css()
+    key = hashlib.sha256(
+        "\0".join((weasyprint.__version__, str(STATIC), css, html)).encode()
+    ).hexdigest()
+    path = CACHE / f"{key}.pdf"
+    try:
+        return path.read_bytes()
+    except OSError:
+        pass
     # The stylesheet goes in apart: the template holds no <style> block (the CSP agreement).
-    stylesheet = weasyprint.CSS(string=print_css())
-    return bytes(
+    stylesheet = weasyprint.CSS(string=css)
+    pdf = bytes(
         weasyprint.HTML(string=html, base_url=str(STATIC)).write_pdf(stylesheets=[stylesheet])
     )
+    _keep(path, pdf)
+    return pdf
+
+
+def _keep(path: Path, pdf: bytes) -> None:
+    # Written aside and renamed into place: a reader finds the whole file or none.
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        handle, name = tempfile.mkstemp(dir=path.parent, suffix=".part")
+        with os.fdopen(handle, "wb") as out:
+            out.write(pdf)
+        os.replace(name, path)
+        kept = sorted(path.parent.glob("*.pdf"), key=lambda p: p.stat().st_mtime)
+        for old in kept[: max(0, len(kept) - CACHE_KEPT)]:
+            old.unlink(missing_ok=True)
+    except OSError:
+        pass  # a read-only or full disk: the PDF is still served, only not kept
