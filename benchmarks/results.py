@@ -10,7 +10,7 @@ each, 500 by default) and times each result twice over:
 
 - server: the request handled inside this process by the app (`TestClient`: routing,
   middleware, services, templates, PDF; no network, no uvicorn), and the service call alone;
-- end to end: the same request over HTTP to the app served by uvicorn on 127.0.0.1:8410 (one
+- end to end: the same request over HTTP to the app served by uvicorn on 127.0.0.1:8510 (one
   process, as `waardenzeef serve`), logged in as a wijkteam member.
 
 `first` is the first call with nothing kept from before (in this process what the earlier rows
@@ -55,6 +55,9 @@ BENCH_DATABASE = "wz_bench_results"
 PASSWORD = secrets.token_hex(12)
 EMAIL = "results@example.org"
 TARGETS_MS = {"outcome": 100, "plan page": 300, "plan PDF": 2000}
+# Where the PDFs rendered in this process are kept (a folder of the run, emptied before each
+# row; the served app keeps its own under its var/cache/plan-pdf).
+PDF_CACHE: Path | None = None
 
 
 def database_url(kind: str, folder: Path) -> str:
@@ -277,13 +280,20 @@ def process_cpu(pid: int) -> Callable[[], float]:
 
 
 def forget_kept() -> None:
-    """Drop what this process keeps between requests (plans, assessments, reasons), so that a
-    row's first call here works everything out, as right after a round closes."""
+    """Drop what this process keeps between requests (plans, assessments, reasons, the sieve of
+    the ballots, rendered PDFs), so that a row's first call here works everything out, as right
+    after a round closes."""
+    import shutil
+
     from app.domain import waardenzeef
+    from app.exports import plan_pdf
     from app.services import plans
 
     waardenzeef.forget()
     plans.forget()
+    if PDF_CACHE is not None:
+        shutil.rmtree(PDF_CACHE, ignore_errors=True)
+        plan_pdf.CACHE = PDF_CACHE
 
 
 def timed(
@@ -493,7 +503,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--voters", type=int, default=500)
     parser.add_argument("--measures", type=int, default=30)
     parser.add_argument("--repeat", type=int, default=5)
-    parser.add_argument("--port", type=int, default=8410)
+    parser.add_argument("--port", type=int, default=8510)
     parser.add_argument("--app-dir", type=Path, default=REPO, help="the checkout to serve")
     parser.add_argument(
         "--profile",
@@ -503,6 +513,8 @@ def main(argv: list[str] | None = None) -> int:
     options = parser.parse_args(argv)
     with tempfile.TemporaryDirectory(prefix="wz-results-") as name:
         folder = Path(name)
+        global PDF_CACHE
+        PDF_CACHE = folder / "plan-pdf"
         url = database_url(options.db, folder)
         try:
             os.environ.update(server_env(url, options.port))
