@@ -163,7 +163,9 @@ def _ballot_page(
     prefilled_from: Round | None = None,
     problems: dict[int, str] | None = None,
 ) -> HTMLResponse:
-    menu = ballots_service.load_menu(session, process_id=view.meeting.process_id)
+    menu = ballots_service.menu_for_round(
+        session, round_=round_, process_id=view.meeting.process_id
+    )
     tally = ballots_service.tally(round_.kind, given, menu)
     live = bool(request.headers.get("HX-Request"))
     return render(
@@ -281,7 +283,11 @@ def _meeting_page(
     closed: ClosedNotice | None = None,
 ) -> HTMLResponse:
     menu = (
-        ballots_service.load_menu(session, process_id=view.meeting.process_id) if receipt else None
+        ballots_service.menu_for_round(
+            session, round_=_round_of(view, receipt.round_id), process_id=view.meeting.process_id
+        )
+        if receipt
+        else None
     )
     return render(
         request,
@@ -473,19 +479,31 @@ def submit_ballot(
     participant: Resident,
     form: Form,
 ) -> Response:
-    """Count the ballot (or replace the earlier one); a retry of the same form counts once."""
-    view = meetings_service.resident_view(session, meeting_id=meeting_id)
-    round_ = _round_of(view, round_id)
-    me = _mine(participant, view.meeting.process_id)
+    """Count the ballot (or replace the earlier one); a retry of the same form counts once.
+
+    A ballot that counts reads only what counting it needs (the meeting, then `submit`); the
+    meeting's state as residents see it is read only for a page that says why it did not."""
+    meeting = meetings_service.get_meeting(session, meeting_id=meeting_id)
+    me = _mine(participant, meeting.process_id)
     if me is None:
+        _round_of(meetings_service.resident_view(session, meeting_id=meeting_id), round_id)
         return RedirectResponse(f"/m/{meeting_id}", status_code=303)
     given = ballot_input(form)
     key = form_text(form, "idempotency_key")
     try:
         ballots_service.submit(
-            session, round_id=round_id, participant=me, given=given, idempotency_key=key
+            session,
+            round_id=round_id,
+            participant=me,
+            given=given,
+            idempotency_key=key,
+            meeting_id=meeting_id,
         )
+    except NotFound:
+        raise
     except DomainError as refused:
+        view = meetings_service.resident_view(session, meeting_id=meeting_id)
+        round_ = _round_of(view, round_id)
         if refused.status == 422:
             problems = (
                 refused.measure_messages()

@@ -8,13 +8,15 @@ lines, until the round closes.
 
 from __future__ import annotations
 
+import threading
 import uuid
+from collections import OrderedDict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import delete, insert
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, col, select
 
 from app.domain import ballots as rules
@@ -201,6 +203,36 @@ def load_menu(session: Session, *, process_id: int) -> MenuView:
         measures=measure_views,
         ballot_menu=ballot_menu,
     )
+
+
+_round_menus: OrderedDict[tuple[str, int, int, datetime], MenuView] = OrderedDict()
+_round_menus_lock = threading.Lock()
+CACHED_ROUND_MENUS = 64
+
+
+def menu_for_round(session: Session, *, round_: Round, process_id: int) -> MenuView:
+    """The menu as a round's ballots need it, built once per opened round and kept.
+
+    Opening a round freezes the process's menu (`rounds.open_round`) and nothing unfreezes it,
+    so the menu of a round that has been opened never changes: every ballot and ballot page of
+    the round uses the same MenuView, without reading the process again. A draft round (the menu
+    may still change) reads it each time. The key holds the database and the round's opening
+    moment, so that two databases, or a round id used again (tests), never share an entry.
+    """
+    if round_.opened_at is None or round_.id is None:
+        return load_menu(session, process_id=process_id)
+    key = (str(session.get_bind().engine.url), process_id, round_.id, round_.opened_at)
+    with _round_menus_lock:
+        menu = _round_menus.get(key)
+        if menu is not None:
+            _round_menus.move_to_end(key)
+            return menu
+    menu = load_menu(session, process_id=process_id)
+    with _round_menus_lock:
+        _round_menus[key] = menu
+        while len(_round_menus) > CACHED_ROUND_MENUS:
+            _round_menus.popitem(last=False)
+    return menu
 
 
 def check(kind: RoundKind, given: BallotInput, menu: MenuView) -> rules.ValidBallot:
@@ -481,14 +513,23 @@ def submit(
     channel: BallotChannel = BallotChannel.PHONE,
     entered_by_id: int | None = None,
     late: bool = False,
+    meeting_id: int | None = None,
 ) -> Receipt:
     """Count a ballot, replace the participant's earlier one, or recognise a retry of the same.
 
     `late` (paper only, chosen explicitly by a facilitator) lets a paper ballot into a closed
-    round; it is marked as late and shown apart in the turnout.
+    round; it is marked as late and shown apart in the turnout. `meeting_id` (a phone's form,
+    whose address names the meeting): a round of another meeting is NotFound.
+
+    What it costs does not grow with the ballots: the round (locked), the meeting, the
+    participant's ballot (locked) and the key looked up; the menu of an opened round is kept
+    (`menu_for_round`); the ballot inserted (or found) in one statement, its lines in one, and
+    the receipt made from the lines just checked, not read back.
     """
     key = _check_key(idempotency_key)
     round_ = rounds_service.lock_round(session, round_id=round_id, shared=True)
+    if meeting_id is not None and round_.meeting_id != meeting_id:
+        raise NotFound(N_("There is no round %(id)s."), id=round_id)
     meeting = session.get(Meeting, round_.meeting_id)
     assert meeting is not None
     assert participant.id is not None
@@ -528,55 +569,120 @@ def submit(
             raise participants_service.CodeRequired(
                 N_("This round counts only votes with a code card. Type the code from your card.")
             )
-        valid = check(round_.kind, given, load_menu(session, process_id=meeting.process_id))
+        menu = menu_for_round(session, round_=round_, process_id=meeting.process_id)
+        valid = check(round_.kind, given, menu)
         now = utcnow()
         replaced = ballot is not None
         if ballot is not None:
             break
-        ballot = Ballot(
+        new_id = _insert_ballot(
+            session,
             round_id=round_id,
             participant_id=participant.id,
             channel=channel,
             entered_by_id=entered_by_id,
-            is_late=late,
-            submitted_at=now,
+            late=late,
+            now=now,
         )
-        try:
-            with session.begin_nested():
-                session.add(ballot)
-                session.flush()
+        if new_id is not None:
+            ballot = Ballot(
+                id=new_id,
+                round_id=round_id,
+                participant_id=participant.id,
+                channel=channel,
+                entered_by_id=entered_by_id,
+                is_late=late,
+                submitted_at=now,
+            )
             break
-        except IntegrityError:
-            # The same phone's other send inserted its ballot at this moment and has committed
-            # (the unique constraint made this one wait for it): look again, once.
-            if attempt == 2:
-                raise
+        # The same phone's other send inserted its ballot at this moment and has committed
+        # (the unique constraint made this one wait for it): look again, once.
+        if attempt == 2:
+            raise AssertionError("a ballot that is there and is not")  # pragma: no cover
     else:  # pragma: no cover - the loop either breaks, returns or raises
         raise AssertionError
+    assert ballot.id is not None
     if replaced:
         session.exec(delete(BallotLine).where(col(BallotLine.ballot_id) == ballot.id))
         ballot.channel = channel
         ballot.entered_by_id = entered_by_id
         ballot.is_late = late
         ballot.updated_at = now
-    assert ballot.id is not None
-    session.add(
-        BallotSubmission(
+        session.flush()
+    lines = tuple(valid.lines)
+    # Core statements on the session's connection: nothing of the ORM is needed to store them.
+    connection = session.connection()
+    if lines:  # a Zeven ballot that skips every measure has none
+        connection.execute(
+            insert(BallotLine.__table__),  # type: ignore[attr-defined]
+            [
+                {
+                    "ballot_id": ballot.id,
+                    "measure_id": ln.measure_id,
+                    "effect_id": ln.effect_id,
+                    "value": ln.value,
+                }
+                for ln in lines
+            ],
+        )
+    connection.execute(
+        insert(BallotSubmission.__table__).values(  # type: ignore[attr-defined]
             ballot_id=ballot.id,
             round_id=round_id,
             idempotency_key=key,
-            channel=channel,
+            channel=BallotChannel(channel).value,
             submitted_at=now,
         )
     )
-    session.add_all(
-        BallotLine(
-            ballot_id=ballot.id, measure_id=ln.measure_id, effect_id=ln.effect_id, value=ln.value
-        )
-        for ln in valid.lines
+    assert round_.id is not None
+    return Receipt(
+        ballot_id=ballot.id,
+        round_id=round_.id,
+        kind=round_.kind,
+        run=round_.run,
+        code=_receipt_code(round_, ballot.id, lines),
+        channel=ballot.channel,
+        submitted_at=ballot.submitted_at,
+        updated_at=ballot.updated_at,
+        replaced=replaced,
+        repeated=False,
+        lines=lines,
     )
-    session.flush()
-    return _receipt(session, ballot, round_, replaced=replaced, repeated=False)
+
+
+def _insert_ballot(
+    session: Session,
+    *,
+    round_id: int,
+    participant_id: int,
+    channel: BallotChannel,
+    entered_by_id: int | None,
+    late: bool,
+    now: datetime,
+) -> int | None:
+    """Insert the participant's ballot of this round; its id, or None when one is there already
+    (inserted by another send of the same phone at this moment: the database's unique
+    constraint on round and participant decides, and this statement waits for the other's
+    transaction, as an upsert that does nothing)."""
+    values = {
+        "round_id": round_id,
+        "participant_id": participant_id,
+        "channel": BallotChannel(channel).value,  # the text: a driver may write an Enum's name
+        "entered_by_id": entered_by_id,
+        "is_late": late,
+        "submitted_at": now,
+    }
+    connection = session.connection()
+    table = Ballot.__table__  # type: ignore[attr-defined]
+    dml = postgresql if connection.dialect.name == "postgresql" else sqlite
+    statement = (
+        dml.insert(table)
+        .values(**values)
+        .on_conflict_do_nothing(index_elements=[table.c.round_id, table.c.participant_id])
+        .returning(table.c.id)
+    )
+    returned = connection.execute(statement).first()
+    return None if returned is None else int(returned[0])
 
 
 # A paper ballot can be undone this long after it was typed in (a slip of the facilitator).

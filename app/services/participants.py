@@ -12,7 +12,7 @@ import secrets
 import time
 from dataclasses import dataclass
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from app.domain.vocabulary import StakeholderGroup
 from app.errors import N_, DomainError, InvalidInput
@@ -67,13 +67,19 @@ def participant_id_from_cookie(value: str | None, *, now: float | None = None) -
 def participant_for_cookie(session: Session, *, value: str | None) -> Participant | None:
     """The participant behind a cookie, unless their card has been revoked since."""
     participant_id = participant_id_from_cookie(value)
-    participant = session.get(Participant, participant_id) if participant_id else None
-    if participant is None:
+    if not participant_id:
         return None
-    if participant.code_id is not None:
-        card = session.get(ParticipantCode, participant.code_id)
-        if card is None or card.revoked_at is not None:
-            return None
+    # One statement: the participant and whether their card (if any) is still valid.
+    found = session.exec(
+        select(Participant, ParticipantCode.id, ParticipantCode.revoked_at)
+        .outerjoin(ParticipantCode, col(ParticipantCode.id) == Participant.code_id)
+        .where(Participant.id == participant_id)
+    ).first()
+    if found is None:
+        return None
+    participant, card_id, revoked_at = found
+    if participant.code_id is not None and (card_id is None or revoked_at is not None):
+        return None
     return participant
 
 

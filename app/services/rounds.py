@@ -73,6 +73,9 @@ def aware(moment: datetime) -> datetime:
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
+_WRITE_LOCKED = "waardenzeef_write_locked"
+
+
 def take_write_lock(session: Session) -> None:
     """On SQLite, take the write lock now, so that reading first cannot make the write fail later.
 
@@ -81,8 +84,14 @@ def take_write_lock(session: Session) -> None:
     turn instead. PostgreSQL locks rows (see `lock_round`) and needs nothing here.
     """
     connection = session.connection()
-    if connection.dialect.name == "sqlite":
-        connection.exec_driver_sql("UPDATE round SET id = id WHERE 0")
+    if connection.dialect.name != "sqlite":
+        return
+    # Once per transaction (a route's WriteLock, then `lock_round`): the second would be a no-op.
+    transaction = session.get_transaction()
+    if transaction is not None and session.info.get(_WRITE_LOCKED) is transaction:
+        return
+    connection.exec_driver_sql("UPDATE round SET id = id WHERE 0")
+    session.info[_WRITE_LOCKED] = transaction
 
 
 def lock_round(session: Session, *, round_id: int, shared: bool = False) -> Round:
