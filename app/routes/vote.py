@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Any
 
@@ -221,9 +223,24 @@ def _zeven_ranks(
     if not sieved:
         return {}
     last = max(sieved, key=lambda r: (r.run, r.id or 0))
-    return {
-        row.measure_id: row.rank for row in outcomes_service.outcome(session, round_=last).ranking
-    }
+    # The same for every phone while that Zeven stays closed as it is (reopened and closed
+    # again: another closed_at; a late paper ballot: another signature): worked out once, not
+    # for each ballot page.
+    key = (str(session.get_bind().engine.url), last.id or 0, str(last.closed_at), view.signature)
+    with _ranks_lock:
+        ranks = _ranks.get(key)
+    if ranks is None:
+        outcome = outcomes_service.outcome(session, round_=last)
+        ranks = {row.measure_id: row.rank for row in outcome.ranking}
+        with _ranks_lock:
+            _ranks[key] = ranks
+            while len(_ranks) > 32:
+                _ranks.popitem(last=False)
+    return dict(ranks)
+
+
+_ranks: OrderedDict[tuple[str, int, str, str], dict[int, int]] = OrderedDict()
+_ranks_lock = threading.Lock()
 
 
 @router.get("/m/{meeting_id}", response_class=HTMLResponse)

@@ -16,7 +16,7 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import func, update
 from sqlalchemy import select as sa_select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, col, select
 
 from app.domain.groups import shown_apart
@@ -419,11 +419,14 @@ def has_opened(session: Session, *, round_id: int, participant_id: int) -> bool:
 
 def note_ballot_opened(session: Session, *, round_id: int, participant_id: int) -> None:
     """Note that a phone was shown this round's ballot (once): it has joined, and is busy until
-    it votes. Call it in a write transaction (see `app.db.write_after_read`)."""
-    if has_opened(session, round_id=round_id, participant_id=participant_id):
-        return
-    try:
-        with session.begin_nested():
-            session.add(BallotOpened(round_id=round_id, participant_id=participant_id))
-    except IntegrityError:
-        pass  # the same phone, in another request at the same moment: noted once is enough
+    it votes. Call it in a write transaction (see `app.db.write_after_read`): one statement,
+    which the unique constraint makes a no-op for a phone noted before (by another request at
+    the same moment, too)."""
+    connection = session.connection()
+    dml = postgresql if connection.dialect.name == "postgresql" else sqlite
+    table = BallotOpened.__table__  # type: ignore[attr-defined]
+    connection.execute(
+        dml.insert(table)
+        .values(round_id=round_id, participant_id=participant_id, opened_at=utcnow())
+        .on_conflict_do_nothing(index_elements=[table.c.round_id, table.c.participant_id])
+    )
