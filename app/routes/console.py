@@ -14,7 +14,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 import segno
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, BackgroundTasks, Request
 from fastapi.responses import RedirectResponse
 from markupsafe import Markup
 from starlette.responses import HTMLResponse, Response
@@ -32,6 +32,7 @@ from app.services import ballots as ballots_service
 from app.services import meetings as meetings_service
 from app.services import offers as offers_service
 from app.services import outcomes as outcomes_service
+from app.services import plans as plans_service
 from app.services import preflight as preflight_service
 from app.services import rounds as rounds_service
 from app.services.ballots import BallotInput
@@ -356,9 +357,18 @@ def live_turnout(
 
 @router.get("/rounds/{round_id}", response_class=HTMLResponse)
 def round_console(
-    request: Request, round_id: int, user: CurrentUser, session: SessionDep
+    request: Request,
+    round_id: int,
+    user: CurrentUser,
+    session: SessionDep,
+    background: BackgroundTasks,
 ) -> HTMLResponse:
-    """A round's turnout and outcome (provisional while it is open)."""
+    """A round's turnout and outcome (provisional while it is open).
+
+    A closed Kiezen round shows the plan beside its result; once this page has gone out, the
+    plan page's plan of the same ballots is worked out (plans.prepare, kept by the ballots'
+    state), so that the wijkteam's plan page right after the meeting finds it ready.
+    """
     round_ = access.round_for(session, user=user, round_id=round_id)
     meeting = meetings_service.get_meeting(session, meeting_id=round_.meeting_id)
     outcome = (
@@ -366,6 +376,9 @@ def round_console(
         if round_.state != RoundState.DRAFT
         else None
     )
+    beside = outcomes_service.beside_plan(session, outcome=outcome) if outcome else None
+    if beside is not None and beside.source is not None:
+        background.add_task(plans_service.prepare, beside.source)
     return render(
         request,
         "console/round.html",
@@ -373,7 +386,7 @@ def round_console(
             **_meeting_context(session, meeting),
             "round": round_,
             "outcome": outcome,
-            "beside": outcomes_service.beside_plan(session, outcome=outcome) if outcome else None,
+            "beside": beside,
             "plan_text": plan_text,
             "turnout": rounds_service.turnout(session, round_id=round_id),
             "receipts": _published_receipts(session, round_),

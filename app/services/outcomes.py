@@ -401,6 +401,8 @@ class PlanBeside:
     most_chosen: int
     differing: list[Differing]
     greedy_taken: bool = False  # equal shares' comparison step took the greedy outcome
+    # What the plan was made of, for working out the plan page ahead (plans.prepare).
+    source: plans_service.Source | None = field(default=None, compare=False, repr=False)
 
     @property
     def differs(self) -> set[int]:
@@ -465,6 +467,7 @@ def beside_plan(session: Session, *, outcome: Outcome) -> PlanBeside | None:
             if r.measure_id in found
         ],
         greedy_taken=plan.allocation.comparison is not None and plan.allocation.comparison.switched,
+        source=source,
     )
 
 

@@ -103,7 +103,7 @@ def forget() -> None:
     with _KEPT_LOCK:
         _FINGERPRINTS.clear()
         _CONTENTS.clear()
-    _REASONS.clear()
+        _REASONS.clear()
 
 
 def load_source(session: Session, *, process_id: int) -> Source:
@@ -248,6 +248,25 @@ def content_of(
     return content
 
 
+def prepare(source: Source) -> None:
+    """Work out the plan page's plan of a source (the default rule, as `content_of` makes it)
+    ahead of the page, so that the wijkteam's first plan page after a round finds it kept.
+
+    Needs no session (run after a response, once the request's session is closed).
+    """
+    if not source.rounds or RoundKind.ZEVEN not in source.rounds:
+        return  # no ranking yet: the plan page has nothing expensive to show
+    build_content(
+        None,
+        source,
+        rule=wz.Rule.GREEDY,
+        ranked_by=wz.RankBy.CONTRIBUTION,
+        completion=None,
+        public=False,
+        ballots_file=False,
+    )
+
+
 # Reasons take a few dozen runs of the rule for equal shares: computed once per outcome.
 _REASONS: dict[tuple[str, str, str, str], tuple[reasons.Reason, ...]] = {}
 _REASONS_KEPT = 32
@@ -257,12 +276,14 @@ def reasons_of(sieve: wz.Sieve, plan: wz.Plan, fingerprint: str) -> tuple[reason
     """Every measure's reason in a plan of these ballots (kept for the fingerprint's outcome)."""
     completion = wz.completion_of(plan.completion).value
     key = (fingerprint, plan.rule.value, plan.ranked_by.value, completion)
-    found = _REASONS.get(key)
+    with _KEPT_LOCK:
+        found = _REASONS.get(key)
     if found is None:
         found = reasons.explain(sieve, plan)
-        if len(_REASONS) >= _REASONS_KEPT:
-            _REASONS.pop(next(iter(_REASONS)))
-        _REASONS[key] = found
+        with _KEPT_LOCK:
+            if len(_REASONS) >= _REASONS_KEPT:
+                _REASONS.pop(next(iter(_REASONS)))
+            _REASONS[key] = found
     return found
 
 
@@ -291,7 +312,7 @@ def group_sizes(sieve: wz.Sieve) -> dict[StakeholderGroup | None, int]:
 
 
 def build_content(
-    session: Session,
+    session: Session | None,
     source: Source,
     *,
     rule: wz.Rule,

@@ -3,6 +3,7 @@ fits in Kiezen: every measure that differs is marked and explained in one plain 
 
 from __future__ import annotations
 
+import pytest
 from bs4 import BeautifulSoup, Tag
 from fastapi.testclient import TestClient
 from sqlmodel import Session, select
@@ -198,3 +199,35 @@ def test_kiezen_before_any_zeven_shows_no_plan_beside_it(
     assert "Herontwikkeling Floreshuis" in _text(pages[1].select_one("table.screen-table"))
     round_page = soup(client.get(f"/console/rounds/{kiezen}").text)
     assert round_page.select_one(".beside-plan") is None
+
+
+def test_the_plan_page_plan_is_worked_out_after_the_round_page_and_never_kept_past_a_change(
+    client: TestClient, session: Session, korrewegwijk: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    n = _evening(client, session, korrewegwijk)
+    kiezen = n.round_id(RoundKind.KIEZEN)
+    plans_service.forget()
+    wz.forget()
+    made = plans_service._build_content
+
+    def not_again(*args: object, **kwargs: object) -> object:
+        raise AssertionError("the plan was worked out again")
+
+    # The round page's background task made the plan page's plan: found, not made again.
+    assert client.get(f"/console/rounds/{kiezen}").status_code == 200
+    monkeypatch.setattr(plans_service, "_build_content", not_again)
+    assert plans_service.content_of(session, process_id=korrewegwijk).participants == 2
+    monkeypatch.setattr(plans_service, "_build_content", made)
+    # A third resident's Kiezen ballot (the round reopened and closed again): another state,
+    # so the plan is made again, with it; the round page after the close has made it already.
+    late = resident(session, korrewegwijk, StakeholderGroup.WERKER)
+    client.post(f"/console/rounds/{kiezen}/reopen", data={"confirm": "1"})
+    _ballot(late, n, RoundKind.KIEZEN, {"measure": [str(n.measure("buurtbemiddeling").id)]})
+    closed = client.post(f"/console/rounds/{kiezen}/close", data={"confirm": "1"})
+    assert closed.url.path == f"/console/rounds/{kiezen}"
+    monkeypatch.setattr(plans_service, "_build_content", not_again)
+    assert plans_service.content_of(session, process_id=korrewegwijk).participants == 3
+    plans_service.forget()
+    wz.forget()
+    with pytest.raises(AssertionError, match="worked out again"):
+        plans_service.content_of(session, process_id=korrewegwijk)
