@@ -491,15 +491,20 @@ def submit_ballot(
     request: Request,
     meeting_id: int,
     round_id: int,
+    form: Form,
     _lock: WriteLock,
     session: SessionDep,
     participant: Resident,
-    form: Form,
 ) -> Response:
     """Count the ballot (or replace the earlier one); a retry of the same form counts once.
 
     A ballot that counts reads only what counting it needs (the meeting, then `submit`); the
-    meeting's state as residents see it is read only for a page that says why it did not."""
+    meeting's state as residents see it is read only for a page that says why it did not.
+
+    SQLite's write lock is held as briefly as the route can: the form is read before it is taken
+    (`form` comes first: reading the body waits for the event loop), and a ballot that counts is
+    committed here, in the thread that stored it, instead of after another trip through the
+    event loop to the session's dependency (which then has nothing left to commit)."""
     meeting = meetings_service.get_meeting(session, meeting_id=meeting_id)
     me = _mine(participant, meeting.process_id)
     if me is None:
@@ -516,6 +521,7 @@ def submit_ballot(
             idempotency_key=key,
             meeting_id=meeting_id,
         )
+        session.commit()
     except NotFound:
         raise
     except DomainError as refused:
