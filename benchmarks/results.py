@@ -308,6 +308,8 @@ def timed(
     if cpu is own_cpu:  # worked out in this process: nothing kept from the rows before
         forget_kept()
     for _ in range(repeat + 1):
+        if cpu is not own_cpu:
+            settle(cpu)  # what the server does after an answer (plans.prepare) is its own
         start, start_cpu = time.perf_counter(), cpu()
         result = call()
         durations.append(time.perf_counter() - start)
@@ -411,8 +413,6 @@ def time_client(
         if what.startswith("adopted") and not adopted:
             adopted = adopt(client, built.process_id)
         path = path.format(adopted=adopted)
-        if cpu is not own_cpu:
-            settle(cpu)  # what the server does after the last answer (plans.prepare) is its own
         rows.append(
             timed(
                 what,
