@@ -12,6 +12,7 @@ Content-Security-Policy would block in the browser.
 from __future__ import annotations
 
 import base64
+import functools
 import hashlib
 import re
 from collections.abc import Iterator
@@ -231,7 +232,8 @@ def _resident(code: str, *, https: bool = False) -> TestClient:
     return client
 
 
-def inline_problems(html: str) -> list[str]:
+@functools.cache  # many answers are the same page (a refusal, a login form): parsed once
+def inline_problems(html: str) -> tuple[str, ...]:
     """What in a page the Content-Security-Policy would block: inline script, style, handlers."""
     soup = BeautifulSoup(html, "html.parser")
     found = []
@@ -257,7 +259,7 @@ def inline_problems(html: str) -> list[str]:
     for link in soup.select("link[rel~=stylesheet]"):
         if not str(link.get("href", "")).startswith("/static/"):
             found.append(f"stylesheet from {link.get('href')}")
-    return found
+    return tuple(found)
 
 
 def check(response: Any, expected: dict[str, str], where: str) -> list[str]:

@@ -16,6 +16,7 @@ from app import i18n
 from app.exports import plan_files, plan_pdf, plan_text
 from app.exports.content import LineReason, PlanContent
 from app.services import plans as plans_service
+from tests.conftest import Seeded
 from tests.factories import meeting_night
 
 needs_pdf = pytest.mark.skipif(
@@ -34,11 +35,38 @@ SECTIONS = (
 )
 
 
-@pytest.fixture
-def plan(session: Session, korrewegwijk: int) -> tuple[PlanContent, str]:
+# What these tests check is the PDF and the workbook made from a plan, the same whichever database
+# the plan came from (its computation is tested on both in tests/services/test_plans.py): the plan
+# is computed once for the module, on SQLite, and the PDF of it made once (a PDF takes seconds).
+pytestmark = pytest.mark.parametrize("databases", ["sqlite"], indirect=True)
+
+
+@pytest.fixture(scope="module")
+def computed(seeded: Seeded) -> tuple[PlanContent, str]:
+    """A meeting night of 30 on the Korrewegwijk seed and its plan, rolled back once computed."""
     i18n.current_language.set("nl")
-    meeting_night(session, korrewegwijk, participants=30, paper=4)
-    return plans_service.compute(session, process_id=korrewegwijk)
+    with seeded.engine.connect() as connection:
+        transaction = connection.begin()
+        with Session(bind=connection, join_transaction_mode="create_savepoint") as session:
+            meeting_night(session, seeded.process_id, participants=30, paper=4)
+            result = plans_service.compute(session, process_id=seeded.process_id)
+        transaction.rollback()
+    return result
+
+
+@pytest.fixture
+def plan(computed: tuple[PlanContent, str]) -> tuple[PlanContent, str]:
+    i18n.current_language.set("nl")
+    return computed
+
+
+@pytest.fixture(scope="module")
+def printed(computed: tuple[PlanContent, str]) -> list[str]:
+    """The text of each page of the plan's PDF."""
+    if plan_pdf.unavailable() is not None:
+        pytest.skip("WeasyPrint cannot load here")
+    i18n.current_language.set("nl")
+    return _pdf_pages(*computed)
 
 
 def _pdf_pages(content: PlanContent, ballots: str) -> list[str]:
@@ -60,10 +88,10 @@ def _cells(book: Any) -> list[object]:
 
 @needs_pdf
 def test_page_one_says_what_is_in_the_plan_before_the_detailed_table(
-    plan: tuple[PlanContent, str],
+    plan: tuple[PlanContent, str], printed: list[str]
 ) -> None:
-    content, ballots = plan
-    pages = _pdf_pages(content, ballots)
+    content, _ballots = plan
+    pages = printed
     first = _flat(pages[0])
     assert "Wat er in dit plan staat" in first
     assert "De maatregelen op volgorde" not in first
@@ -125,9 +153,11 @@ def test_no_page_ends_with_a_heading_or_its_introduction(
 
 
 @needs_pdf
-def test_the_workbook_and_the_pdf_give_the_same_numbers(plan: tuple[PlanContent, str]) -> None:
+def test_the_workbook_and_the_pdf_give_the_same_numbers(
+    plan: tuple[PlanContent, str], printed: list[str]
+) -> None:
     content, ballots = plan
-    everything = _flat(" ".join(_pdf_pages(content, ballots)))
+    everything = _flat(" ".join(printed))
     book = load_workbook(io.BytesIO(plan_files.render(content, ballots, "xlsx")))
     sheet = book["Plan"]
     header = [c.value for c in sheet[1]]
