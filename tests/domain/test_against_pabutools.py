@@ -10,6 +10,7 @@ from __future__ import annotations
 from fractions import Fraction
 from typing import Any
 
+import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 from pabutools.election import (
@@ -105,6 +106,7 @@ def _same(ours: tuple[str, ...], theirs: tuple[str, ...], election: Election[str
 SETTINGS = settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 
+@pytest.mark.slow  # 20-35 s each in a full run; `pytest -m "not slow"` leaves it out
 @SETTINGS
 @given(elections())
 def test_greedy_and_equal_shares_as_pabutools(election: Election[str]) -> None:
@@ -121,6 +123,7 @@ def test_greedy_and_equal_shares_as_pabutools(election: Election[str]) -> None:
         )
 
 
+@pytest.mark.slow  # 20-35 s each in a full run; `pytest -m "not slow"` leaves it out
 @SETTINGS
 @given(elections())
 def test_add_one_as_pabutools(election: Election[str]) -> None:
@@ -146,6 +149,7 @@ def test_add_one_as_pabutools(election: Election[str]) -> None:
     )
 
 
+@pytest.mark.slow  # 20-35 s each in a full run; `pytest -m "not slow"` leaves it out
 @SETTINGS
 @given(elections(), st.sampled_from([3, Fraction(1, 2), Fraction(5, 3)]))
 def test_add_one_by_other_increments_as_pabutools(election: Election[str], step: Number) -> None:

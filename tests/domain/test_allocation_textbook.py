@@ -69,6 +69,7 @@ def test_add_one_keeps_the_last_outcome_before_one_that_overspends() -> None:
     assert textbook_mes.add_one(election) == (["C"], 4)
 
 
+@pytest.mark.slow  # 20-35 s each in a full run; `pytest -m "not slow"` leaves it out
 @SETTINGS
 @given(elections())
 def test_equal_shares_as_the_textbook(election: Election[str]) -> None:
@@ -77,6 +78,7 @@ def test_equal_shares_as_the_textbook(election: Election[str]) -> None:
     assert list(equal_shares(election).selected) == textbook_mes.equal_shares(election, share)
 
 
+@pytest.mark.slow  # 20-35 s each in a full run; `pytest -m "not slow"` leaves it out
 @SETTINGS
 @given(elections())
 def test_equal_shares_pays_as_the_textbook(election: Election[str]) -> None:
@@ -89,6 +91,7 @@ def test_equal_shares_pays_as_the_textbook(election: Election[str]) -> None:
     assert details.spent == textbook_mes.spent(election, share)
 
 
+@pytest.mark.slow  # 20-35 s each in a full run; `pytest -m "not slow"` leaves it out
 @SETTINGS
 @given(elections())
 def test_add_one_pays_as_the_textbook(election: Election[str]) -> None:
@@ -102,6 +105,7 @@ def test_add_one_pays_as_the_textbook(election: Election[str]) -> None:
         assert details.spent == textbook_mes.spent(election, per_voter)
 
 
+@pytest.mark.slow  # 20-35 s each in a full run; `pytest -m "not slow"` leaves it out
 @SETTINGS
 @given(elections())
 def test_add_one_as_the_textbook(election: Election[str]) -> None:
