@@ -287,10 +287,11 @@ def forget_kept() -> None:
 
     from app.domain import waardenzeef
     from app.exports import plan_pdf
-    from app.services import plans
+    from app.services import outcomes, plans
 
     waardenzeef.forget()
     plans.forget()
+    outcomes.forget()
     if PDF_CACHE is not None:
         shutil.rmtree(PDF_CACHE, ignore_errors=True)
         plan_pdf.CACHE = PDF_CACHE

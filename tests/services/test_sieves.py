@@ -171,3 +171,40 @@ def test_a_kept_plan_is_given_as_a_copy(session: Session, korrewegwijk: int) -> 
     second = plans_service.content_of(session, process_id=korrewegwijk)
     assert second.measures
     assert second.process.title != "changed by a caller"
+
+
+def test_a_kept_zeven_ranking_is_never_given_for_other_ballots(
+    session: Session, korrewegwijk: int
+) -> None:
+    from sqlmodel import select
+
+    from app.models import Measure, MeasureEffect, Participant
+    from app.services import outcomes
+    from tests.factories import cast, meeting_night
+
+    meeting = meeting_night(session, korrewegwijk, participants=8)
+    zeven = session.exec(
+        select(Round).where(Round.meeting_id == meeting.id, Round.kind == RoundKind.ZEVEN)
+    ).one()
+
+    def ranking() -> list[tuple[int, float, int]]:
+        found = outcomes.outcome(session, round_=zeven)
+        return [(r.measure_id, r.weighted_contribution, r.rated_by) for r in found.ranking]
+
+    before = ranking()
+    assert ranking() == before
+    measure = session.exec(select(Measure).where(Measure.key == "palaver")).one()
+    effects = session.exec(
+        select(MeasureEffect.effect_id).where(MeasureEffect.measure_id == measure.id)
+    ).all()
+    late = Participant(process_id=korrewegwijk)
+    session.add(late)
+    session.flush()
+    cast(session, zeven, late, [(measure.id, e, 3) for e in effects])
+    after = ranking()
+    assert after != before
+    rated = {m: n for m, _, n in after}
+    assert rated[measure.id or 0] == {m: n for m, _, n in before}[measure.id or 0] + 1
+    outcomes.forget()
+    wz.forget()
+    assert ranking() == after
