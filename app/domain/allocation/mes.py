@@ -30,10 +30,12 @@ crossing per round. Two savings follow, neither of which can change an outcome:
   prices moved along their lines, and only redoes the rounds from there.
 
 Most turns on a big instance only bend those lines (a voter who paid everything no longer has
-to); the outcome stays. So a run further ahead is also tried (`_Leaps`) and checked against the
-run at hand round by round (`_holds_between`): money only grows with t while the same projects are
-bought, so prices only fall, and a winner whose price at the smaller t is below every other
-price at the larger t wins everywhere in between. Then every increment in between is skipped.
+to); the outcome stays. So a run further ahead is also tried (`_Leaps`, a search that doubles
+its leaps while they hold and halves them when they fail) and checked against the run at hand
+round by round (`_Certificate`): money only grows with t while the same projects are bought, so
+prices only fall, and how fast they can fall is bounded by how fast money can grow; when the
+winner's highest possible price stays below every rival's lowest possible one all the way, it
+wins everywhere in between. Then every increment in between is skipped.
 
 How to read it, against the method (the plain version it is tested against is
 tests/domain/textbook_mes.py, about 60 lines of exact fractions):
@@ -53,7 +55,7 @@ tests/domain/textbook_mes.py, about 60 lines of exact fractions):
   decision may turn (`_keep_dearer`: a rival's price crossing the winner's;
   `_keep_out_of_reach`: a project's supporters reaching its cost; `_pay_tracked`: a voter who
   paid everything no longer having to); `_resume` is what a run takes over from an earlier one
-  (its `_Checkpoint`s), `_holds_between` the check of a leap;
+  (its `_Checkpoint`s), `_Certificate` the proof of a leap;
 - `_allocation`, `_outcome`: every project explained (price and who paid everything; or the
   money its supporters had and what was missing).
 """
@@ -211,6 +213,11 @@ class _Horizon:
         self.lower = math.inf
         # The nearest so far as a float (either kind), to skip candidates clearly further away.
         self.nearest = math.inf
+        # Guesses, not bounds, of where the outcome may change (`_Leaps` aims there), ignoring
+        # the bends of the money on the way: the nearest point at which a rival's price crosses
+        # the winner's in this round, and at which a project out of reach comes within reach.
+        self.crossing = math.inf
+        self.reach = math.inf
 
     def keep_non_negative(self, now: int, change: int) -> None:
         """A quantity, proportional to `now >= 0` at t0, that moves by `change` per unit of t."""
@@ -223,6 +230,15 @@ class _Horizon:
         if reach < self.lower:
             self.lower = reach
             self.nearest = min(self.nearest, reach)
+
+    def predicted(self) -> int | None:
+        """The last rung before this round's decision may turn, as foreseen (None: never);
+        start afresh for the next round."""
+        distance = min(self.crossing, self.reach)
+        self.crossing = self.reach = math.inf
+        if distance == math.inf:
+            return None
+        return self.k0 + max(0, math.ceil(distance / self.step) - 1)
 
     def close_round(self) -> int | None:
         """The first rung at which the decisions of the round just made may turn (None: none);
@@ -271,6 +287,8 @@ class _Checkpoint(NamedTuple):
     slope: list[int]
     epoch: list[int]
     lift: list[int]
+    guess: list[float]
+    growth: list[float]
     scale: int
     cost_now: list[int]
     supporters_of: list[_Supporters]
@@ -335,27 +353,14 @@ class _State:
     @staticmethod
     def of(point: _Checkpoint) -> _State:
         """A state to go on from (the checkpoint's lists are copied where a run changes them)."""
-        scale = point.scale
-        # Each type's own denominator is scale / lift[epoch]; the floats are money times its
-        # inverse (within two roundings of the exact value, as `_pay` makes them).
-        own = [scale // lift for lift in point.lift]
-        if max(own).bit_length() < 900:
-            inverses = list(map(truediv, repeat(1), own))
-            per = list(map(inverses.__getitem__, point.epoch))
-            guess = list(map(mul, point.money, per))
-            growth = list(map(mul, point.slope, per))
-        else:
-            denominators = list(map(own.__getitem__, point.epoch))
-            guess = list(map(truediv, point.money, denominators))
-            growth = list(map(truediv, point.slope, denominators))
         return _State(
             money=point.money,
             slope=point.slope,
             epoch=point.epoch,
             lift=point.lift,
-            guess=guess,
-            growth=growth,
-            scale=scale,
+            guess=list(point.guess),
+            growth=list(point.growth),
+            scale=point.scale,
             cost_now=point.cost_now,
             supporters_of=list(point.supporters_of),
             bound=list(point.bound),
@@ -364,13 +369,16 @@ class _State:
         )
 
     def checkpoint(self, t0: Fraction, selected: int) -> _Checkpoint:
-        # `money`, `slope` and `epoch` are copied before the next payments (`own_lists`).
+        # `money`, `slope`, `epoch`, `guess` and `growth` are copied before the next payments
+        # (`own_lists`).
         return _Checkpoint(
             t0=t0,
             money=self.money,
             slope=self.slope,
             epoch=self.epoch,
             lift=self.lift,
+            guess=self.guess,
+            growth=self.growth,
             scale=self.scale,
             cost_now=self.cost_now,
             supporters_of=list(self.supporters_of),
@@ -410,6 +418,7 @@ class _State:
     def own_lists(self) -> None:
         """Copies of the lists that payments change in place (a checkpoint keeps the old)."""
         self.money, self.slope, self.epoch = list(self.money), list(self.slope), list(self.epoch)
+        self.guess, self.growth = list(self.guess), list(self.growth)
 
     def exact(self, types: list[int], weights: Iterable[int] | None = None) -> int:
         """What these voter types (as many voters each as `weights` says) have together, over
@@ -465,9 +474,12 @@ class _Run:
     k: int = 0
     round_until: list[int | None] = field(default_factory=list)
     stable_until: int | None = None
+    # Per round, and the earliest: the last rung before a decision may turn, as foreseen.
+    round_predicted: list[int | None] = field(default_factory=list)
+    predicted: int | None = None
     checkpoints: list[_Checkpoint] = field(default_factory=list)
     # Run against a `reference` run at a smaller t: whether its outcome provably holds at every
-    # t in between (see `_holds_between`).
+    # t in between (see `_Certificate`; a run whose proof fails stops there, of no use).
     certified: bool = False
 
     def left(self) -> list[int]:
@@ -495,7 +507,8 @@ def _run(
 
     Given a `reference` run at a smaller t (the `earlier` one, if any), the run also checks
     round by round whether the outcome provably stays the same for every t in between
-    (`_holds_between`) and says so in `certified`.
+    (`_Certificate`) and says so in `certified`; where the proof fails the run stops, unfinished
+    (only a leap asks for one, and throws a failed one away).
     """
     run = _Run(t0, k=rung.k if rung is not None else 0)
     horizon = _Horizon(rung) if rung is not None else None
@@ -503,28 +516,38 @@ def _run(
     if state is None:
         state = _State.start(model, t0, tracked=horizon is not None)
         run.selected = list(model.free)
-    certifying = reference is not None and run.selected == reference.selected[: len(run.selected)]
+    certificate = None
+    if reference is not None:
+        if run.selected != reference.selected[: len(run.selected)] or not state.growth:
+            return run  # not certified
+        certificate = _Certificate(model, reference, t0, state)
     while True:
         if horizon is not None:
             run.checkpoints.append(state.checkpoint(t0, len(run.selected)))
         chosen = _cheapest(model, state, horizon)
         if chosen is None:
             break
-        if certifying and reference is not None:
-            certifying = _holds_between(reference, len(run.selected), chosen, state, model)
+        if certificate is not None and not certificate.holds(len(run.selected), chosen, state):
+            return run  # not certified: a leap that failed, of no further use
         run.paid_everything[chosen.rank] = _buy(model, state, chosen, horizon)
+        if certificate is not None:
+            certificate.bought(chosen)
         run.selected.append(chosen.rank)
         run.price_of[chosen.rank] = chosen.priced.price
         if horizon is not None:
+            run.round_predicted.append(horizon.predicted())
             run.round_until.append(horizon.close_round())
     if horizon is not None:
+        run.round_predicted.append(horizon.predicted())
         run.round_until.append(horizon.close_round())
         turns = [until for until in run.round_until if until is not None]
         run.stable_until = min(turns) if turns else None
+        foreseen = [rung for rung in run.round_predicted if rung is not None]
+        run.predicted = min(foreseen) if foreseen else None
     run.end = state
     run.scale = state.scale
     run.start = t0.numerator * (state.scale // t0.denominator)
-    run.certified = certifying and reference is not None and run.selected == reference.selected
+    run.certified = certificate is not None and run.selected == cast(_Run, reference).selected
     return run
 
 
@@ -614,35 +637,178 @@ def _buy(model: _Model, state: _State, chosen: _Round, horizon: _Horizon | None)
     return sum(compress(chosen.supporters.weights, map(not_, left_with)))
 
 
-def _holds_between(
-    reference: _Run, position: int, chosen: _Round, state: _State, model: _Model
-) -> bool:
-    """Whether this round's decision provably holds at every t between the reference run's and
-    this run's (the round at `position` in the selection; `chosen.still`: the projects still in
-    play, with their last prices in `state.bound`).
+class _Certificate:
+    """The proof, round by round, that a run at `t0` (the run at hand, `t_b`) and a `reference`
+    run at a smaller `t_a` take the same decisions at every t in between; then "add one" skips
+    every increment there (`_Leaps`).
 
-    Along the t's at which the earlier rounds bought the same projects, every voter's money at
-    this round only grows with t (a payment `min(money, price * value)` leaves
-    `max(0, money - price * value)`, and a price only falls when anyone has more), so every
-    price only falls and nothing out of reach at the larger t is in reach at a smaller one.
-    Hence when the winner's price at the smaller t (the reference's) is below every other
-    price at the larger t (this run's; a tie going to the winner), the winner wins at every t
-    in between. Together with the same end (nothing in reach after the last round) the whole
-    outcome is the same for all those t: "add one" need not look at them.
+    While the same projects are bought before a round, every voter's money at that round only
+    grows with t (a purchase leaves `max(0, money - price * value)`, which grows as the money
+    grows and the price falls), so every price only falls, and a project out of reach at `t_b`
+    is out of reach before. So the winner w of a round wins at every t in between when its price
+    stays below each rival x's; two bounds show it:
+
+    - the coarse one: w's price at `t_a` (its highest) below x's at `t_b` (its lowest);
+    - for the close rivals, how fast prices can fall (`_fall_rate`): then w's price at t is at
+      most `min(p_w(t_a), p_w(t_b) + rate_w * (t_b - t))`, x's at least
+      `max(p_x(t_b), p_x(t_a) - rate_x * (t - t_a))`, and the first must stay below the second
+      (`_stays_below`).
+
+    A voter's money grows at most at the rate `growth` (per voter type): at the start (or at
+    the first round this run did not take over, whose money is exactly linear in t) its slope;
+    after a purchase 0 if the voter paid everything at `t_b` (then at every smaller t too),
+    else its rate plus the price's fall rate times the satisfaction. All of it in floats, every
+    bound widened by far more than its rounding: a doubt is a failed proof, never a wrong one.
     """
-    winner = chosen.rank
-    if position >= len(reference.selected) or reference.selected[position] != winner:
-        return False
-    theirs = reference.price_of.get(winner)
-    if theirs is None:
-        return False
-    for rank in chosen.still:
-        if rank == winner or _beats(theirs, winner, state.bound[rank], rank):
-            continue
-        # The bound may be from an earlier round: the price now may be higher.
-        exact = _price_now(model, state, rank)
-        if exact is not None and not _beats(theirs, winner, exact, rank):
+
+    def __init__(self, model: _Model, reference: _Run, t0: Fraction, state: _State) -> None:
+        self.model = model
+        self.reference = reference
+        self.span = float(t0 - reference.t0)
+        self.growth = list(map(mul, state.growth, repeat(1 + _DOUBT)))
+        self.winner_rate = 0.0
+
+    def holds(self, position: int, chosen: _Round, state: _State) -> bool:
+        """Whether the winner of the round at `position` (`chosen`, at `t_b`) wins all along."""
+        reference, winner = self.reference, chosen.rank
+        if position >= len(reference.selected) or reference.selected[position] != winner:
             return False
+        theirs = reference.price_of.get(winner)
+        if theirs is None:
+            return False
+        then = _MoneyThen.of(reference, position, len(self.model.free))
+        if then is None:
+            return False
+        winner_then = _price_then(self.model, then, winner, self.growth)
+        if winner_then is None:
+            return False
+        self.winner_rate = winner_then[1]
+        high = theirs.guess * (1 + _DOUBT)  # the winner's price at t_a, its highest
+        low = chosen.priced.price.guess * (1 + _DOUBT)  # at t_b
+        for rank in chosen.still:
+            if rank == winner or _beats(theirs, winner, state.bound[rank], rank):
+                continue
+            # The bound may be from an earlier round: the price now may be higher.
+            exact = _price_now(self.model, state, rank)
+            if exact is None or _beats(theirs, winner, exact, rank):
+                continue
+            rival_then = _price_then(self.model, then, rank, self.growth)
+            if rival_then is None:
+                return False
+            rival = (rival_then[0] * (1 - 1e-7), rival_then[1], exact.guess * (1 - _DOUBT))
+            if not _stays_below((high, self.winner_rate, low), rival, self.span):
+                return False
+        return True
+
+    def bought(self, chosen: _Round) -> None:
+        """The supporters' money after the winner is paid: how fast it may grow from here."""
+        growth, rate = self.growth, self.winner_rate
+        supporters = chosen.supporters
+        for voter_type, value in zip(supporters.types, supporters.values, strict=True):
+            growth[voter_type] += rate * value
+        for i in chosen.priced.poor:
+            growth[supporters.types[i]] = 0.0
+
+
+class _MoneyThen(NamedTuple):
+    """Each voter type's money at the start of a round of a `reference` run, at its own t, as
+    floats (from its checkpoint, moved along its lines)."""
+
+    point: _Checkpoint
+    by: int
+
+    @staticmethod
+    def of(reference: _Run, position: int, free: int) -> _MoneyThen | None:
+        """At the round with `position` projects bought before (`free` of them free)."""
+        if not 0 <= position - free < len(reference.checkpoints):
+            return None
+        point = reference.checkpoints[position - free]
+        moved = reference.t0 - point.t0
+        if moved.denominator != 1 or point.selected != position:
+            return None
+        return _MoneyThen(point, moved.numerator)
+
+    def floats(self, types: list[int]) -> list[float]:
+        guess, growth, by = self.point.guess, self.point.growth, float(self.by)
+        return [guess[i] + growth[i] * by for i in types]
+
+
+def _price_then(
+    model: _Model, then: _MoneyThen, rank: int, growth: list[float]
+) -> tuple[float, float] | None:
+    """A project's price in the reference run (floats, as pabutools walks it) and how fast it
+    may fall from there (`_fall_rate`); None when out of reach or too close to call."""
+    supporters = model.supporters_of[rank]
+    types, values, weights = supporters.types, supporters.values, supporters.weights
+    money = then.floats(types)
+    cost = model.cost_float[rank]
+    count = len(types)
+    weight = [1] * count if weights is None else weights
+    if sum(map(mul, money, weight)) < cost * (1 + 1e-6):
+        return None  # out of reach, or too close to it to call
+    paid, rich = 0.0, supporters.total
+    price = None
+    for i in sorted(range(count), key=lambda i: money[i] / values[i]):
+        part = (cost - paid) / rich
+        if part * values[i] <= money[i]:
+            price = part
+            break
+        paid += money[i] * weight[i]
+        rich -= values[i] * weight[i]
+        if rich <= 0:
+            return None
+    # `cost - paid` loses precision when the poor pay nearly all: then no proof (the walk's
+    # sums are within n * 1.2e-16 of exact, so a gap of 1% keeps the price within 1e-9).
+    if price is None or cost - paid < cost * 1e-2:
+        return None
+    return price, _fall_rate(types, values, weight, money, price, growth)
+
+
+def _fall_rate(
+    types: list[int],
+    values: list[int],
+    weights: list[int],
+    money: list[float],
+    price: float,
+    growth: list[float],
+) -> float:
+    """How fast a price (at `t_a`) may fall as t grows: while its supporters pay
+    `min(money, price * value)`, the price falls as fast as the poor's money grows over the
+    satisfaction of the others. Those who can pay their part at `t_a` can at every larger t
+    (more money, a lower price), so the poor at any t are among those at `t_a`."""
+    growing, rich = 0.0, 0
+    for voter_type, value, weight, have in zip(types, values, weights, money, strict=True):
+        if have >= price * value * (1 + 1e-7):
+            rich += value * weight
+        else:
+            growing += growth[voter_type] * weight
+    if rich == 0:
+        return math.inf
+    return growing / rich * (1 + 1e-6)
+
+
+def _stays_below(
+    winner: tuple[float, float, float], rival: tuple[float, float, float], span: float
+) -> bool:
+    """Whether the winner's highest possible price stays below the rival's lowest at every t
+    in the span: each is given as (price at t_a, fall rate, price at t_b), already widened.
+    The gap is convex in t (a convex lower bound minus a concave upper one): its least value
+    is at an end or a corner."""
+    high, winner_rate, winner_low = winner
+    rival_high, rival_rate, rival_low = rival
+    if winner_rate * span > 1e3 * high or rival_rate * span > 1e3 * rival_high:
+        return False
+    corners = [0.0, span]
+    if rival_rate > 0:
+        corners.append((rival_high - rival_low) / rival_rate)
+    if winner_rate > 0:
+        corners.append(span - (high - winner_low) / winner_rate)
+    for s in corners:
+        if 0 <= s <= span:
+            upper = min(high, winner_low + winner_rate * (span - s))
+            lower = max(rival_low, rival_high - rival_rate * s)
+            if not upper * (1 + _DOUBT) < lower:
+                return False
     return True
 
 
@@ -690,12 +856,16 @@ def _resume(run: _Run, earlier: _Run) -> _State | None:
     }
     run.paid_everything = {rank: earlier.paid_everything[rank] for rank in run.price_of}
     run.round_until = earlier.round_until[:valid]
+    run.round_predicted = earlier.round_predicted[:valid]
     run.checkpoints = earlier.checkpoints[:valid]
     by = moved.numerator
+    # The floats move along the same lines: each is a sum of two non-negative terms within a
+    # few roundings of exact, so they stay within a few roundings more (far below `_DOUBT`).
     return _State.of(
         point._replace(
             t0=t0,
             money=list(map(add, point.money, map(mul, point.slope, repeat(by)))),
+            guess=list(map(add, point.guess, map(mul, point.growth, repeat(float(by))))),
             bound=[_shifted(price, by) for price in point.bound],
         )
     )
@@ -724,6 +894,7 @@ def _keep_dearer(
         if change < 0:
             now = price.numerator * denominator - numerator * price.denominator
             horizon.keep_non_negative(now, change)
+            horizon.crossing = min(horizon.crossing, now / -change)
 
 
 def _keep_out_of_reach(
@@ -746,7 +917,7 @@ def _keep_out_of_reach(
     # 1e-9 of room on each side the float reach is a safe lower bound, unless money and cost
     # are so close that the room swallows the gap; then it is worked out exactly.
     short = cost * (1 - _DOUBT) - have * (1 + _DOUBT)
-    if short / voters * (1 - _DOUBT) > horizon.nearest * (1 + _DOUBT):
+    if short / voters * (1 - _DOUBT) > max(horizon.nearest, horizon.reach) * (1 + _DOUBT):
         return
     types, weights = supporters.types, supporters.weights
     rises = list(map(state.growth.__getitem__, types))
@@ -754,8 +925,10 @@ def _keep_out_of_reach(
     if rise <= 0:
         return
     if short > 0:
+        horizon.reach = min(horizon.reach, short / rise)
         horizon.keep_at_least(short / (rise * (1 + _DOUBT)) * (1 - _DOUBT))
         return
+    horizon.reach = 0.0
     horizon.keep_non_negative(
         state.cost_now[rank] - state.exact(types, weights),
         -state.exact_slope(types, weights),
@@ -1201,55 +1374,58 @@ def equal_shares_add1_greedy(election: Election[IdT], *, increment: Number = 1) 
     )
 
 
-_STEPS_BEFORE_LEAPING = 4
-
-
 class _Leaps:
-    """Leaps over increments that only bend the money (ADD-OPT's idea, made safe for MES).
+    """Leaps over increments at which the outcome provably stays (ADD-OPT's idea, made safe
+    for MES): a search for the next increment at which the outcome may change.
 
     A tracked run knows the first increment at which one of its decisions may turn; most such
     turns on a big instance are a voter who paid everything for a project and, with a little
     more money, no longer has to: the prices and payments change course, the outcome does not.
-    So, beyond that increment, a run further ahead is tried against the run at hand
-    (`_holds_between`): if every decision provably holds all the way, every increment in
-    between has the same outcome and is skipped. A leap that fails costs one run; after a
-    failure the next leaps are shorter and tried less often (several failures in a row mean
-    the outcome really changes there), after a success they grow. Leaps are only tried once
-    the outcome has stayed the same for a few runs in a row (`calm`): where it changes at almost
-    every turn (Warszawa 2023 Ochota: 86 times in 151 runs) a leap would only add a run.
+    The run also foresees where a decision itself would turn if the money kept its course
+    (`_Horizon.predicted`). So, once the outcome has stayed the same for a run, a run at the
+    last increment before that point is tried against the run at hand (`_Certificate`): if
+    every decision provably holds all the way, every increment in between has the same outcome
+    and is skipped. A leap that fails (the outcome there differs, or the proof falls short) is
+    halved, as in a bisection, until the run at hand's own horizon reaches as far: from there on
+    "add one" steps from turn to turn. Where nothing is foreseen, leaps double while they hold.
     """
 
     def __init__(self) -> None:
         self.length = 0
-        self.wait = 0
-        self.misses = 0
-        self.calm = 0  # runs in a row with the same outcome as the one before
         self.outcome: list[int] | None = None
 
     def ahead(
         self, model: _Model, share: Fraction, step: Fraction, k: int, run: _Run
     ) -> tuple[int, _Run, int]:
         """The furthest rung with `run`'s outcome proven (and its run), and the runs tried."""
-        self.calm = self.calm + 1 if run.selected == self.outcome else 0
+        calm = run.selected == self.outcome
         self.outcome = run.selected
+        if not calm:
+            return k, run, 0
         tried = 0
-        while run.stable_until is not None and self.calm >= _STEPS_BEFORE_LEAPING:
-            if self.wait:
-                self.wait -= 1
+        failed: int | None = None  # the nearest rung a leap did not reach
+        length = self.length
+        start = k
+        while run.stable_until is not None:
+            turn = max(k + 1, run.stable_until)
+            if failed is not None:
+                far = (k + failed) // 2
+            elif run.predicted is not None:
+                far = run.predicted
+            else:
+                far = k + max(length, 4 * (turn - k))
+            if far <= turn:
                 break
-            far = k + max(self.length, 4 * (max(k + 1, run.stable_until) - k))
             trial = _run(
                 model, share + far * step, rung=_Rung(far, step), earlier=run, reference=run
             )
             tried += 1
-            if not trial.certified:
-                self.length = max(1, (far - k) // 4)
-                self.misses += 1
-                self.wait = _STEPS_BEFORE_LEAPING * 2**self.misses
-                break
-            self.length = 2 * (far - k)
-            self.misses = 0
-            k, run = far, trial
+            if trial.certified:
+                length = 2 * (far - k)
+                k, run = far, trial
+            else:
+                failed = far
+        self.length = length if failed is None else max(k - start, failed - k)
         return k, run, tried
 
 
