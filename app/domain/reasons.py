@@ -42,7 +42,15 @@ from enum import StrEnum
 from fractions import Fraction
 
 from app.domain.allocation import ProjectOutcome, Stage, Verdict
-from app.domain.waardenzeef import Id, Number, Plan, Rule, Sieve, select, valued_measures
+from app.domain.waardenzeef import (
+    Id,
+    Number,
+    Plan,
+    Rule,
+    Sieve,
+    election_for,
+    valued_measures,
+)
 
 SEARCH_FACTOR = 2
 GRID_STEPS_PER_BUDGET = 50
@@ -215,19 +223,24 @@ def _left_out(
 # --- the smallest budget at which the rule selects a measure --------------------------------
 
 
-def _run_at(sieve: Sieve, plan: Plan, budget: Number) -> tuple[Id, ...]:
-    """The plan's rule on the same ballots at another budget: the selection."""
-    assert plan.values is not None
-    return select(
-        sieve,
-        plan.rule,
-        plan.ranking,
-        plan.contributions,
-        plan.values,
-        completion=plan.completion,
-        package_satisfaction=plan.package_satisfaction,
-        budget=budget,
-    ).selected
+class _RunAt:
+    """The plan's rule on the same ballots at other budgets: its election built once."""
+
+    def __init__(self, sieve: Sieve, plan: Plan) -> None:
+        assert plan.values is not None
+        self.plan = plan
+        self.ready = election_for(
+            sieve,
+            plan.rule,
+            plan.ranking,
+            plan.contributions,
+            plan.values,
+            plan.package_satisfaction,
+        )
+
+    def __call__(self, budget: Number) -> tuple[Id, ...]:
+        """The selection at this budget."""
+        return self.ready.run(budget, self.plan.completion).selected
 
 
 def _valued(sieve: Sieve, plan: Plan) -> set[Id]:
@@ -305,12 +318,13 @@ def _optimal_budgets(sieve: Sieve, plan: Plan, targets: Iterable[Id]) -> dict[Id
                 frontier.append((c, v))
     pending = set(targets)
     needed: dict[Id, Number] = {}
+    run_at = _RunAt(sieve, plan)
     for budget, _ in frontier:
         if not pending:
             break
         if budget <= plan.budget:
             continue
-        chosen = set(_run_at(sieve, plan, budget))
+        chosen = set(run_at(budget))
         for measure_id in sorted(pending & chosen, key=str):
             needed[measure_id] = budget
         pending -= chosen
@@ -331,9 +345,10 @@ def _grid_budgets(
 ) -> dict[Id, Number]:
     pending = set(targets)
     needed: dict[Id, Number] = {}
+    run_at = _RunAt(sieve, plan)
     budget = plan.budget + step
     while pending and budget <= until:
-        chosen = set(_run_at(sieve, plan, budget))
+        chosen = set(run_at(budget))
         for measure_id in pending & chosen:
             needed[measure_id] = budget
         pending -= chosen

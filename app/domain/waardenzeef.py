@@ -46,6 +46,7 @@ import math
 import threading
 from collections import deque
 from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from fractions import Fraction
@@ -721,52 +722,88 @@ def select(
     The rule sees only the valued measures (`valued_measures`); every other measure is explained
     as `Verdict.NO_SUPPORT` and never selected.
     """
-    budget = sieve.budget if budget is None else budget
-    valued = set(valued_measures(sieve, rule, found, values))
+    ready = election_for(sieve, rule, ranking, found, values, package_satisfaction)
+    return ready.run(sieve.budget if budget is None else budget, completion)
+
+
+@dataclass(frozen=True)
+class RuleElection:
+    """One rule's election of a sieve's ballots, built once and run at any budget (`run`)."""
+
+    sieve: Sieve
+    rule: Rule
+    valued: frozenset[Id]
+    election: Election[Id]
+    scale: int  # equal shares: every value times this, in whole numbers (see election_for)
+
+    def run(self, budget: Number, completion: bool | Completion = True) -> Allocation[Id]:
+        """The rule at this budget, every measure explained (the unvalued as never selected)."""
+        election = self.election.at_budget(budget)
+        allocation: Allocation[Id]
+        if self.rule is Rule.GREEDY:
+            allocation = greedy(election, ranking=election.priority, fund_unsupported=False)
+        elif self.rule is Rule.OPTIMAL:
+            allocation = optimal(election, explain=True)
+        else:
+            # The comparison step counts, per participant, the measures of their packages
+            # funded (Kiezen) or their own values of the measures funded (Zeven).
+            allocation = equal_shares_completed(
+                election,
+                completion_of(completion),
+                by_projects=self.rule is Rule.EQUAL_SHARES_PACKAGES,
+            )
+            if self.scale != 1:
+                allocation = _unscaled(allocation, self.scale)
+        return _with_unvalued(self.sieve, allocation, self.valued)
+
+
+def election_for(
+    sieve: Sieve,
+    rule: Rule,
+    ranking: Sequence[RankedMeasure],
+    found: Sequence[Contribution],
+    values: Values,
+    package_satisfaction: Satisfaction = Satisfaction.COST,
+) -> RuleElection:
+    """The election `rule` runs on: the valued measures, ties broken by the ranking."""
+    valued = frozenset(valued_measures(sieve, rule, found, values))
     order = tuple(r.measure_id for r in ranking if r.measure_id in valued)
     projects = tuple(Project(m.id, m.binding_cost) for m in sieve.measures if m.id in valued)
-    allocation: Allocation[Id]
+    scale = 1
     if rule in (Rule.GREEDY, Rule.OPTIMAL):
         totals = {c.measure_id: c.weighted_contribution for c in found if c.measure_id in valued}
-        election = Election(projects, budget, (Ballot(totals),), order)
-        if rule is Rule.GREEDY:
-            allocation = greedy(election, ranking=order, fund_unsupported=False)
-        else:
-            allocation = optimal(election, explain=True)
-    else:
-        scale = 1
-        if rule is Rule.EQUAL_SHARES:
-            # Equal shares and its greedy step only compare satisfactions with each other, so
-            # every value times one common denominator gives the same outcome, in whole numbers
-            # that the engine runs several times faster (benchmarks/plan_reasons.py).
-            scale = math.lcm(
-                *(v.denominator for mine in values.by_participant.values() for v in mine.values())
-            )
-            election = Election(
-                projects,
-                budget,
-                tuple(
-                    Ballot({m: int(v * scale) for m, v in mine.items() if m in valued})
-                    for mine in values.by_participant.values()
-                ),
-                order,
-            )
-        else:
-            election = approval_election(
-                projects,
-                budget,
-                [p.measure_ids for p in sieve.packages],
-                package_satisfaction,
-                order,
-            )
-        # The comparison step counts, per participant, the measures of their packages funded
-        # (Kiezen) or their own values of the measures funded (Zeven).
-        allocation = equal_shares_completed(
-            election, completion_of(completion), by_projects=rule is Rule.EQUAL_SHARES_PACKAGES
+        election = Election(projects, sieve.budget, (Ballot(totals),), order)
+    elif rule is Rule.EQUAL_SHARES:
+        # Equal shares and its greedy step only compare satisfactions with each other, so
+        # every value times one common denominator gives the same outcome, in whole numbers
+        # that the engine runs several times faster (benchmarks/plan_reasons.py).
+        scale = math.lcm(
+            *(v.denominator for mine in values.by_participant.values() for v in mine.values())
         )
-        if scale != 1:
-            allocation = _unscaled(allocation, scale)
-    return _with_unvalued(sieve, allocation, valued)
+        election = Election(
+            projects,
+            sieve.budget,
+            tuple(
+                Ballot(
+                    {
+                        m: v.numerator * (scale // v.denominator)
+                        for m, v in mine.items()
+                        if m in valued
+                    }
+                )
+                for mine in values.by_participant.values()
+            ),
+            order,
+        )
+    else:
+        election = approval_election(
+            projects,
+            sieve.budget,
+            [p.measure_ids for p in sieve.packages],
+            package_satisfaction,
+            order,
+        )
+    return RuleElection(sieve, rule, valued, election, scale)
 
 
 def _unscaled(allocation: Allocation[Id], scale: int) -> Allocation[Id]:
@@ -784,7 +821,9 @@ def _unscaled(allocation: Allocation[Id], scale: int) -> Allocation[Id]:
     )
 
 
-def _with_unvalued(sieve: Sieve, allocation: Allocation[Id], valued: set[Id]) -> Allocation[Id]:
+def _with_unvalued(
+    sieve: Sieve, allocation: Allocation[Id], valued: AbstractSet[Id]
+) -> Allocation[Id]:
     """The allocation with an outcome for every measure, the unvalued ones as never selected."""
     if len(valued) == len(sieve.measures):
         return allocation

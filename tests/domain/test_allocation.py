@@ -73,6 +73,22 @@ def test_ties_go_to_the_smaller_id_as_a_string() -> None:
     assert optimal(ranked).selected == ("9",)
 
 
+@pytest.mark.parametrize("budget", [0, 10, 25, 30, Fraction(91, 2), 60])
+def test_an_election_at_another_budget_runs_as_one_built_with_it(budget: int | Fraction) -> None:
+    built = small()
+    again = Election(built.projects, budget, built.ballots, built.priority)
+    moved = built.at_budget(budget)
+    assert moved.budget == budget
+    assert built.budget == small().budget
+    for rule in (greedy, equal_shares, equal_shares_add1, equal_shares_add1_greedy, optimal):
+        assert rule(moved) == rule(again), rule.__name__
+
+
+def test_an_election_at_a_negative_budget_is_refused() -> None:
+    with pytest.raises(ValueError, match="negative"):
+        small().at_budget(-1)
+
+
 def test_equal_shares_explains_who_paid_and_what_was_missing() -> None:
     result = equal_shares(small())
     assert result.selected == ("C",)

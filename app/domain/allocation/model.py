@@ -180,6 +180,17 @@ class Election(Generic[IdT]):
 
     __hash__ = None  # type: ignore[assignment]
 
+    def at_budget(self, budget: Number) -> Election[IdT]:
+        """The same election with another budget: nothing checked or counted again."""
+        election: Election[IdT] = Election.__new__(Election)
+        election._projects = self._projects
+        election._budget = _checked_budget(budget)
+        election._priority = self._priority
+        election._ballots = self._ballots
+        election._votes = self._votes
+        election._index = self._index  # numbered by tie-break order: the budget plays no part
+        return election
+
     def __repr__(self) -> str:
         return (
             f"Election(projects={self.projects!r}, budget={self.budget!r}, "
