@@ -108,8 +108,11 @@ def join_form(request: Request) -> HTMLResponse:
 
 
 @router.post("/join", response_model=None)
-def join_with_code(request: Request, _lock: WriteLock, session: SessionDep, form: Form) -> Response:
-    """Exchange a typed code for the participant cookie, then go to the meeting."""
+def join_with_code(request: Request, form: Form, _lock: WriteLock, session: SessionDep) -> Response:
+    """Exchange a typed code for the participant cookie, then go to the meeting.
+
+    As a ballot does (`submit_ballot`), the form is read before SQLite's write lock is taken and
+    a join that counts is committed here, not after another trip through the event loop."""
     typed = form_text(form, "code")
     meeting_text = form_text(form, "meeting")
     meeting_id = int(meeting_text) if meeting_text.isdigit() else None
@@ -125,19 +128,25 @@ def join_with_code(request: Request, _lock: WriteLock, session: SessionDep, form
         return _join_page(
             request, view=view, error=error.localized(), typed=typed, status_code=error.status
         )
-    return _after_join(session, joined, meeting_id)
+    response = _after_join(session, joined, meeting_id)
+    session.commit()
+    return response
 
 
 @router.get("/j/{token}", response_model=None)
 def join_with_token(
     request: Request, token: str, _lock: WriteLock, session: SessionDep
 ) -> Response:
-    """A card's QR code: exchange its token for the cookie; the next URL has no token."""
+    """A card's QR code: exchange its token for the cookie; the next URL has no token.
+
+    A join that counts is committed here, releasing SQLite's write lock at once."""
     try:
         joined = participants_service.join_by_token(session, token=token)
     except DomainError as error:
         return _join_page(request, error=error.localized(), status_code=error.status)
-    return _after_join(session, joined, None)
+    response = _after_join(session, joined, None)
+    session.commit()
+    return response
 
 
 @router.get("/vote", response_model=None)
