@@ -54,7 +54,7 @@ from app.routes.deps import ids_in_range
 from app.security import SecurityHeaders, read_cookie, set_cookie
 from app.settings import get_settings
 from app.static_assets import STATIC_DIR, HashedStaticFiles
-from app.templating import render
+from app.templating import compile_all, render
 
 LANGUAGE_COOKIE = "lang"
 NO_PAGE = N_("This page does not exist.")
@@ -275,6 +275,7 @@ async def _lifespan(_app: FastAPI) -> AsyncIterator[None]:
     # WeasyPrint loaded now, not by the first plan page (it asks whether PDFs can be made): its
     # import takes about 0.9 s, which that page's visitor would wait.
     await anyio.to_thread.run_sync(plan_pdf.unavailable)
+    await anyio.to_thread.run_sync(compile_all)
     yield
 
 
