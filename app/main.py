@@ -52,6 +52,7 @@ from app.routes import plan as plan_routes
 from app.routes.api_errors import HTTP_CODES, allowed_methods, openapi_document
 from app.routes.deps import ids_in_range
 from app.security import SecurityHeaders, read_cookie, set_cookie
+from app.services import users as users_service
 from app.settings import get_settings
 from app.static_assets import STATIC_DIR, HashedStaticFiles
 from app.templating import compile_all, render
@@ -276,6 +277,8 @@ async def _lifespan(_app: FastAPI) -> AsyncIterator[None]:
     # import takes about 0.9 s, which that page's visitor would wait.
     await anyio.to_thread.run_sync(plan_pdf.unavailable)
     await anyio.to_thread.run_sync(compile_all)
+    # The hash a login of an unknown address is checked against, made before the first login.
+    await anyio.to_thread.run_sync(users_service.dummy_hash)
     yield
 
 

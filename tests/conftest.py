@@ -40,7 +40,6 @@ PRODUCTION_PASSWORD_HASH = users_service.password_hash
 users_service.password_hash = PasswordHash(
     (Argon2Hasher(time_cost=1, memory_cost=8, parallelism=1),)
 )
-users_service._DUMMY_HASH = users_service.password_hash.hash("not-a-real-password")
 
 
 def unavailable(reason: str) -> None:

@@ -8,6 +8,7 @@ import math
 import secrets
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from functools import lru_cache
 from typing import Any
 
 from pwdlib import PasswordHash
@@ -263,7 +264,7 @@ def log_in(
         )
     # Hash even for unknown accounts, so that timing does not tell which e-mail addresses exist.
     valid, new_hash = password_hash.verify_and_update(
-        password, user.password_hash if user else _DUMMY_HASH
+        password, user.password_hash if user else dummy_hash()
     )
     if user is None or not valid or not user.is_active:
         source = f"device:{device}" if device else f"address:{ip_address}"
@@ -418,7 +419,13 @@ def reset_password(
     return user, password, ended
 
 
-_DUMMY_HASH = password_hash.hash("not-a-real-password-" + secrets.token_hex(8))
+@lru_cache(maxsize=1)
+def dummy_hash() -> str:
+    """A hash of no one's password, checked when a login names no account (see `log_in`).
+
+    Made once per process when first needed, or by the server at start-up (app.main), not when
+    this module is imported: a command-line action that logs no one in does not pay for it."""
+    return password_hash.hash("not-a-real-password-" + secrets.token_hex(8))
 
 
 def operator(session: Session, *, email: str) -> User:
