@@ -213,6 +213,9 @@ Ranking = tuple[list[RankRow], list[int], int, list[str]]
 _RANKINGS: OrderedDict[tuple[object, ...], tuple[ballots_service.MenuView, Ranking]] = OrderedDict()
 _RANKINGS_KEPT = 16
 _RANKINGS_LOCK = threading.Lock()
+# One ranking made at a time per key: when a round closes, the phones that open its outcome
+# at once wait for the first one's ranking instead of each working out the same one.
+_RANKINGS_MAKING: dict[tuple[object, ...], threading.Lock] = {}
 
 
 def forget() -> None:
@@ -227,19 +230,31 @@ def _ranking(
     ids = [round_.id or 0] + ([weights_from.id or 0] if weights_from is not None else [])
     state = sieves.versions(session, round_ids=ids)
     key = (str(session.get_bind().engine.url), *ids, *(state[i] for i in ids))
+    found = _kept_ranking(key, menu)
+    if found is None:
+        with _RANKINGS_LOCK:
+            making = _RANKINGS_MAKING.setdefault(key, threading.Lock())
+        with making:
+            found = _kept_ranking(key, menu)  # made meanwhile by the request that went first
+            if found is None:
+                found = _rank(session, round_, weights_from, menu)
+                with _RANKINGS_LOCK:
+                    _RANKINGS[key] = (menu, found)
+                    while len(_RANKINGS) > _RANKINGS_KEPT:
+                        _RANKINGS.popitem(last=False)
+        with _RANKINGS_LOCK:
+            _RANKINGS_MAKING.pop(key, None)
+    rows, discussion, stand_in, groups = found
+    return list(rows), list(discussion), stand_in, list(groups)
+
+
+def _kept_ranking(key: tuple[object, ...], menu: ballots_service.MenuView) -> Ranking | None:
     with _RANKINGS_LOCK:
         kept = _RANKINGS.get(key)
         if kept is not None and (kept[0] is menu or kept[0] == menu):
             _RANKINGS.move_to_end(key)
-            rows, discussion, stand_in, groups = kept[1]
-            return list(rows), list(discussion), stand_in, list(groups)
-    found = _rank(session, round_, weights_from, menu)
-    with _RANKINGS_LOCK:
-        _RANKINGS[key] = (menu, found)
-        while len(_RANKINGS) > _RANKINGS_KEPT:
-            _RANKINGS.popitem(last=False)
-    rows, discussion, stand_in, groups = found
-    return list(rows), list(discussion), stand_in, list(groups)
+            return kept[1]
+    return None
 
 
 def _rank(
