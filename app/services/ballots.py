@@ -411,11 +411,19 @@ def _lines(session: Session, ballot_id: int) -> tuple[rules.Line, ...]:
 
 
 def _receipt(
-    session: Session, ballot: Ballot, round_: Round, *, replaced: bool, repeated: bool
+    session: Session,
+    ballot: Ballot,
+    round_: Round,
+    *,
+    replaced: bool,
+    repeated: bool,
+    lines: tuple[rules.Line, ...] | None = None,
 ) -> Receipt:
+    """The receipt of a stored ballot; its lines read back unless the caller just wrote them."""
     assert ballot.id is not None
     assert round_.id is not None
-    lines = _lines(session, ballot.id)
+    if lines is None:
+        lines = _lines(session, ballot.id)
     return Receipt(
         ballot_id=ballot.id,
         round_id=round_.id,
@@ -634,20 +642,7 @@ def submit(
             submitted_at=now,
         )
     )
-    assert round_.id is not None
-    return Receipt(
-        ballot_id=ballot.id,
-        round_id=round_.id,
-        kind=round_.kind,
-        run=round_.run,
-        code=_receipt_code(round_, ballot.id, lines),
-        channel=ballot.channel,
-        submitted_at=ballot.submitted_at,
-        updated_at=ballot.updated_at,
-        replaced=replaced,
-        repeated=False,
-        lines=lines,
-    )
+    return _receipt(session, ballot, round_, replaced=replaced, repeated=False, lines=lines)
 
 
 def _insert_ballot(
