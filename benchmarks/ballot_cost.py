@@ -23,7 +23,6 @@ import argparse
 import asyncio
 import json
 import os
-import random
 import re
 import resource
 import subprocess
@@ -33,12 +32,9 @@ import urllib.parse
 from pathlib import Path
 from typing import Any
 
-from benchmarks.meeting import REPO, prepare
+from benchmarks.meeting import REPO, fill, prepare
 
 KEY = re.compile(r'name="idempotency_key" value="([^"]+)"')
-POINTS = re.compile(r'name="points-(\d+)"')
-MEASURE = re.compile(r'name="measure" value="(\d+)"')
-SCORE = re.compile(r'name="score-(\d+)-(\d+)"')
 
 
 def _cpu() -> float:
@@ -86,26 +82,6 @@ async def call(
         answer["set-cookie"] = "; ".join(c.split(";", 1)[0] for c in cookies)
     text = b"".join(m.get("body", b"") for m in sent[1:]).decode()
     return int(start["status"]), answer, text
-
-
-def fill(kind: str, index: int, page: str) -> dict[str, str]:
-    """The ballot phone `index` sends (as benchmarks.meeting fills it)."""
-    if kind == "wegen":
-        effects = POINTS.findall(page)
-        return {f"points-{effects[index % len(effects)]}": "100"}
-    if kind == "kiezen":
-        measures = MEASURE.findall(page)
-        return {"measure": measures[index % min(len(measures), 3)]}
-    values: dict[str, str] = {}
-    rng = random.Random(index)
-    pairs = list(dict.fromkeys(SCORE.findall(page)))
-    skipped = {m for m in {m for m, _ in pairs} if rng.random() < 0.15}
-    for measure, effect in pairs:
-        if measure in skipped:
-            values[f"skip-{measure}"] = "1"
-        else:
-            values[f"score-{measure}-{effect}"] = str(rng.randint(0, 3))
-    return values
 
 
 def child(meeting_id: int, rounds: dict[str, int], tokens: list[str], profile: str) -> None:

@@ -92,6 +92,29 @@ ACTION = re.compile(r'/m/\d+/rounds/(\d+)/ballot"')
 POINTS = re.compile(r'name="points-(\d+)"')
 MEASURE = re.compile(r'name="measure" value="(\d+)"')
 SCORE = re.compile(r'name="score-(\d+)-(\d+)"')
+
+
+def fill(kind: str, index: int, page: str) -> dict[str, str]:
+    """The ballot phone `index` sends on this ballot page: Wegen all points on one effect, Kiezen
+    one of the first three measures, Zeven random scores with 15% of the measures skipped."""
+    if kind == "wegen":
+        effects = POINTS.findall(page)
+        return {f"points-{effects[index % len(effects)]}": "100"}
+    if kind == "kiezen":
+        measures = MEASURE.findall(page)
+        return {"measure": measures[index % min(len(measures), 3)]}
+    values: dict[str, str] = {}
+    rng = random.Random(index)
+    pairs = list(dict.fromkeys(SCORE.findall(page)))
+    skipped = {m for m in {m for m, _ in pairs} if rng.random() < 0.15}
+    for measure, effect in pairs:
+        if measure in skipped:
+            values[f"skip-{measure}"] = "1"
+        else:
+            values[f"score-{measure}-{effect}"] = str(rng.randint(0, 3))
+    return values
+
+
 SIGNATURE = re.compile(r'/status\?v=([^"&]*)"')
 OUTCOME = re.compile(r'href="(/m/\d+/rounds/(\d+)/outcome)"')
 CLOSED = "closed-notice"
@@ -854,22 +877,7 @@ class Room:
 
     def fill(self, phone: Browser, kind: str, page: str) -> dict[str, Any]:
         """The ballot this phone sends (after its idempotency key)."""
-        if kind == "wegen":
-            effects = POINTS.findall(page)
-            return {f"points-{effects[phone.index % len(effects)]}": "100"}
-        if kind == "kiezen":
-            measures = MEASURE.findall(page)
-            return {"measure": measures[phone.index % min(len(measures), 3)]}
-        values: dict[str, Any] = {}
-        rng = random.Random(phone.index)
-        pairs = list(dict.fromkeys(SCORE.findall(page)))
-        skipped = {m for m in {m for m, _ in pairs} if rng.random() < 0.15}
-        for measure, effect in pairs:
-            if measure in skipped:
-                values[f"skip-{measure}"] = "1"
-            else:
-                values[f"score-{measure}-{effect}"] = str(rng.randint(0, 3))
-        return values
+        return fill(kind, phone.index, page)
 
     async def vote(self, phone: Browser, round_id: int) -> None:
         """The ballot page: think while polling as the page does, preview, send, see the receipt."""
