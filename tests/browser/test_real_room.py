@@ -287,8 +287,10 @@ def test_a_night_with_slips_undone_and_a_projector_that_fits(
 
         # Run Zeven again: placed right after Zeven, and the phone's form is prefilled.
         _confirm(laptop, base, meeting_id, zeven, "again")
-        titles = laptop.locator("table.rounds tbody tr th a").all_inner_texts()
-        assert titles == ["Wegen", "Zeven", "Zeven (2e keer)", "Kiezen"], titles
+        # The console's page after the confirmation: waited for (the click only sends the form).
+        expect(laptop.locator("table.rounds tbody tr th a")).to_have_text(
+            ["Wegen", "Zeven", "Zeven (2e keer)", "Kiezen"]
+        )
         rerun = _round_id(meeting_id, RoundKind.ZEVEN, 2)
         take(laptop, "rerun-placed")
         laptop.locator(f"#round-{rerun} form[action$='/open'] button").click()
