@@ -80,15 +80,26 @@ def render(
 ) -> HTMLResponse:
     """Render a page, or only its fragment when htmx asks for it (same URL, HX-Request set)."""
     name = fragment if fragment and request.headers.get("HX-Request") else template
-    values = {
+    values = _values(request, context)
+    response = templates.TemplateResponse(request, name, values, status_code=status_code)
+    if getattr(request.state, "inlined_styles", False):
+        version = static_assets.phone_styles().version
+        set_cookie(response, STYLES_COOKIE, version, max_age=STYLES_COOKIE_AGE)
+    return response
+
+
+def render_part(request: Request, template: str, context: dict[str, Any]) -> Markup:
+    """A fragment rendered as a page that includes it with this context would render it: for a
+    part kept and put into many pages (the ballot form, app.routes.vote)."""
+    values = {**_values(request, context), "request": request}
+    return Markup(templates.env.get_template(template).render(values))
+
+
+def _values(request: Request, context: dict[str, Any] | None) -> dict[str, Any]:
+    return {
         "language": i18n.current_language.get(),
         "settings": get_settings(),
         # The logged-in user of this request (set by the login dependency): the staff navigation.
         "user": getattr(request.state, "user", None),
         **(context or {}),
     }
-    response = templates.TemplateResponse(request, name, values, status_code=status_code)
-    if getattr(request.state, "inlined_styles", False):
-        version = static_assets.phone_styles().version
-        set_cookie(response, STYLES_COOKIE, version, max_age=STYLES_COOKIE_AGE)
-    return response

@@ -3,6 +3,7 @@
     .venv/bin/python -m benchmarks.ballot_cost                          # this checkout, SQLite
     .venv/bin/python -m benchmarks.ballot_cost --app-dir /tmp/before    # another checkout
     .venv/bin/python -m benchmarks.ballot_cost --profile kiezen         # cProfile of its ballots
+    .venv/bin/python -m benchmarks.ballot_cost --profile kiezen --request "ballot page"
 
 A fresh SQLite database with the Korrewegwijk menu, a meeting and `--phones` code cards
 (benchmarks.meeting's `prepare`). A child process (the checkout's `app.main:app`, every
@@ -14,7 +15,7 @@ that follows (GET /m/M, the receipt). Printed per round: the CPU milliseconds pe
 each of the three (user + system time of the process, all threads: the ballot's share of a
 core whatever the machine's load), and the statements each ran. `--repeat` runs the child
 again (a new database each time); `--profile KIND` prints cProfile's top functions for that
-round's ballots instead.
+round's ballots instead (`--request` another of the three requests).
 """
 
 from __future__ import annotations
@@ -84,7 +85,9 @@ async def call(
     return int(start["status"]), answer, text
 
 
-def child(meeting_id: int, rounds: dict[str, int], tokens: list[str], profile: str) -> None:
+def child(
+    meeting_id: int, rounds: dict[str, int], tokens: list[str], profile: str, request: str
+) -> None:
     """In the child: join every phone, then the three rounds; print the figures as JSON."""
     import cProfile
     import pstats
@@ -141,7 +144,11 @@ def child(meeting_id: int, rounds: dict[str, int], tokens: list[str], profile: s
                 profiler = cProfile.Profile() if profile == kind else None
                 for index, cookie in enumerate(cookies):
                     cpu, counted = _cpu(), statements[0]
+                    if profiler and request == "ballot page":
+                        profiler.enable()
                     status, _, page = await call(app, "GET", page_path, cookie)
+                    if profiler and request == "ballot page":
+                        profiler.disable()
                     figures["ballot page"][0] += _cpu() - cpu
                     figures["ballot page"][1] += statements[0] - counted
                     key = KEY.search(page)
@@ -151,10 +158,10 @@ def child(meeting_id: int, rounds: dict[str, int], tokens: list[str], profile: s
                     body = urllib.parse.urlencode(form).encode()
                     cpu, counted = _cpu(), statements[0]
                     shown.clear()
-                    if profiler:
+                    if profiler and request == "ballot":
                         profiler.enable()
                     status, headers, text = await call(app, "POST", action, cookie, body)
-                    if profiler:
+                    if profiler and request == "ballot":
                         profiler.disable()
                     figures["ballot"][0] += _cpu() - cpu
                     figures["ballot"][1] += statements[0] - counted
@@ -162,7 +169,11 @@ def child(meeting_id: int, rounds: dict[str, int], tokens: list[str], profile: s
                     if show and index == 1:
                         print(kind, *shown, sep="\n  ", file=sys.stderr)
                     cpu, counted = _cpu(), statements[0]
+                    if profiler and request == "receipt page":
+                        profiler.enable()
                     status, _, page = await call(app, "GET", page_path, cookie)
+                    if profiler and request == "receipt page":
+                        profiler.disable()
                     figures["receipt page"][0] += _cpu() - cpu
                     figures["receipt page"][1] += statements[0] - counted
                     assert status == 200, status
@@ -183,7 +194,7 @@ def child(meeting_id: int, rounds: dict[str, int], tokens: list[str], profile: s
     print(json.dumps(asyncio.run(run())))
 
 
-def measure(app_dir: Path, phones: int, profile: str) -> dict[str, Any]:
+def measure(app_dir: Path, phones: int, profile: str, request: str = "ballot") -> dict[str, Any]:
     """One child run on a fresh database."""
     with tempfile.TemporaryDirectory(prefix="ballot_ballot_cost-") as folder:
         url = f"sqlite:///{Path(folder) / 'ballots.sqlite3'}"
@@ -198,7 +209,13 @@ def measure(app_dir: Path, phones: int, profile: str) -> dict[str, Any]:
             "PYTHONHASHSEED": "0",
         }
         arguments = json.dumps(
-            [night.meeting_id, night.round_ids, [t for _, t in night.cards[:phones]], profile]
+            [
+                night.meeting_id,
+                night.round_ids,
+                [t for _, t in night.cards[:phones]],
+                profile,
+                request,
+            ]
         )
         result = subprocess.run(
             [sys.executable, __file__, "--child", arguments],
@@ -220,17 +237,23 @@ def main(argv: list[str] | None = None) -> int:
         "--app-dir", type=Path, action="append", help="a checkout to measure (repeatable)"
     )
     parser.add_argument("--profile", choices=["wegen", "zeven", "kiezen"], default="")
+    parser.add_argument(
+        "--request",
+        choices=["ballot page", "ballot", "receipt page"],
+        default="ballot",
+        help="which request --profile profiles (default: the ballot)",
+    )
     parser.add_argument("--child", help=argparse.SUPPRESS)
     options = parser.parse_args(argv)
     if options.child:
-        meeting_id, rounds, tokens, profile = json.loads(options.child)
-        child(meeting_id, rounds, tokens, profile)
+        meeting_id, rounds, tokens, profile, request = json.loads(options.child)
+        child(meeting_id, rounds, tokens, profile, request)
         return 0
     dirs = options.app_dir or [REPO]
     rows: dict[tuple[str, str, str], list[tuple[float, float]]] = {}
     for _ in range(options.repeat if not options.profile else 1):
         for app_dir in dirs:
-            found = measure(app_dir.resolve(), options.phones, options.profile)
+            found = measure(app_dir.resolve(), options.phones, options.profile, options.request)
             for kind, requests in found.items():
                 for name, figures in requests.items():
                     rows.setdefault((str(app_dir), kind, name), []).append(

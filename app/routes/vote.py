@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-import threading
-from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse
+from markupsafe import Markup
 from starlette.responses import HTMLResponse, Response
 
+from app import i18n
 from app.db import SessionDep, write_after_read
 from app.domain import ballots as ballot_rules
 from app.domain.vocabulary import RoundKind, RoundState, StakeholderGroup
@@ -33,7 +33,8 @@ from app.services import outcomes as outcomes_service
 from app.services import participants as participants_service
 from app.services import rounds as rounds_service
 from app.services.ballots import BallotInput
-from app.templating import render
+from app.services.kept import Kept
+from app.templating import render, render_part
 
 router = APIRouter(include_in_schema=False)
 
@@ -179,37 +180,102 @@ def _ballot_page(
     )
     tally = ballots_service.tally(round_.kind, given, menu)
     live = bool(request.headers.get("HX-Request"))
+    context: dict[str, Any] = {
+        "view": view,
+        "round": round_,
+        "menu": menu,
+        "participant": participant,
+        "given": given,
+        "chosen": set(given.measure_ids),
+        "tally": tally,
+        "error": error,
+        "idempotency_key": idempotency_key or ballots_service.new_idempotency_key(),
+        "action_url": f"/m/{view.meeting.id}/rounds/{round_.id}/ballot",
+        "preview_url": f"/m/{view.meeting.id}/rounds/{round_.id}/preview",
+        "prefilled_from": prefilled_from,
+        "changing": ballots_service.current_ballot(
+            session, round_id=round_.id or 0, participant_id=participant.id or 0
+        )
+        is not None,
+        "problems": problems or {},
+        "resident_form": True,
+        # The draft this phone keeps of the form (localStorage), per round and card.
+        "draft_key": f"wz-draft:{round_.id}:{participant.id}",
+        "state_url": f"/m/{view.meeting.id}/rounds/{round_.id}/state",
+        "discussion": set() if live else _discussion(session, round_),
+        "ranks": {} if live else _zeven_ranks(session, view, round_),
+    }
+    if not live and error is None and not problems and _blank(given):
+        context["form_parts"] = _form_parts(request, session, view, round_, menu, context)
     return render(
         request,
         f"vote/{round_.kind}.html",
-        {
-            "view": view,
-            "round": round_,
-            "menu": menu,
-            "participant": participant,
-            "given": given,
-            "chosen": set(given.measure_ids),
-            "tally": tally,
-            "error": error,
-            "idempotency_key": idempotency_key or ballots_service.new_idempotency_key(),
-            "action_url": f"/m/{view.meeting.id}/rounds/{round_.id}/ballot",
-            "preview_url": f"/m/{view.meeting.id}/rounds/{round_.id}/preview",
-            "prefilled_from": prefilled_from,
-            "changing": ballots_service.current_ballot(
-                session, round_id=round_.id or 0, participant_id=participant.id or 0
-            )
-            is not None,
-            "problems": problems or {},
-            "resident_form": True,
-            # The draft this phone keeps of the form (localStorage), per round and card.
-            "draft_key": f"wz-draft:{round_.id}:{participant.id}",
-            "state_url": f"/m/{view.meeting.id}/rounds/{round_.id}/state",
-            "discussion": set() if live else _discussion(session, round_),
-            "ranks": {} if live else _zeven_ranks(session, view, round_),
-        },
+        context,
         fragment="vote/_tally.html",
         status_code=status_code,
     )
+
+
+@dataclass(frozen=True)
+class FormParts:
+    """A blank ballot's fields and tally bar as rendered for a round: the same for every phone."""
+
+    menu: ballots_service.MenuView
+    fields: Markup
+    tally: Markup
+
+
+# The blank ballot forms of the rounds, rendered once and put into the page of every phone that
+# has nothing filled in yet (most of a ballot page's CPU: some 30 measures' fields). The key holds
+# all the form is made of besides the menu (the database, the round as opened, the meeting, the
+# language, and the places or the discussion list shown beside the measures); the menu it was
+# made with is compared (the same object while the round's menu is kept), so a form is never
+# shown for another menu. The parts of a page that differ per phone (its key, its draft, the
+# notices above the form) are rendered for each page.
+_forms: Kept[FormParts] = Kept(16)
+
+
+def _blank(given: BallotInput) -> bool:
+    # Nothing filled in: the first view of a round without answers from an earlier run.
+    return not (
+        given.points
+        or given.scores
+        or given.measure_ids
+        or given.score_fields
+        or given.skipped
+        or given.unrated_are_skipped
+    )
+
+
+def _form_parts(
+    request: Request,
+    session: SessionDep,
+    view: meetings_service.ResidentView,
+    round_: Round,
+    menu: ballots_service.MenuView,
+    context: dict[str, Any],
+) -> FormParts | None:
+    if round_.opened_at is None or round_.id is None:
+        return None  # a draft round's menu may still change: rendered each time
+    key = (
+        str(session.get_bind().engine.url),
+        round_.id,
+        round_.opened_at,
+        round_.kind,
+        view.meeting.id,
+        i18n.current_language.get(),
+        tuple(sorted(context["ranks"].items())),
+        tuple(sorted(context["discussion"])),
+    )
+
+    def make() -> FormParts:
+        return FormParts(
+            menu=menu,
+            fields=render_part(request, f"vote/_{round_.kind}_fields.html", context),
+            tally=render_part(request, "vote/_tally.html", context),
+        )
+
+    return _forms.get(key, make, lambda kept: kept.menu is menu or kept.menu == menu)
 
 
 def _discussion(session: SessionDep, round_: Round) -> set[int]:
@@ -236,20 +302,15 @@ def _zeven_ranks(
     # again: another closed_at; a late paper ballot: another signature): worked out once, not
     # for each ballot page.
     key = (str(session.get_bind().engine.url), last.id or 0, str(last.closed_at), view.signature)
-    with _ranks_lock:
-        ranks = _ranks.get(key)
-    if ranks is None:
+
+    def make() -> dict[int, int]:
         outcome = outcomes_service.outcome(session, round_=last)
-        ranks = {row.measure_id: row.rank for row in outcome.ranking}
-        with _ranks_lock:
-            _ranks[key] = ranks
-            while len(_ranks) > 32:
-                _ranks.popitem(last=False)
-    return dict(ranks)
+        return {row.measure_id: row.rank for row in outcome.ranking}
+
+    return dict(_ranks.get(key, make))
 
 
-_ranks: OrderedDict[tuple[str, int, str, str], dict[int, int]] = OrderedDict()
-_ranks_lock = threading.Lock()
+_ranks: Kept[dict[int, int]] = Kept(32)
 
 
 @router.get("/m/{meeting_id}", response_class=HTMLResponse)

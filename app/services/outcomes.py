@@ -9,10 +9,12 @@ Residents see an outcome once the round is closed, or while open when the facili
 
 from __future__ import annotations
 
-import threading
-from collections import Counter, OrderedDict, defaultdict
+import typing
+from collections import Counter, defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from fractions import Fraction
+from typing import Any, TypeVar
 
 from sqlmodel import Session, col, select
 
@@ -25,9 +27,11 @@ from app.services import ballots as ballots_service
 from app.services import plans as plans_service
 from app.services import rounds as rounds_service
 from app.services import sieves
+from app.services.kept import Kept
 
 DISCUSSION_SIZE = 5
 GROUPS = [str(g) for g in StakeholderGroup]
+T = TypeVar("T")
 
 
 class ResultsHidden(DomainError):
@@ -150,9 +154,14 @@ def _groups_present(casts: list[sieves.Cast]) -> list[str]:
     return apart
 
 
-def _weights(
-    session: Session, round_: Round, menu: ballots_service.MenuView
-) -> tuple[dict[int, Fraction], dict[str, dict[int, Fraction]], list[str]]:
+Weights = tuple[dict[int, Fraction], dict[str, dict[int, Fraction]], list[str]]
+
+
+def _weights(session: Session, round_: Round, menu: ballots_service.MenuView) -> Weights:
+    return _by_ballots(session, "wegen", round_, menu, lambda: _weigh(session, round_, menu))
+
+
+def _weigh(session: Session, round_: Round, menu: ballots_service.MenuView) -> Weights:
     casts = sieves.casts(session, round_id=round_.id or 0)
     sieve = _sieve(menu, casts, [])
     groups = _groups_present(casts)
@@ -209,19 +218,40 @@ Ranking = tuple[list[RankRow], list[int], int, list[str]]
 # no lines), with the menu they were made with (compared: a menu view is not hashable); the
 # console, the projector, the phones' results and the Kiezen ballot page ask for the same one
 # again. The key holds the database, the rounds and their ballots' states: other ballots are
-# another key; another instance keeps its own.
-_RANKINGS: OrderedDict[tuple[object, ...], tuple[ballots_service.MenuView, Ranking]] = OrderedDict()
-_RANKINGS_KEPT = 16
-_RANKINGS_LOCK = threading.Lock()
-# One ranking made at a time per key: when a round closes, the phones that open its outcome
-# at once wait for the first one's ranking instead of each working out the same one.
-_RANKINGS_MAKING: dict[tuple[object, ...], threading.Lock] = {}
+# another key; another instance keeps its own. One ranking is made at a time per key: when a
+# round closes, the phones that open its outcome at once wait for the first one's ranking
+# instead of each working out the same one.
+_RANKINGS: Kept[tuple[ballots_service.MenuView, Ranking]] = Kept(16)
 
 
 def forget() -> None:
-    """Drop the kept rankings (the benchmark's first calls)."""
-    with _RANKINGS_LOCK:
-        _RANKINGS.clear()
+    """Drop the kept outcomes (the benchmark's first calls)."""
+    _RANKINGS.clear()
+    _TALLIES.clear()
+
+
+def _made_with(menu: ballots_service.MenuView) -> Callable[[tuple[object, object]], bool]:
+    # Whether a kept result was made with this menu (the same object, or an equal one).
+    return lambda kept: kept[0] is menu or kept[0] == menu
+
+
+# The Wegen weights and the Kiezen counts of a round, kept in the same way by the state of its
+# ballots: after a close, the phones that open the outcome at once have it worked out once.
+_TALLIES: Kept[tuple[ballots_service.MenuView, Any]] = Kept(32)
+
+
+def _by_ballots(
+    session: Session,
+    what: str,
+    round_: Round,
+    menu: ballots_service.MenuView,
+    make: Callable[[], T],
+) -> T:
+    round_id = round_.id or 0
+    state = sieves.versions(session, round_ids=[round_id])[round_id]
+    key = (what, str(session.get_bind().engine.url), round_id, state)
+    _, found = _TALLIES.get(key, lambda: (menu, make()), _made_with(menu))
+    return typing.cast(T, found)
 
 
 def _ranking(
@@ -230,31 +260,11 @@ def _ranking(
     ids = [round_.id or 0] + ([weights_from.id or 0] if weights_from is not None else [])
     state = sieves.versions(session, round_ids=ids)
     key = (str(session.get_bind().engine.url), *ids, *(state[i] for i in ids))
-    found = _kept_ranking(key, menu)
-    if found is None:
-        with _RANKINGS_LOCK:
-            making = _RANKINGS_MAKING.setdefault(key, threading.Lock())
-        with making:
-            found = _kept_ranking(key, menu)  # made meanwhile by the request that went first
-            if found is None:
-                found = _rank(session, round_, weights_from, menu)
-                with _RANKINGS_LOCK:
-                    _RANKINGS[key] = (menu, found)
-                    while len(_RANKINGS) > _RANKINGS_KEPT:
-                        _RANKINGS.popitem(last=False)
-        with _RANKINGS_LOCK:
-            _RANKINGS_MAKING.pop(key, None)
+    _, found = _RANKINGS.get(
+        key, lambda: (menu, _rank(session, round_, weights_from, menu)), _made_with(menu)
+    )
     rows, discussion, stand_in, groups = found
     return list(rows), list(discussion), stand_in, list(groups)
-
-
-def _kept_ranking(key: tuple[object, ...], menu: ballots_service.MenuView) -> Ranking | None:
-    with _RANKINGS_LOCK:
-        kept = _RANKINGS.get(key)
-        if kept is not None and (kept[0] is menu or kept[0] == menu):
-            _RANKINGS.move_to_end(key)
-            return kept[1]
-    return None
 
 
 def _rank(
@@ -349,9 +359,14 @@ def _zeven(
     }
 
 
-def _choices(
-    session: Session, round_: Round, menu: ballots_service.MenuView
-) -> tuple[Counter[int], dict[str, Counter[int]], list[int], list[str]]:
+Choices = tuple[Counter[int], dict[str, Counter[int]], list[int], list[str]]
+
+
+def _choices(session: Session, round_: Round, menu: ballots_service.MenuView) -> Choices:
+    return _by_ballots(session, "kiezen", round_, menu, lambda: _choose(session, round_, menu))
+
+
+def _choose(session: Session, round_: Round, menu: ballots_service.MenuView) -> Choices:
     casts = sieves.casts(session, round_id=round_.id or 0)
     counts: Counter[int] = Counter()
     by_group: dict[str, Counter[int]] = defaultdict(Counter)
@@ -366,7 +381,8 @@ def _choices(
     result = kiezen.from_the_top(
         [(m.id, m.cost) for m in menu.measures], chosen, menu.budget, len(casts)
     )
-    return counts, by_group, [int(m) for m in result.fits], _groups_present(casts)
+    # A plain dict: the kept result is read by many requests at once and must not grow.
+    return counts, dict(by_group), [int(m) for m in result.fits], _groups_present(casts)
 
 
 def _kiezen(
@@ -403,7 +419,8 @@ def outcome(session: Session, *, round_: Round) -> Outcome:
     meeting = session.get(Meeting, round_.meeting_id)
     assert meeting is not None
     assert round_.id is not None
-    menu = ballots_service.load_menu(session, process_id=meeting.process_id)
+    # An opened round's menu is frozen and kept: the kept results are found by identity.
+    menu = ballots_service.menu_for_round(session, round_=round_, process_id=meeting.process_id)
     previous = rounds_service.previous_run(session, round_=round_)
     parts = {
         RoundKind.WEGEN: _wegen,

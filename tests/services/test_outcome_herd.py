@@ -45,7 +45,7 @@ def test_phones_opening_an_outcome_at_once_wait_for_one_ranking(
         answers = list(pool.map(phone, range(20)))
     assert len(made) == 1
     assert all(a == ([], [7], 0, ["huurder"]) for a in answers)
-    assert outcomes._RANKINGS_MAKING == {}
+    assert outcomes._RANKINGS.making == {}
 
     # Other ballots (another state) are another ranking.
     monkeypatch.setattr(
