@@ -114,6 +114,14 @@ class Settings(BaseSettings):
         "`503` with `Retry-After` at once.",
     )
 
+    pdf_ahead: bool = Field(
+        default=True,
+        description="Render the bewonersplan's PDF in the background once the console has shown "
+        "a closed Kiezen round, so that the first download after the meeting is served at once. "
+        "PDFs are rendered in a process of their own beside the server (2-3 s of CPU for 30 "
+        "measures), on the core the server's Python leaves free.",
+    )
+
     @model_validator(mode="after")
     def _refuse_placeholder_secret(self) -> Settings:
         if self.environment != "development" and (

@@ -43,19 +43,28 @@ def filename(plan: PlanContent, fmt: Format) -> str:
     return f"{name}.{fmt}"
 
 
+def prepare_pdf(plan: PlanContent) -> None:
+    """Start rendering the plan's PDF in the background, so that its first download is quick."""
+    if plan_pdf.unavailable() is None:
+        plan_pdf.prepare(_printed(plan))
+
+
+def _printed(plan: PlanContent) -> str:
+    return templates.get_template("plan/print.html").render(
+        plan=plan,
+        plan_text=plan_text,
+        printed_on=date.today().strftime("%d-%m-%Y"),
+        language="nl",
+    )
+
+
 def render(plan: PlanContent, ballots: str, fmt: Format) -> bytes:
     """The plan in one format; the ballots (`.pb`) only for the wijkteam's version."""
     if fmt == "pdf":
         missing = plan_pdf.unavailable()
         if missing:
             raise PdfUnavailable(N_("PDF is not available on this server: %(why)s"), why=missing)
-        html = templates.get_template("plan/print.html").render(
-            plan=plan,
-            plan_text=plan_text,
-            printed_on=date.today().strftime("%d-%m-%Y"),
-            language="nl",
-        )
-        return plan_pdf.render(html)
+        return plan_pdf.render(_printed(plan))
     if fmt == "xlsx":
         return plan_xlsx.render(plan)
     if fmt == "csv":

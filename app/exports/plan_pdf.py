@@ -5,7 +5,11 @@ from __future__ import annotations
 import hashlib
 import os
 import tempfile
+import threading
+from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from functools import lru_cache
+from multiprocessing import get_context
 from pathlib import Path
 
 from app.i18n import gettext as _
@@ -86,18 +90,81 @@ a {{ color: inherit; text-decoration: none; }}
 
 
 def render(html: str) -> bytes:
-    """The PDF of a printed plan page (rendered once per page; see `CACHE`)."""
-    import weasyprint
-
+    """The PDF of a printed plan page (rendered once per page; see `CACHE` and `_rendering`)."""
     css = print_css()
-    key = hashlib.sha256(
-        "\0".join((weasyprint.__version__, str(STATIC), css, html)).encode()
-    ).hexdigest()
-    path = CACHE / f"{key}.pdf"
+    path = _kept_path(html, css)
     try:
         return path.read_bytes()
     except OSError:
         pass
+    try:
+        return _rendering(html, css, path).result()
+    except BrokenProcessPool:
+        # The renderer died (killed, out of memory): render here, start another one next time.
+        _lost_renderer()
+        return _render_and_keep(html, css, path)
+
+
+def prepare(html: str) -> None:
+    """Start rendering a printed plan page in the renderer's process, not waiting for it, so
+    that the download that follows finds it kept (or waits for the same rendering)."""
+    css = print_css()
+    path = _kept_path(html, css)
+    if not path.exists():
+        try:
+            _rendering(html, css, path)
+        except BrokenProcessPool:
+            _lost_renderer()
+
+
+def _kept_path(html: str, css: str) -> Path:
+    import weasyprint
+
+    key = hashlib.sha256(
+        "\0".join((weasyprint.__version__, str(STATIC), css, html)).encode()
+    ).hexdigest()
+    return CACHE / f"{key}.pdf"
+
+
+# WeasyPrint lays out a 13-page plan in 2-3 s of CPU. Done in the server's process it would hold
+# the interpreter (the GIL) that long, and every phone in the room would wait behind the
+# download; in a process of its own it runs on the core the server's one Python thread leaves
+# free. One rendering per page at a time: a second request for a page
+# being rendered waits for that one (and a prepared page is picked up the same way).
+_RENDERER: ProcessPoolExecutor | None = None
+_RENDERING: dict[Path, Future[bytes]] = {}
+_RENDERING_LOCK = threading.Lock()
+
+
+def _rendering(html: str, css: str, path: Path) -> Future[bytes]:
+    global _RENDERER
+    with _RENDERING_LOCK:
+        found = _RENDERING.get(path)
+        if found is not None:
+            return found
+        if _RENDERER is None:
+            _RENDERER = ProcessPoolExecutor(max_workers=1, mp_context=get_context("spawn"))
+        future = _RENDERER.submit(_render_and_keep, html, css, path)
+        _RENDERING[path] = future
+    future.add_done_callback(lambda _: _forget(path))
+    return future
+
+
+def _lost_renderer() -> None:
+    global _RENDERER
+    with _RENDERING_LOCK:
+        _RENDERER = None
+        _RENDERING.clear()
+
+
+def _forget(path: Path) -> None:
+    with _RENDERING_LOCK:
+        _RENDERING.pop(path, None)
+
+
+def _render_and_keep(html: str, css: str, path: Path) -> bytes:
+    import weasyprint
+
     # The stylesheet goes in apart: the template holds no <style> block (the CSP agreement).
     stylesheet = weasyprint.CSS(string=css)
     pdf = bytes(

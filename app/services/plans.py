@@ -18,6 +18,7 @@ from app.domain.pabulib import format_pabulib
 from app.domain.vocabulary import BallotChannel, RoundKind, RoundState, StakeholderGroup
 from app.errors import N_, NotFound
 from app.exports import content as c
+from app.exports import plan_files
 from app.models import (
     Meeting,
     Neighbourhood,
@@ -29,6 +30,7 @@ from app.models import (
 )
 from app.services import audit, menu_read, sieves
 from app.services.menu_read import EffectRow, IndicatorRow, MeasureRow
+from app.settings import get_settings
 
 PACKAGE_RULE = wz.Rule.EQUAL_SHARES_PACKAGES
 
@@ -250,13 +252,14 @@ def content_of(
 
 def prepare(source: Source) -> None:
     """Work out the plan page's plan of a source (the default rule, as `content_of` makes it)
-    ahead of the page, so that the wijkteam's first plan page after a round finds it kept.
+    ahead of the page, so that the wijkteam's first plan page after a round finds it kept, and
+    start rendering its PDF (`PDF_AHEAD`), so that the first download finds it kept too.
 
     Needs no session (run after a response, once the request's session is closed).
     """
     if not source.rounds or RoundKind.ZEVEN not in source.rounds:
         return  # no ranking yet: the plan page has nothing expensive to show
-    build_content(
+    content, _ = build_content(
         None,
         source,
         rule=wz.Rule.GREEDY,
@@ -265,6 +268,8 @@ def prepare(source: Source) -> None:
         public=False,
         ballots_file=False,
     )
+    if get_settings().pdf_ahead:
+        plan_files.prepare_pdf(content)
 
 
 # Reasons take a few dozen runs of the rule for equal shares: computed once per outcome.

@@ -4,7 +4,12 @@ is served from the file, a page of other ballots (or another day) is rendered af
 from __future__ import annotations
 
 import io
+import os
+import signal
+from collections.abc import Iterator
+from concurrent.futures import Future, ProcessPoolExecutor
 from pathlib import Path
+from typing import Any
 
 import pytest
 from pypdf import PdfReader
@@ -15,11 +20,14 @@ from app.domain.vocabulary import BallotChannel, RoundKind, StakeholderGroup
 from app.exports import plan_files, plan_pdf
 from app.models import Measure, Participant, Round
 from app.services import plans as plans_service
+from app.settings import get_settings
 from tests.factories import cast, meeting_night
 
-pytestmark = pytest.mark.skipif(
-    plan_pdf.unavailable() is not None, reason="WeasyPrint cannot load here"
-)
+pytestmark = [
+    pytest.mark.skipif(plan_pdf.unavailable() is not None, reason="WeasyPrint cannot load here"),
+    # What is kept, and where the PDF is rendered, does not depend on the database.
+    pytest.mark.parametrize("databases", ["sqlite"], indirect=True),
+]
 
 
 @pytest.fixture
@@ -41,12 +49,11 @@ def test_the_same_page_is_rendered_once(
     content, ballots = plans_service.compute(session, process_id=korrewegwijk)
     first = plan_files.render(content, ballots, "pdf")
     assert len(list(kept.glob("*.pdf"))) == 1
-    import weasyprint
 
     def no_rendering(*args: object, **kwargs: object) -> None:
         raise AssertionError("rendered again")
 
-    monkeypatch.setattr(weasyprint, "HTML", no_rendering)
+    monkeypatch.setattr(plan_pdf, "_rendering", no_rendering)
     assert plan_files.render(content, ballots, "pdf") == first
 
 
@@ -80,3 +87,84 @@ def test_a_cache_that_cannot_be_written_only_costs_time(
     meeting_night(session, korrewegwijk, participants=8)
     content, ballots = plans_service.compute(session, process_id=korrewegwijk)
     assert plan_files.render(content, ballots, "pdf").startswith(b"%PDF")
+
+
+class _CountedRenderer(ProcessPoolExecutor):
+    """The renderer's process pool, counting the pages it is given."""
+
+    pages = 0
+
+    def submit(self, *args: Any, **kwargs: Any) -> Future[Any]:
+        type(self).pages += 1
+        return super().submit(*args, **kwargs)
+
+
+@pytest.fixture
+def counted(monkeypatch: pytest.MonkeyPatch) -> Iterator[type[_CountedRenderer]]:
+    monkeypatch.setattr(plan_pdf, "ProcessPoolExecutor", _CountedRenderer)
+    monkeypatch.setattr(plan_pdf, "_RENDERER", None)
+    monkeypatch.setattr(_CountedRenderer, "pages", 0)
+    yield _CountedRenderer
+    if plan_pdf._RENDERER is not None:
+        plan_pdf._RENDERER.shutdown()
+
+
+def test_a_pdf_is_rendered_in_a_process_of_its_own(
+    session: Session, korrewegwijk: int, kept: Path, counted: type[_CountedRenderer]
+) -> None:
+    meeting_night(session, korrewegwijk, participants=8)
+    content, ballots = plans_service.compute(session, process_id=korrewegwijk)
+    pdf = plan_files.render(content, ballots, "pdf")
+    assert counted.pages == 1
+    renderer = plan_pdf._RENDERER
+    assert renderer is not None
+    assert [p.pid for p in renderer._processes.values()] != [os.getpid()]
+    assert content.fingerprint[:16] in _text(pdf).replace(" ", "")
+
+
+def test_the_plan_prepared_after_kiezen_has_its_pdf_rendered_ahead(
+    session: Session,
+    korrewegwijk: int,
+    kept: Path,
+    counted: type[_CountedRenderer],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(
+        plans_service, "get_settings", lambda: get_settings().model_copy(update={"pdf_ahead": True})
+    )
+    meeting_night(session, korrewegwijk, participants=8)
+    source = plans_service.load_source(session, process_id=korrewegwijk)
+    plans_service.prepare(source)  # what the console does after showing the closed Kiezen round
+    assert counted.pages == 1
+    content, ballots = plans_service.compute(session, process_id=korrewegwijk)
+    pdf = plan_files.render(content, ballots, "pdf")  # the wijkteam's download
+    assert counted.pages == 1, "the download rendered the page again"
+    assert pdf.startswith(b"%PDF")
+    assert len(list(kept.glob("*.pdf"))) == 1
+
+
+def test_nothing_is_rendered_ahead_when_pdf_ahead_is_off(
+    session: Session, korrewegwijk: int, kept: Path, counted: type[_CountedRenderer]
+) -> None:
+    assert get_settings().pdf_ahead is False  # tests/__init__.py
+    meeting_night(session, korrewegwijk, participants=8)
+    plans_service.prepare(plans_service.load_source(session, process_id=korrewegwijk))
+    assert counted.pages == 0
+
+
+def test_a_renderer_that_died_costs_only_time(
+    session: Session, korrewegwijk: int, kept: Path, counted: type[_CountedRenderer]
+) -> None:
+    meeting_night(session, korrewegwijk, participants=8)
+    content, ballots = plans_service.compute(session, process_id=korrewegwijk)
+    plan_files.render(content, ballots, "pdf")
+    renderer = plan_pdf._RENDERER
+    assert renderer is not None
+    for process in list(renderer._processes.values()):
+        assert process.pid is not None
+        os.kill(process.pid, signal.SIGKILL)
+        process.join()
+    for pdf in kept.glob("*.pdf"):
+        pdf.unlink()
+    assert plan_files.render(content, ballots, "pdf").startswith(b"%PDF")
+    assert plan_files.render(content, ballots, "pdf").startswith(b"%PDF")  # a new renderer
