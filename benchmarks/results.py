@@ -265,19 +265,37 @@ class Timing:
 
 
 def own_cpu() -> float:
-    """CPU seconds of this process so far (every thread: the app's threadpool too)."""
-    return time.process_time()
+    """CPU seconds of this process so far (every thread: the app's threadpool too), with the PDF
+    renderer's (a process of its own)."""
+    from app.exports import plan_pdf
+
+    renderer = plan_pdf._RENDERER
+    pids = [p.pid for p in renderer._processes.values()] if renderer is not None else []
+    return time.process_time() + sum(_stat_cpu(pid) for pid in pids if pid is not None)
 
 
 def process_cpu(pid: int) -> Callable[[], float]:
-    """CPU seconds of another process so far (the uvicorn server), from /proc."""
-    tick = os.sysconf("SC_CLK_TCK")
+    """CPU seconds of another process so far (the uvicorn server) with its child processes' (the
+    PDF renderer), from /proc."""
+    return lambda: _stat_cpu(pid) + _children_cpu(pid)
 
-    def read() -> float:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-        return (int(fields[11]) + int(fields[12])) / tick
 
-    return read
+def _stat_cpu(pid: int, *, waited: bool = False) -> float:
+    # utime, stime (and cutime, cstime: children already waited for) in clock ticks.
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    used = int(fields[11]) + int(fields[12]) + (int(fields[13]) + int(fields[14]) if waited else 0)
+    return used / os.sysconf("SC_CLK_TCK")
+
+
+def _children_cpu(pid: int) -> float:
+    used = 0.0
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            if int(stat.read_text().rsplit(")", 1)[1].split()[1]) == pid:
+                used += _stat_cpu(int(stat.parent.name), waited=True)
+        except (OSError, ValueError):
+            continue  # gone meanwhile
+    return used
 
 
 def forget_kept() -> None:
@@ -480,10 +498,10 @@ def profile(url: str, built: Built, what: str) -> str:
             for k in ("wegen", "zeven", "kiezen")
         }
         calls["plan page"] = lambda: plan.plan_page(
-            request, pid, session, user, Rule.GREEDY, RankBy.CONTRIBUTION
+            request, pid, session, user, BackgroundTasks(), Rule.GREEDY, RankBy.CONTRIBUTION
         )
         calls["plan page, equal shares"] = lambda: plan.plan_page(
-            request, pid, session, user, Rule.EQUAL_SHARES, RankBy.CONTRIBUTION
+            request, pid, session, user, BackgroundTasks(), Rule.EQUAL_SHARES, RankBy.CONTRIBUTION
         )
         calls["plan PDF"] = lambda: plan.plan_download(
             pid, "pdf", session, user, Rule.GREEDY, RankBy.CONTRIBUTION
@@ -494,7 +512,9 @@ def profile(url: str, built: Built, what: str) -> str:
             )
             session.flush()
             sid = snapshot.id or 0
-            calls["adopted plan page"] = lambda: plan.adopted_page(request, pid, sid, session, user)
+            calls["adopted plan page"] = lambda: plan.adopted_page(
+                request, pid, sid, session, user, BackgroundTasks()
+            )
             calls["adopted plan PDF"] = lambda: plan.adopted_download(
                 pid, sid, "pdf", session, user
             )

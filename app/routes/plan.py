@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Form, Query, Request
+from fastapi import APIRouter, BackgroundTasks, Form, Query, Request
 from fastapi.responses import RedirectResponse
 from starlette.responses import HTMLResponse, Response
 
@@ -89,15 +89,18 @@ def plan_page(
     process_id: int,
     session: SessionDep,
     user: WijkteamUser,
+    background: BackgroundTasks,
     rule: Rule = Rule.GREEDY,
     ranked_by: RankBy = RankBy.CONTRIBUTION,
     completion: Completion | None = None,
 ) -> HTMLResponse:
-    """The current outcome with the chosen rule, beside the adopted plan if there is one."""
+    """The current outcome with the chosen rule, beside the adopted plan if there is one; its
+    PDF is rendered ahead once the page has gone out (`plans.prepare_pdf`)."""
     process = access.process_for(session, user=user, process_id=process_id)
     plan = plans_service.content_of(
         session, process_id=process_id, rule=rule, ranked_by=ranked_by, completion=completion
     )
+    background.add_task(plans_service.prepare_pdf, plan)
     latest = plans_service.adopted(session, process_id=process_id)
     base = f"/wijkteam/processes/{process_id}/plan"
     return _page(
@@ -183,13 +186,16 @@ def adopted_page(
     snapshot_id: int,
     session: SessionDep,
     user: WijkteamUser,
+    background: BackgroundTasks,
 ) -> HTMLResponse:
-    """An adopted plan exactly as adopted; says so when the ballots have changed since."""
+    """An adopted plan exactly as adopted; says so when the ballots have changed since. Its PDF
+    is rendered ahead once the page has gone out (`plans.prepare_pdf`)."""
     process = access.process_for(session, user=user, process_id=process_id)
     snapshot = plans_service.adopted(session, process_id=process_id, snapshot_id=snapshot_id)
     assert snapshot is not None
     plan, _ = plans_service.snapshot_content(snapshot)
     schedules_service.attach(session, plan)
+    background.add_task(plans_service.prepare_pdf, plan)
     base = f"/wijkteam/processes/{process_id}/plan"
     return _page(
         request,

@@ -268,6 +268,12 @@ def prepare(source: Source) -> None:
         public=False,
         ballots_file=False,
     )
+    prepare_pdf(content)
+
+
+def prepare_pdf(content: c.PlanContent) -> None:
+    """Start rendering a plan's PDF (as its download would) without waiting for it, when the
+    server renders PDFs ahead (`PDF_AHEAD`): the download that follows then finds it kept."""
     if get_settings().pdf_ahead:
         plan_files.prepare_pdf(content)
 

@@ -12,14 +12,16 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from fastapi.testclient import TestClient
 from pypdf import PdfReader
 from sqlmodel import Session, select
 
 from app import i18n
-from app.domain.vocabulary import BallotChannel, RoundKind, StakeholderGroup
+from app.domain.vocabulary import BallotChannel, Role, RoundKind, StakeholderGroup
 from app.exports import plan_files, plan_pdf
 from app.models import Measure, Participant, Round
 from app.services import plans as plans_service
+from app.services import users as users_service
 from app.settings import get_settings
 from tests.factories import cast, meeting_night
 
@@ -141,6 +143,37 @@ def test_the_plan_prepared_after_kiezen_has_its_pdf_rendered_ahead(
     assert counted.pages == 1, "the download rendered the page again"
     assert pdf.startswith(b"%PDF")
     assert len(list(kept.glob("*.pdf"))) == 1
+
+
+@pytest.mark.parametrize("rule", ["greedy", "equal_shares"])
+def test_the_plan_pages_have_their_pdf_rendered_ahead(
+    client: TestClient,
+    session: Session,
+    korrewegwijk: int,
+    kept: Path,
+    counted: type[_CountedRenderer],
+    monkeypatch: pytest.MonkeyPatch,
+    rule: str,
+) -> None:
+    monkeypatch.setattr(
+        plans_service, "get_settings", lambda: get_settings().model_copy(update={"pdf_ahead": True})
+    )
+    meeting_night(session, korrewegwijk, participants=8)
+    users_service.create_user(
+        session, email="wijkteam@example.org", role=Role.WIJKTEAM, password="correct horse"
+    )
+    client.post("/login", data={"email": "wijkteam@example.org", "password": "correct horse"})
+    plan = f"/wijkteam/processes/{korrewegwijk}/plan"
+    assert client.get(f"{plan}?rule={rule}").status_code == 200
+    assert counted.pages == 1
+    pdf = client.get(f"{plan}.pdf?rule={rule}")
+    assert pdf.content.startswith(b"%PDF")
+    assert counted.pages == 1, "the download rendered the page again"
+    adopted = client.post(f"{plan}/adopt", data={"rule": rule}, follow_redirects=True)
+    assert adopted.status_code == 200
+    assert counted.pages == 2  # the adopted plan is printed as adopted: another page
+    assert client.get(f"{adopted.url.path}.pdf").content.startswith(b"%PDF")
+    assert counted.pages == 2, "the adopted plan's download rendered the page again"
 
 
 def test_nothing_is_rendered_ahead_when_pdf_ahead_is_off(
