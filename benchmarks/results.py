@@ -3,6 +3,7 @@
     .venv/bin/python -m benchmarks.results                       # SQLite, 500 ballots x 30 measures
     .venv/bin/python -m benchmarks.results --db postgresql       # wz_bench_results, recreated
     .venv/bin/python -m benchmarks.results --profile plan-page   # cProfile of one of the rows
+    .venv/bin/python -m benchmarks.results --only "(phone)"      # only the rows named so
 
 Builds a fresh database (migrated; the Korrewegwijk menu with 8 measures more, 30 in all; one
 meeting whose Wegen, Zeven and Kiezen rounds are closed with N random but valid phone ballots
@@ -15,7 +16,9 @@ each, 500 by default) and times each result twice over:
 
 `first` is the first call with nothing kept from before (in this process what the earlier rows
 kept is dropped first; the uvicorn server starts fresh and serves the rows in order), as right
-after a round closes; `median` the median of the next `--repeat` (5). Targets: the outcome of
+after a round closes; `median` the median of the next `--repeat` (5): for the `(phone)` rows,
+the outcome pages that some 300 phones open within seconds of a close, the cost of every page
+after the first. Targets: the outcome of
 a round <= 100 ms, the plan page <= 300 ms, the plan PDF <= 2 s (server time, first request).
 """
 
@@ -58,6 +61,13 @@ TARGETS_MS = {"outcome": 100, "plan page": 300, "plan PDF": 2000}
 # Where the PDFs rendered in this process are kept (a folder of the run, emptied before each
 # row; the served app keeps its own under its var/cache/plan-pdf).
 PDF_CACHE: Path | None = None
+# --only: the rows measured (every row when empty).
+ONLY: list[str] = []
+
+
+def wanted(what: str) -> bool:
+    """Whether this row is measured (`--only`)."""
+    return not ONLY or any(text in what for text in ONLY)
 
 
 def database_url(kind: str, folder: Path) -> str:
@@ -115,6 +125,7 @@ class Built:
     measures: int
     ballots: int
     lines: int
+    meeting_id: int = 0
 
 
 def build(url: str, folder: Path, *, voters: int, measures: int, seed: int = 15) -> Built:
@@ -218,6 +229,7 @@ def build(url: str, folder: Path, *, voters: int, measures: int, seed: int = 15)
             len(menu),
             len(ballots),
             len(lines),
+            meeting.id or 0,
         )
     engine.dispose()
     return built
@@ -356,6 +368,11 @@ def requests(built: Built) -> dict[str, str]:
         "outcome wegen (console)": f"/console/rounds/{built.round_ids['wegen']}",
         "outcome zeven (console)": f"/console/rounds/{built.round_ids['zeven']}",
         "outcome kiezen (console)": f"/console/rounds/{built.round_ids['kiezen']}",
+        # What the phones open right after a close (without a receipt: no participant).
+        **{
+            f"outcome {kind} (phone)": f"/m/{built.meeting_id}/rounds/{round_id}/outcome"
+            for kind, round_id in built.round_ids.items()
+        },
         "plan page": base,
         "plan page, equal shares": f"{base}?rule=equal_shares",
         "plan PDF": f"{base}.pdf",
@@ -388,6 +405,8 @@ def time_services(url: str, built: Built, repeat: int) -> list[Timing]:
     engine = build_engine(url)
     rows = []
     for kind in ("wegen", "zeven", "kiezen"):
+        if not wanted(f"outcome {kind}"):
+            continue
 
         def one(k: str = kind) -> Any:
             with Session(engine) as session:
@@ -399,6 +418,9 @@ def time_services(url: str, built: Built, repeat: int) -> list[Timing]:
                 return found
 
         rows.append(timed(f"outcome {kind}", "service", one, repeat))
+    if not any(wanted(w) for w in ("plan (compute)", "plan page's plan", "plan PDF (render)")):
+        engine.dispose()
+        return rows
 
     def plan() -> Any:
         with Session(engine) as session:
@@ -430,6 +452,8 @@ def time_client(
     rows = []
     adopted = ""
     for what, path in requests(built).items():
+        if not wanted(what):
+            continue
         if what.startswith("adopted") and not adopted:
             adopted = adopt(client, built.process_id)
         path = path.format(adopted=adopted)
@@ -478,7 +502,7 @@ def profile(url: str, built: Built, what: str) -> str:
     from app.domain.waardenzeef import RankBy, Rule
     from app.main import create_app
     from app.models import User
-    from app.routes import console, plan
+    from app.routes import console, plan, vote
     from app.services import plans
 
     app = create_app()
@@ -497,6 +521,10 @@ def profile(url: str, built: Built, what: str) -> str:
             )
             for k in ("wegen", "zeven", "kiezen")
         }
+        for k in ("wegen", "zeven", "kiezen"):
+            calls[f"outcome {k} (phone)"] = partial(
+                vote.round_outcome, request, built.meeting_id, built.round_ids[k], session, None
+            )
         calls["plan page"] = lambda: plan.plan_page(
             request, pid, session, user, BackgroundTasks(), Rule.GREEDY, RankBy.CONTRIBUTION
         )
@@ -518,6 +546,8 @@ def profile(url: str, built: Built, what: str) -> str:
             calls["adopted plan PDF"] = lambda: plan.adopted_download(
                 pid, sid, "pdf", session, user
             )
+        if what.endswith("(phone)"):
+            calls[what]()  # the first phone's page works the outcome out; the others' are these
         profiler = cProfile.Profile()
         profiler.enable()
         response = calls[what]()
@@ -567,7 +597,11 @@ def main(argv: list[str] | None = None) -> int:
         choices=list(requests(Built(0, dict.fromkeys(("wegen", "zeven", "kiezen"), 0), 0, 0, 0))),
     )
     parser.add_argument("--json", type=Path, help="also write the figures to this file")
+    parser.add_argument(
+        "--only", action="append", default=[], help="only the rows whose name has this text"
+    )
     options = parser.parse_args(argv)
+    ONLY[:] = options.only
     with tempfile.TemporaryDirectory(prefix="wz-results-") as name:
         folder = Path(name)
         global PDF_CACHE
@@ -618,6 +652,7 @@ def main(argv: list[str] | None = None) -> int:
         f"{options.db}: {options.voters} ballots per round × {built.measures} measures "
         f"({built.lines} ballot lines)"
     )
+    rows = [r for r in rows if wanted(r.what)]
     print(table(title, rows))
     if options.json:
         options.json.write_text(json.dumps({"title": title, "rows": [r.row() for r in rows]}))

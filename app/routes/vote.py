@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse
 from markupsafe import Markup
+from sqlmodel import SQLModel
 from starlette.responses import HTMLResponse, Response
 
 from app import i18n
@@ -674,4 +676,35 @@ def round_outcome(
         "my_receipt": mine,
         "published": published,
     }
+    context["outcome_part"] = _outcome_part(request, session, outcome, context)
     return render(request, "vote/outcome.html", context)
+
+
+# The outcome's tables as the phones show them, rendered once for the many phones that open it
+# after a close: kept by round and language, with the outcome they show, compared in full with
+# the outcome of each request (a round's columns by value), so that another ballot, a reopened
+# result or a published list never shows a kept table of something else.
+_outcome_parts: Kept[tuple[tuple[object, ...], Markup]] = Kept(16)
+
+
+def _outcome_part(
+    request: Request,
+    session: SessionDep,
+    outcome: outcomes_service.Outcome,
+    context: dict[str, Any],
+) -> Markup:
+    shown = tuple(_by_value(getattr(outcome, f.name)) for f in dataclasses.fields(outcome))
+    key = (str(session.get_bind().engine.url), outcome.round.id, i18n.current_language.get())
+    _, part = _outcome_parts.get(
+        key,
+        lambda: (shown, render_part(request, "console/_outcome.html", context)),
+        lambda kept: kept[0] == shown,
+    )
+    return part
+
+
+def _by_value(value: object) -> object:
+    # A row of the database by its columns (two sessions' objects of one row are not equal).
+    if isinstance(value, SQLModel):
+        return (type(value).__name__, *(getattr(value, name) for name in type(value).model_fields))
+    return value
