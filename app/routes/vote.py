@@ -176,7 +176,17 @@ def _ballot_page(
     status_code: int = 200,
     prefilled_from: Round | None = None,
     problems: dict[int, str] | None = None,
+    start: ballots_service.StartingValues | None = None,
 ) -> HTMLResponse:
+    # With the starting values read for this page, whether the phone has voted is known.
+    changing = (
+        start.current is not None
+        if start is not None
+        else ballots_service.current_ballot(
+            session, round_id=round_.id or 0, participant_id=participant.id or 0
+        )
+        is not None
+    )
     menu = ballots_service.menu_for_round(
         session, round_=round_, process_id=view.meeting.process_id
     )
@@ -195,10 +205,7 @@ def _ballot_page(
         "action_url": f"/m/{view.meeting.id}/rounds/{round_.id}/ballot",
         "preview_url": f"/m/{view.meeting.id}/rounds/{round_.id}/preview",
         "prefilled_from": prefilled_from,
-        "changing": ballots_service.current_ballot(
-            session, round_id=round_.id or 0, participant_id=participant.id or 0
-        )
-        is not None,
+        "changing": changing,
         "problems": problems or {},
         "resident_form": True,
         # The draft this phone keeps of the form (localStorage), per round and card.
@@ -343,6 +350,7 @@ def meeting_page(
                 participant=me,
                 given=start.given,
                 prefilled_from=start.from_round,
+                start=start,
             )
             _note_opened(session, round_id=open_round.id, participant_id=me.id or 0)
             return page
@@ -521,6 +529,7 @@ def ballot_form(
         participant=me,
         given=start.given,
         prefilled_from=start.from_round,
+        start=start,
     )
     _note_opened(session, round_id=round_id, participant_id=me.id or 0)
     return page
