@@ -372,7 +372,8 @@ def purge_offers(
 def serve(
     host: Annotated[str | None, typer.Option(help="Address to bind (HOST).")] = None,
     port: Annotated[int | None, typer.Option(help="Port (PORT).")] = None,
-    reload: Annotated[bool, typer.Option(help="Restart on code changes.")] = False,
+    reload: Annotated[bool, typer.Option(help="Restart on code changes (one process).")] = False,
+    workers: Annotated[int | None, typer.Option(min=1, help="Server processes (WORKERS).")] = None,
 ) -> None:
     """Serve the web application with uvicorn and print the addresses for each kind of user."""
     import os
@@ -421,8 +422,15 @@ def serve(
         segno.make(f"{base}/", error="m").terminal(out=qr, compact=True)
         typer.echo("Residents scan this to open the start page (type the code from a card):")
         typer.echo(qr.getvalue(), nl=False)
+    processes = 1 if reload else (workers or settings.workers or min(2, os.cpu_count() or 1))
+    typer.echo(f"{processes} server process(es) (WORKERS).")
     uvicorn.run(
-        "app.main:app", host=settings.host, port=settings.port, reload=reload, proxy_headers=True
+        "app.main:app",
+        host=settings.host,
+        port=settings.port,
+        reload=reload,
+        workers=processes,
+        proxy_headers=True,
     )
 
 

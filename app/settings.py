@@ -90,6 +90,16 @@ class Settings(BaseSettings):
         json_schema_extra={"shown_default": "on outside production"},
     )
 
+    workers: int | None = Field(
+        default=None,
+        ge=1,
+        le=64,
+        description="Server processes `waardenzeef serve` starts on its port. One Python process "
+        "uses one core; a full room (500 phones) is answered faster by two on a machine with two "
+        "or more cores, on SQLite as on PostgreSQL (`benchmarks/README.md`). Each has its own "
+        "`WORKER_THREADS` and database connections.",
+        json_schema_extra={"shown_default": "2 where the machine has two cores or more, else 1"},
+    )
     worker_threads: int = Field(
         default=40,
         ge=1,
@@ -118,8 +128,8 @@ class Settings(BaseSettings):
         default=True,
         description="Render the bewonersplan's PDF in the background once the console has shown "
         "a closed Kiezen round, so that the first download after the meeting is served at once. "
-        "PDFs are rendered in a process of their own beside the server (2-3 s of CPU for 30 "
-        "measures), on the core the server's Python leaves free.",
+        "PDFs are rendered in a process of their own beside each server process (2-3 s of CPU "
+        "for 30 measures), so that no request waits for one.",
     )
 
     @model_validator(mode="after")
