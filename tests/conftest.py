@@ -109,6 +109,32 @@ def _drop_postgres(admin: Engine, url: str) -> None:
     admin.dispose()
 
 
+@pytest.hookimpl(tryfirst=True)
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    """`@pytest.mark.one_database("why")`: the test runs on SQLite only.
+
+    Every test that uses the database fixtures (session, client, engine, korrewegwijk...) runs
+    twice, on SQLite and on PostgreSQL (the `databases` fixture below). A test whose subject is
+    not the database (a PDF's layout, a workbook's cells, pabutools' counts on an exported file,
+    the headers of every page) but the pages or files made from what the database holds gains
+    nothing from its PostgreSQL twin but time. It says so with this marker and a one-line reason;
+    the queries, locks, constraints, migrations, upserts and races stay on both. The marker is
+    read here, before pytest applies the fixture's own two parameters: the test gets the SQLite
+    one only (it still runs in CI, as every test does).
+    """
+    marker = metafunc.definition.get_closest_marker("one_database")
+    if marker is None:
+        return
+    reason = marker.args[0] if marker.args else marker.kwargs.get("reason", "")
+    if not str(reason).strip():
+        raise pytest.UsageError(f"{metafunc.definition.nodeid}: one_database needs a reason")
+    if "databases" not in metafunc.fixturenames:
+        raise pytest.UsageError(
+            f"{metafunc.definition.nodeid}: one_database on a test that uses no database"
+        )
+    metafunc.definition.add_marker(pytest.mark.parametrize("databases", ["sqlite"], indirect=True))
+
+
 @pytest.fixture(
     scope="session", params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)]
 )

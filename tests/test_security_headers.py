@@ -289,14 +289,26 @@ def test_the_policy_allows_nothing_inline_and_no_framing() -> None:
     assert "unsafe" not in CONTENT_SECURITY_POLICY
 
 
-def test_every_page_has_the_headers_and_nothing_inline(client: TestClient, world: World) -> None:
+def test_every_page_has_the_headers_and_nothing_inline(
+    client: TestClient, world: World, database_url: str
+) -> None:
     expected = security_headers(https=False)
+    anonymous = _client()
     visitors = {
         "wijkteam": _client("w@example.org"),
         "facilitator": _client("f@example.org"),
         "resident": _resident(world.code),
-        "anonymous": _client(),
+        "anonymous": anonymous,
     }
+    htmx_too = {"wijkteam", "resident"}
+    if database_url.startswith("postgresql"):
+        # The headers and the HTML are the app's whichever database answers; what PostgreSQL
+        # adds is that every page opens on it with the after-vote world (this test once found a
+        # row order PostgreSQL changes after updates). So there: each page once by the wijkteam,
+        # who is shown every page, and once by the resident (the card's cookie), without the htmx
+        # doubles: 440 requests there instead of the 1,320 of the SQLite run.
+        visitors = {who: visitors[who] for who in ("wijkteam", "resident")}
+        htmx_too = set()
     problems: list[str] = []
     seen_html = 0
     shown: set[str] = set()
@@ -306,7 +318,7 @@ def test_every_page_has_the_headers_and_nothing_inline(client: TestClient, world
         if page.route == "/api/docs":
             continue
         for who, visitor in visitors.items():
-            for htmx in (False, True) if who in ("wijkteam", "resident") else (False,):
+            for htmx in (False, True) if who in htmx_too else (False,):
                 headers = {"HX-Request": "true"} if htmx else {}
                 response = visitor.get(page.url, headers=headers, follow_redirects=False)
                 assert response.status_code < 500, f"{who} GET {page.url}: {response.status_code}"
@@ -316,7 +328,7 @@ def test_every_page_has_the_headers_and_nothing_inline(client: TestClient, world
                 problems.extend(check(response, expected, f"{who} GET {page.url}"))
     # Static files and the error page for an unknown address carry them too.
     for url in ("/static/site.css", "/static/vendor/htmx-2.0.11.min.js", "/nowhere", "/api/x"):
-        problems.extend(check(visitors["anonymous"].get(url), expected, f"GET {url}"))
+        problems.extend(check(anonymous.get(url), expected, f"GET {url}"))
     assert problems == [], "\n".join(problems)
     assert seen_html > 100  # the pages were really rendered, not all refused
     # Every page was shown to someone with its content, not only as a refusal or a 404 (a new

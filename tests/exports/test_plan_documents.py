@@ -35,10 +35,11 @@ SECTIONS = (
 )
 
 
-# What these tests check is the PDF and the workbook made from a plan, the same whichever database
-# the plan came from (its computation is tested on both in tests/services/test_plans.py): the plan
-# is computed once for the module, on SQLite, and the PDF of it made once (a PDF takes seconds).
-pytestmark = pytest.mark.parametrize("databases", ["sqlite"], indirect=True)
+# The plan is computed once for the module and the PDF of it made once (a PDF takes seconds).
+pytestmark = pytest.mark.one_database(
+    "the PDF and the workbook made from a plan, the same whichever database the plan came from"
+    " (its computation is tested on both in tests/services/test_plans.py)"
+)
 
 
 @pytest.fixture(scope="module")

@@ -27,8 +27,10 @@ from tests.factories import cast, meeting_night
 
 pytestmark = [
     pytest.mark.skipif(plan_pdf.unavailable() is not None, reason="WeasyPrint cannot load here"),
-    # What is kept, and where the PDF is rendered, does not depend on the database.
-    pytest.mark.parametrize("databases", ["sqlite"], indirect=True),
+    pytest.mark.one_database(
+        "what is kept, and where the PDF is rendered, does not depend on the database; the"
+        " plans the PDFs are made of are computed on both in tests/services/test_plans.py"
+    ),
 ]
 
 

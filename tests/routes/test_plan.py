@@ -136,6 +136,7 @@ def test_every_download_opens_in_its_own_reader(
 
 
 @pytest.mark.skipif(plan_pdf.unavailable() is not None, reason="WeasyPrint cannot load here")
+@pytest.mark.one_database("the PDF's page size, language and page numbers, not its data")
 def test_the_pdf_is_a4_dutch_with_page_numbers_and_date(
     client: TestClient, session: Session, night: int
 ) -> None:

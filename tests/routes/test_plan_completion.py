@@ -211,6 +211,10 @@ def test_the_api_adopts_with_a_completion(client: TestClient, night: int) -> Non
 
 
 @pytest.mark.skipif(plan_pdf.unavailable() is not None, reason="WeasyPrint cannot load here")
+@pytest.mark.one_database(
+    "the PDF's and the CSV's wording of a completion; the completion's plan is computed and"
+    " adopted on both databases by the tests above"
+)
 def test_the_pdf_and_csv_say_the_completion_and_the_comparison(
     client: TestClient, night: int
 ) -> None:

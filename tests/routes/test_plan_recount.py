@@ -128,9 +128,10 @@ def _tampered(text: str, project: str) -> str:
     return format_pabulib(changed)
 
 
-# On SQLite only: what is checked here is pabutools and `waardenzeef recount` on a changed file;
-# the file as PostgreSQL's meeting gives it is checked by the test above, on both databases.
-@pytest.mark.parametrize("databases", ["sqlite"], indirect=True)
+@pytest.mark.one_database(
+    "pabutools and `waardenzeef recount` on a changed file; the file as PostgreSQL's meeting"
+    " gives it is checked by the test above, on both databases"
+)
 @pytest.mark.parametrize(("rule", "ranked_by"), [RULES[0], RULES[3], RULES[4]])
 def test_a_file_changed_so_that_pabutools_selects_another_plan_is_refused(
     client: TestClient, night: int, rule: str, ranked_by: str, tmp_path: Path

@@ -286,6 +286,10 @@ def test_money_typed_the_dutch_way_is_read_and_bad_money_is_named(
     assert BeautifulSoup(bad.text, "html.parser").select_one("#money-2")["value"] == "veel"  # type: ignore[index]
 
 
+@pytest.mark.one_database(
+    "the schedule in the adopted plan's page and files (PDF, XLSX, CSV); adopting a schedule"
+    " is tested on both databases (test_adopting_keeps_the_schedule_as_it_was...)"
+)
 def test_the_adopted_schedule_is_in_the_plans_page_and_every_download(
     client: TestClient, session: Session, korrewegwijk: int
 ) -> None:

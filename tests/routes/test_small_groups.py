@@ -55,6 +55,10 @@ def _no_small_group_on_the_page(html: str) -> None:
     assert LABEL in soup.select_one("#turnout").get_text()  # type: ignore[union-attr]
 
 
+@pytest.mark.one_database(
+    "what the plan's page and files (PDF, XLSX, CSV, .pb) print of small groups; the same"
+    " plan's figures from either database are checked by the other tests of this file"
+)
 def test_the_plan_and_its_downloads_show_no_small_group(client: TestClient, night: int) -> None:
     base = f"/wijkteam/processes/{night}/plan"
     _no_small_group_on_the_page(client.get(base).text)

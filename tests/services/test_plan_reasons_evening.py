@@ -22,9 +22,10 @@ def _selected_at(sieve: wz.Sieve, plan: wz.Plan, budget: int) -> tuple[wz.Id, ..
     ).selected
 
 
-# On SQLite only: what is checked is the reasons and the rule run again on the evening's sieve,
-# the same from either database (load_source on PostgreSQL is tested with the plans' services).
-@pytest.mark.parametrize("databases", ["sqlite"], indirect=True)
+@pytest.mark.one_database(
+    "the reasons and the rule run again on the evening's sieve, the same from either database"
+    " (load_source on PostgreSQL is tested with the plans' services)"
+)
 @pytest.mark.parametrize(
     "rule", [wz.Rule.GREEDY, wz.Rule.OPTIMAL, wz.Rule.EQUAL_SHARES, wz.Rule.EQUAL_SHARES_PACKAGES]
 )
