@@ -366,6 +366,10 @@ def _note_opened(session: SessionDep, *, round_id: int, participant_id: int) -> 
                 session, round_id=round_id, participant_id=participant_id
             ),
         )
+        # Committed here, in the thread that wrote it, as a ballot and a join are: SQLite's write
+        # lock is let go at once, not after another trip through the event loop to the session
+        # dependency (a busy server's 500 first views in a row held it while waiting for that).
+        session.commit()
 
 
 def _meeting_page(
