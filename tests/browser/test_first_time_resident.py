@@ -30,7 +30,7 @@ from app.services import codes as codes_service
 from app.services import meetings as meetings_service
 from app.services import rounds as rounds_service
 from app.services import users as users_service
-from tests.browser.conftest import run_script
+from tests.browser.conftest import run_axe
 from tests.conftest import REPO, unavailable
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
@@ -112,8 +112,7 @@ class Axe:
                 viewport,
             )
             raise AssertionError(f"{name}: {width}px wide on a {viewport}px phone: {wide}")
-        run_script(page, AXE)
-        result = page.evaluate("async () => await axe.run()")
+        result = run_axe(page, AXE)
         problems = [
             f"{v['id']}: {v['help']} ({', '.join(n['target'][0] for n in v['nodes'][:3])})"
             for v in result["violations"]

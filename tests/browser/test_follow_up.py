@@ -19,7 +19,7 @@ from app.services import menus as menus_service
 from app.services import plans as plans_service
 from app.services import schedules as schedules_service
 from app.services import users as users_service
-from tests.browser.conftest import run_script, writing_session
+from tests.browser.conftest import run_axe, writing_session
 from tests.conftest import REPO, unavailable
 from tests.factories import meeting_night
 from tests.routes.test_follow_up import MONITOR
@@ -92,8 +92,7 @@ def _fits_and_axe(page: Any, name: str) -> None:
     )
     overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
     assert overflow <= 0, f"{name}: {overflow}px wider than the window"
-    run_script(page, AXE)
-    result = page.evaluate("async () => await axe.run()")
+    result = run_axe(page, AXE)
     problems = [
         f"{v['id']}: {v['help']} ({', '.join(n['target'][0] for n in v['nodes'][:3])})"
         for v in result["violations"]

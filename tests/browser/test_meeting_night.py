@@ -24,7 +24,7 @@ from app.services import ballots as ballots_service
 from app.services import codes as codes_service
 from app.services import meetings as meetings_service
 from app.services import users as users_service
-from tests.browser.conftest import run_script, writing_session
+from tests.browser.conftest import run_axe, writing_session
 from tests.conftest import REPO, unavailable
 
 pytestmark = pytest.mark.browser
@@ -85,8 +85,7 @@ class Shots:
         width = page.evaluate("document.documentElement.scrollWidth")
         assert width <= PHONE["width"], f"{name}: {width}px wide on a {PHONE['width']}px phone"
         if self.js:
-            run_script(page, AXE)
-            result = page.evaluate("async () => await axe.run()")
+            result = run_axe(page, AXE)
             problems = [
                 f"{v['id']}: {v['help']} ({', '.join(n['target'][0] for n in v['nodes'][:3])})"
                 for v in result["violations"]

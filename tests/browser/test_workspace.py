@@ -14,7 +14,7 @@ from playwright.sync_api import expect
 
 from app.domain.vocabulary import Role
 from app.services import users as users_service
-from tests.browser.conftest import run_script, writing_session
+from tests.browser.conftest import run_axe, writing_session
 from tests.conftest import REPO, unavailable
 
 pytestmark = pytest.mark.browser
@@ -35,8 +35,7 @@ def _check(page: Any, width: int, name: str, folder: Path) -> None:
             .map(e => e.outerHTML.slice(0, 80))"""
     )
     assert small == [], f"{name}: controls under 44 px: {small}"
-    run_script(page, AXE)
-    result = page.evaluate("async () => await axe.run()")
+    result = run_axe(page, AXE)
     problems = [
         f"{v['id']}: {v['help']} ({', '.join(n['target'][0] for n in v['nodes'][:3])})"
         for v in result["violations"]
