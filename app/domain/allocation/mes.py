@@ -68,7 +68,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from fractions import Fraction
 from itertools import accumulate, chain, compress, repeat
-from operator import add, floordiv, lt, mul, not_, truediv
+from operator import add, floordiv, ge, lt, mul, not_, truediv
 from typing import NamedTuple, cast
 
 from app.domain.allocation.greedy import complete_with_greedy
@@ -387,11 +387,15 @@ class _State:
             selected=selected,
         )
 
-    def supporters(self, rank: int) -> tuple[_Supporters, list[float]]:
-        """A project's supporters with money left, and the float of each one's money; those
-        who have spent everything leave its lists for good (in this run)."""
+    def supporters(
+        self, rank: int, mine: list[float] | None = None
+    ) -> tuple[_Supporters, list[float]]:
+        """A project's supporters with money left, and the float of each one's money (`mine`,
+        when the caller has it for all in the lists); those who have spent everything leave
+        its lists for good (in this run)."""
         supporters = self.supporters_of[rank]
-        mine = list(map(self.guess.__getitem__, supporters.types))
+        if mine is None:
+            mine = list(map(self.guess.__getitem__, supporters.types))
         if 0.0 not in mine:
             return supporters, mine
         types = list(compress(supporters.types, mine))
@@ -481,6 +485,9 @@ class _Run:
     # Run against a `reference` run at a smaller t: whether its outcome provably holds at every
     # t in between (see `_Certificate`; a run whose proof fails stops there, of no use).
     certified: bool = False
+    # A run not certified because its outcome differs from the reference's (not for want of
+    # proof): the outcome at its t is another.
+    differs: bool = False
 
     def left(self) -> list[int]:
         """Each voter type's money at the end of the run, over `scale`."""
@@ -518,7 +525,10 @@ def _run(
         run.selected = list(model.free)
     certificate = None
     if reference is not None:
-        if run.selected != reference.selected[: len(run.selected)] or not state.growth:
+        if run.selected != reference.selected[: len(run.selected)]:
+            run.differs = True
+            return run
+        if not state.growth:
             return run  # not certified
         certificate = _Certificate(model, reference, t0, state)
     while True:
@@ -528,7 +538,9 @@ def _run(
         if chosen is None:
             break
         if certificate is not None and not certificate.holds(len(run.selected), chosen, state):
-            return run  # not certified: a leap that failed, of no further use
+            # Not certified: a leap that failed, of no further use.
+            run.differs = _differs(cast(_Run, reference), len(run.selected), chosen.rank)
+            return run
         run.paid_everything[chosen.rank] = _buy(model, state, chosen, horizon)
         if certificate is not None:
             certificate.bought(chosen)
@@ -547,8 +559,15 @@ def _run(
     run.end = state
     run.scale = state.scale
     run.start = t0.numerator * (state.scale // t0.denominator)
-    run.certified = certificate is not None and run.selected == cast(_Run, reference).selected
+    if certificate is not None:
+        run.certified = run.selected == cast(_Run, reference).selected
+        run.differs = not run.certified
     return run
+
+
+def _differs(reference: _Run, position: int, winner: int) -> bool:
+    """Whether a run buys another project in the round at `position` than `reference`."""
+    return position >= len(reference.selected) or reference.selected[position] != winner
 
 
 def _cheapest(model: _Model, state: _State, horizon: _Horizon | None) -> _Round | None:
@@ -579,9 +598,10 @@ def _cheapest(model: _Model, state: _State, horizon: _Horizon | None) -> _Round 
                 still.append(rank)
                 compared.append(rank)
                 continue
-        if not _in_reach(model, state, rank, horizon):
+        money = _in_reach(model, state, rank, horizon)
+        if money is None:
             continue
-        supporters, mine = state.supporters(rank)
+        supporters, mine = state.supporters(rank, money)
         priced = _price(model, state, rank, supporters, mine, tracked=horizon is not None)
         still.append(rank)
         compared.append(rank)
@@ -592,22 +612,25 @@ def _cheapest(model: _Model, state: _State, horizon: _Horizon | None) -> _Round 
     return best
 
 
-def _in_reach(model: _Model, state: _State, rank: int, horizon: _Horizon | None) -> bool:
-    """Whether a project's supporters have its cost together (floats, exact when close). Those
-    who spent everything are still in its lists here, with nothing: they add nothing."""
+def _in_reach(
+    model: _Model, state: _State, rank: int, horizon: _Horizon | None
+) -> list[float] | None:
+    """Whether a project's supporters have its cost together (floats, exact when close): the
+    float of each one's money if they do, else None. Those who spent everything are still in
+    its lists here, with nothing: they add nothing."""
     supporters = state.supporters_of[rank]
     weights = supporters.weights
-    mine = map(state.guess.__getitem__, supporters.types)
+    mine = list(map(state.guess.__getitem__, supporters.types))
     have = sum(mine) if weights is None else sum(map(mul, mine, weights))
     cost = model.cost_float[rank]
     if have > cost * (1 + _DOUBT) or (
         have >= cost * (1 - _DOUBT)
         and state.exact(supporters.types, weights) >= state.cost_now[rank]
     ):
-        return True
+        return mine
     if horizon is not None:
         _keep_out_of_reach(horizon, state, rank, supporters, have, cost, model.voters)
-    return False
+    return None
 
 
 def _buy(model: _Model, state: _State, chosen: _Round, horizon: _Horizon | None) -> int:
@@ -730,7 +753,8 @@ class _MoneyThen(NamedTuple):
 
     def floats(self, types: list[int]) -> list[float]:
         guess, growth, by = self.point.guess, self.point.growth, float(self.by)
-        return [guess[i] + growth[i] * by for i in types]
+        rises = map(mul, map(growth.__getitem__, types), repeat(by))
+        return list(map(add, map(guess.__getitem__, types), rises))
 
 
 def _price_then(
@@ -748,7 +772,14 @@ def _price_then(
         return None  # out of reach, or too close to it to call
     paid, rich = 0.0, supporters.total
     price = None
-    for i in sorted(range(count), key=lambda i: money[i] / values[i]):
+    ratios = money if supporters.single is not None else list(map(truediv, money, values))
+    poorest = min(range(count), key=ratios.__getitem__)
+    if cost / rich * values[poorest] <= money[poorest]:
+        # Nobody short (the common case): everyone pays in proportion.
+        order: Iterable[int] = (poorest,)
+    else:
+        order = sorted(range(count), key=ratios.__getitem__)
+    for i in order:
         part = (cost - paid) / rich
         if part * values[i] <= money[i]:
             price = part
@@ -776,14 +807,13 @@ def _fall_rate(
     `min(money, price * value)`, the price falls as fast as the poor's money grows over the
     satisfaction of the others. Those who can pay their part at `t_a` can at every larger t
     (more money, a lower price), so the poor at any t are among those at `t_a`."""
-    growing, rich = 0.0, 0
-    for voter_type, value, weight, have in zip(types, values, weights, money, strict=True):
-        if have >= price * value * (1 + 1e-7):
-            rich += value * weight
-        else:
-            growing += growth[voter_type] * weight
+    parts = map(mul, map(mul, repeat(price), values), repeat(1 + 1e-7))
+    can_pay = list(map(ge, money, parts))
+    rich: int = sum(compress(map(mul, values, weights), can_pay))
     if rich == 0:
         return math.inf
+    rises = map(mul, map(growth.__getitem__, types), weights)
+    growing: float = sum(compress(rises, map(not_, can_pay)), start=0.0)
     return growing / rich * (1 + 1e-6)
 
 
@@ -1382,16 +1412,21 @@ class _Leaps:
     turns on a big instance are a voter who paid everything for a project and, with a little
     more money, no longer has to: the prices and payments change course, the outcome does not.
     The run also foresees where a decision itself would turn if the money kept its course
-    (`_Horizon.predicted`). So, once the outcome has stayed the same for a run, a run at the
-    last increment before that point is tried against the run at hand (`_Certificate`): if
-    every decision provably holds all the way, every increment in between has the same outcome
-    and is skipped. A leap that fails (the outcome there differs, or the proof falls short) is
-    halved, as in a bisection, until the run at hand's own horizon reaches as far: from there on
-    "add one" steps from turn to turn. Where nothing is foreseen, leaps double while they hold.
+    (`_Horizon.predicted`). So, once the outcome has stayed the same for a run, a run further
+    ahead, but not past that point, is tried against the run at hand (`_Certificate`): if every
+    decision provably holds all the way, every increment in between has the same outcome and is
+    skipped, and the next leap starts from there.
+
+    How far a proof reaches depends on how close the rivals are, which changes slowly from leap
+    to leap: so the leaps keep a `span`, doubled after a leap that held and halved after one
+    that failed. A rung that a leap failed to reach for want of proof is tried again from
+    nearer (then the span to it is shorter); one whose outcome differs is not. The leaps end
+    where the run at hand's own horizon reaches as far as the next leap: from there on "add
+    one" steps from turn to turn.
     """
 
     def __init__(self) -> None:
-        self.length = 0
+        self.span = 0
         self.outcome: list[int] | None = None
 
     def ahead(
@@ -1403,17 +1438,17 @@ class _Leaps:
         if not calm:
             return k, run, 0
         tried = 0
-        failed: int | None = None  # the nearest rung a leap did not reach
-        length = self.length
-        start = k
+        limit: int | None = None  # no leap beyond this rung (one failed to reach it)
+        missed: int | None = None  # the rung a leap from `k` failed to reach: aim below it
         while run.stable_until is not None:
             turn = max(k + 1, run.stable_until)
-            if failed is not None:
-                far = (k + failed) // 2
-            elif run.predicted is not None:
-                far = run.predicted
-            else:
-                far = k + max(length, 4 * (turn - k))
+            far = k + max(self.span, 2 * (turn - k))
+            if run.predicted is not None:
+                far = min(far, run.predicted)
+            if limit is not None:
+                far = min(far, limit)
+            if missed is not None:
+                far = min(far, (k + missed) // 2)
             if far <= turn:
                 break
             trial = _run(
@@ -1421,11 +1456,12 @@ class _Leaps:
             )
             tried += 1
             if trial.certified:
-                length = 2 * (far - k)
-                k, run = far, trial
+                self.span = max(self.span, 2 * (far - k))
+                k, run, missed = far, trial, None
             else:
-                failed = far
-        self.length = length if failed is None else max(k - start, failed - k)
+                limit = far - 1 if trial.differs else far
+                missed = far
+                self.span = max(1, (far - k) // 2)
         return k, run, tried
 
 
