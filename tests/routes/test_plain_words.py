@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+import pytest
 from babel.messages.catalog import Message
 from babel.messages.extract import extract
 from babel.messages.pofile import read_po
@@ -173,6 +174,7 @@ def test_no_template_a_resident_reads_says_je_or_jargon() -> None:
     assert found == {}
 
 
+@pytest.mark.one_database("the wording of the pages residents read, not how their data is stored")
 def test_no_page_a_resident_reads_says_je_or_jargon(
     client: TestClient, session: Session, korrewegwijk: int
 ) -> None:

@@ -14,6 +14,7 @@ import shutil
 import subprocess
 from pathlib import Path
 
+import pytest
 import zxingcpp
 from bs4 import BeautifulSoup
 from fastapi.testclient import TestClient
@@ -151,6 +152,11 @@ def _problems(page: BeautifulSoup) -> list[tuple[str, str]]:
     return found
 
 
+@pytest.mark.one_database(
+    "the pages' messages and the 200 cards' PDF a new member goes through; importing a file,"
+    " issuing cards, accounts and a facilitator's access are tested on both databases"
+    " (test_imports, test_workspace, test_access_control)"
+)
 def test_a_new_wijkteam_member_sets_up_a_second_neighbourhood(
     client: TestClient, session: Session, korrewegwijk: int, tmp_path: Path
 ) -> None:
