@@ -6,6 +6,7 @@ import hashlib
 import os
 import tempfile
 import threading
+import time
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from functools import lru_cache
@@ -143,11 +144,28 @@ def _rendering(html: str, css: str, path: Path) -> Future[bytes]:
         if found is not None:
             return found
         if _RENDERER is None:
-            _RENDERER = ProcessPoolExecutor(max_workers=1, mp_context=get_context("spawn"))
+            _RENDERER = ProcessPoolExecutor(
+                max_workers=1,
+                mp_context=get_context("spawn"),
+                initializer=_follow_the_server,
+                initargs=(os.getpid(),),
+            )
         future = _RENDERER.submit(_render_and_keep, html, css, path)
         _RENDERING[path] = future
     future.add_done_callback(lambda _: _forget(path))
     return future
+
+
+def _follow_the_server(server: int) -> None:
+    # A server process that is killed, or stopped by uvicorn's supervisor, does not always
+    # stop its pool: the renderer would go on waiting for pages nobody sends. It ends itself
+    # once its server is gone (it is then another process's child).
+    def watch() -> None:
+        while os.getppid() == server:
+            time.sleep(1)
+        os._exit(0)
+
+    threading.Thread(target=watch, name="follow-the-server", daemon=True).start()
 
 
 def _lost_renderer() -> None:
