@@ -422,7 +422,7 @@ def serve(
         segno.make(f"{base}/", error="m").terminal(out=qr, compact=True)
         typer.echo("Residents scan this to open the start page (type the code from a card):")
         typer.echo(qr.getvalue(), nl=False)
-    processes = 1 if reload else (workers or settings.workers or min(2, os.cpu_count() or 1))
+    processes = 1 if reload else (workers or settings.workers)
     typer.echo(f"{processes} server process(es) (WORKERS).")
     uvicorn.run(
         "app.main:app",

@@ -90,15 +90,15 @@ class Settings(BaseSettings):
         json_schema_extra={"shown_default": "on outside production"},
     )
 
-    workers: int | None = Field(
-        default=None,
+    workers: int = Field(
+        default=1,
         ge=1,
         le=64,
-        description="Server processes `waardenzeef serve` starts on its port. One Python process "
-        "uses one core; a full room (500 phones) is answered faster by two on a machine with two "
-        "or more cores, on SQLite as on PostgreSQL (`benchmarks/README.md`). Each has its own "
-        "`WORKER_THREADS` and database connections.",
-        json_schema_extra={"shown_default": "2 where the machine has two cores or more, else 1"},
+        description="Server processes `waardenzeef serve` starts on its port (one Python process "
+        "uses one core). On a 2-core machine one is best: a second one shares the cores with "
+        "PostgreSQL and the first, and on SQLite its ballots wait longer for the write lock "
+        '(`benchmarks/README.md`, "A meeting under load"). With more cores and PostgreSQL, up to '
+        "one per spare core; each has its own `WORKER_THREADS` and database connections.",
     )
     worker_threads: int = Field(
         default=40,
