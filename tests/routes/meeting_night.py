@@ -122,3 +122,17 @@ def ballots_in(session: Session, round_id: int) -> int:
     return session.exec(
         select(func.count()).select_from(Ballot).where(Ballot.round_id == round_id)
     ).one()
+
+
+def run_again(client: TestClient, session: Session, n: Night, kind: RoundKind) -> int:
+    """The facilitator runs a closed round again (confirmed): the id of its new run."""
+    again = client.post(
+        f"/console/rounds/{n.round_id(kind)}/again", data={"confirm": "1"}, follow_redirects=False
+    )
+    assert again.status_code == 303, again.text
+    runs = [
+        r for r in meetings_service.rounds_of(session, meeting_id=n.meeting_id) if r.kind == kind
+    ]
+    rerun = max(runs, key=lambda r: r.run).id
+    assert rerun is not None
+    return rerun

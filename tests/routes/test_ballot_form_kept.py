@@ -17,7 +17,7 @@ from app.models import Measure
 from app.routes import vote
 from app.services import editor
 from app.services import meetings as meetings_service
-from tests.routes.meeting_night import form_key, night, resident, soup
+from tests.routes.meeting_night import form_key, night, resident, run_again, soup
 
 
 def _open(client: TestClient, round_id: int) -> None:
@@ -182,14 +182,7 @@ def test_a_rerun_of_zeven_gives_new_phones_the_discussion_list(
     first_run = soup(resident(session, korrewegwijk).get(f"/m/{n.meeting_id}").text)
     assert not first_run.select("p.discussed")
     _close(client, zeven)
-    again = client.post(f"/console/rounds/{zeven}/again", data={"confirm": "1"})
-    assert again.status_code == 200
-    rerun = next(
-        r.id
-        for r in meetings_service.rounds_of(session, meeting_id=n.meeting_id)
-        if r.kind == RoundKind.ZEVEN and r.run == 2
-    )
-    assert rerun is not None
+    rerun = run_again(client, session, n, RoundKind.ZEVEN)
     _open(client, rerun)
     # A phone that did not vote in the first run: the blank form of the rerun, with the list.
     page = soup(resident(session, korrewegwijk).get(f"/m/{n.meeting_id}").text)

@@ -23,6 +23,7 @@ from tests.routes.meeting_night import (
     form_key,
     night,
     resident,
+    run_again,
     soup,
 )
 
@@ -647,18 +648,7 @@ def test_a_rerun_marks_the_discussed_measures_and_kiezen_shows_the_places(
     _sieve(ann, n, zeven, {"buurtbemiddeling": 0, "drainage-vensterpark": 3, "wip": 2})
     _sieve(bob, n, zeven, {"buurtbemiddeling": 3, "drainage-vensterpark": 0, "wip": 2})
     client.post(f"/console/rounds/{zeven}/close", data={"confirm": "1"})
-    assert (
-        client.post(
-            f"/console/rounds/{zeven}/again", data={"confirm": "1"}, follow_redirects=False
-        ).status_code
-        == 303
-    )
-    rerun = next(
-        r.id
-        for r in meetings_service.rounds_of(session, meeting_id=n.meeting_id)
-        if r.kind == RoundKind.ZEVEN and r.run == 2
-    )
-    assert rerun is not None
+    rerun = run_again(client, session, n, RoundKind.ZEVEN)
     _open(client, rerun)
     page = soup(ann.get(f"/m/{n.meeting_id}").text)
     marked = {
