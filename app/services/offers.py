@@ -98,16 +98,19 @@ def today() -> date:
     return datetime.now(ZoneInfo(get_settings().time_zone)).date()
 
 
+def _local_day(moment: datetime) -> date:
+    """The day a stored moment (UTC) falls on in the service's time zone, as `today` counts."""
+    aware = moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+    return aware.astimezone(ZoneInfo(get_settings().time_zone)).date()
+
+
 def _first_adoption(session: Session, process_id: int) -> date | None:
     first = session.exec(
         select(func.min(PlanSnapshot.adopted_at)).where(
             PlanSnapshot.process_id == process_id, col(PlanSnapshot.adopted_at).is_not(None)
         )
     ).first()
-    if first is None:
-        return None
-    moment = first if first.tzinfo else first.replace(tzinfo=UTC)
-    return moment.date()
+    return None if first is None else _local_day(first)
 
 
 def retention(session: Session, *, process_id: int) -> Retention:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import csv
 import io
-from datetime import timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from fastapi.testclient import TestClient
@@ -326,6 +326,30 @@ def test_offers_are_kept_a_year_after_the_plans_adoption_then_purged(
     assert session.exec(select(HelpOffer)).first() is None
     [event] = session.exec(select(AuditEvent).where(AuditEvent.action == "offers.purged")).all()
     assert event.detail == {"count": 1}
+
+
+@pytest.mark.parametrize(
+    ("adopted_at", "adopted_on"),
+    [
+        # 23:30 UTC on 3 December is half past midnight on the 4th in Amsterdam (CET, +1).
+        (datetime(2026, 12, 3, 23, 30, tzinfo=UTC), date(2026, 12, 4)),
+        (datetime(2026, 12, 3, 22, 30, tzinfo=UTC), date(2026, 12, 3)),
+        # Summer time (+2): 22:30 UTC on 30 June is already 1 July.
+        (datetime(2026, 6, 30, 22, 30, tzinfo=UTC), date(2026, 7, 1)),
+    ],
+)
+def test_the_adoption_day_is_counted_in_the_service_time_zone_as_today_is(
+    session: Session, process_id: int, adopted_at: datetime, adopted_on: date
+) -> None:
+    # The purge compares with `today()` in the service's time zone (Europe/Amsterdam), so the day
+    # of adoption must be that zone's too: counted in UTC, a plan adopted in the hour after
+    # midnight (two hours in summer) purged the offers a day early (the suite failed between
+    # 23:00 and 24:00 UTC).
+    session.add(
+        PlanSnapshot(process_id=process_id, rule="greedy", fingerprint="f", adopted_at=adopted_at)
+    )
+    session.flush()
+    assert offers_service.retention(session, process_id=process_id).adopted_on == adopted_on
 
 
 def test_the_projector_shows_after_kiezen_how_many_want_to_help_and_no_names(
