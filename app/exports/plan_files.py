@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import UTC, datetime
 from typing import Literal
 
 from app.errors import N_, DomainError
 from app.exports import plan_csv, plan_pdf, plan_text, plan_xlsx
 from app.exports.content import PlanContent
+from app.i18n import local_time
 from app.templating import templates
 
 Format = Literal["pdf", "xlsx", "csv", "json", "pb"]
@@ -53,7 +54,7 @@ def _printed(plan: PlanContent) -> str:
     return templates.get_template("plan/print.html").render(
         plan=plan,
         plan_text=plan_text,
-        printed_on=date.today().strftime("%d-%m-%Y"),
+        printed_on=local_time(datetime.now(UTC), "%d-%m-%Y"),
         language="nl",
     )
 

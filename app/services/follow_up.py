@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import UTC, datetime
 from decimal import Decimal
 
 from sqlmodel import Session, col, select
@@ -39,7 +39,7 @@ from app.exports.follow_up_content import (
     ValuePublic,
 )
 from app.exports.schedule_content import ScheduleContent
-from app.i18n import gettext, translations
+from app.i18n import gettext, local_time, translations
 from app.models import (
     ExecutionMilestone,
     ExecutionSpending,
@@ -875,7 +875,7 @@ def export_file(
         ip_address=ip_address,
         detail={"format": file_format},
     )
-    stamp = date.today().isoformat()
+    stamp = local_time(datetime.now(UTC), "%Y-%m-%d")
     return FollowUpFile(
         data,
         f"voortgang-{process_id}-{stamp}.{file_format}",
