@@ -246,3 +246,40 @@ def test_a_certified_leap_holds_at_every_increment_in_between() -> None:
             assert textbook_mes.equal_shares(election, share + between) == outcome, (k, between)
     assert proven >= 20
     assert past_a_turn >= 5
+
+
+def test_a_tier_leaves_out_projects_out_of_reach_and_merges_the_ballots_then_alike() -> None:
+    # Four voters with 10 each (budget 40): C (50) cannot be reached by its two supporters
+    # while they have less than 25 each, so below that the ballots {A, C} and {A} are alike,
+    # and {A, B, C} and {A, B} too.
+    election = approval_election(
+        (Project("A", 12), Project("B", 8), Project("C", 50)),
+        40,
+        [["A", "C"], ["A"], ["A", "B", "C"], ["A", "B"]],
+        Satisfaction.CARDINALITY,
+    )
+    model = mes._Model.of(election.index)
+    below = model.within(Fraction(24))
+    assert below.candidates == [0, 1]
+    assert below.types == 2
+    assert sorted(below.multiplicity) == [2, 2]
+    assert below.supporters_of[2].types == []
+    at = model.within(Fraction(25))
+    assert at.candidates == [0, 1, 2]
+    assert at.types == 4
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(crowds())
+def test_tiers_change_no_outcome(election: Election[str]) -> None:
+    # The completion with tiers even on these few voter types gives the same result, to the
+    # payments, as with one tier for every rung (the whole model, nothing merged).
+    whole = equal_shares_add1(election)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(mes, "_TIERS_FROM", 0)
+        tiered = equal_shares_add1(election)
+    assert tiered.selected == whole.selected
+    assert tiered.equal_shares is not None
+    assert whole.equal_shares is not None
+    assert tiered.equal_shares.increments == whole.equal_shares.increments
+    assert tiered.equal_shares.spent == whole.equal_shares.spent
