@@ -162,7 +162,30 @@ class Count:
 
 
 def _phone(browser: Any) -> Any:
-    return browser.new_context(viewport=PHONE, locale="nl-NL", is_mobile=True, has_touch=True)
+    """A phone whose clock the test moves on: its timers (the poll that follows the meeting,
+    Zeven's next step, a retry) fire when the test jumps to their moment instead of after a
+    wait in real time; meanwhile the clock runs as a real one does."""
+    context = browser.new_context(viewport=PHONE, locale="nl-NL", is_mobile=True, has_touch=True)
+    context.clock.install()
+    return context
+
+
+# vote.js asks after the meeting every 2 s, then 1.5 times longer up to 5 s, each +-20%.
+POLL_MS = 6_000
+# Zeven shows the next measure 600 ms after one is decided.
+NEXT_STEP_MS = 600
+
+
+def _polled(*pages: Any) -> None:
+    """Each phone's waiting poll goes now, not up to 6 s from now (the facilitator just opened
+    or closed a round)."""
+    for page in pages:
+        page.clock.fast_forward(POLL_MS)
+
+
+def _next_step(page: Any) -> None:
+    """The 600 ms after a Zeven measure is decided pass at once: the next one is shown."""
+    page.clock.fast_forward(NEXT_STEP_MS)
 
 
 def _join(page: Any, base: str, code: str, meeting_id: int) -> None:
@@ -212,6 +235,7 @@ def test_a_first_time_resident_and_the_taps_a_ballot_takes(
 
         # --- Wegen ---------------------------------------------------------------------------
         _round(night, RoundKind.WEGEN, "open")
+        _polled(phone, other)
         phone.wait_for_selector("input[name^=points-]", timeout=15_000)
         other.wait_for_selector("input[name^=points-]", timeout=15_000)
         axe.check(phone, "wegen")
@@ -262,6 +286,7 @@ def test_a_first_time_resident_and_the_taps_a_ballot_takes(
 
         # --- Zeven ---------------------------------------------------------------------------
         _round(night, RoundKind.ZEVEN, "open")
+        _polled(phone, other)
         phone.wait_for_selector("article.measure", timeout=15_000)
         _step_shows(phone, sieved[0])
         expect(phone.locator(".step-where")).to_have_text("Maatregel 1 van 22")
@@ -270,8 +295,10 @@ def test_a_first_time_resident_and_the_taps_a_ballot_takes(
         axe.without_js(first_context.cookies(), f"{base}/m/{meeting}", "zeven")
         # Measure 1 rated: the next follows by itself. Measure 2: "weet ik niet".
         _rate(phone, sieved[0], 2)
+        _next_step(phone)
         _step_shows(phone, sieved[1])
         phone.click(f"label:has(input[name='skip-{sieved[1].id}'])")
+        _next_step(phone)
         _step_shows(phone, sieved[2])
         expect(phone.locator("#tally-text")).to_contain_text("1 van 22 beoordeeld")
         expect(phone.locator("#tally-text")).to_contain_text("1× weet ik niet")
@@ -283,6 +310,7 @@ def test_a_first_time_resident_and_the_taps_a_ballot_takes(
         for measure in sieved[2:5]:
             _step_shows(phone, measure)
             _rate(phone, measure, 1)
+            _next_step(phone)
         _step_shows(phone, sieved[5])
         axe.check(phone, "zeven-step-6")
         # The connection drops, the page reloads: the answers and the place are back.
@@ -340,6 +368,7 @@ def test_a_first_time_resident_and_the_taps_a_ballot_takes(
                 for effect in measure.effect_ids:
                     radio = f"input[name='score-{measure.id}-{effect}'][value='{1 + i % 3}']"
                     zeven.tap(other, f"label:has({radio})")
+            _next_step(other)
         expect(other.locator("#tally-text")).to_contain_text("21 van 22 beoordeeld")
         expect(other.locator("#tally button.send")).to_be_focused()
         zeven.tap(other, "#tally button.send")
@@ -356,6 +385,7 @@ def test_a_first_time_resident_and_the_taps_a_ballot_takes(
 
         # --- Kiezen --------------------------------------------------------------------------
         _round(night, RoundKind.KIEZEN, "open")
+        _polled(phone, other)
         phone.wait_for_selector("label.pick", timeout=15_000)
         other.wait_for_selector("label.pick", timeout=15_000)
         axe.check(phone, "kiezen")
@@ -400,6 +430,7 @@ def test_a_first_time_resident_and_the_taps_a_ballot_takes(
         other.route(ballot_url, busy_once)
         kiezen.tap(other, "#tally button.send")
         expect(other.locator("#send-status")).to_contain_text("Het is druk")
+        other.clock.fast_forward(1_000)  # the Retry-After's second
         expect(other.locator("#receipt-title")).to_contain_text("Uw stem telt")
         other.unroute(ballot_url)
         assert len(busy) == 1
@@ -408,6 +439,7 @@ def test_a_first_time_resident_and_the_taps_a_ballot_takes(
 
         # The round closes under both open forms: each phone says what it means for them.
         _round(night, RoundKind.KIEZEN, "close")
+        _polled(phone, other)
         expect(phone.locator(".closed-notice")).to_contain_text(
             "U had in deze ronde nog niet gestemd", timeout=15_000
         )
