@@ -224,25 +224,65 @@ def test_each_ballot_paints_within_a_second_on_a_slow_network(
             assert row["lcp_ms"] <= LCP_TARGET_MS, f"{load}: LCP {row['lcp_ms_all']} ms"
 
 
+# Each time the page asks after the meeting (its own clock's time, in ms), and how many of those
+# questions are still waiting for their answer.
+WATCH_POLLS = """
+window.__asked = [];
+window.__waiting = 0;
+const send = window.fetch;
+window.fetch = function (url, init) {
+  const answer = send.call(this, url, init);
+  if (String(url).includes("/status")) {
+    window.__asked.push(Date.now());
+    window.__waiting += 1;
+    const done = () => { window.__waiting -= 1; };
+    answer.then(done, done);
+  }
+  return answer;
+};
+"""
+# The page's clock starts here (Unix time, s), stands still, and goes on only when the test
+# moves it.
+START = 1_800_000_000
+STEP_MS = 100
+
+
+def _let_time_pass(page: Any, ms: int) -> None:
+    """The page's clock moves on by `ms`, STEP_MS at a time; after each step the questions its
+    timers sent are answered before the clock moves on (as they would be in real time: an answer
+    takes milliseconds, a step is 100), so each next poll is timed from its answer."""
+    for _ in range(ms // STEP_MS):
+        page.clock.run_for(STEP_MS)
+        deadline = time.monotonic() + 10
+        while page.evaluate("window.__waiting") > 0:
+            assert time.monotonic() < deadline, "a poll was not answered in 10 s"
+            time.sleep(0.002)
+
+
+def _asked(page: Any) -> list[float]:
+    """When the page asked, in seconds since it was opened (by its own clock)."""
+    return [t / 1000 - START for t in page.evaluate("window.__asked")]
+
+
 def test_a_waiting_phone_asks_less_often_while_nothing_changes(
     browser: Any, live_server: str
 ) -> None:
     """vote.js's poll: after 2 s, then 1.5 times longer up to 5 s (each +-20%); nothing while
-    the page is hidden, at once when it is shown again; a change reloads the page."""
+    the page is hidden, at once when it is shown again; a change reloads the page.
+
+    The page's clock is Playwright's (page.clock): it stands still and the test moves it on, so
+    the 28 s of waiting take about a second and the gaps are measured on the page's own clock."""
     user_id, meeting_id, rounds, code = _night("following")
     context = browser.new_context(viewport=PHONE, locale="nl-NL")
     context.add_cookies(_joined(live_server, code))
     try:
         page = context.new_page()
-        asked: list[float] = []
-        page.on(
-            "request",
-            lambda request: asked.append(time.monotonic()) if "/status" in request.url else None,
-        )
+        page.add_init_script(WATCH_POLLS)
+        page.clock.install(time=START)
+        page.clock.pause_at(START)
         page.goto(f"{live_server}/m/{meeting_id}")
-        start = time.monotonic()
-        page.wait_for_timeout(15_000)
-        times = [t - start for t in asked]
+        _let_time_pass(page, 15_000)
+        times = _asked(page)
         gaps = [b - a for a, b in zip([0.0, *times], times, strict=False)]
         # Every 2 s would be 7 polls in 15 s; 2, 3, 4.5, 5 s (+-20%) are 4 or 5.
         assert 3 <= len(times) <= 5, times
@@ -253,18 +293,20 @@ def test_a_waiting_phone_asks_less_often_while_nothing_changes(
         page.evaluate(
             "Object.defineProperty(document, 'hidden', {configurable: true, get: () => true})"
         )
-        page.wait_for_timeout(6_500)  # the poll already waiting may still go, then none
-        before = len(asked)
-        page.wait_for_timeout(6_000)
-        assert len(asked) == before, "a hidden page kept asking"
+        _let_time_pass(page, 6_500)  # the poll already waiting may still go, then none
+        before = len(_asked(page))
+        _let_time_pass(page, 6_000)
+        assert len(_asked(page)) == before, "a hidden page kept asking"
         page.evaluate(
             "Object.defineProperty(document, 'hidden', {configurable: true, get: () => false});"
             "document.dispatchEvent(new Event('visibilitychange'))"
         )
-        page.wait_for_timeout(1_000)
-        assert len(asked) == before + 1, "the page did not ask when shown again"
-        # The facilitator opens Wegen: the page goes on to the ballot by itself.
+        _let_time_pass(page, 1_000)
+        assert len(_asked(page)) == before + 1, "the page did not ask when shown again"
+        # The facilitator opens Wegen: the page goes on to the ballot by itself, at its next
+        # poll (3 s +-20% after the last one).
         _round(user_id, rounds[RoundKind.WEGEN], "open")
+        page.clock.run_for(3_600 + STEP_MS)
         page.wait_for_selector("form.ballot-wegen", timeout=12_000)
     finally:
         context.close()
