@@ -283,3 +283,20 @@ def test_tiers_change_no_outcome(election: Election[str]) -> None:
     assert whole.equal_shares is not None
     assert tiered.equal_shares.increments == whole.equal_shares.increments
     assert tiered.equal_shares.spent == whole.equal_shares.spent
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(crowds())
+def test_floats_in_numpy_arrays_change_no_outcome(election: Election[str]) -> None:
+    # With the floats of the money in numpy arrays (as on large models: `_VECTORS_FROM`) on
+    # every tier, the completion gives the same result, to the payments: the floats only screen.
+    whole = equal_shares_add1(election)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(mes, "_TIERS_FROM", 0)
+        patch.setattr(mes, "_VECTORS_FROM", 0)
+        vector = equal_shares_add1(election)
+    assert vector.selected == whole.selected
+    assert vector.equal_shares is not None
+    assert whole.equal_shares is not None
+    assert vector.equal_shares.increments == whole.equal_shares.increments
+    assert vector.equal_shares.spent == whole.equal_shares.spent

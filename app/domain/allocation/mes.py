@@ -12,9 +12,11 @@ denominator; the common denominator grows with each purchase, and a type's money
 only when it is read exactly (`_State`). Alongside, a float of each type's money finds the
 order of things (the cheapest project, who pays everything); a decision the floats leave in
 doubt (closer than one in a billion) is made again in whole numbers, so an outcome never depends
-on rounding. A project's last price is a lower bound for its next one (money only shrinks), so
-most projects need not be priced again in a round; voters who have spent everything leave the
-projects' lists.
+on rounding. On a large election (a tier of "add one" with at least `_VECTORS_FROM` voter types)
+those floats live in numpy arrays and are summed, sorted and compared in bulk; they still only
+screen, and numpy is imported only then. A project's last price is a lower bound for its next
+one (money only shrinks), so most projects need not be priced again in a round; voters who have
+spent everything leave the projects' lists.
 
 The "add one" completion (pabutools' `voter_budget_increment=1`) reruns the rule with `t + 1`,
 `t + 2`, ... and stops at the first run whose outcome spends more than the budget (keeping the
@@ -76,7 +78,7 @@ from dataclasses import dataclass, field, replace
 from fractions import Fraction
 from itertools import accumulate, chain, compress, repeat
 from operator import add, floordiv, ge, lt, mul, not_, truediv
-from typing import NamedTuple, cast
+from typing import Any, NamedTuple, cast
 
 from app.domain.allocation.greedy import complete_with_greedy
 from app.domain.allocation.model import (
@@ -102,13 +104,29 @@ _DOUBT = 1e-9
 class _Supporters(NamedTuple):
     """A project's supporters who still have money, as a round finds them: their voter types,
     their (scaled) satisfactions, how many voters each type stands for (None: one each), the
-    one satisfaction they all share (None: not all alike), and satisfaction times voters."""
+    one satisfaction they all share (None: not all alike), and satisfaction times voters.
+
+    On a large model (`_Vectors`) also the types as a numpy array (`index`) and the
+    satisfactions and weights as arrays of floats, for the float screening in bulk."""
 
     types: list[int]
     values: list[int]
     weights: list[int] | None
     single: int | None
     total: int
+    index: Any = None
+    values_float: Any = None
+    weights_float: Any = None
+
+    def with_vectors(self, np: Any) -> _Supporters:
+        """The same supporters with their numpy arrays (`np` is the numpy module)."""
+        return self._replace(
+            index=np.array(self.types, dtype=np.intp),
+            values_float=np.array(list(map(float, self.values))),
+            weights_float=(
+                None if self.weights is None else np.array(list(map(float, self.weights)))
+            ),
+        )
 
 
 class _Model(NamedTuple):
@@ -139,6 +157,8 @@ class _Model(NamedTuple):
     source: list[int]
     ballots: int
     value_scale: int
+    # Whether a tracked run on this model keeps the floats of the money in numpy arrays.
+    vector: bool = False
 
     @staticmethod
     def of(index: Index[IdT]) -> _Model:
@@ -239,6 +259,10 @@ class _Model(NamedTuple):
                 self.single_value[rank],
                 self.total[rank],
             )
+        vector = len(weight) >= _VECTORS_FROM
+        if vector:
+            np = _numpy()
+            supporters_of = [supporters.with_vectors(np) for supporters in supporters_of]
         return self._replace(
             candidates=live,
             types_of=types_of,
@@ -248,7 +272,19 @@ class _Model(NamedTuple):
             types=len(weight),
             multiplicity=weight,
             source=[],
+            vector=vector,
         )
+
+
+# From how many voter types a tier's runs keep the floats of the money in numpy arrays (numpy
+# is imported only then: on small elections the import would cost more than it saves).
+_VECTORS_FROM = 1000
+
+
+def _numpy() -> Any:
+    import numpy  # only for large models (see _VECTORS_FROM)
+
+    return numpy
 
 
 class _Rung(NamedTuple):
@@ -342,6 +378,11 @@ class _Priced(NamedTuple):
     rich: int
 
 
+# The floats of the voter types' money and of its growth: a list, or on a large model
+# (`_Model.vector`) in a tracked run a numpy array of float64, worked on in bulk.
+_Floats = Any
+
+
 class _Checkpoint(NamedTuple):
     """What a tracked run had at the start of a round (at money per voter `t0`), for a later
     run to take over: the exact part of a `_State` and how many projects were bought before."""
@@ -351,8 +392,8 @@ class _Checkpoint(NamedTuple):
     slope: list[int]
     epoch: list[int]
     lift: list[int]
-    guess: list[float]
-    growth: list[float]
+    guess: _Floats
+    growth: _Floats
     scale: int
     cost_now: list[int]
     supporters_of: list[_Supporters]
@@ -374,21 +415,23 @@ class _State:
     hold. `cost_now`: the costs over `scale`. `supporters_of`: each project's supporters (as in
     `_Model`), from which those who spent everything are pruned in this run. `bound`: each
     project's price when last worked out, a lower bound for the next (money only shrinks);
-    `active`: the projects still in play.
+    `active`: the projects still in play. On a large model a tracked run keeps `guess` and
+    `growth` in numpy arrays (`vector`), and the floats are summed and compared in bulk.
     """
 
     money: list[int]
     slope: list[int]
     epoch: list[int]
     lift: list[int]
-    guess: list[float]
-    growth: list[float]
+    guess: _Floats
+    growth: _Floats
     scale: int
     cost_now: list[int]
     supporters_of: list[_Supporters]
     bound: list[_Price]
     bound_float: list[float]
     active: list[int]
+    vector: bool = False
 
     @staticmethod
     def start(model: _Model, t0: Fraction, tracked: bool) -> _State:
@@ -399,37 +442,46 @@ class _State:
         for rank in model.candidates:
             denominator = model.total[rank] * scale
             bound[rank] = _Price(cost_now[rank] / denominator, cost_now[rank], denominator, 0)
+        vector = tracked and model.vector
+        guess: _Floats = [float(t0)] * model.types
+        growth: _Floats = [1.0] * model.types if tracked else []
+        if vector:
+            np = _numpy()
+            guess, growth = np.array(guess), np.array(growth)
         return _State(
             money=[t0.numerator * (scale // t0.denominator)] * model.types,
             slope=[scale if tracked else 0] * model.types,
             epoch=[0] * model.types,
             lift=[1],
-            guess=[float(t0)] * model.types,
-            growth=[1.0] * model.types if tracked else [],
+            guess=guess,
+            growth=growth,
             scale=scale,
             cost_now=cost_now,
             supporters_of=list(model.supporters_of),
             bound=bound,
             bound_float=[b.guess for b in bound],
             active=list(model.candidates),
+            vector=vector,
         )
 
     @staticmethod
     def of(point: _Checkpoint) -> _State:
         """A state to go on from (the checkpoint's lists are copied where a run changes them)."""
+        vector = not isinstance(point.guess, list)
         return _State(
             money=point.money,
             slope=point.slope,
             epoch=point.epoch,
             lift=point.lift,
-            guess=list(point.guess),
-            growth=list(point.growth),
+            guess=point.guess.copy() if vector else list(point.guess),
+            growth=point.growth.copy() if vector else list(point.growth),
             scale=point.scale,
             cost_now=point.cost_now,
             supporters_of=list(point.supporters_of),
             bound=list(point.bound),
             bound_float=[b.guess for b in point.bound],
             active=list(point.active),
+            vector=vector,
         )
 
     def checkpoint(self, t0: Fraction, selected: int) -> _Checkpoint:
@@ -451,13 +503,13 @@ class _State:
             selected=selected,
         )
 
-    def supporters(
-        self, rank: int, mine: list[float] | None = None
-    ) -> tuple[_Supporters, list[float]]:
+    def supporters(self, rank: int, mine: _Floats | None = None) -> tuple[_Supporters, _Floats]:
         """A project's supporters with money left, and the float of each one's money (`mine`,
         when the caller has it for all in the lists); those who have spent everything leave
         its lists for good (in this run)."""
         supporters = self.supporters_of[rank]
+        if self.vector:
+            return self._supporters_vector(rank, supporters, mine)
         if mine is None:
             mine = list(map(self.guess.__getitem__, supporters.types))
         if 0.0 not in mine:
@@ -477,6 +529,42 @@ class _State:
         supporters = self.supporters_of[rank] = _Supporters(types, values, weights, single, total)
         return supporters, list(filter(None, mine))
 
+    def _supporters_vector(
+        self, rank: int, supporters: _Supporters, mine: _Floats | None
+    ) -> tuple[_Supporters, _Floats]:
+        """`supporters` on a large model: the floats are an array, and so is what is kept."""
+        if mine is None:
+            mine = self.guess[supporters.index]
+        if mine.all():
+            return supporters, mine
+        keep = mine != 0.0
+        kept = keep.tolist()
+        types = list(compress(supporters.types, kept))
+        values = list(compress(supporters.values, kept))
+        weights = supporters.weights
+        weights_float = supporters.weights_float
+        single = supporters.single
+        if weights is not None:
+            weights = list(compress(weights, kept))
+            weights_float = weights_float[keep]
+        if single is not None:
+            total = single * (len(values) if weights is None else sum(weights))
+        elif weights is None:
+            total = sum(values)
+        else:
+            total = sum(map(mul, values, weights))
+        supporters = self.supporters_of[rank] = _Supporters(
+            types,
+            values,
+            weights,
+            single,
+            total,
+            supporters.index[keep],
+            supporters.values_float[keep],
+            weights_float,
+        )
+        return supporters, mine[keep]
+
     def rescale(self, factor: int) -> None:
         """A new common denominator, `factor` times the old one: a new epoch."""
         self.lift = [*map(mul, self.lift, repeat(factor)), 1]
@@ -486,7 +574,10 @@ class _State:
     def own_lists(self) -> None:
         """Copies of the lists that payments change in place (a checkpoint keeps the old)."""
         self.money, self.slope, self.epoch = list(self.money), list(self.slope), list(self.epoch)
-        self.guess, self.growth = list(self.guess), list(self.growth)
+        if self.vector:
+            self.guess, self.growth = self.guess.copy(), self.growth.copy()
+        else:
+            self.guess, self.growth = list(self.guess), list(self.growth)
 
     def exact(self, types: list[int], weights: Iterable[int] | None = None) -> int:
         """What these voter types (as many voters each as `weights` says) have together, over
@@ -593,7 +684,7 @@ def _run(
         if run.selected != reference.selected[: len(run.selected)]:
             run.differs = True
             return run
-        if not state.growth:
+        if len(state.growth) == 0:
             return run  # not certified
         certificate = _Certificate(model, reference, t0, state)
     while True:
@@ -677,16 +768,19 @@ def _cheapest(model: _Model, state: _State, horizon: _Horizon | None) -> _Round 
     return best
 
 
-def _in_reach(
-    model: _Model, state: _State, rank: int, horizon: _Horizon | None
-) -> list[float] | None:
+def _in_reach(model: _Model, state: _State, rank: int, horizon: _Horizon | None) -> _Floats | None:
     """Whether a project's supporters have its cost together (floats, exact when close): the
     float of each one's money if they do, else None. Those who spent everything are still in
     its lists here, with nothing: they add nothing."""
     supporters = state.supporters_of[rank]
     weights = supporters.weights
-    mine = list(map(state.guess.__getitem__, supporters.types))
-    have = sum(mine) if weights is None else sum(map(mul, mine, weights))
+    if state.vector:
+        # A sum of non-negative floats in any order: within n roundings of the exact sum.
+        mine = state.guess[supporters.index]
+        have = float(mine.sum() if weights is None else mine @ supporters.weights_float)
+    else:
+        mine = list(map(state.guess.__getitem__, supporters.types))
+        have = sum(mine) if weights is None else sum(map(mul, mine, weights))
     cost = model.cost_float[rank]
     if have > cost * (1 + _DOUBT) or (
         have >= cost * (1 - _DOUBT)
@@ -753,7 +847,12 @@ class _Certificate:
         self.model = model
         self.reference = reference
         self.span = float(t0 - reference.t0)
-        self.growth = list(map(mul, state.growth, repeat(1 + _DOUBT)))
+        self.vector = state.vector
+        self.growth: _Floats
+        if state.vector:
+            self.growth = state.growth * (1 + _DOUBT)
+        else:
+            self.growth = list(map(mul, state.growth, repeat(1 + _DOUBT)))
         self.winner_rate = 0.0
 
     def holds(self, position: int, chosen: _Round, state: _State) -> bool:
@@ -792,6 +891,10 @@ class _Certificate:
         """The supporters' money after the winner is paid: how fast it may grow from here."""
         growth, rate = self.growth, self.winner_rate
         supporters = chosen.supporters
+        if self.vector:
+            growth[supporters.index] += rate * supporters.values_float
+            growth[supporters.index[chosen.priced.poor]] = 0.0
+            return
         for voter_type, value in zip(supporters.types, supporters.values, strict=True):
             growth[voter_type] += rate * value
         for i in chosen.priced.poor:
@@ -816,20 +919,26 @@ class _MoneyThen(NamedTuple):
             return None
         return _MoneyThen(point, moved.numerator)
 
-    def floats(self, types: list[int]) -> list[float]:
+    def floats(self, supporters: _Supporters) -> _Floats:
+        """The floats of these supporters' money (an array on a large model)."""
         guess, growth, by = self.point.guess, self.point.growth, float(self.by)
+        if not isinstance(guess, list):
+            return guess[supporters.index] + growth[supporters.index] * by
+        types = supporters.types
         rises = map(mul, map(growth.__getitem__, types), repeat(by))
         return list(map(add, map(guess.__getitem__, types), rises))
 
 
 def _price_then(
-    model: _Model, then: _MoneyThen, rank: int, growth: list[float]
+    model: _Model, then: _MoneyThen, rank: int, growth: _Floats
 ) -> tuple[float, float] | None:
     """A project's price in the reference run (floats, as pabutools walks it) and how fast it
     may fall from there (`_fall_rate`); None when out of reach or too close to call."""
+    if not isinstance(growth, list):
+        return _price_then_vector(model, then, rank, growth)
     supporters = model.supporters_of[rank]
     types, values, weights = supporters.types, supporters.values, supporters.weights
-    money = then.floats(types)
+    money = then.floats(supporters)
     cost = model.cost_float[rank]
     count = len(types)
     weight = [1] * count if weights is None else weights
@@ -858,6 +967,53 @@ def _price_then(
     if price is None or cost - paid < cost * 1e-2:
         return None
     return price, _fall_rate(types, values, weight, money, price, growth)
+
+
+def _price_then_vector(
+    model: _Model, then: _MoneyThen, rank: int, growth: _Floats
+) -> tuple[float, float] | None:
+    """`_price_then` on a large model, the floats in numpy arrays."""
+    np = _numpy()
+    supporters = model.supporters_of[rank]
+    values, weights = supporters.values, supporters.weights
+    money = then.floats(supporters)
+    cost = model.cost_float[rank]
+    have = float(money.sum() if weights is None else money @ supporters.weights_float)
+    if have < cost * (1 + 1e-6):
+        return None  # out of reach, or too close to it to call
+    paid, rich = 0.0, supporters.total
+    price = None
+    ratios = money if supporters.single is not None else money / supporters.values_float
+    poorest = int(ratios.argmin())
+    if cost / rich * values[poorest] <= float(money[poorest]):
+        # Nobody short (the common case): everyone pays in proportion.
+        price = cost / rich
+    else:
+        money_list = money.tolist()
+        weight = [1] * len(values) if weights is None else weights
+        for i in np.argsort(ratios, kind="stable").tolist():
+            part = (cost - paid) / rich
+            if part * values[i] <= money_list[i]:
+                price = part
+                break
+            paid += money_list[i] * weight[i]
+            rich -= values[i] * weight[i]
+            if rich <= 0:
+                return None
+    if price is None or cost - paid < cost * 1e-2:
+        return None
+    # How fast the price may fall (`_fall_rate`), in bulk.
+    values_float = supporters.values_float
+    can_pay = money >= price * values_float * (1 + 1e-7)
+    rises = growth[supporters.index]
+    if supporters.weights_float is not None:
+        values_float = values_float * supporters.weights_float
+        rises = rises * supporters.weights_float
+    satisfied = float(values_float[can_pay].sum())
+    if satisfied == 0:
+        return price, math.inf
+    # Sums of non-negative floats, within n roundings of exact: far inside the 1e-6.
+    return price, float(rises[~can_pay].sum()) / satisfied * (1 + 1e-6)
 
 
 def _fall_rate(
@@ -956,11 +1112,15 @@ def _resume(run: _Run, earlier: _Run) -> _State | None:
     by = moved.numerator
     # The floats move along the same lines: each is a sum of two non-negative terms within a
     # few roundings of exact, so they stay within a few roundings more (far below `_DOUBT`).
+    if isinstance(point.guess, list):
+        guess = list(map(add, point.guess, map(mul, point.growth, repeat(float(by)))))
+    else:
+        guess = point.guess + point.growth * float(by)  # the same sums, in bulk
     return _State.of(
         point._replace(
             t0=t0,
             money=list(map(add, point.money, map(mul, point.slope, repeat(by)))),
-            guess=list(map(add, point.guess, map(mul, point.growth, repeat(float(by))))),
+            guess=guess,
             bound=[_shifted(price, by) for price in point.bound],
         )
     )
@@ -1015,8 +1175,14 @@ def _keep_out_of_reach(
     if short / voters * (1 - _DOUBT) > max(horizon.nearest, horizon.reach) * (1 + _DOUBT):
         return
     types, weights = supporters.types, supporters.weights
-    rises = list(map(state.growth.__getitem__, types))
-    rise = sum(rises) if weights is None else sum(map(mul, rises, weights))
+    if state.vector:
+        vector_rises = state.growth[supporters.index]
+        rise = float(
+            vector_rises.sum() if weights is None else vector_rises @ supporters.weights_float
+        )
+    else:
+        rises = list(map(state.growth.__getitem__, types))
+        rise = sum(rises) if weights is None else sum(map(mul, rises, weights))
     if rise <= 0:
         return
     if short > 0:
@@ -1090,6 +1256,13 @@ def _pay_tracked(
         state.growth,
         state.scale,
     )
+    # The floats are read and written at `slots`: by voter type in the state's lists, or by
+    # position in lists of the supporters' own that go back into the arrays at the end.
+    slots: Iterable[int] = supporters.types
+    if state.vector:
+        guess = guess[supporters.index].tolist()
+        growth = growth[supporters.index].tolist()
+        slots = range(len(supporters.types))
     now = len(lift) - 1
     numerator, price_slope = price.numerator, price.slope
     inverse = 1 / scale if scale.bit_length() < 900 else 0.0
@@ -1102,7 +1275,9 @@ def _pay_tracked(
     single = supporters.single
     payment = numerator * single // reduce if single is not None else 0
     rise_payment = price_slope * single // reduce if single is not None else 0
-    for i, (voter_type, value) in enumerate(zip(supporters.types, supporters.values, strict=True)):
+    for i, (voter_type, value, slot) in enumerate(
+        zip(supporters.types, supporters.values, slots, strict=True)
+    ):
         to_now = lift[epoch[voter_type]]
         have = money[voter_type] * to_now
         epoch[voter_type] = now
@@ -1110,10 +1285,10 @@ def _pay_tracked(
             payment = numerator * value // reduce
         if have <= payment or i in poor_set:
             # Pays all there is, as long as price * value - money >= 0.
-            gap = price_float * value - guess[voter_type]
-            drift = price_rise * value - growth[voter_type]
-            room = 1e-12 * (price_float * value + guess[voter_type])
-            slack = 1e-12 * (abs(price_rise) * value + abs(growth[voter_type]))
+            gap = price_float * value - guess[slot]
+            drift = price_rise * value - growth[slot]
+            room = 1e-12 * (price_float * value + guess[slot])
+            slack = 1e-12 * (abs(price_rise) * value + abs(growth[slot]))
             # It can only fall as fast as `fall`, from at least `gap - room`: exact work only
             # if it might turn no later than the nearest turning point so far.
             fall = slack - drift
@@ -1123,7 +1298,7 @@ def _pay_tracked(
                     price_slope * value - reduce * slope[voter_type] * to_now,
                 )
             money[voter_type] = slope[voter_type] = 0
-            guess[voter_type] = growth[voter_type] = 0.0
+            guess[slot] = growth[slot] = 0.0
         else:
             left = have - payment
             rise = slope[voter_type] * to_now - (
@@ -1131,8 +1306,11 @@ def _pay_tracked(
             )
             money[voter_type] = left
             slope[voter_type] = rise
-            guess[voter_type] = left * inverse if inverse else left / scale
-            growth[voter_type] = rise * inverse if inverse else rise / scale
+            guess[slot] = left * inverse if inverse else left / scale
+            growth[slot] = rise * inverse if inverse else rise / scale
+    if state.vector:
+        state.guess[supporters.index] = guess
+        state.growth[supporters.index] = growth
 
 
 def _below(a: _Price, b: _Price) -> bool:
@@ -1155,7 +1333,7 @@ def _price(
     state: _State,
     rank: int,
     supporters: _Supporters,
-    mine: list[float],
+    mine: _Floats,
     *,
     tracked: bool,
 ) -> _Priced:
@@ -1173,7 +1351,16 @@ def _price(
     single, total = supporters.single, supporters.total
     # Nobody short at the lowest possible price (everyone paying in proportion)? The common case.
     lowest = cost / (total * scale)
-    if single is not None:
+    ratios: list[float] | None
+    if state.vector:
+        if single is not None:
+            ratios = None
+            poorest = float(mine.min()) / single
+        else:
+            vector_ratios = mine / supporters.values_float
+            poorest = float(vector_ratios.min())
+            ratios = vector_ratios.tolist()
+    elif single is not None:
         ratios = None
         poorest = min(mine) / single
     else:
@@ -1183,8 +1370,13 @@ def _price(
         return _Priced(_Price(lowest, cost, total * scale, 0), [], total)
     found: _Priced | None = None
     if single is not None:
-        found = _price_alike(state, mine, supporters, cost, cost_float)
+        if state.vector:
+            found = _price_alike_vector(state, mine, supporters, cost, cost_float)
+        else:
+            found = _price_alike(state, mine, supporters, cost, cost_float)
     if found is None:
+        if state.vector:
+            mine = mine.tolist()
         if ratios is None:
             ratios = list(map(truediv, mine, repeat(single)))
         found = _price_walk(state, mine, ratios, supporters, cost, cost_float)
@@ -1304,6 +1496,78 @@ def _price_alike(
                     have >= threshold and exact < numerator * single
                 ):
                     return None
+    return _Priced(_Price(guess, numerator, rich * scale, 0), poor, rich)
+
+
+def _price_alike_vector(
+    state: _State,
+    mine: _Floats,
+    supporters: _Supporters,
+    cost: int,
+    cost_float: float,
+) -> _Priced | None:
+    """`_price_alike` on a large model, the floats in numpy arrays (the same sums in the same
+    order, the same bisection, the same exact checks)."""
+    np = _numpy()
+    types, weights, total = supporters.types, supporters.weights, supporters.total
+    single = cast(int, supporters.single)
+    scale = state.scale
+    count = len(mine)
+    if weights is None:
+        ordered = np.sort(mine)
+        before = np.arange(count + 1)
+    else:
+        order = np.argsort(mine, kind="stable")
+        ordered = mine[order]
+        ordered_weights = supporters.weights_float[order]
+        before = np.concatenate(([0], np.cumsum(ordered_weights.astype(np.int64))))
+    # np.cumsum adds from left to right, as `accumulate` does.
+    paid = np.concatenate(
+        ([0.0], np.cumsum(ordered if weights is None else ordered * ordered_weights))
+    ).tolist()
+    ordered_list = ordered.tolist()
+    before_list = before.tolist()
+    voters = before_list[-1]
+    low, high = 0, count
+    while low < high:
+        middle = (low + high) // 2
+        if ordered_list[middle] * (voters - before_list[middle]) >= cost_float - paid[middle]:
+            high = middle
+        else:
+            low = middle + 1
+    if low == count or (low and ordered_list[low - 1] == ordered_list[low]):
+        return None
+    threshold = ordered_list[low]
+    poor_types: list[int]
+    if weights is None:
+        poor_positions = np.flatnonzero(mine < threshold)
+        poor = poor_positions.tolist()
+        poor_types = supporters.index[poor_positions].tolist()
+        poor_weights = None
+    else:
+        poor = order[:low].tolist()
+        poor_types = list(map(types.__getitem__, poor))
+        poor_weights = list(map(weights.__getitem__, poor))
+    paid_exactly = state.exact(poor_types, poor_weights)
+    rich = total - single * before_list[low]
+    numerator = cost - paid_exactly
+    if rich <= 0 or numerator <= 0:
+        return None
+    guess = numerator / (rich * scale)
+    # Everyone whose money is close to their part is checked exactly: the poor must not be able
+    # to pay it, the others must.
+    part = guess * single
+    near_low = bisect_left(ordered_list, part * (1 - _DOUBT))
+    near_high = bisect_right(ordered_list, part * (1 + _DOUBT))
+    if near_low < near_high:
+        lowest, highest = ordered_list[near_low], ordered_list[near_high - 1]
+        for i in np.flatnonzero((mine >= lowest) & (mine <= highest)).tolist():
+            have = float(mine[i])
+            exact = state.exact_one(types[i]) * rich
+            if (have < threshold and exact > numerator * single) or (
+                have >= threshold and exact < numerator * single
+            ):
+                return None
     return _Priced(_Price(guess, numerator, rich * scale, 0), poor, rich)
 
 
