@@ -26,9 +26,12 @@ from app.models import (
     Process,
     ProcessFacilitator,
     Round,
+    User,
     utcnow,
 )
+from app.routes.workspace import EffectForm
 from app.services import codes as codes_service
+from app.services import editor
 from app.services import users as users_service
 
 PASSWORD = "correct horse battery"
@@ -431,10 +434,18 @@ def test_too_many_failed_logins_say_when_to_try_again(client: TestClient, sessio
 def test_the_audit_log_is_paged_filtered_and_exported(
     wijkteam: TestClient, session: Session, korrewegwijk: int
 ) -> None:
-    for i in range(60):
-        wijkteam.post(
-            f"/wijkteam/processes/{korrewegwijk}/effects/new", data={"title": f"Effect {i}"}
-        )
+    # One effect added on the page, as the wijkteam does; 59 more by the service call that page
+    # makes, which writes each one's audit event (60 requests were 3.4 of the test's 3.6 s).
+    added = wijkteam.post(
+        f"/wijkteam/processes/{korrewegwijk}/effects/new",
+        data={"title": "Effect 0"},
+        follow_redirects=False,
+    )
+    assert added.status_code == 303, added.text
+    user = session.exec(select(User).where(User.email == "w@example.org")).one()
+    for i in range(1, 60):
+        form = EffectForm(title=f"Effect {i}").model_dump()
+        editor.save_effect(session, user=user, process_id=korrewegwijk, data=form)
     page = _page(wijkteam.get(f"/wijkteam/audit?process={korrewegwijk}").text)
     rows = page.select("table.stack tbody tr")
     assert len(rows) == 50
