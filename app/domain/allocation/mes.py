@@ -383,46 +383,14 @@ class _Priced(NamedTuple):
 _Floats = Any
 
 
-class _Journal:
-    """A tracked run's exact money, slopes and epochs, kept once for all its checkpoints: the
-    lists as they are now and, per payment, the voter types it changed with what they had
-    before (`record`). A checkpoint's lists are these with the later payments undone (`at`),
-    so a round need not copy every type's money for the one or two in a hundred it changes."""
-
-    def __init__(self, money: list[int], slope: list[int], epoch: list[int]) -> None:
-        self.money, self.slope, self.epoch = money, slope, epoch
-        self.undo: list[tuple[list[int], list[int], list[int], list[int]]] = []
-
-    def record(self, types: list[int]) -> None:
-        """Before a payment changes these voter types' entries."""
-        self.undo.append(
-            (
-                types,
-                list(map(self.money.__getitem__, types)),
-                list(map(self.slope.__getitem__, types)),
-                list(map(self.epoch.__getitem__, types)),
-            )
-        )
-
-    def at(self, payments: int) -> tuple[list[int], list[int], list[int]]:
-        """Copies of the lists as they were after the first `payments` payments."""
-        money, slope, epoch = list(self.money), list(self.slope), list(self.epoch)
-        for types, money_then, slope_then, epoch_then in reversed(self.undo[payments:]):
-            for voter_type, had, rose, was in zip(
-                types, money_then, slope_then, epoch_then, strict=True
-            ):
-                money[voter_type], slope[voter_type], epoch[voter_type] = had, rose, was
-        return money, slope, epoch
-
-
 class _Checkpoint(NamedTuple):
     """What a tracked run had at the start of a round (at money per voter `t0`), for a later
-    run to take over: the exact part of a `_State` (money, slopes and epochs as the run's
-    `journal` after `payments` payments) and how many projects were bought before."""
+    run to take over: the exact part of a `_State` and how many projects were bought before."""
 
     t0: Fraction
-    journal: _Journal
-    payments: int
+    money: list[int]
+    slope: list[int]
+    epoch: list[int]
     lift: list[int]
     guess: _Floats
     growth: _Floats
@@ -448,8 +416,7 @@ class _State:
     `_Model`), from which those who spent everything are pruned in this run. `bound`: each
     project's price when last worked out, a lower bound for the next (money only shrinks);
     `active`: the projects still in play. On a large model a tracked run keeps `guess` and
-    `growth` in numpy arrays (`vector`), and the floats are summed and compared in bulk. A
-    tracked run's `journal` keeps what each payment changed, for its checkpoints.
+    `growth` in numpy arrays (`vector`), and the floats are summed and compared in bulk.
     """
 
     money: list[int]
@@ -465,7 +432,6 @@ class _State:
     bound_float: list[float]
     active: list[int]
     vector: bool = False
-    journal: _Journal | None = None
 
     @staticmethod
     def start(model: _Model, t0: Fraction, tracked: bool) -> _State:
@@ -482,13 +448,10 @@ class _State:
         if vector:
             np = _numpy()
             guess, growth = np.array(guess), np.array(growth)
-        money = [t0.numerator * (scale // t0.denominator)] * model.types
-        slope = [scale if tracked else 0] * model.types
-        epoch = [0] * model.types
         return _State(
-            money=money,
-            slope=slope,
-            epoch=epoch,
+            money=[t0.numerator * (scale // t0.denominator)] * model.types,
+            slope=[scale if tracked else 0] * model.types,
+            epoch=[0] * model.types,
             lift=[1],
             guess=guess,
             growth=growth,
@@ -499,18 +462,16 @@ class _State:
             bound_float=[b.guess for b in bound],
             active=list(model.candidates),
             vector=vector,
-            journal=_Journal(money, slope, epoch) if tracked else None,
         )
 
     @staticmethod
-    def of(point: _Checkpoint, money: list[int], slope: list[int], epoch: list[int]) -> _State:
-        """A state to go on from, with these lists of its own (the checkpoint's floats are
-        copied)."""
+    def of(point: _Checkpoint) -> _State:
+        """A state to go on from (the checkpoint's lists are copied where a run changes them)."""
         vector = not isinstance(point.guess, list)
         return _State(
-            money=money,
-            slope=slope,
-            epoch=epoch,
+            money=point.money,
+            slope=point.slope,
+            epoch=point.epoch,
             lift=point.lift,
             guess=point.guess.copy() if vector else list(point.guess),
             growth=point.growth.copy() if vector else list(point.growth),
@@ -521,16 +482,16 @@ class _State:
             bound_float=[b.guess for b in point.bound],
             active=list(point.active),
             vector=vector,
-            journal=_Journal(money, slope, epoch),
         )
 
     def checkpoint(self, t0: Fraction, selected: int) -> _Checkpoint:
-        # `guess` and `growth` are copied before the next payment (`before_payment`).
-        journal = cast(_Journal, self.journal)
+        # `money`, `slope`, `epoch`, `guess` and `growth` are copied before the next payments
+        # (`own_lists`).
         return _Checkpoint(
             t0=t0,
-            journal=journal,
-            payments=len(journal.undo),
+            money=self.money,
+            slope=self.slope,
+            epoch=self.epoch,
             lift=self.lift,
             guess=self.guess,
             growth=self.growth,
@@ -610,10 +571,9 @@ class _State:
         self.cost_now = list(map(mul, self.cost_now, repeat(factor)))
         self.scale *= factor
 
-    def before_payment(self, types: list[int]) -> None:
-        """Before a tracked run's payment by these voter types: the journal records what they
-        have, and the floats are copied (a checkpoint keeps the old)."""
-        cast(_Journal, self.journal).record(types)
+    def own_lists(self) -> None:
+        """Copies of the lists that payments change in place (a checkpoint keeps the old)."""
+        self.money, self.slope, self.epoch = list(self.money), list(self.slope), list(self.epoch)
         if self.vector:
             self.guess, self.growth = self.guess.copy(), self.growth.copy()
         else:
@@ -851,7 +811,7 @@ def _buy(model: _Model, state: _State, chosen: _Round, horizon: _Horizon | None)
     if horizon is None:
         _pay(state, chosen.supporters, chosen.priced.poor, price, reduce)
     else:
-        state.before_payment(chosen.supporters.types)
+        state.own_lists()
         _pay_tracked(state, chosen.supporters, chosen.priced.poor, price, reduce, horizon)
     left_with = list(map(state.money.__getitem__, chosen.supporters.types))
     if chosen.supporters.weights is None:
@@ -1156,16 +1116,13 @@ def _resume(run: _Run, earlier: _Run) -> _State | None:
         guess = list(map(add, point.guess, map(mul, point.growth, repeat(float(by)))))
     else:
         guess = point.guess + point.growth * float(by)  # the same sums, in bulk
-    money, slope, epoch = point.journal.at(point.payments)
     return _State.of(
         point._replace(
             t0=t0,
+            money=list(map(add, point.money, map(mul, point.slope, repeat(by)))),
             guess=guess,
             bound=[_shifted(price, by) for price in point.bound],
-        ),
-        list(map(add, money, map(mul, slope, repeat(by)))),
-        slope,
-        epoch,
+        )
     )
 
 
