@@ -73,7 +73,7 @@ from __future__ import annotations
 
 import math
 from bisect import bisect_left, bisect_right
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from fractions import Fraction
 from itertools import accumulate, chain, compress, repeat
@@ -1442,9 +1442,7 @@ def _price_alike(
 ) -> _Priced | None:
     """`_price` when every supporter values the project alike: the poorer pay all they have,
     found on the sorted amounts of money; None when in doubt."""
-    types, weights, total = supporters.types, supporters.weights, supporters.total
-    single = cast(int, supporters.single)
-    scale = state.scale
+    types, weights = supporters.types, supporters.weights
     count = len(mine)
     before: Sequence[int]  # voters poorer than the k-th poorest
     if weights is None:
@@ -1457,16 +1455,8 @@ def _price_alike(
         ordered_weights = list(map(weights.__getitem__, order))
         paid = list(accumulate(map(mul, ordered, ordered_weights), initial=0.0))
         before = list(accumulate(ordered_weights, initial=0))
-    voters = before[-1]
-    # The k-th poorest can pay its part once `money_k * (voters from it on) >= cost - paid_k`.
-    low, high = 0, count
-    while low < high:
-        middle = (low + high) // 2
-        if ordered[middle] * (voters - before[middle]) >= cost_float - paid[middle]:
-            high = middle
-        else:
-            low = middle + 1
-    if low == count or (low and ordered[low - 1] == ordered[low]):
+    low = _first_who_pays(ordered, before, paid, cost_float)
+    if low is None:
         return None
     threshold = ordered[low]
     # The poor: the `low` poorest, all with less money than the first who can pay.
@@ -1476,27 +1466,15 @@ def _price_alike(
     else:
         poor = order[:low]
         poor_weights = ordered_weights[:low]
-    paid_exactly = state.exact(list(map(types.__getitem__, poor)), poor_weights)
-    rich = total - single * before[low]
-    numerator = cost - paid_exactly
-    if rich <= 0 or numerator <= 0:
-        return None
-    guess = numerator / (rich * scale)
-    # Everyone whose money is close to their part is checked exactly: the poor must not be able
-    # to pay it, the others must.
-    part = guess * single
-    near_low = bisect_left(ordered, part * (1 - _DOUBT))
-    near_high = bisect_right(ordered, part * (1 + _DOUBT))
-    if near_low < near_high:
-        lowest, highest = ordered[near_low], ordered[near_high - 1]
-        for i, have in enumerate(mine):
-            if lowest <= have <= highest:
-                exact = state.exact_one(types[i]) * rich
-                if (have < threshold and exact > numerator * single) or (
-                    have >= threshold and exact < numerator * single
-                ):
-                    return None
-    return _Priced(_Price(guess, numerator, rich * scale, 0), poor, rich)
+    return _priced_alike(
+        state,
+        supporters,
+        cost,
+        _Poor(poor, list(map(types.__getitem__, poor)), poor_weights, before[low], threshold),
+        ordered,
+        mine,
+        lambda lowest, highest: (i for i, have in enumerate(mine) if lowest <= have <= highest),
+    )
 
 
 def _price_alike_vector(
@@ -1509,9 +1487,7 @@ def _price_alike_vector(
     """`_price_alike` on a large model, the floats in numpy arrays (the same sums in the same
     order, the same bisection, the same exact checks)."""
     np = _numpy()
-    types, weights, total = supporters.types, supporters.weights, supporters.total
-    single = cast(int, supporters.single)
-    scale = state.scale
+    types, weights = supporters.types, supporters.weights
     count = len(mine)
     if weights is None:
         ordered = np.sort(mine)
@@ -1527,15 +1503,8 @@ def _price_alike_vector(
     ).tolist()
     ordered_list = ordered.tolist()
     before_list = before.tolist()
-    voters = before_list[-1]
-    low, high = 0, count
-    while low < high:
-        middle = (low + high) // 2
-        if ordered_list[middle] * (voters - before_list[middle]) >= cost_float - paid[middle]:
-            high = middle
-        else:
-            low = middle + 1
-    if low == count or (low and ordered_list[low - 1] == ordered_list[low]):
+    low = _first_who_pays(ordered_list, before_list, paid, cost_float)
+    if low is None:
         return None
     threshold = ordered_list[low]
     poor_types: list[int]
@@ -1548,27 +1517,77 @@ def _price_alike_vector(
         poor = order[:low].tolist()
         poor_types = list(map(types.__getitem__, poor))
         poor_weights = list(map(weights.__getitem__, poor))
-    paid_exactly = state.exact(poor_types, poor_weights)
-    rich = total - single * before_list[low]
-    numerator = cost - paid_exactly
+    return _priced_alike(
+        state,
+        supporters,
+        cost,
+        _Poor(poor, poor_types, poor_weights, before_list[low], threshold),
+        ordered_list,
+        mine,
+        lambda lowest, highest: np.flatnonzero((mine >= lowest) & (mine <= highest)).tolist(),
+    )
+
+
+def _first_who_pays(
+    ordered: Sequence[float], before: Sequence[int], paid: Sequence[float], cost_float: float
+) -> int | None:
+    """The rank (by money) of the poorest supporter who can pay their part, by bisection: the
+    k-th poorest can once `money_k * (voters from it on) >= cost - paid_k`. None when nobody can,
+    or when that supporter has the same money as one who cannot (a doubt)."""
+    count = len(ordered)
+    voters = before[-1]
+    low, high = 0, count
+    while low < high:
+        middle = (low + high) // 2
+        if ordered[middle] * (voters - before[middle]) >= cost_float - paid[middle]:
+            high = middle
+        else:
+            low = middle + 1
+    if low == count or (low and ordered[low - 1] == ordered[low]):
+        return None
+    return low
+
+
+class _Poor(NamedTuple):
+    """The supporters who pay all they have for a project alike-valued by all."""
+
+    positions: list[int]  # among the project's supporters
+    types: list[int]
+    weights: list[int] | None
+    voters: int  # how many voters they are
+    threshold: float  # the money of the poorest who can pay their part
+
+
+def _priced_alike(
+    state: _State,
+    supporters: _Supporters,
+    cost: int,
+    poor: _Poor,
+    ordered: Sequence[float],
+    mine: Any,
+    near: Callable[[float, float], Iterable[int]],
+) -> _Priced | None:
+    """The price once the poor are known: they pay all they have, the others the same part each.
+    Everyone whose money is close to that part (`near`: their positions) is checked exactly:
+    the poor must not be able to pay it, the others must. None when in doubt."""
+    single = cast(int, supporters.single)
+    scale = state.scale
+    rich = supporters.total - single * poor.voters
+    numerator = cost - state.exact(poor.types, poor.weights)
     if rich <= 0 or numerator <= 0:
         return None
     guess = numerator / (rich * scale)
-    # Everyone whose money is close to their part is checked exactly: the poor must not be able
-    # to pay it, the others must.
     part = guess * single
-    near_low = bisect_left(ordered_list, part * (1 - _DOUBT))
-    near_high = bisect_right(ordered_list, part * (1 + _DOUBT))
+    near_low = bisect_left(ordered, part * (1 - _DOUBT))
+    near_high = bisect_right(ordered, part * (1 + _DOUBT))
     if near_low < near_high:
-        lowest, highest = ordered_list[near_low], ordered_list[near_high - 1]
-        for i in np.flatnonzero((mine >= lowest) & (mine <= highest)).tolist():
-            have = float(mine[i])
-            exact = state.exact_one(types[i]) * rich
-            if (have < threshold and exact > numerator * single) or (
-                have >= threshold and exact < numerator * single
+        for i in near(ordered[near_low], ordered[near_high - 1]):
+            exact = state.exact_one(supporters.types[i]) * rich
+            if (float(mine[i]) < poor.threshold and exact > numerator * single) or (
+                float(mine[i]) >= poor.threshold and exact < numerator * single
             ):
                 return None
-    return _Priced(_Price(guess, numerator, rich * scale, 0), poor, rich)
+    return _Priced(_Price(guess, numerator, rich * scale, 0), poor.positions, rich)
 
 
 def _confirm(
