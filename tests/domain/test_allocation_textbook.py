@@ -269,34 +269,31 @@ def test_a_tier_leaves_out_projects_out_of_reach_and_merges_the_ballots_then_ali
     assert at.types == 4
 
 
+@pytest.mark.parametrize(
+    "forced",
+    [
+        # Tiers even on these few voter types, against one tier for every rung (the whole
+        # model, nothing merged).
+        {"_TIERS_FROM": 0},
+        # And with the floats of the money in numpy arrays (as on large models) on every tier:
+        # the floats only screen.
+        {"_TIERS_FROM": 0, "_VECTORS_FROM": 0},
+    ],
+    ids=["tiers", "tiers-in-numpy-arrays"],
+)
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(crowds())
-def test_tiers_change_no_outcome(election: Election[str]) -> None:
-    # The completion with tiers even on these few voter types gives the same result, to the
-    # payments, as with one tier for every rung (the whole model, nothing merged).
+def test_tiers_and_numpy_arrays_change_no_outcome(
+    forced: dict[str, int], election: Election[str]
+) -> None:
+    # The completion gives the same result, to the payments, as without them.
     whole = equal_shares_add1(election)
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(mes, "_TIERS_FROM", 0)
-        tiered = equal_shares_add1(election)
-    assert tiered.selected == whole.selected
-    assert tiered.equal_shares is not None
+        for name, value in forced.items():
+            patch.setattr(mes, name, value)
+        changed = equal_shares_add1(election)
+    assert changed.selected == whole.selected
+    assert changed.equal_shares is not None
     assert whole.equal_shares is not None
-    assert tiered.equal_shares.increments == whole.equal_shares.increments
-    assert tiered.equal_shares.spent == whole.equal_shares.spent
-
-
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(crowds())
-def test_floats_in_numpy_arrays_change_no_outcome(election: Election[str]) -> None:
-    # With the floats of the money in numpy arrays (as on large models: `_VECTORS_FROM`) on
-    # every tier, the completion gives the same result, to the payments: the floats only screen.
-    whole = equal_shares_add1(election)
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(mes, "_TIERS_FROM", 0)
-        patch.setattr(mes, "_VECTORS_FROM", 0)
-        vector = equal_shares_add1(election)
-    assert vector.selected == whole.selected
-    assert vector.equal_shares is not None
-    assert whole.equal_shares is not None
-    assert vector.equal_shares.increments == whole.equal_shares.increments
-    assert vector.equal_shares.spent == whole.equal_shares.spent
+    assert changed.equal_shares.increments == whole.equal_shares.increments
+    assert changed.equal_shares.spent == whole.equal_shares.spent
