@@ -334,7 +334,7 @@
     var status = document.getElementById("send-status");
     var body = new URLSearchParams(new FormData(form));
     var tries = 0;
-    button.disabled = true;
+    button.disabled = sending = true;
     function say(text) {
       if (status && text) {
         var actions = form.querySelector("#tally .tally-actions");
@@ -348,7 +348,7 @@
     function again(seconds, text) {
       tries += 1;
       if (tries >= TRIES) {
-        button.disabled = false;
+        button.disabled = sending = false;
         say(status && status.getAttribute("data-gave-up"));
         return;
       }
@@ -390,7 +390,24 @@
     sendInPage(form, button);
   });
 
+  // A part is not replaced under a finger: a tap whose press and release land on two copies of
+  // a button is no tap, so a swap waits until the press ends. Once a ballot is on its way, no
+  // preview replaces its disabled button.
+  var pressed = false;
+  var held = [];
+  var sending = false;
+  function release() {
+    pressed = false;
+    var parts = held;
+    held = [];
+    if (parts.length) window.setTimeout(function () { parts.forEach(swap); }, 0);
+  }
+  document.addEventListener("pointerdown", function () { pressed = true; }, true);
+  document.addEventListener("pointerup", release, true);
+  document.addEventListener("pointercancel", release, true);
+
   function swap(html) {
+    if (pressed) return held.push(html);
     var holder = document.createElement("template");
     holder.innerHTML = html;
     Array.prototype.slice.call(holder.content.children).forEach(function (el) {
@@ -421,7 +438,7 @@
           return r.status === 200 ? r.text() : null;
         })
         .then(function (html) {
-          if (html !== null && mine === asked) swap(html);
+          if (html !== null && mine === asked && !sending) swap(html);
         })
         .catch(function () {});
     }
@@ -460,6 +477,7 @@
       });
     }
     function ask() {
+      done = done || document.querySelector(".closed-notice") !== null;
       if (document.hidden || done) return;
       live(parts[0] + "?v=" + sig)
         .then(function (r) {

@@ -1,0 +1,107 @@
+"""A tap on "send" that straddles the tally's refresh still sends the ballot.
+
+Leaving the last points field (the finger goes down on "send") asks the server for the tally
+again, and its answer replaces the tally with its send button. When that answer arrives between
+the finger going down and coming up, the press and the release land on two copies of the button:
+the browser sees no tap, nothing is sent, and the resident sees an unchanged form (the clean-clone
+CI run of the meeting night failed so, once, on a busy machine). Here the answer is held back
+until the finger is down and let through before it comes up, every time.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from sqlmodel import select
+
+from app.domain.vocabulary import Role, RoundKind
+from app.models import Process, ProcessFacilitator, User
+from app.services import codes as codes_service
+from app.services import meetings as meetings_service
+from app.services import rounds as rounds_service
+from app.services import users as users_service
+from tests.browser.conftest import writing_session
+
+pytestmark = pytest.mark.browser
+
+PHONE = {"width": 360, "height": 740}
+
+
+def _wegen_open() -> tuple[int, int, int, str]:
+    """A meeting of its own with Wegen open; its facilitator, the round and one code card."""
+    with writing_session() as session, session.begin():
+        process = session.exec(select(Process).where(Process.seed_key == "korrewegwijk-2007")).one()
+        user, _ = users_service.create_user(
+            session, email="tap@example.org", role=Role.FACILITATOR, password="correct horse"
+        )
+        session.add(ProcessFacilitator(process_id=process.id or 0, user_id=user.id or 0))
+        meeting = meetings_service.create_meeting(
+            session, user=user, process_id=process.id or 0, title="Tik tijdens verversen"
+        )
+        wegen = next(
+            r
+            for r in meetings_service.rounds_of(session, meeting_id=meeting.id or 0)
+            if r.kind == RoundKind.WEGEN
+        )
+        rounds_service.open_round(session, user=user, round_id=wegen.id or 0)
+        card = codes_service.issue_codes(session, process_id=process.id or 0, count=1, batch="tap")
+    return user.id or 0, meeting.id or 0, wegen.id or 0, card[0].code
+
+
+def _close(user_id: int, round_id: int) -> None:
+    with writing_session() as session, session.begin():
+        user = session.get(User, user_id)
+        assert user is not None
+        rounds_service.close_round(session, user=user, round_id=round_id)
+
+
+def test_a_tap_on_send_while_the_tally_is_replaced_sends_the_ballot(
+    browser: Any, live_server: str
+) -> None:
+    from playwright.sync_api import expect
+
+    user_id, meeting_id, round_id, code = _wegen_open()
+    context = browser.new_context(viewport=PHONE, locale="nl-NL", is_mobile=True, has_touch=True)
+    phone = context.new_page()
+    try:
+        phone.goto(f"{live_server}/m/{meeting_id}")
+        phone.fill("#code", code)
+        phone.click("button[type=submit]")
+        phone.click("label.choice:has-text('bewoner')")
+        phone.click("button:has-text('Verder')")
+        points = phone.locator("input[name^=points-]")
+        for n, value in enumerate(("50", "30", "20")):
+            points.nth(n).fill(value)
+        expect(phone.locator("#tally-text")).to_contain_text("Alle 100 punten zijn verdeeld")
+        send = phone.locator("#tally button.send")
+        expect(send).to_be_enabled()
+
+        held: list[Any] = []
+        phone.route("**/preview", lambda route: held.append(route))
+        box = send.bounding_box()
+        assert box is not None
+        phone.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+        phone.mouse.down()
+        # The finger is down: the field it left is changed, so the tally is asked for again.
+        points.nth(2).dispatch_event("change")
+        phone.wait_for_function("() => true")  # let the page's script send its request
+        for _ in range(100):
+            if held:
+                break
+            phone.wait_for_timeout(50)
+        assert held, "leaving the field asked for no new tally"
+        answer = held[0].fetch()
+        held[0].fulfill(response=answer)
+        # The answer has reached the page and its script has had its turn to use it.
+        phone.wait_for_function(
+            """() => performance.getEntriesByType('resource')
+                .some(e => e.name.endsWith('/preview') && e.responseEnd > 0)"""
+        )
+        phone.evaluate("() => new Promise(done => setTimeout(done, 50))")
+        phone.mouse.up()
+
+        expect(phone.locator("#receipt-title")).to_contain_text("Uw stem telt")
+    finally:
+        context.close()
+        _close(user_id, round_id)
