@@ -105,9 +105,10 @@ def test_english_is_available_and_remembered(client: TestClient, korrewegwijk: i
 
 def test_the_page_needs_no_javascript(client: TestClient, korrewegwijk: int) -> None:
     soup = _soup(client, f"/processes/{korrewegwijk}/menu")
-    # Everything is in the HTML; the only script is htmx, loaded deferred as an enhancement.
+    # Everything is in the HTML; the only scripts are htmx and its companion (hold.js), loaded
+    # deferred as an enhancement.
     htmx = hashed_url("vendor/htmx-2.0.11.min.js")
-    assert [s["src"] for s in soup.select("script")] == [htmx]
+    assert [s["src"] for s in soup.select("script")] == [htmx, hashed_url("hold.js")]
     assert not soup.select("[hx-get], [hx-post]")
 
 
