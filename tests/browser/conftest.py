@@ -12,10 +12,12 @@ from typing import Any
 
 import pytest
 import uvicorn
-from sqlmodel import Session
+from sqlmodel import Session, func, select
 
 from app import schema
 from app.db import WRITE_OPTION, get_engine
+from app.domain.vocabulary import RoundState
+from app.models import Meeting, Round, utcnow
 from app.services import menus as menus_service
 from app.settings import get_settings
 from tests.conftest import REPO, unavailable
@@ -137,6 +139,29 @@ def no_csp_violations() -> Iterator[None]:
     CSP_VIOLATIONS.clear()
     yield
     assert CSP_VIOLATIONS == [], "\n".join(CSP_VIOLATIONS)
+
+
+@pytest.fixture(autouse=True)
+def no_round_left_open(request: pytest.FixtureRequest) -> Iterator[None]:
+    """After a browser test, the rounds of the meetings it made are closed, passed or failed.
+
+    A resident who types a code on the start page is sent to tonight's meeting: the one of the
+    code's process with an open round. A round left open by one test (one that failed half-way)
+    would send the next test's resident to that meeting instead of its own, and fail it for no
+    reason of its own (the meeting night's run without JavaScript failed so in CI)."""
+    if "live_server" not in request.fixturenames:
+        yield
+        return
+    request.getfixturevalue("live_server")
+    with Session(get_engine()) as session:
+        before = session.exec(select(func.max(Meeting.id))).one() or 0
+    yield
+    with writing_session() as session, session.begin():
+        left_open = session.exec(
+            select(Round).where(Round.meeting_id > before, Round.state == RoundState.OPEN)
+        ).all()
+        for round_ in left_open:
+            round_.state, round_.closed_at = RoundState.CLOSED, utcnow()
 
 
 @pytest.fixture

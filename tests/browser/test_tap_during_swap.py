@@ -18,7 +18,7 @@ import pytest
 from sqlmodel import select
 
 from app.domain.vocabulary import Role, RoundKind
-from app.models import Process, ProcessFacilitator, User
+from app.models import Process, ProcessFacilitator
 from app.services import codes as codes_service
 from app.services import meetings as meetings_service
 from app.services import rounds as rounds_service
@@ -33,8 +33,9 @@ PHONE = {"width": 360, "height": 740}
 PASSWORD = "correct horse battery"
 
 
-def _wegen_open(email: str) -> tuple[int, int, int, str]:
-    """A meeting of its own with Wegen open; its facilitator, the round and one code card."""
+def _wegen_open(email: str) -> tuple[int, int, str]:
+    """A meeting of its own with Wegen open (the browser tests' conftest closes it afterwards):
+    the meeting, the round and one code card."""
     with writing_session() as session, session.begin():
         process = session.exec(select(Process).where(Process.seed_key == "korrewegwijk-2007")).one()
         user, _ = users_service.create_user(
@@ -51,14 +52,7 @@ def _wegen_open(email: str) -> tuple[int, int, int, str]:
         )
         rounds_service.open_round(session, user=user, round_id=wegen.id or 0)
         card = codes_service.issue_codes(session, process_id=process.id or 0, count=1, batch="tap")
-    return user.id or 0, meeting.id or 0, wegen.id or 0, card[0].code
-
-
-def _close(user_id: int, round_id: int) -> None:
-    with writing_session() as session, session.begin():
-        user = session.get(User, user_id)
-        assert user is not None
-        rounds_service.close_round(session, user=user, round_id=round_id)
+    return meeting.id or 0, wegen.id or 0, card[0].code
 
 
 def test_a_tap_on_send_while_the_tally_is_replaced_sends_the_ballot(
@@ -66,7 +60,7 @@ def test_a_tap_on_send_while_the_tally_is_replaced_sends_the_ballot(
 ) -> None:
     from playwright.sync_api import expect
 
-    user_id, meeting_id, round_id, code = _wegen_open("tap@example.org")
+    meeting_id, _round_id, code = _wegen_open("tap@example.org")
     context = browser.new_context(viewport=PHONE, locale="nl-NL", is_mobile=True, has_touch=True)
     phone = context.new_page()
     try:
@@ -86,7 +80,6 @@ def test_a_tap_on_send_while_the_tally_is_replaced_sends_the_ballot(
         expect(phone.locator("#receipt-title")).to_contain_text("Uw stem telt")
     finally:
         context.close()
-        _close(user_id, round_id)
 
 
 def test_a_click_on_count_while_the_paper_tally_is_replaced_counts_the_ballot(
@@ -94,7 +87,7 @@ def test_a_click_on_count_while_the_paper_tally_is_replaced_counts_the_ballot(
 ) -> None:
     from playwright.sync_api import expect
 
-    user_id, _meeting_id, round_id, code = _wegen_open("tap-paper@example.org")
+    _meeting_id, round_id, code = _wegen_open("tap-paper@example.org")
     context = browser.new_context(viewport={"width": 1280, "height": 800}, locale="nl-NL")
     laptop = context.new_page()
     try:
@@ -115,7 +108,6 @@ def test_a_click_on_count_while_the_paper_tally_is_replaced_counts_the_ballot(
         expect(laptop.locator(".notice")).to_contain_text("Geteld")
     finally:
         context.close()
-        _close(user_id, round_id)
 
 
 def _press_while_the_tally_is_replaced(page: Any, button: Any, field: Any, preview: str) -> None:
