@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml constraints.txt | cksum | cut -d' ' -f1)
 DEMO_EMAIL ?= demo@wijkteam.example
 
-.PHONY: run test typecheck suite lint format messages docs clean
+.PHONY: run test typecheck suite screenshots lint format messages docs clean
 
 # uv (pinned in constraints.txt) installs the pinned packages: 17 s on a clean clone where pip took
 # 45 s (side by side, load 2-3). It compiles every module as pip does (--compile-bytecode): where
@@ -39,6 +39,10 @@ typecheck: $(STAMP)
 
 suite: $(STAMP) node_modules/.package-lock.json
 	$(BIN)/pytest -n auto
+
+## make screenshots: the browser tests, keeping a screenshot of every step in test-artifacts/.
+screenshots: $(STAMP) node_modules/.package-lock.json
+	SCREENSHOTS=1 $(BIN)/pytest -n auto tests/browser
 
 # axe-core for the browser tests' accessibility checks; without npm those tests skip (fail in CI).
 node_modules/.package-lock.json: package.json package-lock.json

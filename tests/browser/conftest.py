@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 import socket
 import threading
@@ -162,6 +163,23 @@ def no_round_left_open(request: pytest.FixtureRequest) -> Iterator[None]:
         ).all()
         for round_ in left_open:
             round_.state, round_.closed_at = RoundState.CLOSED, utcnow()
+
+
+# Screenshots for people to look at, in test-artifacts/: `make screenshots` (SCREENSHOTS=1).
+SCREENSHOTS = os.environ.get("SCREENSHOTS", "") == "1"
+
+
+def keep(target: Any, path: Path | str, *, full_page: bool = False) -> None:
+    """A screenshot of a page or an element, kept in test-artifacts/ for people to look at.
+
+    It checks nothing, so it is taken only with SCREENSHOTS=1 (`make screenshots`): a run of the
+    browser tests takes some 180 of them, 15 s of Chromium's time on this machine under load. A
+    screenshot that a test reads (the projector's QR code) is taken in the test itself."""
+    if SCREENSHOTS:
+        if full_page:
+            target.screenshot(path=str(path), full_page=True)
+        else:
+            target.screenshot(path=str(path))
 
 
 @pytest.fixture

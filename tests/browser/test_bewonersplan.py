@@ -20,7 +20,7 @@ from app.domain.pabulib import parse_pabulib
 from app.domain.vocabulary import Role
 from app.services import menus as menus_service
 from app.services import users as users_service
-from tests.browser.conftest import writing_session
+from tests.browser.conftest import keep, writing_session
 from tests.conftest import REPO, unavailable
 from tests.factories import meeting_night
 
@@ -58,13 +58,13 @@ def test_the_wijkteam_adopts_and_downloads_the_plan(
     assert page.locator("table.plan-table tbody tr").count() == 22
     overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
     assert overflow <= 0, f"the plan page is {overflow}px wider than the phone"
-    page.screenshot(path=str(artifacts / "plan-360-current.png"))
-    page.screenshot(path=str(artifacts / "plan-360-current-full.png"), full_page=True)
+    keep(page, artifacts / "plan-360-current.png")
+    keep(page, artifacts / "plan-360-current-full.png", full_page=True)
 
     page.click("text=Stel dit plan vast")
     page.wait_for_url("**/plan/adopted/*")
     assert "Vastgesteld op" in page.inner_text("p.status.adopted")
-    page.screenshot(path=str(artifacts / "plan-360-adopted.png"))
+    keep(page, artifacts / "plan-360-adopted.png")
 
     files: dict[str, Path] = {}
     for fmt in ("pdf", "xlsx", "csv", "json", "pb"):

@@ -30,7 +30,7 @@ from app.services import codes as codes_service
 from app.services import meetings as meetings_service
 from app.services import rounds as rounds_service
 from app.services import users as users_service
-from tests.browser.conftest import run_axe
+from tests.browser.conftest import keep, run_axe
 from tests.conftest import REPO, unavailable
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
@@ -119,7 +119,7 @@ class Axe:
         ]
         assert problems == [], f"{name}: axe found {problems}"
         self.checked += 1
-        page.screenshot(path=str(self.artifacts / f"first-time-{name}.png"), full_page=False)
+        keep(page, self.artifacts / f"first-time-{name}.png", full_page=False)
 
     def without_js(self, cookies: list[dict[str, Any]], url: str, name: str) -> None:
         """The page at `url` as a phone without JavaScript gets it, scanned at 320 and 360 px."""

@@ -1,6 +1,6 @@
 """What became of the plan, in Debian's Chromium: the public follow-up page at a phone's width
 (360 px) and a laptop's, with its charts; it fits, and axe-core finds nothing. The wijkteam's page
-too. Screenshots go to test-artifacts/follow-up-*.png."""
+too. Screenshots go to test-artifacts/follow-up-*.png with `make screenshots`."""
 
 from __future__ import annotations
 
@@ -19,7 +19,7 @@ from app.services import menus as menus_service
 from app.services import plans as plans_service
 from app.services import schedules as schedules_service
 from app.services import users as users_service
-from tests.browser.conftest import run_axe, writing_session
+from tests.browser.conftest import keep, run_axe, writing_session
 from tests.conftest import REPO, unavailable
 from tests.factories import meeting_night
 from tests.routes.test_follow_up import MONITOR
@@ -87,9 +87,7 @@ def followed(live_server: str) -> int:
 
 
 def _fits_and_axe(page: Any, name: str) -> None:
-    page.screenshot(
-        path=str(REPO / "test-artifacts" / f"follow-up-check-{name}.png"), full_page=True
-    )
+    keep(page, REPO / "test-artifacts" / f"follow-up-check-{name}.png", full_page=True)
     overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
     assert overflow <= 0, f"{name}: {overflow}px wider than the window"
     result = run_axe(page, AXE)
@@ -112,16 +110,17 @@ def test_residents_read_the_follow_up_on_a_phone_and_a_laptop(
     assert page.locator("li.fu-measure").count() >= 4
     assert page.locator("svg.fu-chart").count() == 13
     _fits_and_axe(page, f"public-{width}")
-    page.screenshot(path=str(artifacts / f"follow-up-{width}.png"))
-    page.screenshot(path=str(artifacts / f"follow-up-{width}-full.png"), full_page=True)
+    keep(page, artifacts / f"follow-up-{width}.png")
+    keep(page, artifacts / f"follow-up-{width}-full.png", full_page=True)
     drugs = page.locator("#indicator-drugsoverlast")
     drugs.scroll_into_view_if_needed()
-    drugs.screenshot(path=str(artifacts / f"follow-up-{width}-drugsoverlast.png"))
-    page.locator("#indicator-cijfer-sociale-samenhang").screenshot(
-        path=str(artifacts / f"follow-up-{width}-samenhang.png")
+    keep(drugs, artifacts / f"follow-up-{width}-drugsoverlast.png")
+    keep(
+        page.locator("#indicator-cijfer-sociale-samenhang"),
+        artifacts / f"follow-up-{width}-samenhang.png",
     )
-    page.locator("li.fu-measure.fu-stopped").first.screenshot(
-        path=str(artifacts / f"follow-up-{width}-stopped.png")
+    keep(
+        page.locator("li.fu-measure.fu-stopped").first, artifacts / f"follow-up-{width}-stopped.png"
     )
     # The feed is linked for feed readers, and parses.
     feed = page.locator("link[rel=alternate][type='application/atom+xml']").get_attribute("href")
@@ -142,7 +141,7 @@ def test_the_wijkteam_page_on_a_phone(
     page.click("main button[type=submit]")
     page.goto(f"{live_server}/wijkteam/processes/{followed}/voortgang")
     _fits_and_axe(page, "wijkteam-360")
-    page.screenshot(path=str(artifacts / "follow-up-wijkteam-360.png"), full_page=True)
+    keep(page, artifacts / "follow-up-wijkteam-360.png", full_page=True)
     # A postponed measure without its reason is refused beside the field.
     page.locator("a[href*='/voortgang/maatregelen/']").first.click()
     page.select_option("#status", "uitgesteld")
@@ -150,5 +149,5 @@ def test_the_wijkteam_page_on_a_phone(
     page.click("form[action*='/maatregelen/'] button[type=submit]")
     assert "reden" in page.inner_text("#reason-error").lower()
     _fits_and_axe(page, "measure-360")
-    page.screenshot(path=str(artifacts / "follow-up-measure-360.png"), full_page=True)
+    keep(page, artifacts / "follow-up-measure-360.png", full_page=True)
     context.close()

@@ -20,7 +20,7 @@ from app.services import codes as codes_service
 from app.services import meetings as meetings_service
 from app.services import menus as menus_service
 from app.services import users as users_service
-from tests.browser.conftest import writing_session
+from tests.browser.conftest import keep, writing_session
 from tests.conftest import REPO
 
 pytestmark = pytest.mark.browser
@@ -81,7 +81,7 @@ def test_a_resident_offers_help_after_kiezen_withdraws_one_and_the_wijkteam_expo
     page.click("form.ballot button[type=submit]:not([formaction])")
     page.wait_for_selector(".receipt")
     receipt = page.inner_text(".receipt-code").strip()
-    page.screenshot(path=str(artifacts / "meedoen-360-1-after-kiezen.png"), full_page=True)
+    keep(page, artifacts / "meedoen-360-1-after-kiezen.png", full_page=True)
 
     # The invitation under the receipt leads to the offer form.
     page.click("section.invite-help a")
@@ -92,12 +92,12 @@ def test_a_resident_offers_help_after_kiezen_withdraws_one_and_the_wijkteam_expo
     page.fill("#contact", "06 1234 5678")
     page.fill("#note", "Ik kan flyers rondbrengen.")
     page.check("input[name=consent]")
-    page.screenshot(path=str(artifacts / "meedoen-360-2-form.png"), full_page=True)
+    keep(page, artifacts / "meedoen-360-2-form.png", full_page=True)
     page.click("form.offer-form button[type=submit]")
     page.wait_for_url("**/meedoen?done=thanks*")
     mine = page.locator("#mine li strong")
     assert mine.all_inner_texts() == ["Wijkatelier", "WIP"]
-    page.screenshot(path=str(artifacts / "meedoen-360-3-offered.png"), full_page=True)
+    keep(page, artifacts / "meedoen-360-3-offered.png", full_page=True)
 
     # Withdraw the offer for WIP.
     page.locator("#mine li", has_text="WIP").locator("button").click()
@@ -105,7 +105,7 @@ def test_a_resident_offers_help_after_kiezen_withdraws_one_and_the_wijkteam_expo
     assert page.locator("#mine li strong").all_inner_texts() == ["Wijkatelier"]
     overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
     assert overflow <= 0, f"the page is {overflow}px wider than the phone"
-    page.screenshot(path=str(artifacts / "meedoen-360-4-withdrawn.png"), full_page=True)
+    keep(page, artifacts / "meedoen-360-4-withdrawn.png", full_page=True)
     phone.close()
 
     laptop = browser.new_context(viewport=LAPTOP, accept_downloads=True)
@@ -120,7 +120,7 @@ def test_a_resident_offers_help_after_kiezen_withdraws_one_and_the_wijkteam_expo
     assert "1 bewoner wil meehelpen" in sections.first.inner_text()
     assert "Wijkatelier" in sections.first.inner_text()
     assert "Anna de Vries" in sections.first.inner_text()
-    desk.screenshot(path=str(artifacts / "meedoen-1280-wijkteam.png"), full_page=True)
+    keep(desk, artifacts / "meedoen-1280-wijkteam.png", full_page=True)
     with desk.expect_download() as download:
         desk.click("a[href$='offers.csv']")
     saved = tmp_path / download.value.suggested_filename

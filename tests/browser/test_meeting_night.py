@@ -3,8 +3,8 @@
 The resident joins on the start page and votes in all three rounds while the facilitator opens
 and closes them and types in one paper ballot; the console's counts and outcomes must match the
 ballots cast. The whole flow runs with JavaScript (htmx) and again with JavaScript disabled in
-both browsers. Screenshots of every step go to test-artifacts/; axe-core checks every resident
-page (in the run with JavaScript: axe is a script).
+both browsers. Screenshots of every step go to test-artifacts/ (`make screenshots`); axe-core
+checks every resident page (in the run with JavaScript: axe is a script).
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ from app.services import ballots as ballots_service
 from app.services import codes as codes_service
 from app.services import meetings as meetings_service
 from app.services import users as users_service
-from tests.browser.conftest import run_axe, writing_session
+from tests.browser.conftest import keep, run_axe, writing_session
 from tests.conftest import REPO, unavailable
 
 pytestmark = pytest.mark.browser
@@ -75,9 +75,7 @@ class Shots:
 
     def take(self, page: Any, name: str) -> None:
         self.n += 1
-        page.screenshot(
-            path=str(self.folder / f"night-{self.tag}-{self.n:02d}-{name}.png"), full_page=True
-        )
+        keep(page, self.folder / f"night-{self.tag}-{self.n:02d}-{name}.png", full_page=True)
 
     def resident(self, page: Any, name: str) -> None:
         """A resident page: fits the phone, passes axe, and is kept as a screenshot."""
@@ -280,8 +278,9 @@ def test_a_meeting_night_on_a_phone_and_a_laptop(
             phone.locator(
                 f"label:has(input[name='score-{measure}-{effect}'][value='{score}'])"
             ).click()
-        phone.locator(f"article[aria-labelledby=m-{ib}]").screenshot(
-            path=str(artifacts / f"night-{tag}-zeven-measure.png")
+        keep(
+            phone.locator(f"article[aria-labelledby=m-{ib}]"),
+            artifacts / f"night-{tag}-zeven-measure.png",
         )
         phone.click("button:has-text('Verstuur mijn stem')")
         expect(phone.locator("#receipt-title")).to_contain_text("Uw stem telt")

@@ -7,6 +7,8 @@ from typing import Any
 
 import pytest
 
+from tests.browser.conftest import keep
+
 pytestmark = pytest.mark.browser
 
 
@@ -30,8 +32,8 @@ def test_the_menu_fits_a_phone(browser: Any, live_server: str, artifacts: Path, 
     heights = page.eval_on_selector_all("nav.effects a", "els => els.map(e => e.offsetHeight)")
     assert heights
     assert min(heights) >= 44
-    page.screenshot(path=str(artifacts / f"menu-{width}.png"), full_page=True)
+    keep(page, artifacts / f"menu-{width}.png", full_page=True)
     page.click("text=English")
     assert "Not everything fits" in page.inner_text("section.budget")
-    page.screenshot(path=str(artifacts / f"menu-{width}-en.png"))
+    keep(page, artifacts / f"menu-{width}-en.png")
     context.close()

@@ -5,7 +5,8 @@ Wegen by mistake and reopens it; types in a paper ballot for the card that voted
 (the form shows the card, asks to confirm, the phone is told, then the paper ballot is undone);
 reruns Zeven (placed right after Zeven, the phone's form prefilled). Eight more residents vote
 through the service so that the results are long. The projector is photographed at 1280x720 and
-1920x1080 on every page of every result; no page may scroll. Screenshots go to test-artifacts/.
+1920x1080 on every page of every result; no page may scroll. Screenshots go to test-artifacts/
+(`make screenshots`).
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ from app.services import codes as codes_service
 from app.services import meetings as meetings_service
 from app.services import participants as participants_service
 from app.services import users as users_service
-from tests.browser.conftest import writing_session
+from tests.browser.conftest import keep, writing_session
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -148,7 +149,7 @@ def _projector_pages(screen: Any, base: str, meeting_id: int, name: str, folder:
                 " document.documentElement.scrollHeight]",
             )
             path = folder / f"room-projector-{name}-{size['width']}-p{number}.png"
-            screen.screenshot(path=str(path))
+            keep(screen, path)
             assert scroll_height <= height, f"{path.name} scrolls: {scroll_height} > {height}"
             assert scroll_width <= width, f"{path.name} scrolls sideways"
             # Nothing cut off at the edge either (the page itself does not scroll sideways).
@@ -188,7 +189,7 @@ def test_a_night_with_slips_undone_and_a_projector_that_fits(
     def take(page: Any, name: str) -> None:
         nonlocal shot
         shot += 1
-        page.screenshot(path=str(artifacts / f"room-{shot:02d}-{name}.png"), full_page=True)
+        keep(page, artifacts / f"room-{shot:02d}-{name}.png", full_page=True)
 
     try:
         for page in (laptop, screen):
@@ -228,7 +229,7 @@ def test_a_night_with_slips_undone_and_a_projector_that_fits(
         take(laptop, "reopened")
         _goto(screen, f"{base}/console/meetings/{meeting_id}/screen")
         expect(screen.locator(".screen-reopened")).to_contain_text("heropend")
-        screen.screenshot(path=str(artifacts / "room-projector-reopened-1280.png"))
+        keep(screen, artifacts / "room-projector-reopened-1280.png")
 
         # A paper ballot for the card that voted by phone: the form shows the card and asks.
         _goto(laptop, f"{base}/console/rounds/{wegen}/paper")
@@ -274,7 +275,7 @@ def test_a_night_with_slips_undone_and_a_projector_that_fits(
         screen.set_viewport_size(SCREENS[0])
         _goto(screen, f"{base}/console/meetings/{meeting_id}/screen")
         expect(screen.locator(".screen-fact").first).to_contain_text("maatregelen")
-        screen.screenshot(path=str(artifacts / "room-projector-zeven-open-1280.png"))
+        keep(screen, artifacts / "room-projector-zeven-open-1280.png")
         chosen = [m for m in menu.measures if m.effect_ids][:3]
         _goto(phone, f"{base}/m/{meeting_id}")
         phone.click("button.step-toggle")  # from one measure per screen to the full list
@@ -323,7 +324,7 @@ def test_a_night_with_slips_undone_and_a_projector_that_fits(
         screen.set_viewport_size(SCREENS[0])
         _goto(screen, f"{base}/console/meetings/{meeting_id}/screen")
         expect(screen.locator(".screen-fact").first).to_contain_text("Budget")
-        screen.screenshot(path=str(artifacts / "room-projector-kiezen-open-1280.png"))
+        keep(screen, artifacts / "room-projector-kiezen-open-1280.png")
         _others_vote(others, kiezen, RoundKind.KIEZEN, menu, 4)
         _confirm(laptop, base, meeting_id, kiezen, "close")
         kiezen_pages = _projector_pages(screen, base, meeting_id, "kiezen", artifacts)

@@ -1,7 +1,8 @@
 """The workspace in Debian's Chromium at a phone's and a laptop's width: fits, readable, axe-clean.
 
 A wijkteam member uploads a file with mistakes, reads every problem, uploads a good file, opens the
-process and a form with errors. Screenshots go to test-artifacts/workspace-*.png.
+process and a form with errors. Screenshots go to test-artifacts/workspace-*.png (`make
+screenshots`).
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from playwright.sync_api import expect
 
 from app.domain.vocabulary import Role
 from app.services import users as users_service
-from tests.browser.conftest import run_axe, writing_session
+from tests.browser.conftest import keep, run_axe, writing_session
 from tests.conftest import REPO, unavailable
 
 pytestmark = pytest.mark.browser
@@ -41,7 +42,7 @@ def _check(page: Any, width: int, name: str, folder: Path) -> None:
         for v in result["violations"]
     ]
     assert problems == [], f"{name}: axe found {problems}"
-    page.screenshot(path=str(folder / f"workspace-{width}-{name}.png"), full_page=True)
+    keep(page, folder / f"workspace-{width}-{name}.png", full_page=True)
 
 
 @pytest.mark.parametrize("width", [360, 1280])
