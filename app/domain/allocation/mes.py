@@ -432,6 +432,7 @@ class _State:
     bound_float: list[float]
     active: list[int]
     vector: bool = False
+    tracked: bool = False
 
     @staticmethod
     def start(model: _Model, t0: Fraction, tracked: bool) -> _State:
@@ -462,6 +463,7 @@ class _State:
             bound_float=[b.guess for b in bound],
             active=list(model.candidates),
             vector=vector,
+            tracked=tracked,
         )
 
     @staticmethod
@@ -482,6 +484,7 @@ class _State:
             bound_float=[b.guess for b in point.bound],
             active=list(point.active),
             vector=vector,
+            tracked=True,
         )
 
     def checkpoint(self, t0: Fraction, selected: int) -> _Checkpoint:
@@ -587,6 +590,16 @@ class _State:
     def exact_slope(self, types: list[int], weights: Iterable[int] | None = None) -> int:
         """As `exact`, for the slopes: how fast their money grows with t."""
         return self._lifted(self.slope, types, weights)
+
+    def exact_paid(self, types: list[int], weights: list[int] | None) -> tuple[int, int]:
+        """What these voter types have together, as `exact`, and in a tracked run how fast it
+        grows with t, as `exact_slope` (else 0): the two sums share the lifts."""
+        lifts = list(map(self.lift.__getitem__, map(self.epoch.__getitem__, types)))
+        money = map(mul, map(self.money.__getitem__, types), lifts)
+        slope = map(mul, map(self.slope.__getitem__, types), lifts) if self.tracked else ()
+        if weights is None:
+            return sum(money), sum(slope)
+        return sum(map(mul, money, weights)), sum(map(mul, slope, weights))
 
     def exact_one(self, voter_type: int) -> int:
         return self.money[voter_type] * self.lift[self.epoch[voter_type]]
@@ -758,7 +771,7 @@ def _cheapest(model: _Model, state: _State, horizon: _Horizon | None) -> _Round 
         if money is None:
             continue
         supporters, mine = state.supporters(rank, money)
-        priced = _price(model, state, rank, supporters, mine, tracked=horizon is not None)
+        priced = _price(model, state, rank, supporters, mine)
         still.append(rank)
         compared.append(rank)
         bound[rank] = price = priced.price
@@ -1075,7 +1088,7 @@ def _price_now(model: _Model, state: _State, rank: int) -> _Price | None:
     supporters, mine = state.supporters(rank)
     if state.exact(supporters.types, supporters.weights) < state.cost_now[rank]:
         return None
-    return _price(model, state, rank, supporters, mine, tracked=False).price
+    return _price(model, state, rank, supporters, mine).price
 
 
 def _resume(run: _Run, earlier: _Run) -> _State | None:
@@ -1334,8 +1347,6 @@ def _price(
     rank: int,
     supporters: _Supporters,
     mine: _Floats,
-    *,
-    tracked: bool,
 ) -> _Priced:
     """The price of a project in reach: the smallest `rho` at which the supporters, each paying
     `min(money, rho * satisfaction)`, pay its cost.
@@ -1380,8 +1391,6 @@ def _price(
         if ratios is None:
             ratios = list(map(truediv, mine, repeat(single)))
         found = _price_walk(state, mine, ratios, supporters, cost, cost_float)
-    if tracked and found.poor:
-        found = _with_slope(found, state, supporters)
     return found
 
 
@@ -1422,15 +1431,6 @@ def _price_walk(
     if found is None:
         found = _price_exactly(state, supporters, cost)
     return found
-
-
-def _with_slope(found: _Priced, state: _State, supporters: _Supporters) -> _Priced:
-    """In a tracked run, the price's slope: minus that of what the poor pay (all they have)."""
-    price, poor, rich = found
-    poor_types = list(map(supporters.types.__getitem__, poor))
-    weights = supporters.weights
-    poor_weights = None if weights is None else map(weights.__getitem__, poor)
-    return _Priced(price._replace(slope=-state.exact_slope(poor_types, poor_weights)), poor, rich)
 
 
 def _price_alike(
@@ -1573,7 +1573,8 @@ def _priced_alike(
     single = cast(int, supporters.single)
     scale = state.scale
     rich = supporters.total - single * poor.voters
-    numerator = cost - state.exact(poor.types, poor.weights)
+    paid, paid_slope = state.exact_paid(poor.types, poor.weights)
+    numerator = cost - paid
     if rich <= 0 or numerator <= 0:
         return None
     guess = numerator / (rich * scale)
@@ -1587,7 +1588,7 @@ def _priced_alike(
                 float(mine[i]) >= poor.threshold and exact < numerator * single
             ):
                 return None
-    return _Priced(_Price(guess, numerator, rich * scale, 0), poor.positions, rich)
+    return _Priced(_Price(guess, numerator, rich * scale, -paid_slope), poor.positions, rich)
 
 
 def _confirm(
@@ -1604,11 +1605,11 @@ def _confirm(
     poor = order[:cut]
     poor_types = list(map(types.__getitem__, poor))
     if weights is None:
-        paid = state.exact(poor_types)
+        paid, paid_slope = state.exact_paid(poor_types, None)
         rich = supporters.total - sum(map(values.__getitem__, poor))
     else:
         poor_weights = list(map(weights.__getitem__, poor))
-        paid = state.exact(poor_types, poor_weights)
+        paid, paid_slope = state.exact_paid(poor_types, poor_weights)
         rich = supporters.total - sum(map(mul, map(values.__getitem__, poor), poor_weights))
     if rich <= 0:
         return None
@@ -1628,7 +1629,7 @@ def _confirm(
             break
         if state.exact_one(types[i]) * rich > numerator * values[i]:
             return None
-    return _Priced(_Price(guess, numerator, rich * scale, 0), poor, rich)
+    return _Priced(_Price(guess, numerator, rich * scale, -paid_slope), poor, rich)
 
 
 def _price_exactly(state: _State, supporters: _Supporters, cost: int) -> _Priced:
@@ -1643,8 +1644,11 @@ def _price_exactly(state: _State, supporters: _Supporters, cost: int) -> _Priced
         # price = (cost - paid) / (rich * scale); can this supporter pay price * value?
         if (cost - paid) * values[i] <= money[i] * rich:
             numerator = cost - paid
-            price = _Price(numerator / (rich * scale), numerator, rich * scale, 0)
-            return _Priced(price, order[:position], rich)
+            poor = order[:position]
+            poor_weights = None if weights is None else list(map(weights.__getitem__, poor))
+            _, paid_slope = state.exact_paid(list(map(types.__getitem__, poor)), poor_weights)
+            price = _Price(numerator / (rich * scale), numerator, rich * scale, -paid_slope)
+            return _Priced(price, poor, rich)
         weight = 1 if weights is None else weights[i]
         paid += money[i] * weight
         rich -= values[i] * weight
