@@ -1269,34 +1269,38 @@ def _pay_tracked(
         state.growth,
         state.scale,
     )
+    types = supporters.types
     # The floats are read and written at `slots`: by voter type in the state's lists, or by
     # position in lists of the supporters' own that go back into the arrays at the end.
-    slots: Iterable[int] = supporters.types
+    slots: Iterable[int] = types
     if state.vector:
         guess = guess[supporters.index].tolist()
         growth = growth[supporters.index].tolist()
-        slots = range(len(supporters.types))
+        slots = range(len(types))
     now = len(lift) - 1
     numerator, price_slope = price.numerator, price.slope
     inverse = 1 / scale if scale.bit_length() < 900 else 0.0
-    poor_set = set(poor)
+    poor_ones = [False] * len(types)
+    for i in poor:
+        poor_ones[i] = True
     # The price and its change per unit of t as floats (money per unit of satisfaction), to
     # skip the exact work for those who clearly keep paying everything for longer than the
     # nearest turning point found so far.
     price_float = price.guess
     price_rise = price_slope / (reduce * scale)
-    single = supporters.single
-    payment = numerator * single // reduce if single is not None else 0
-    rise_payment = price_slope * single // reduce if single is not None else 0
-    for i, (voter_type, value, slot) in enumerate(
-        zip(supporters.types, supporters.values, slots, strict=True)
+    for voter_type, value, payment, rise_payment, slot, is_poor in zip(
+        types,
+        supporters.values,
+        _payments(supporters, numerator, reduce),
+        _payments(supporters, price_slope, reduce),
+        slots,
+        poor_ones,
+        strict=False,
     ):
         to_now = lift[epoch[voter_type]]
         have = money[voter_type] * to_now
         epoch[voter_type] = now
-        if single is None:
-            payment = numerator * value // reduce
-        if have <= payment or i in poor_set:
+        if is_poor or have <= payment:
             # Pays all there is, as long as price * value - money >= 0.
             gap = price_float * value - guess[slot]
             drift = price_rise * value - growth[slot]
@@ -1314,9 +1318,7 @@ def _pay_tracked(
             guess[slot] = growth[slot] = 0.0
         else:
             left = have - payment
-            rise = slope[voter_type] * to_now - (
-                rise_payment if single is not None else price_slope * value // reduce
-            )
+            rise = slope[voter_type] * to_now - rise_payment
             money[voter_type] = left
             slope[voter_type] = rise
             guess[slot] = left * inverse if inverse else left / scale
@@ -1497,16 +1499,15 @@ def _price_alike_vector(
         ordered = mine[order]
         ordered_weights = supporters.weights_float[order]
         before = np.concatenate(([0], np.cumsum(ordered_weights.astype(np.int64))))
-    # np.cumsum adds from left to right, as `accumulate` does.
+    # np.cumsum adds from left to right, as `accumulate` does. The bisection reads a few
+    # entries of the arrays (numpy's floats are the same doubles), so they stay arrays.
     paid = np.concatenate(
         ([0.0], np.cumsum(ordered if weights is None else ordered * ordered_weights))
-    ).tolist()
-    ordered_list = ordered.tolist()
-    before_list = before.tolist()
-    low = _first_who_pays(ordered_list, before_list, paid, cost_float)
+    )
+    low = _first_who_pays(ordered, before, paid, cost_float)
     if low is None:
         return None
-    threshold = ordered_list[low]
+    threshold = float(ordered[low])
     poor_types: list[int]
     if weights is None:
         poor_positions = np.flatnonzero(mine < threshold)
@@ -1521,8 +1522,8 @@ def _price_alike_vector(
         state,
         supporters,
         cost,
-        _Poor(poor, poor_types, poor_weights, before_list[low], threshold),
-        ordered_list,
+        _Poor(poor, poor_types, poor_weights, int(before[low]), threshold),
+        ordered,
         mine,
         lambda lowest, highest: np.flatnonzero((mine >= lowest) & (mine <= highest)).tolist(),
     )
