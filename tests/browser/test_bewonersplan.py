@@ -20,7 +20,7 @@ from app.domain.pabulib import parse_pabulib
 from app.domain.vocabulary import Role
 from app.services import menus as menus_service
 from app.services import users as users_service
-from tests.browser.conftest import keep, writing_session
+from tests.browser.conftest import keep, loaded, writing_session
 from tests.conftest import REPO, unavailable
 from tests.factories import meeting_night
 
@@ -56,7 +56,7 @@ def test_the_wijkteam_adopts_and_downloads_the_plan(
     page.click("button[type=submit]")
     page.goto(f"{live_server}/wijkteam/processes/{pid}/plan")
     assert page.locator("table.plan-table tbody tr").count() == 22
-    overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
+    overflow = loaded(page).evaluate("document.documentElement.scrollWidth - window.innerWidth")
     assert overflow <= 0, f"the plan page is {overflow}px wider than the phone"
     keep(page, artifacts / "plan-360-current.png")
     keep(page, artifacts / "plan-360-current-full.png", full_page=True)

@@ -30,7 +30,7 @@ from app.services import codes as codes_service
 from app.services import meetings as meetings_service
 from app.services import rounds as rounds_service
 from app.services import users as users_service
-from tests.browser.conftest import keep, run_axe
+from tests.browser.conftest import keep, loaded, run_axe
 from tests.conftest import REPO, unavailable
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
@@ -101,7 +101,7 @@ class Axe:
                 page.set_viewport_size(PHONE)
 
     def _check(self, page: Any, name: str) -> None:
-        width = page.evaluate("document.documentElement.scrollWidth")
+        width = loaded(page).evaluate("document.documentElement.scrollWidth")
         viewport = page.viewport_size["width"]
         if width > viewport:
             wide = page.evaluate(

@@ -19,7 +19,7 @@ from app.services import menus as menus_service
 from app.services import plans as plans_service
 from app.services import schedules as schedules_service
 from app.services import users as users_service
-from tests.browser.conftest import keep, run_axe, writing_session
+from tests.browser.conftest import keep, loaded, run_axe, writing_session
 from tests.conftest import REPO, unavailable
 from tests.factories import meeting_night
 from tests.routes.test_follow_up import MONITOR
@@ -88,7 +88,7 @@ def followed(live_server: str) -> int:
 
 def _fits_and_axe(page: Any, name: str) -> None:
     keep(page, REPO / "test-artifacts" / f"follow-up-check-{name}.png", full_page=True)
-    overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
+    overflow = loaded(page).evaluate("document.documentElement.scrollWidth - window.innerWidth")
     assert overflow <= 0, f"{name}: {overflow}px wider than the window"
     result = run_axe(page, AXE)
     problems = [

@@ -20,7 +20,7 @@ from app.services import codes as codes_service
 from app.services import meetings as meetings_service
 from app.services import menus as menus_service
 from app.services import users as users_service
-from tests.browser.conftest import keep, writing_session
+from tests.browser.conftest import keep, loaded, writing_session
 from tests.conftest import REPO
 
 pytestmark = pytest.mark.browser
@@ -103,7 +103,7 @@ def test_a_resident_offers_help_after_kiezen_withdraws_one_and_the_wijkteam_expo
     page.locator("#mine li", has_text="WIP").locator("button").click()
     page.wait_for_url("**/meedoen?done=withdrawn*")
     assert page.locator("#mine li strong").all_inner_texts() == ["Wijkatelier"]
-    overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
+    overflow = loaded(page).evaluate("document.documentElement.scrollWidth - window.innerWidth")
     assert overflow <= 0, f"the page is {overflow}px wider than the phone"
     keep(page, artifacts / "meedoen-360-4-withdrawn.png", full_page=True)
     phone.close()

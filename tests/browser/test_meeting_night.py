@@ -24,7 +24,7 @@ from app.services import ballots as ballots_service
 from app.services import codes as codes_service
 from app.services import meetings as meetings_service
 from app.services import users as users_service
-from tests.browser.conftest import keep, run_axe, writing_session
+from tests.browser.conftest import keep, loaded, run_axe, writing_session
 from tests.conftest import REPO, unavailable
 
 pytestmark = pytest.mark.browser
@@ -80,7 +80,7 @@ class Shots:
     def resident(self, page: Any, name: str) -> None:
         """A resident page: fits the phone, passes axe, and is kept as a screenshot."""
         # Against the phone's width: a mobile browser widens its layout to fit what sticks out.
-        width = page.evaluate("document.documentElement.scrollWidth")
+        width = loaded(page).evaluate("document.documentElement.scrollWidth")
         assert width <= PHONE["width"], f"{name}: {width}px wide on a {PHONE['width']}px phone"
         if self.js:
             result = run_axe(page, AXE)

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from tests.browser.conftest import keep
+from tests.browser.conftest import keep, loaded
 
 pytestmark = pytest.mark.browser
 
@@ -26,7 +26,7 @@ def test_the_menu_fits_a_phone(browser: Any, live_server: str, artifacts: Path, 
     page.wait_for_url("**/processes/*/menu")
     assert page.locator("ol.measures > li").count() == 22
     assert "Niet alles past" in page.inner_text("section.budget")
-    overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
+    overflow = loaded(page).evaluate("document.documentElement.scrollWidth - window.innerWidth")
     assert overflow <= 0, f"the page is {overflow}px wider than a {width}px phone"
     # Touch targets: the effect links are at least 44 px high.
     heights = page.eval_on_selector_all("nav.effects a", "els => els.map(e => e.offsetHeight)")

@@ -15,7 +15,7 @@ from playwright.sync_api import expect
 
 from app.domain.vocabulary import Role
 from app.services import users as users_service
-from tests.browser.conftest import keep, run_axe, writing_session
+from tests.browser.conftest import keep, loaded, run_axe, writing_session
 from tests.conftest import REPO, unavailable
 
 pytestmark = pytest.mark.browser
@@ -26,7 +26,7 @@ PASSWORD = "correct horse battery"
 
 def _check(page: Any, width: int, name: str, folder: Path) -> None:
     """The page fits the width, its controls are big enough to tap, and axe finds nothing."""
-    overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
+    overflow = loaded(page).evaluate("document.documentElement.scrollWidth - window.innerWidth")
     assert overflow <= 0, f"{name}: {overflow}px wider than {width}px"
     small = page.evaluate(
         """() => [...document.querySelectorAll(
