@@ -72,6 +72,7 @@ tests/domain/textbook_mes.py, about 60 lines of exact fractions):
 from __future__ import annotations
 
 import math
+from array import array
 from bisect import bisect_left, bisect_right
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
@@ -390,7 +391,7 @@ class _Checkpoint(NamedTuple):
     t0: Fraction
     money: list[int]
     slope: list[int]
-    epoch: list[int]
+    epoch: array[int]
     lift: list[int]
     guess: _Floats
     growth: _Floats
@@ -421,7 +422,7 @@ class _State:
 
     money: list[int]
     slope: list[int]
-    epoch: list[int]
+    epoch: array[int]
     lift: list[int]
     guess: _Floats
     growth: _Floats
@@ -452,7 +453,7 @@ class _State:
         return _State(
             money=[t0.numerator * (scale // t0.denominator)] * model.types,
             slope=[scale if tracked else 0] * model.types,
-            epoch=[0] * model.types,
+            epoch=array("q", [0]) * model.types,
             lift=[1],
             guess=guess,
             growth=growth,
@@ -576,7 +577,8 @@ class _State:
 
     def own_lists(self) -> None:
         """Copies of the lists that payments change in place (a checkpoint keeps the old)."""
-        self.money, self.slope, self.epoch = list(self.money), list(self.slope), list(self.epoch)
+        # The epochs are machine integers in an array: copying them is one block of memory.
+        self.money, self.slope, self.epoch = list(self.money), list(self.slope), self.epoch[:]
         if self.vector:
             self.guess, self.growth = self.guess.copy(), self.growth.copy()
         else:
