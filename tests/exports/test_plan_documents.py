@@ -4,6 +4,7 @@ Dutch throughout, shared reasons said once."""
 from __future__ import annotations
 
 import io
+import itertools
 import re
 from typing import Any
 
@@ -110,47 +111,124 @@ def test_page_one_says_what_is_in_the_plan_before_the_detailed_table(
     assert how.count(". ") == 1
 
 
-def _last_blocks(html: str) -> list[tuple[str, str]]:
-    """Per page, the last heading, paragraph, row or list item laid out on it (tag, class)."""
+# A laid-out block: tag, class, id, where on its page (1/10 px from the page's top), how tall,
+# and the start of its text. Two pages whose blocks are all alike hold the same content laid out
+# the same way.
+Block = tuple[str, str, str, int, int, str]
+BLOCKS = ("h2", "h3", "p", "tr", "li", "dt", "dd")
+SPACERS = tuple(range(180, 276, 15))  # mm: from about two thirds of a page down to past its end
+
+
+def _laid_out(html: str, stylesheet: Any) -> list[list[Block]]:
+    """Per page, its headings, paragraphs, rows, list items and the test's spacers, in order."""
     import weasyprint
 
-    document = weasyprint.HTML(string=html).render(
-        stylesheets=[weasyprint.CSS(string=plan_pdf.print_css())]
-    )
-    last = []
-    for page in document.pages:
-        blocks = [
-            (box.element_tag, str(box.element.get("class") or ""))
-            for box in page._page_box.descendants()
-            if type(box).__name__ in ("BlockBox", "TableRowBox")
-            and box.element_tag in ("h2", "h3", "p", "tr", "li", "dt", "dd")
-        ]
-        last.append(blocks[-1] if blocks else ("", ""))
-    return last
+    pages = []
+    for page in weasyprint.HTML(string=html).render(stylesheets=[stylesheet]).pages:
+        pages.append(
+            [
+                (
+                    box.element_tag,
+                    str(box.element.get("class") or ""),
+                    str(box.element.get("id") or ""),
+                    round(box.position_y * 10),
+                    round(box.height * 10),
+                    "".join(box.element.itertext())[:40],
+                )
+                for box in page._page_box.descendants()
+                if type(box).__name__ in ("BlockBox", "TableRowBox")
+                and (box.element_tag in BLOCKS or box.element.get("class") == "test-spacer")
+            ]
+        )
+    return pages
+
+
+def _assert_no_heading_ends_a_page(pages: list[list[Block]], what: str) -> None:
+    for number, blocks in enumerate(pages[:-1], start=1):
+        tag, classes = next(((b[0], b[1]) for b in reversed(blocks) if b[0] in BLOCKS), ("", ""))
+        alone = tag in ("h2", "h3") or (tag == "p" and ("intro" in classes or "how" in classes))
+        assert not alone, f"{what}: page {number} ends with {tag}"
+
+
+def _spaced(html: str, spacers: dict[str, int]) -> str:
+    for section, millimetres in spacers.items():
+        marker = f'<section class="plan-section" id="{section}"'
+        assert marker in html
+        spacer = (
+            f'<div class="test-spacer" id="spacer-{section}" style="height: {millimetres}mm"></div>'
+        )
+        html = html.replace(marker, spacer + marker)
+    return html
+
+
+def _first_page(pages: list[list[Block]], heading: str) -> int:
+    return next(i for i, blocks in enumerate(pages) if any(b[2] == heading for b in blocks))
+
+
+def _before(blocks: list[Block], section: str) -> list[Block]:
+    """The blocks of a page up to the section's spacer or heading."""
+    ends = (f"spacer-{section}", f"{section}-title")
+    end = next((i for i, b in enumerate(blocks) if b[2] in ends), len(blocks))
+    return blocks[:end]
 
 
 @needs_pdf
 @pytest.mark.slow
-@pytest.mark.parametrize("before", ["kiezen", "sensitivity"])
-def test_no_page_ends_with_a_heading_or_its_introduction(
-    plan: tuple[PlanContent, str], before: str
-) -> None:
-    # Push the section down the page bit by bit, so that somewhere its heading falls at the end
-    # of a page: it must go to the next page with its table or list, never stay behind alone.
+def test_no_page_ends_with_a_heading_or_its_introduction(plan: tuple[PlanContent, str]) -> None:
+    # Push a section down the page bit by bit (a spacer of each height in SPACERS before it), so
+    # that somewhere its heading falls at the end of a page: it must go to the next page with its
+    # table or list, never stay behind alone. Pushed: the Kiezen section and the Wat als section,
+    # each at every spacer height, every page of every layout checked.
+    #
+    # Fewer layouts than that (WeasyPrint takes seconds a plan): one layout pushes Kiezen by k mm
+    # and Wat als by w mm. Pages are laid out one after another, each from where the one before
+    # stopped, the same whatever its number (the print stylesheet styles no page by its number or
+    # side), and nothing after a page changes it. So its pages up to the Wat als spacer are those
+    # of Kiezen pushed by k alone. When it has caught up with the plan before the Wat als spacer
+    # (a page, and the next one up to the spacer, block for block those before Wat als in the
+    # plan laid out without spacers), its pages from there are those of Wat als pushed by w alone
+    # from the same point, and the rest of Kiezen pushed by k alone is the plan's own: every page
+    # of the two layouts it stands for is checked, here or in `printed`. Where it has not caught
+    # up, it stands for neither: each is laid out alone as well. In this plan: 10 layouts for 14
+    # (Kiezen pushed 180 mm does not catch up, so 180 mm of Kiezen and 270 mm of Wat als alone).
     content, _ballots = plan
+    import weasyprint
+
     from app.templating import templates
 
+    stylesheet = weasyprint.CSS(string=plan_pdf.print_css())
     html = templates.get_template("plan/print.html").render(
         plan=content, plan_text=plan_text, printed_on="03-12-2026", language="nl"
     )
-    marker = f'<section class="plan-section" id="{before}"'
-    assert marker in html
-    for millimetres in range(180, 276, 15):
-        spacer = f'<div class="test-spacer" style="height: {millimetres}mm"></div>'
-        pages = _last_blocks(html.replace(marker, spacer + marker))
-        for number, (tag, classes) in enumerate(pages[:-1], start=1):
-            alone = tag in ("h2", "h3") or (tag == "p" and ("intro" in classes or "how" in classes))
-            assert not alone, f"{millimetres} mm before #{before}: page {number} ends with {tag}"
+    printed = _laid_out(html, stylesheet)
+    _assert_no_heading_ends_a_page(printed, "without spacers")
+    # The page before Wat als, and Wat als's page up to it: where the plan stands as Wat als starts.
+    wat_als_page = _first_page(printed, "sensitivity-title")
+    assert wat_als_page > 0
+    standing = [printed[wat_als_page - 1], _before(printed[wat_als_page], "sensitivity")]
+    alone: list[dict[str, int]] = []
+    wat_als_left = list(SPACERS)
+    for k in SPACERS:
+        spacers = {"kiezen": k, "sensitivity": wat_als_left[0]} if wat_als_left else {"kiezen": k}
+        pages = _laid_out(_spaced(html, spacers), stylesheet)
+        _assert_no_heading_ends_a_page(pages, _said(spacers))
+        if not any(
+            [page, _before(following, "sensitivity")] == standing
+            for page, following in itertools.pairwise(pages)
+        ):
+            if "sensitivity" in spacers:
+                alone.append({"kiezen": k})
+        elif wat_als_left:
+            wat_als_left = wat_als_left[1:]
+    alone += [{"sensitivity": w} for w in wat_als_left]
+    for spacers in alone:
+        _assert_no_heading_ends_a_page(
+            _laid_out(_spaced(html, spacers), stylesheet), _said(spacers)
+        )
+
+
+def _said(spacers: dict[str, int]) -> str:
+    return " and ".join(f"{mm} mm before #{section}" for section, mm in spacers.items())
 
 
 @needs_pdf
