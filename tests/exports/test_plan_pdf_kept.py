@@ -31,6 +31,7 @@ pytestmark = [
         "what is kept, and where the PDF is rendered, does not depend on the database; the"
         " plans the PDFs are made of are computed on both in tests/services/test_plans.py"
     ),
+    pytest.mark.usefixtures("renderer"),
 ]
 
 
@@ -77,8 +78,9 @@ def test_other_ballots_make_another_pdf(session: Session, korrewegwijk: int, kep
     assert after.fingerprint != before.fingerprint
     second = plan_files.render(after, ballots, "pdf")
     assert second != first
-    assert after.fingerprint[:16] in _text(second).replace(" ", "")
-    assert before.fingerprint[:16] not in _text(second).replace(" ", "")
+    printed = _text(second).replace(" ", "")
+    assert after.fingerprint[:16] in printed
+    assert before.fingerprint[:16] not in printed
     assert len(list(kept.glob("*.pdf"))) == 2
 
 
@@ -103,14 +105,24 @@ class _CountedRenderer(ProcessPoolExecutor):
         return super().submit(*args, **kwargs)
 
 
+@pytest.fixture(scope="module")
+def renderer() -> Iterator[None]:
+    """The module's tests share one renderer process, a counting one that plan_pdf starts as it
+    starts its own (starting one and loading WeasyPrint in it takes about 1.5 s of CPU); the test
+    that kills it leaves plan_pdf to start the next."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(plan_pdf, "ProcessPoolExecutor", _CountedRenderer)
+        patch.setattr(plan_pdf, "_RENDERER", None)
+        yield
+        if plan_pdf._RENDERER is not None:
+            plan_pdf._RENDERER.shutdown()
+
+
 @pytest.fixture
-def counted(monkeypatch: pytest.MonkeyPatch) -> Iterator[type[_CountedRenderer]]:
-    monkeypatch.setattr(plan_pdf, "ProcessPoolExecutor", _CountedRenderer)
-    monkeypatch.setattr(plan_pdf, "_RENDERER", None)
+def counted(monkeypatch: pytest.MonkeyPatch) -> type[_CountedRenderer]:
+    """The pages given to the renderer during the test."""
     monkeypatch.setattr(_CountedRenderer, "pages", 0)
-    yield _CountedRenderer
-    if plan_pdf._RENDERER is not None:
-        plan_pdf._RENDERER.shutdown()
+    return _CountedRenderer
 
 
 def test_a_pdf_is_rendered_in_a_process_of_its_own(
