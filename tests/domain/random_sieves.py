@@ -1,6 +1,9 @@
-"""Small random sieves for property tests of the plan (hypothesis strategies)."""
+"""Small random sieves for property tests of the plan, and fractions for the elections of the
+allocation's property tests (hypothesis strategies)."""
 
 from __future__ import annotations
+
+from fractions import Fraction
 
 from hypothesis import strategies as st
 
@@ -17,6 +20,19 @@ from app.domain.waardenzeef import (
 
 EFFECTS = (Effect("V", "Veiligheid"), Effect("L", "Leefomgeving"), Effect("G", "Groen", "L"))
 LINKS = (("V",), ("L",), ("G",), ("V", "L"), ("V", "G"))
+
+
+@st.composite
+def fractions(draw: st.DrawFn, top: int, max_denominator: int) -> Fraction:
+    """Any fraction from 0 to `top` with a denominator up to `max_denominator`.
+
+    The values of `st.fractions(0, top, max_denominator=...)`, drawn as it draws them (a
+    denominator, then a numerator over it), at a sixth of its cost: it builds and validates a new
+    strategy for every value (300 elections of test_against_pabutools: 9 s of drawing, of which
+    `st.fractions` was two thirds).
+    """
+    denominator = draw(st.integers(min_value=1, max_value=max_denominator))
+    return Fraction(draw(st.integers(min_value=0, max_value=top * denominator)), denominator)
 
 
 @st.composite

@@ -36,12 +36,14 @@ from app.domain.allocation import (
     equal_shares_add1_greedy,
     greedy,
 )
+from tests.domain.random_sieves import fractions
 
-money = st.one_of(
-    st.integers(min_value=0, max_value=40),
-    st.fractions(min_value=0, max_value=40, max_denominator=6),
-)
-value = st.one_of(st.integers(min_value=0, max_value=6), st.fractions(0, 6, max_denominator=4))
+# Strategies are built once here and once per election below, never once per value: hypothesis
+# builds and validates a strategy each time one is made, which cost more than the rules themselves.
+money = st.one_of(st.integers(min_value=0, max_value=40), fractions(40, max_denominator=6))
+value = st.one_of(st.integers(min_value=0, max_value=6), fractions(6, max_denominator=4))
+budgets = st.one_of(money, st.integers(min_value=0, max_value=120))
+multiplicities = st.sampled_from([1, 1, 1, 2, 3])
 
 
 @st.composite
@@ -54,18 +56,20 @@ def elections(draw: st.DrawFn) -> Election[str]:
     count = draw(st.integers(min_value=1, max_value=8))
     ids = [str(i) for i in draw(st.permutations(range(12)))[:count]]
     projects = tuple(Project(i, draw(money)) for i in ids)
-    budget = draw(st.one_of(money, st.integers(min_value=0, max_value=120)))
+    budget = draw(budgets)
     whole = draw(st.booleans())
     points = st.integers(min_value=0, max_value=6) if whole else value
     alike = {i: draw(points) for i in ids} if draw(st.booleans()) else None
+    valued = st.dictionaries(st.sampled_from(ids), points, max_size=count)
+    chosen = st.sets(st.sampled_from(ids), max_size=count)
 
     def satisfaction() -> dict[str, Number]:
         if alike is None:
-            return draw(st.dictionaries(st.sampled_from(ids), points, max_size=count))
-        return {i: alike[i] for i in draw(st.sets(st.sampled_from(ids), max_size=count))}
+            return draw(valued)
+        return {i: alike[i] for i in draw(chosen)}
 
     ballots = tuple(
-        Ballot(satisfaction(), draw(st.sampled_from([1, 1, 1, 2, 3])))
+        Ballot(satisfaction(), draw(multiplicities))
         for _ in range(draw(st.integers(min_value=0, max_value=12)))
     )
     return Election(projects, budget, ballots)

@@ -181,8 +181,10 @@ def crowds(draw: st.DrawFn) -> Election[str]:
     projects = tuple(Project(i, draw(st.integers(min_value=500, max_value=20_000))) for i in ids)
     alike = draw(st.booleans())
     ballots = []
+    # Built once per election, not once per ballot: hypothesis validates each new strategy.
+    choices = st.sets(st.sampled_from(ids), min_size=1, max_size=4)
     for _ in range(draw(st.integers(min_value=10, max_value=40))):
-        chosen = draw(st.sets(st.sampled_from(ids), min_size=1, max_size=4))
+        chosen = draw(choices)
         values = {i: 1 if alike else draw(st.integers(min_value=1, max_value=5)) for i in chosen}
         ballots.append(Ballot(values, draw(st.integers(min_value=1, max_value=20))))
     return Election(projects, draw(st.integers(min_value=10_000, max_value=60_000)), ballots)

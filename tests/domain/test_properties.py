@@ -20,11 +20,13 @@ from app.domain.allocation import (
     greedy,
     optimal,
 )
+from tests.domain.random_sieves import fractions
 
-money = st.one_of(
-    st.integers(min_value=0, max_value=40),
-    st.fractions(min_value=0, max_value=40, max_denominator=6),
-)
+# Strategies are built once here and once per election below, never once per value: hypothesis
+# builds and validates a strategy each time one is made.
+money = st.one_of(st.integers(min_value=0, max_value=40), fractions(40, max_denominator=6))
+satisfactions = st.one_of(st.integers(0, 5), fractions(5, max_denominator=4))
+multiplicities = st.integers(min_value=1, max_value=3)
 
 
 @st.composite
@@ -34,12 +36,9 @@ def elections(draw: st.DrawFn) -> Election[str]:
     ids = [str(i) for i in draw(st.permutations(range(12)))[:count]]
     projects = tuple(Project(i, draw(money)) for i in ids)
     budget = draw(money)
-    satisfaction = st.one_of(st.integers(0, 5), st.fractions(0, 5, max_denominator=4))
+    valued = st.dictionaries(st.sampled_from(ids), satisfactions, max_size=count)
     ballots = tuple(
-        Ballot(
-            draw(st.dictionaries(st.sampled_from(ids), satisfaction, max_size=count)),
-            draw(st.integers(min_value=1, max_value=3)),
-        )
+        Ballot(draw(valued), draw(multiplicities))
         for _ in range(draw(st.integers(min_value=0, max_value=8)))
     )
     return Election(projects, budget, ballots)

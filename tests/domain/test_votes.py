@@ -21,12 +21,16 @@ from app.domain.allocation import (
     greedy,
     optimal,
 )
+from tests.domain.random_sieves import fractions
 
 Vote = tuple[tuple[str, ...], tuple[Number, ...] | None]
 
 IDS = [str(i) for i in range(10)]
-cost = st.one_of(st.integers(min_value=0, max_value=30), st.fractions(0, 30, max_denominator=4))
-points = st.one_of(st.integers(min_value=0, max_value=5), st.fractions(0, 5, max_denominator=3))
+# Strategies are built once here and once per case below, never once per value: hypothesis
+# builds and validates a strategy each time one is made.
+cost = st.one_of(st.integers(min_value=0, max_value=30), fractions(30, max_denominator=4))
+points = st.one_of(st.integers(min_value=0, max_value=5), fractions(5, max_denominator=3))
+valuations = st.sampled_from(list(Satisfaction))
 
 
 @st.composite
@@ -37,8 +41,9 @@ def cases(draw: st.DrawFn) -> tuple[list[Project[str]], Number, list[Vote], Sati
     projects = [Project(i, draw(cost)) for i in ids]
     with_points = draw(st.booleans())
     votes: list[Vote] = []
+    names = st.lists(st.sampled_from(ids), max_size=count, unique=True)
     for _ in range(draw(st.integers(min_value=0, max_value=10))):
-        named = draw(st.lists(st.sampled_from(ids), max_size=count, unique=True))
+        named = draw(names)
         if draw(st.integers(min_value=0, max_value=9)) == 0 and named:
             named.append(named[0])  # a project twice on one vote
         vote_points = tuple(draw(points) for _ in named) if with_points else None
@@ -46,7 +51,7 @@ def cases(draw: st.DrawFn) -> tuple[list[Project[str]], Number, list[Vote], Sati
         again: bool = draw(st.booleans())
         if again:
             votes.append(votes[-1])  # the same vote again
-    satisfaction = draw(st.sampled_from(list(Satisfaction)))
+    satisfaction = draw(valuations)
     return projects, draw(cost), votes, satisfaction
 
 
