@@ -19,15 +19,18 @@ def equal_shares(election: Election[str], per_voter: Fraction) -> list[str]:
     return _rounds(election, per_voter)[0]
 
 
-def spent(election: Election[str], per_voter: Fraction) -> tuple[Fraction, ...]:
-    """What one voter of each ballot (in the election's order) paid in all."""
-    money = _rounds(election, per_voter)[1]
+def equal_shares_paid(
+    election: Election[str], per_voter: Fraction
+) -> tuple[list[str], tuple[Fraction, ...]]:
+    """The projects bought, in order, and what one voter of each ballot (in the election's
+    order) paid in all, from the same run."""
+    selected, money = _rounds(election, per_voter)
     first = 0
     paid = []
     for ballot in election.ballots:
         paid.append(per_voter - money[first])
         first += ballot.multiplicity
-    return tuple(paid)
+    return selected, tuple(paid)
 
 
 def _rounds(election: Election[str], per_voter: Fraction) -> tuple[list[str], list[Fraction]]:
