@@ -51,33 +51,31 @@ def _costs(election: Election[str]) -> dict[str, Fraction]:
     return {p.id: Fraction(p.cost) for p in election.projects}
 
 
+# The first test checks three properties on the same 150 elections, running each rule once: they
+# were three tests of 150 elections each (the budget kept, greedy leaving nothing that fits, the
+# optimum), running every rule again for the optimum and greedy again for what it leaves.
 @settings(max_examples=150, deadline=None)
 @given(elections())
-def test_the_budget_is_never_exceeded(election: Election[str]) -> None:
-    for rule in RULES:
-        result = rule(election)
+def test_the_budget_is_kept_greedy_fills_it_and_optimal_is_the_true_optimum(
+    election: Election[str],
+) -> None:
+    results = [rule(election) for rule in RULES]
+    # No rule spends more than the budget, nor buys a project twice; positions are 1, 2, ...
+    for result in results:
         assert result.total_cost <= election.budget
         assert len(set(result.selected)) == len(result.selected)
         positions = sorted(o.position or 0 for o in result.outcomes if o.selected)
         assert positions == list(range(1, len(result.selected) + 1))
-
-
-@settings(max_examples=150, deadline=None)
-@given(elections())
-def test_greedy_leaves_nothing_that_would_still_fit(election: Election[str]) -> None:
-    for result in (greedy(election), equal_shares_add1_greedy(election)):
-        costs = _costs(election)
+    # Greedy, and equal shares completed by greedy, leave nothing that would still fit.
+    costs = _costs(election)
+    for result in (results[RULES.index(greedy)], results[RULES.index(equal_shares_add1_greedy)]):
         for outcome in result.outcomes:
             if not outcome.selected:
                 assert costs[outcome.project_id] > result.left
-
-
-@settings(max_examples=150, deadline=None)
-@given(elections())
-def test_optimal_is_never_below_any_rule_and_is_the_true_optimum(election: Election[str]) -> None:
-    best = optimal(election)
-    for rule in RULES:
-        assert best.welfare >= rule(election).welfare
+    # The optimum is never below any rule, and is the true optimum (every subset tried).
+    best = results[RULES.index(optimal)]
+    for result in results:
+        assert best.welfare >= result.welfare
     index = election.index
     ranks = range(len(index.ids))
     brute = max(
@@ -117,9 +115,11 @@ def test_equal_shares_never_charges_a_voter_more_than_their_share(
     _check_payments(election, equal_shares_add1(election))
 
 
+# Each rule runs once on the election and once on each of the two others: these were two tests of
+# 100 elections each, each running every rule on the election again.
 @settings(max_examples=100, deadline=None)
 @given(elections(), st.randoms(use_true_random=False))
-def test_outcomes_do_not_depend_on_the_order_of_the_input(
+def test_outcomes_depend_neither_on_the_order_of_the_input_nor_on_duplicated_ballots(
     election: Election[str], rng: Random
 ) -> None:
     projects = list(election.projects)
@@ -127,13 +127,7 @@ def test_outcomes_do_not_depend_on_the_order_of_the_input(
     rng.shuffle(projects)
     rng.shuffle(ballots)
     shuffled = Election(tuple(projects), election.budget, tuple(ballots))
-    for rule in RULES:
-        assert rule(shuffled).selected == rule(election).selected
-
-
-@settings(max_examples=100, deadline=None)
-@given(elections())
-def test_duplicated_ballots_are_the_same_as_a_multiplicity(election: Election[str]) -> None:
+    # Duplicated ballots are the same as a multiplicity.
     expanded = Election(
         election.projects,
         election.budget,
@@ -144,4 +138,6 @@ def test_duplicated_ballots_are_the_same_as_a_multiplicity(election: Election[st
         ),
     )
     for rule in RULES:
-        assert rule(expanded).selected == rule(election).selected
+        selected = rule(election).selected
+        assert rule(shuffled).selected == selected
+        assert rule(expanded).selected == selected
