@@ -12,6 +12,7 @@ from sqlmodel import Session
 from app.domain import reasons
 from app.domain import waardenzeef as wz
 from app.services import plans as plans_service
+from tests.conftest import Seeded
 from tests.factories import meeting_night
 
 
@@ -22,18 +23,31 @@ def _selected_at(sieve: wz.Sieve, plan: wz.Plan, budget: int) -> tuple[wz.Id, ..
     ).selected
 
 
-@pytest.mark.one_database(
+pytestmark = pytest.mark.one_database(
     "the reasons and the rule run again on the evening's sieve, the same from either database"
     " (load_source on PostgreSQL is tested with the plans' services)"
 )
+
+
+@pytest.fixture(scope="module")
+def evening(seeded: Seeded) -> wz.Sieve:
+    """The evening's sieve (frozen), read once for the four rules, its ballots rolled back."""
+    with seeded.engine.connect() as connection:
+        transaction = connection.begin()
+        with Session(bind=connection, join_transaction_mode="create_savepoint") as session:
+            meeting_night(session, seeded.process_id, participants=60, paper=4)
+            sieve = plans_service.load_source(session, process_id=seeded.process_id).sieve
+        transaction.rollback()
+    return sieve
+
+
 @pytest.mark.parametrize(
     "rule", [wz.Rule.GREEDY, wz.Rule.OPTIMAL, wz.Rule.EQUAL_SHARES, wz.Rule.EQUAL_SHARES_PACKAGES]
 )
 def test_every_named_budget_on_a_60_person_evening_is_the_first_that_selects(
-    session: Session, korrewegwijk: int, rule: wz.Rule
+    evening: wz.Sieve, rule: wz.Rule
 ) -> None:
-    meeting_night(session, korrewegwijk, participants=60, paper=4)
-    sieve = plans_service.load_source(session, process_id=korrewegwijk).sieve
+    sieve = evening
     plan = wz.make_plan(sieve, rule)
     budget = int(plan.budget)
     checked = 0
