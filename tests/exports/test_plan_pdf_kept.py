@@ -8,6 +8,7 @@ import os
 import signal
 from collections.abc import Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -19,10 +20,12 @@ from sqlmodel import Session, select
 from app import i18n
 from app.domain.vocabulary import BallotChannel, Role, RoundKind, StakeholderGroup
 from app.exports import plan_files, plan_pdf
+from app.exports.content import PlanContent
 from app.models import Measure, Participant, Round
 from app.services import plans as plans_service
 from app.services import users as users_service
 from app.settings import get_settings
+from tests.conftest import Seeded
 from tests.factories import cast, meeting_night
 
 pytestmark = [
@@ -45,21 +48,6 @@ def kept(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 def _text(pdf: bytes) -> str:
     return " ".join(" ".join(p.extract_text().split()) for p in PdfReader(io.BytesIO(pdf)).pages)
-
-
-def test_the_same_page_is_rendered_once(
-    session: Session, korrewegwijk: int, kept: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    meeting_night(session, korrewegwijk, participants=8)
-    content, ballots = plans_service.compute(session, process_id=korrewegwijk)
-    first = plan_files.render(content, ballots, "pdf")
-    assert len(list(kept.glob("*.pdf"))) == 1
-
-    def no_rendering(*args: object, **kwargs: object) -> None:
-        raise AssertionError("rendered again")
-
-    monkeypatch.setattr(plan_pdf, "_rendering", no_rendering)
-    assert plan_files.render(content, ballots, "pdf") == first
 
 
 def test_other_ballots_make_another_pdf(session: Session, korrewegwijk: int, kept: Path) -> None:
@@ -125,17 +113,58 @@ def counted(monkeypatch: pytest.MonkeyPatch) -> type[_CountedRenderer]:
     return _CountedRenderer
 
 
-def test_a_pdf_is_rendered_in_a_process_of_its_own(
-    session: Session, korrewegwijk: int, kept: Path, counted: type[_CountedRenderer]
+@dataclass(frozen=True)
+class FirstPrint:
+    folder: Path
+    content: PlanContent
+    ballots: str
+    pdf: bytes
+    rendered: int  # pages given to the renderer
+    renderer: list[int | None]  # its processes
+
+
+@pytest.fixture(scope="module")
+def first_print(
+    seeded: Seeded, renderer: None, tmp_path_factory: pytest.TempPathFactory
+) -> FirstPrint:
+    """A plan of a meeting of eight printed once, into an empty folder, by the module's
+    renderer: the two tests below read what this did (its ballots rolled back)."""
+    folder = tmp_path_factory.mktemp("plan-pdf")
+    i18n.current_language.set("nl")
+    with seeded.engine.connect() as connection:
+        transaction = connection.begin()
+        with Session(bind=connection, join_transaction_mode="create_savepoint") as session:
+            meeting_night(session, seeded.process_id, participants=8)
+            content, ballots = plans_service.compute(session, process_id=seeded.process_id)
+        transaction.rollback()
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(plan_pdf, "CACHE", folder)
+        patch.setattr(_CountedRenderer, "pages", 0)
+        pdf = plan_files.render(content, ballots, "pdf")
+        rendered = _CountedRenderer.pages
+    assert plan_pdf._RENDERER is not None
+    processes = [p.pid for p in plan_pdf._RENDERER._processes.values()]
+    return FirstPrint(folder, content, ballots, pdf, rendered, processes)
+
+
+def test_the_same_page_is_rendered_once(
+    first_print: FirstPrint, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    meeting_night(session, korrewegwijk, participants=8)
-    content, ballots = plans_service.compute(session, process_id=korrewegwijk)
-    pdf = plan_files.render(content, ballots, "pdf")
-    assert counted.pages == 1
-    renderer = plan_pdf._RENDERER
-    assert renderer is not None
-    assert [p.pid for p in renderer._processes.values()] != [os.getpid()]
-    assert content.fingerprint[:16] in _text(pdf).replace(" ", "")
+    monkeypatch.setattr(plan_pdf, "CACHE", first_print.folder)
+    assert len(list(first_print.folder.glob("*.pdf"))) == 1
+
+    def no_rendering(*args: object, **kwargs: object) -> None:
+        raise AssertionError("rendered again")
+
+    monkeypatch.setattr(plan_pdf, "_rendering", no_rendering)
+    assert plan_files.render(first_print.content, first_print.ballots, "pdf") == first_print.pdf
+
+
+def test_a_pdf_is_rendered_in_a_process_of_its_own(first_print: FirstPrint) -> None:
+    assert first_print.rendered == 1
+    assert first_print.renderer
+    assert first_print.renderer != [os.getpid()]
+    assert first_print.content.fingerprint[:16] in _text(first_print.pdf).replace(" ", "")
 
 
 def test_the_plan_prepared_after_kiezen_has_its_pdf_rendered_ahead(
