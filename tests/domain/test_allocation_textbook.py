@@ -179,20 +179,34 @@ def crowds(draw: st.DrawFn) -> Election[str]:
     return Election(projects, draw(st.integers(min_value=10_000, max_value=60_000)), ballots)
 
 
+# What each shortcut of the completion is replaced by, to run it without: leaps (every turn of a
+# decision run through, as checked against pabutools and the textbook); then tiers even on these
+# few voter types, against one tier for every rung (the whole model, nothing merged); and with the
+# floats of the money in numpy arrays (as on large models) on every tier: the floats only screen.
+WITHOUT: dict[str, list[tuple[object, str, object]]] = {
+    "stepping": [(mes._Leaps, "ahead", lambda self, model, share, step, k, run: (k, run, 0))],
+    "tiers": [(mes, "_TIERS_FROM", 0)],
+    "tiers-in-numpy-arrays": [(mes, "_TIERS_FROM", 0), (mes, "_VECTORS_FROM", 0)],
+}
+
+
+# One test for the three on the same 150 elections, the usual completion run once for each: they
+# were three tests of 150 elections each (leaps; tiers; tiers in numpy arrays), each running it.
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(crowds())
-def test_leaps_change_no_outcome(election: Election[str]) -> None:
-    # The same completion without leaps (every turn of a decision run through, as checked
-    # against pabutools and the textbook) gives the same result, to the payments.
-    leaping = equal_shares_add1(election)
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(mes._Leaps, "ahead", lambda self, model, share, step, k, run: (k, run, 0))
-        stepping = equal_shares_add1(election)
-    assert leaping.selected == stepping.selected
-    assert leaping.equal_shares is not None
-    assert stepping.equal_shares is not None
-    assert leaping.equal_shares.increments == stepping.equal_shares.increments
-    assert leaping.equal_shares.spent == stepping.equal_shares.spent
+def test_leaps_tiers_and_numpy_arrays_change_no_outcome(election: Election[str]) -> None:
+    # The completion gives the same result, to the payments, as without each of them.
+    usual = equal_shares_add1(election)
+    assert usual.equal_shares is not None
+    for name, patches in WITHOUT.items():
+        with pytest.MonkeyPatch.context() as patch:
+            for target, attribute, value in patches:
+                patch.setattr(target, attribute, value)
+            changed = equal_shares_add1(election)
+        assert changed.selected == usual.selected, name
+        assert changed.equal_shares is not None
+        assert changed.equal_shares.increments == usual.equal_shares.increments, name
+        assert changed.equal_shares.spent == usual.equal_shares.spent, name
 
 
 def _random_crowd(chance: random.Random) -> Election[str]:
@@ -258,33 +272,3 @@ def test_a_tier_leaves_out_projects_out_of_reach_and_merges_the_ballots_then_ali
     at = model.within(Fraction(25))
     assert at.candidates == [0, 1, 2]
     assert at.types == 4
-
-
-@pytest.mark.parametrize(
-    "forced",
-    [
-        # Tiers even on these few voter types, against one tier for every rung (the whole
-        # model, nothing merged).
-        {"_TIERS_FROM": 0},
-        # And with the floats of the money in numpy arrays (as on large models) on every tier:
-        # the floats only screen.
-        {"_TIERS_FROM": 0, "_VECTORS_FROM": 0},
-    ],
-    ids=["tiers", "tiers-in-numpy-arrays"],
-)
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(crowds())
-def test_tiers_and_numpy_arrays_change_no_outcome(
-    forced: dict[str, int], election: Election[str]
-) -> None:
-    # The completion gives the same result, to the payments, as without them.
-    whole = equal_shares_add1(election)
-    with pytest.MonkeyPatch.context() as patch:
-        for name, value in forced.items():
-            patch.setattr(mes, name, value)
-        changed = equal_shares_add1(election)
-    assert changed.selected == whole.selected
-    assert changed.equal_shares is not None
-    assert whole.equal_shares is not None
-    assert changed.equal_shares.increments == whole.equal_shares.increments
-    assert changed.equal_shares.spent == whole.equal_shares.spent
