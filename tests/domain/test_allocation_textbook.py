@@ -222,6 +222,48 @@ def _random_crowd(chance: random.Random) -> Election[str]:
     return Election(projects, chance.randint(10_000, 60_000), ballots)
 
 
+def test_a_leap_across_a_detour_is_not_certified() -> None:
+    # The random elections below seldom have one: an outcome that changes between two budgets
+    # and changes back (with the proof patched to say yes to every round, that test still
+    # passed). Here one project is bought at each budget, 5150/31 + k per voter (62 voters).
+    # Project 5 (6,700) is valued 3 by all its 33 voters, so it is within reach only once each
+    # can pay 3 * 6700/99: k >= 37, at 67.68 a point. Project 2 (8,800) is valued 3, 2 and 4 by
+    # its 48, and its price falls as their money grows: 68.84 at k = 36, 67.683 at k = 37 (just
+    # above 5's), 67.51 at k = 38. So k = 18 and k = 38 buy 2 and k = 37 buys 5: a leap from 18
+    # to 38 must fail its proof, although the runs at both ends agree.
+    election = Election(
+        (
+            Project("0", 14_700),
+            Project("1", 9_500),
+            Project("2", 8_800),
+            Project("3", 5_100),
+            Project("4", 13_700),
+            Project("5", 6_700),
+        ),
+        10_300,
+        (
+            Ballot({"0": 3, "5": 3, "4": 5}, 2),
+            Ballot({"2": 3, "4": 3, "5": 3}, 19),
+            Ballot({"1": 1, "5": 3, "4": 3}, 7),
+            Ballot({"1": 5, "2": 2}, 14),
+            Ballot({"3": 1, "2": 4, "1": 4}, 15),
+            Ballot({"1": 5, "5": 3, "0": 5}, 5),
+        ),
+    )
+    share = Fraction(10_300, 62)
+    assert [textbook_mes.equal_shares(election, share + k) for k in (18, 36, 37, 38)] == [
+        ["2"],
+        ["2"],
+        ["5"],
+        ["2"],
+    ]
+    model = mes._Model.of(election.index)
+    run = mes._run(model, share + 18, rung=mes._Rung(18, Fraction(1)))
+    assert [election.index.ids[rank] for rank in run.selected] == ["2"]
+    trial = mes._run(model, share + 38, rung=mes._Rung(38, Fraction(1)), earlier=run, reference=run)
+    assert not trial.certified
+
+
 @pytest.mark.slow  # about 15 s (120 elections, the textbook at every increment skipped)
 def test_a_certified_leap_holds_at_every_increment_in_between() -> None:
     # The proof behind the leaps (mes._Certificate), checked against the textbook at every
