@@ -24,7 +24,8 @@ from tests.browser.conftest import keep, loaded, writing_session
 from tests.conftest import REPO, unavailable
 from tests.factories import meeting_night
 
-pytestmark = pytest.mark.browser
+# Its module-scoped fixtures are built once, on one worker (make test: --dist loadgroup).
+pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("test_bewonersplan")]
 PASSWORD = "plan-wachtwoord-123"
 
 
