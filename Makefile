@@ -42,16 +42,12 @@ typecheck: $(STAMP)
 # the tests start) compiled the app and the tests from source and pytest rewrote the asserts of
 # hypothesis, schemathesis, anyio and xdist (273 modules) again. On a clean clone the start of
 # `pytest -n 2` up to its first test: 30.4 -> 25.0 s CPU (mean of three pairs, side by side).
-# --dist loadgroup: the tests of a module marked xdist_group (its module-scoped fixtures take
-# seconds: a printed plan, a renderer, a server behind Caddy) go to one worker, which builds them
-# once; with --dist load each worker that ran one of its tests built them. Those seven modules
-# with -n 2, alternating: 167.9/138.9 -> 153.6/132.8 s wall, 240/209 -> 233/209 s user CPU.
 suite: $(STAMP) node_modules/.package-lock.json
-	env -u PYTHONDONTWRITEBYTECODE $(BIN)/pytest -n auto --dist loadgroup
+	env -u PYTHONDONTWRITEBYTECODE $(BIN)/pytest -n auto
 
 ## make screenshots: the browser tests, keeping a screenshot of every step in test-artifacts/.
 screenshots: $(STAMP) node_modules/.package-lock.json
-	SCREENSHOTS=1 $(BIN)/pytest -n auto --dist loadgroup tests/browser
+	SCREENSHOTS=1 $(BIN)/pytest -n auto tests/browser
 
 # axe-core for the browser tests' accessibility checks; without npm those tests skip (fail in CI).
 node_modules/.package-lock.json: package.json package-lock.json

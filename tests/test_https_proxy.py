@@ -33,9 +33,6 @@ from app.services import users as users_service
 from app.settings import get_settings
 from tests.conftest import REPO, unavailable
 
-# Its module-scoped fixture (the app behind Caddy) is started once, on one worker (make test:
-# --dist loadgroup).
-pytestmark = pytest.mark.xdist_group("test_https_proxy")
 PASSWORD = "correct horse battery staple"
 
 

@@ -24,8 +24,7 @@ from tests.browser.conftest import keep, loaded, writing_session
 from tests.conftest import REPO, unavailable
 from tests.factories import meeting_night
 
-# Its module-scoped fixtures are built once, on one worker (make test: --dist loadgroup).
-pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("test_bewonersplan")]
+pytestmark = pytest.mark.browser
 PASSWORD = "plan-wachtwoord-123"
 
 

@@ -24,8 +24,7 @@ from tests.conftest import REPO, unavailable
 from tests.factories import meeting_night
 from tests.routes.test_follow_up import MONITOR
 
-# Its module-scoped fixtures are built once, on one worker (make test: --dist loadgroup).
-pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("test_follow_up")]
+pytestmark = pytest.mark.browser
 AXE = REPO / "node_modules" / "axe-core" / "axe.min.js"
 PASSWORD = "voortgang-wachtwoord-123"
 EMAIL = "voortgang-browser@example.org"

@@ -23,8 +23,7 @@ from app.services import users as users_service
 from tests.browser.conftest import keep, loaded, writing_session
 from tests.conftest import REPO
 
-# Its module-scoped fixtures are built once, on one worker (make test: --dist loadgroup).
-pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("test_meedoen")]
+pytestmark = pytest.mark.browser
 PASSWORD = "meedoen-wachtwoord-123"
 PHONE = {"width": 360, "height": 740}
 LAPTOP = {"width": 1280, "height": 720}

@@ -37,14 +37,10 @@ SECTIONS = (
 
 
 # The plan is computed once for the module and the PDF of it made once (a PDF takes seconds).
-# Its module-scoped fixtures are built once, on one worker (make test: --dist loadgroup).
-pytestmark = [
-    pytest.mark.xdist_group("test_plan_documents"),
-    pytest.mark.one_database(
-        "the PDF and the workbook made from a plan, the same whichever database the plan came from"
-        " (its computation is tested on both in tests/services/test_plans.py)"
-    ),
-]
+pytestmark = pytest.mark.one_database(
+    "the PDF and the workbook made from a plan, the same whichever database the plan came from"
+    " (its computation is tested on both in tests/services/test_plans.py)"
+)
 
 
 @pytest.fixture(scope="module")

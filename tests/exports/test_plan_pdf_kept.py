@@ -28,9 +28,7 @@ from app.settings import get_settings
 from tests.conftest import Seeded
 from tests.factories import cast, meeting_night
 
-# Its module-scoped fixtures are built once, on one worker (make test: --dist loadgroup).
 pytestmark = [
-    pytest.mark.xdist_group("test_plan_pdf_kept"),
     pytest.mark.skipif(plan_pdf.unavailable() is not None, reason="WeasyPrint cannot load here"),
     pytest.mark.one_database(
         "what is kept, and where the PDF is rendered, does not depend on the database; the"

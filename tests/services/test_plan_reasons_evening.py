@@ -23,14 +23,10 @@ def _selected_at(sieve: wz.Sieve, plan: wz.Plan, budget: int) -> tuple[wz.Id, ..
     ).selected
 
 
-# Its module-scoped fixtures are built once, on one worker (make test: --dist loadgroup).
-pytestmark = [
-    pytest.mark.xdist_group("test_plan_reasons_evening"),
-    pytest.mark.one_database(
-        "the reasons and the rule run again on the evening's sieve, the same from either database"
-        " (load_source on PostgreSQL is tested with the plans' services)"
-    ),
-]
+pytestmark = pytest.mark.one_database(
+    "the reasons and the rule run again on the evening's sieve, the same from either database"
+    " (load_source on PostgreSQL is tested with the plans' services)"
+)
 
 
 @pytest.fixture(scope="module")
