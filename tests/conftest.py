@@ -189,6 +189,16 @@ class Seeded:
     engine: Engine
     process_id: int
 
+    @contextmanager
+    def rolled_back(self) -> Iterator[Session]:
+        """A session whose writes are rolled back when the block ends (for module fixtures that
+        build a night once and keep only what they read from it)."""
+        with self.engine.connect() as connection:
+            transaction = connection.begin()
+            with Session(bind=connection, join_transaction_mode="create_savepoint") as session:
+                yield session
+            transaction.rollback()
+
 
 @pytest.fixture(scope="session")
 def seeded(databases: tuple[str, str], korrewegwijk_document: MenuDocument) -> Iterator[Seeded]:

@@ -11,7 +11,6 @@ from typing import Any
 import pytest
 from openpyxl import load_workbook
 from pypdf import PdfReader
-from sqlmodel import Session
 
 from app import i18n
 from app.exports import plan_files, plan_pdf, plan_text
@@ -47,12 +46,9 @@ pytestmark = pytest.mark.one_database(
 def computed(seeded: Seeded) -> tuple[PlanContent, str]:
     """A meeting night of 30 on the Korrewegwijk seed and its plan, rolled back once computed."""
     i18n.current_language.set("nl")
-    with seeded.engine.connect() as connection:
-        transaction = connection.begin()
-        with Session(bind=connection, join_transaction_mode="create_savepoint") as session:
-            meeting_night(session, seeded.process_id, participants=30, paper=4)
-            result = plans_service.compute(session, process_id=seeded.process_id)
-        transaction.rollback()
+    with seeded.rolled_back() as session:
+        meeting_night(session, seeded.process_id, participants=30, paper=4)
+        result = plans_service.compute(session, process_id=seeded.process_id)
     return result
 
 

@@ -131,12 +131,9 @@ def first_print(
     renderer: the two tests below read what this did (its ballots rolled back)."""
     folder = tmp_path_factory.mktemp("plan-pdf")
     i18n.current_language.set("nl")
-    with seeded.engine.connect() as connection:
-        transaction = connection.begin()
-        with Session(bind=connection, join_transaction_mode="create_savepoint") as session:
-            meeting_night(session, seeded.process_id, participants=8)
-            content, ballots = plans_service.compute(session, process_id=seeded.process_id)
-        transaction.rollback()
+    with seeded.rolled_back() as session:
+        meeting_night(session, seeded.process_id, participants=8)
+        content, ballots = plans_service.compute(session, process_id=seeded.process_id)
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(plan_pdf, "CACHE", folder)
         patch.setattr(_CountedRenderer, "pages", 0)

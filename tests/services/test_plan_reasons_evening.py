@@ -7,7 +7,6 @@ issue 16, where 14 of 16 such sentences used to be wrong."""
 from __future__ import annotations
 
 import pytest
-from sqlmodel import Session
 
 from app.domain import reasons
 from app.domain import waardenzeef as wz
@@ -32,12 +31,9 @@ pytestmark = pytest.mark.one_database(
 @pytest.fixture(scope="module")
 def evening(seeded: Seeded) -> wz.Sieve:
     """The evening's sieve (frozen), read once for the four rules, its ballots rolled back."""
-    with seeded.engine.connect() as connection:
-        transaction = connection.begin()
-        with Session(bind=connection, join_transaction_mode="create_savepoint") as session:
-            meeting_night(session, seeded.process_id, participants=60, paper=4)
-            sieve = plans_service.load_source(session, process_id=seeded.process_id).sieve
-        transaction.rollback()
+    with seeded.rolled_back() as session:
+        meeting_night(session, seeded.process_id, participants=60, paper=4)
+        sieve = plans_service.load_source(session, process_id=seeded.process_id).sieve
     return sieve
 
 
