@@ -51,6 +51,8 @@ CROWDED = {"latency": 400, "down": 400.0, "up": 400.0}
 PROFILES = {"slow 4G": SLOW_4G, "400 kbit/s, 400 ms": CROWDED}
 CPU_SLOWDOWN = 4
 LCP_TARGET_MS = 1000
+# How long a load may take to report its largest contentful paint before the test fails.
+LCP_WAIT_MS = 15_000
 # `make test` loads each page once and holds the bytes to their budget; the LCP is recorded. A
 # timed target is a benchmark's, not a unit test's (a parallel test run shares the processor):
 # `python -m benchmarks.page_speed` runs this test with PAGE_SPEED_TRIES=3 (each load three times
@@ -161,8 +163,11 @@ class Throttled:
         # loads after its load event (a favicon) is counted and a late LCP candidate, painted
         # from what came, is in; the page's polls (from 1.6 s on) do not count.
         self.page.goto(url, wait_until="networkidle")
-        lcp = self.page.evaluate("window.__lcp.length ? Math.max(...window.__lcp) : null")
-        assert lcp is not None, f"no largest contentful paint on {url}"
+        # The observer's callback is a low-priority task: on a loaded machine, with the processor
+        # throttled 4x, it can come after the network has gone quiet (CI once read no candidate
+        # yet). Its entries carry their own paint times, so waiting for the first changes no figure.
+        self.page.wait_for_function("window.__lcp.length > 0", timeout=LCP_WAIT_MS)
+        lcp = self.page.evaluate("Math.max(...window.__lcp)")
         loaded = {
             self.urls.get(rid, rid): size
             for rid, size in self.received.items()
