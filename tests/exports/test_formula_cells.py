@@ -163,6 +163,9 @@ def poisoned(session: Session, korrewegwijk: int) -> int:
     return korrewegwijk
 
 
+@pytest.mark.one_database(
+    "the cells of every CSV and XLSX download, the same whichever database held the titles"
+)
 def test_no_export_runs_a_formula(client: TestClient, poisoned: int) -> None:
     login = client.post("/login", data={"email": "w@example.org", "password": PASSWORD})
     assert login.status_code == 200
@@ -231,6 +234,10 @@ def test_a_menu_with_formula_like_titles_round_trips(
         assert got[measure.key] == measure.title.strip(), measure.key
 
 
+@pytest.mark.one_database(
+    "the cells of the downloads after the vote; adopting, the schedule, the follow-up and the"
+    " offers are tested on both databases (test_plan, test_schedule, test_follow_up, test_offers)"
+)
 def test_no_export_after_the_vote_runs_a_formula(
     client: TestClient, session: Session, poisoned: int
 ) -> None:

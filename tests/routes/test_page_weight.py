@@ -82,6 +82,10 @@ def _vote(phone: TestClient, n: Night, kind: RoundKind, html: str) -> None:
     assert response.status_code == 303, response.text
 
 
+@pytest.mark.one_database(
+    "the bytes of a resident's pages on the wire; voting, closing and the outcome are tested on"
+    " both databases in test_vote"
+)
 @pytest.mark.parametrize("kind", [RoundKind.WEGEN, RoundKind.ZEVEN, RoundKind.KIEZEN])
 def test_a_round_on_a_phone_stays_within_its_budgets(
     client: TestClient, session: Session, korrewegwijk: int, kind: RoundKind
