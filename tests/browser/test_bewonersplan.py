@@ -12,7 +12,6 @@ from typing import Any
 
 import pytest
 from openpyxl import load_workbook
-from pypdf import PdfReader
 from typer.testing import CliRunner
 
 from app.cli import cli
@@ -23,6 +22,7 @@ from app.services import users as users_service
 from tests.browser.conftest import keep, loaded, writing_session
 from tests.conftest import REPO, unavailable
 from tests.factories import meeting_night
+from tests.pdf_text import pdf_text
 
 pytestmark = pytest.mark.browser
 PASSWORD = "plan-wachtwoord-123"
@@ -88,8 +88,7 @@ def test_the_wijkteam_adopts_and_downloads_the_plan(
     )
     assert [r[1] for r in rows[1:] if r[13] == "ja"] == selected
 
-    reader = PdfReader(files["pdf"])
-    text = " ".join(" ".join(p.extract_text().split()) for p in reader.pages)
+    text = pdf_text(files["pdf"].read_bytes())
     assert all(title in text for title in selected)
     if shutil.which("pdftoppm"):
         subprocess.run(

@@ -19,6 +19,7 @@ from app.domain.vocabulary import StakeholderGroup
 from app.exports import cards as cards_export
 from app.i18n import current_language
 from tests.conftest import unavailable
+from tests.pdf_text import pdf_pages
 
 BASE_URL = "https://stem.waardenzeef.example"
 
@@ -63,7 +64,7 @@ def test_the_pdf_is_a4_with_twelve_cards_a_page_that_scan(tmp_path: Path) -> Non
     assert len(reader.pages) == 2
     box = reader.pages[0].mediabox
     assert (round(float(box.width)), round(float(box.height))) == (595, 842)  # A4 in points
-    text = reader.pages[0].extract_text()
+    text = pdf_pages(pdf)[0]
     assert cards[0].code in text
     assert "Scan de QR-code" in text
     assert "stem.waardenzeef.example/join" in text.replace("\n", "")

@@ -10,7 +10,6 @@ from typing import Any
 
 import pytest
 from openpyxl import load_workbook
-from pypdf import PdfReader
 
 from app import i18n
 from app.exports import plan_files, plan_pdf, plan_text
@@ -18,6 +17,7 @@ from app.exports.content import LineReason, PlanContent
 from app.services import plans as plans_service
 from tests.conftest import Seeded
 from tests.factories import meeting_night
+from tests.pdf_text import pdf_pages
 
 needs_pdf = pytest.mark.skipif(
     plan_pdf.unavailable() is not None, reason="WeasyPrint cannot load here"
@@ -68,8 +68,7 @@ def printed(computed: tuple[PlanContent, str]) -> list[str]:
 
 
 def _pdf_pages(content: PlanContent, ballots: str) -> list[str]:
-    reader = PdfReader(io.BytesIO(plan_files.render(content, ballots, "pdf")))
-    return [page.extract_text() for page in reader.pages]
+    return pdf_pages(plan_files.render(content, ballots, "pdf"))
 
 
 def _flat(text: str) -> str:

@@ -3,7 +3,6 @@ is served from the file, a page of other ballots (or another day) is rendered af
 
 from __future__ import annotations
 
-import io
 import os
 import signal
 from collections.abc import Iterator
@@ -14,7 +13,6 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
-from pypdf import PdfReader
 from sqlmodel import Session, select
 
 from app import i18n
@@ -27,6 +25,7 @@ from app.services import users as users_service
 from app.settings import get_settings
 from tests.conftest import Seeded
 from tests.factories import cast, meeting_night
+from tests.pdf_text import pdf_text
 
 pytestmark = [
     pytest.mark.skipif(plan_pdf.unavailable() is not None, reason="WeasyPrint cannot load here"),
@@ -46,10 +45,6 @@ def kept(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     return folder
 
 
-def _text(pdf: bytes) -> str:
-    return " ".join(" ".join(p.extract_text().split()) for p in PdfReader(io.BytesIO(pdf)).pages)
-
-
 def test_other_ballots_make_another_pdf(session: Session, korrewegwijk: int, kept: Path) -> None:
     meeting = meeting_night(session, korrewegwijk, participants=8)
     before, ballots = plans_service.compute(session, process_id=korrewegwijk)
@@ -66,7 +61,7 @@ def test_other_ballots_make_another_pdf(session: Session, korrewegwijk: int, kep
     assert after.fingerprint != before.fingerprint
     second = plan_files.render(after, ballots, "pdf")
     assert second != first
-    printed = _text(second).replace(" ", "")
+    printed = pdf_text(second).replace(" ", "")
     assert after.fingerprint[:16] in printed
     assert before.fingerprint[:16] not in printed
     assert len(list(kept.glob("*.pdf"))) == 2
@@ -161,7 +156,7 @@ def test_a_pdf_is_rendered_in_a_process_of_its_own(first_print: FirstPrint) -> N
     assert first_print.rendered == 1
     assert first_print.renderer
     assert first_print.renderer != [os.getpid()]
-    assert first_print.content.fingerprint[:16] in _text(first_print.pdf).replace(" ", "")
+    assert first_print.content.fingerprint[:16] in pdf_text(first_print.pdf).replace(" ", "")
 
 
 def test_the_plan_prepared_after_kiezen_has_its_pdf_rendered_ahead(

@@ -13,7 +13,6 @@ import pytest
 from bs4 import BeautifulSoup
 from fastapi.testclient import TestClient
 from openpyxl import load_workbook
-from pypdf import PdfReader
 from sqlmodel import Session, select
 
 from app.domain import plan_file
@@ -26,6 +25,7 @@ from app.exports.content import PlanContent
 from app.models import PlanSnapshot, Round, User
 from app.services import plans as plans_service
 from tests.factories import meeting_night
+from tests.pdf_text import pdf_text
 from tests.routes.test_plan import _log_in
 
 COMPLETIONS = ("add1", "add1-greedy", "add1-compare")
@@ -222,8 +222,7 @@ def test_the_pdf_and_csv_say_the_completion_and_the_comparison(
     base = f"/wijkteam/processes/{night}/plan"
     pdf = client.get(f"{base}.pdf{query}")
     assert pdf.status_code == 200
-    reader = PdfReader(io.BytesIO(pdf.content))
-    text = " ".join(" ".join(page.extract_text().split()) for page in reader.pages)
+    text = pdf_text(pdf.content)
     assert "één erbij, dan aanvullen, dan vergelijken zoals in Wieliczka 2023" in text
     assert "Vergelijking: 6 deelnemers waren beter af met de gewone telling en 4" in text
     assert "meer deelnemers waren beter af met de gewone telling" in text

@@ -9,7 +9,6 @@ import pytest
 from bs4 import BeautifulSoup
 from fastapi.testclient import TestClient
 from openpyxl import load_workbook
-from pypdf import PdfReader
 from sqlmodel import Session, select
 
 from app.domain.vocabulary import Role
@@ -17,6 +16,7 @@ from app.exports import plan_pdf
 from app.models import AuditEvent, Measure, PlanSchedule, ProcessFacilitator
 from app.services import users as users_service
 from tests.factories import meeting_night
+from tests.pdf_text import pdf_pages
 from tests.routes.meeting_night import resident
 
 PASSWORD = "correct horse battery"
@@ -343,9 +343,7 @@ def test_the_adopted_schedule_is_in_the_plans_page_and_every_download(
     assert any(row[1] == schedule["fingerprint"] for row in values if len(row) > 1)
 
     if plan_pdf.unavailable() is None:
-        text = "".join(
-            p.extract_text() for p in PdfReader(io.BytesIO(client.get(f"{base}.pdf").content)).pages
-        )
+        text = "".join(pdf_pages(client.get(f"{base}.pdf").content))
         assert "Het plan in de tijd" in text
         assert "Wanneer begint wat?" in text
         assert schedule["fingerprint"][:16] in text.replace("\n", "")

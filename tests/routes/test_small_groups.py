@@ -16,7 +16,6 @@ import pytest
 from bs4 import BeautifulSoup
 from fastapi.testclient import TestClient
 from openpyxl import load_workbook
-from pypdf import PdfReader
 from sqlmodel import Session, select
 
 from app.domain.pabulib import parse_pabulib
@@ -26,6 +25,7 @@ from app.models import Meeting, Round
 from app.services import outcomes as outcomes_service
 from app.services import users as users_service
 from tests.factories import meeting_night
+from tests.pdf_text import pdf_text
 
 PASSWORD = "correct horse battery"
 SMALL = ("studenten", "ondernemers", "werkers in de wijk", "groep niet opgegeven")
@@ -87,8 +87,7 @@ def test_the_plan_and_its_downloads_show_no_small_group(client: TestClient, nigh
     assert {v.fields.get("group", "") for v in ballots.votes} <= {"bewoner", ""}
 
     if plan_pdf.unavailable() is None:
-        reader = PdfReader(io.BytesIO(client.get(f"{base}.pdf").content))
-        text = " ".join(" ".join(p.extract_text().split()) for p in reader.pages)
+        text = pdf_text(client.get(f"{base}.pdf").content)
         assert LABEL in text
         for name in SMALL:
             assert f"weegt zoals de {name}" not in text
