@@ -314,3 +314,43 @@ def test_a_tier_leaves_out_projects_out_of_reach_and_merges_the_ballots_then_ali
     at = model.within(Fraction(25))
     assert at.candidates == [0, 1, 2]
     assert at.types == 4
+
+
+def test_a_runs_journal_gives_back_the_money_each_round_started_with() -> None:
+    # A tracked run keeps its money, slopes and epochs once, with a journal of the payments
+    # (mes._Journal), not a copy per round: the lists a checkpoint makes again must be those its
+    # round started with, moved along the slopes when asked. Runs that take rounds over from an
+    # earlier one (`earlier`) included.
+    chance = random.Random(5)
+    started: list[tuple[list[int], list[int], list[int]]] = []
+    checkpoint = mes._State.checkpoint
+
+    def keeping(state: mes._State, t0: Fraction, selected: int) -> mes._Checkpoint:
+        started.append((list(state.money), list(state.slope), list(state.epoch)))
+        return checkpoint(state, t0, selected)
+
+    rounds = 0
+    for _ in range(40):
+        election = _random_crowd(chance)
+        model = mes._Model.of(election.index)
+        share = Fraction(election.budget) / model.voters
+        k = chance.randint(0, 40)
+        with pytest.MonkeyPatch.context() as patch:
+            patch.setattr(mes._State, "checkpoint", keeping)
+            run = mes._run(model, share + k, rung=mes._Rung(k, Fraction(1)))
+            runs = [run]
+            if run.stable_until is not None:
+                at = run.stable_until
+                runs.append(
+                    mes._run(model, share + at, rung=mes._Rung(at, Fraction(1)), earlier=run)
+                )
+        points = [point for run in runs for point in run.checkpoints if point.t0 == run.t0]
+        assert len(points) == len(started)
+        for point, (money, slope, epoch) in zip(points, started, strict=True):
+            by = chance.randint(0, 3)
+            again, slope_again, epoch_again = point.journal.at(point.payments, by)
+            assert again == [m + s * by for m, s in zip(money, slope, strict=True)]
+            assert (slope_again, list(epoch_again)) == (slope, epoch)
+        rounds += len(started)
+        started.clear()
+    assert rounds >= 100

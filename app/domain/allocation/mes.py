@@ -64,7 +64,8 @@ tests/domain/textbook_mes.py, about 60 lines of exact fractions):
   decision may turn (`_keep_dearer`: a rival's price crossing the winner's;
   `_keep_out_of_reach`: a project's supporters reaching its cost; `_pay_tracked`: a voter who
   paid everything no longer having to); `_resume` is what a run takes over from an earlier one
-  (its `_Checkpoint`s), `_Certificate` the proof of a leap;
+  (its `_Checkpoint`s, whose money the run's `_Journal` of payments gives back),
+  `_Certificate` the proof of a leap;
 - `_allocation`, `_outcome`: every project explained (price and who paid everything; or the
   money its supporters had and what was missing).
 """
@@ -384,14 +385,49 @@ class _Priced(NamedTuple):
 _Floats = Any
 
 
+class _Journal:
+    """A tracked run's exact money, slopes and epochs for all its checkpoints, without a copy
+    per round: the lists as they were at its first round (`base`) and, per payment, the voter
+    types it changed with what they have after it (`record`). A checkpoint's lists are the
+    base with the payments before it made again (`at`): a round need not copy every type's
+    money for the few hundred who pay."""
+
+    def __init__(self, money: list[int], slope: list[int], epoch: array[int]) -> None:
+        self.base = (list(money), list(slope), epoch[:])
+        self.money, self.slope = money, slope  # the run's own lists, changed in place
+        self.payments: list[tuple[list[int], list[int], list[int], int]] = []
+
+    def record(self, types: list[int], epoch: int) -> None:
+        """After a payment that left these voter types' money over the `epoch`-th lift."""
+        self.payments.append(
+            (
+                types,
+                list(map(self.money.__getitem__, types)),
+                list(map(self.slope.__getitem__, types)),
+                epoch,
+            )
+        )
+
+    def at(self, payments: int, by: int) -> tuple[list[int], list[int], array[int]]:
+        """New lists as they were after the first `payments` payments, with the money moved
+        `by` units of t along its slope (`money + slope * by`)."""
+        money, slope, epoch = list(self.base[0]), list(self.base[1]), self.base[2][:]
+        for types, money_after, slope_after, now in self.payments[:payments]:
+            for voter_type, left, rise in zip(types, money_after, slope_after, strict=True):
+                money[voter_type] = left
+                slope[voter_type] = rise
+                epoch[voter_type] = now
+        return list(map(add, money, map(mul, slope, repeat(by)))), slope, epoch
+
+
 class _Checkpoint(NamedTuple):
     """What a tracked run had at the start of a round (at money per voter `t0`), for a later
-    run to take over: the exact part of a `_State` and how many projects were bought before."""
+    run to take over: the exact part of a `_State` (money, slopes and epochs as its run's
+    `journal` after `payments` payments) and how many projects were bought before."""
 
     t0: Fraction
-    money: list[int]
-    slope: list[int]
-    epoch: array[int]
+    journal: _Journal
+    payments: int
     lift: list[int]
     guess: _Floats
     growth: _Floats
@@ -417,7 +453,8 @@ class _State:
     `_Model`), from which those who spent everything are pruned in this run. `bound`: each
     project's price when last worked out, a lower bound for the next (money only shrinks);
     `active`: the projects still in play. On a large model a tracked run keeps `guess` and
-    `growth` in numpy arrays (`vector`), and the floats are summed and compared in bulk.
+    `growth` in numpy arrays (`vector`), and the floats are summed and compared in bulk. A
+    tracked run's `journal` keeps what each payment changed, for its checkpoints.
     """
 
     money: list[int]
@@ -434,6 +471,7 @@ class _State:
     active: list[int]
     vector: bool = False
     tracked: bool = False
+    journal: _Journal | None = None
 
     @staticmethod
     def start(model: _Model, t0: Fraction, tracked: bool) -> _State:
@@ -450,10 +488,13 @@ class _State:
         if vector:
             np = _numpy()
             guess, growth = np.array(guess), np.array(growth)
+        money = [t0.numerator * (scale // t0.denominator)] * model.types
+        slope = [scale if tracked else 0] * model.types
+        epoch = array("q", [0]) * model.types
         return _State(
-            money=[t0.numerator * (scale // t0.denominator)] * model.types,
-            slope=[scale if tracked else 0] * model.types,
-            epoch=array("q", [0]) * model.types,
+            money=money,
+            slope=slope,
+            epoch=epoch,
             lift=[1],
             guess=guess,
             growth=growth,
@@ -465,16 +506,19 @@ class _State:
             active=list(model.candidates),
             vector=vector,
             tracked=tracked,
+            journal=_Journal(money, slope, epoch) if tracked else None,
         )
 
     @staticmethod
-    def of(point: _Checkpoint) -> _State:
-        """A state to go on from (the checkpoint's lists are copied where a run changes them)."""
+    def of(point: _Checkpoint, by: int) -> _State:
+        """A state to go on from, the checkpoint's money moved `by` units of t along its slope
+        (the floats are moved by the caller); its lists are its own."""
         vector = not isinstance(point.guess, list)
+        money, slope, epoch = point.journal.at(point.payments, by)
         return _State(
-            money=point.money,
-            slope=point.slope,
-            epoch=point.epoch,
+            money=money,
+            slope=slope,
+            epoch=epoch,
             lift=point.lift,
             guess=point.guess.copy() if vector else list(point.guess),
             growth=point.growth.copy() if vector else list(point.growth),
@@ -486,16 +530,16 @@ class _State:
             active=list(point.active),
             vector=vector,
             tracked=True,
+            journal=_Journal(money, slope, epoch),
         )
 
     def checkpoint(self, t0: Fraction, selected: int) -> _Checkpoint:
-        # `money`, `slope`, `epoch`, `guess` and `growth` are copied before the next payments
-        # (`own_lists`).
+        # `guess` and `growth` are copied before the next payment (`own_floats`).
+        journal = cast(_Journal, self.journal)
         return _Checkpoint(
             t0=t0,
-            money=self.money,
-            slope=self.slope,
-            epoch=self.epoch,
+            journal=journal,
+            payments=len(journal.payments),
             lift=self.lift,
             guess=self.guess,
             growth=self.growth,
@@ -575,10 +619,8 @@ class _State:
         self.cost_now = list(map(mul, self.cost_now, repeat(factor)))
         self.scale *= factor
 
-    def own_lists(self) -> None:
-        """Copies of the lists that payments change in place (a checkpoint keeps the old)."""
-        # The epochs are machine integers in an array: copying them is one block of memory.
-        self.money, self.slope, self.epoch = list(self.money), list(self.slope), self.epoch[:]
+    def own_floats(self) -> None:
+        """Copies of the floats that payments change in place (a checkpoint keeps the old)."""
         if self.vector:
             self.guess, self.growth = self.guess.copy(), self.growth.copy()
         else:
@@ -826,8 +868,9 @@ def _buy(model: _Model, state: _State, chosen: _Round, horizon: _Horizon | None)
     if horizon is None:
         _pay(state, chosen.supporters, chosen.priced.poor, price, reduce)
     else:
-        state.own_lists()
+        state.own_floats()
         _pay_tracked(state, chosen.supporters, chosen.priced.poor, price, reduce, horizon)
+        cast(_Journal, state.journal).record(chosen.supporters.types, len(state.lift) - 1)
     left_with = list(map(state.money.__getitem__, chosen.supporters.types))
     if chosen.supporters.weights is None:
         return left_with.count(0)
@@ -1132,12 +1175,8 @@ def _resume(run: _Run, earlier: _Run) -> _State | None:
     else:
         guess = point.guess + point.growth * float(by)  # the same sums, in bulk
     return _State.of(
-        point._replace(
-            t0=t0,
-            money=list(map(add, point.money, map(mul, point.slope, repeat(by)))),
-            guess=guess,
-            bound=[_shifted(price, by) for price in point.bound],
-        )
+        point._replace(t0=t0, guess=guess, bound=[_shifted(price, by) for price in point.bound]),
+        by,
     )
 
 
