@@ -229,7 +229,9 @@ def test_the_wijkteam_sees_exports_marks_and_deletes_without_anything_of_a_ballo
     assert session.get(HelpOffer, offer.id) is None
 
     events = session.exec(
-        select(AuditEvent).where(col(AuditEvent.action).startswith("offer"))
+        select(AuditEvent)
+        .where(col(AuditEvent.action).startswith("offer"))
+        .order_by(col(AuditEvent.id))
     ).all()
     assert [(e.action, e.user_id) for e in events] == [
         ("offer.made", None),

@@ -9,7 +9,7 @@ import pytest
 from bs4 import BeautifulSoup
 from fastapi.testclient import TestClient
 from openpyxl import load_workbook
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from app.domain.vocabulary import Role
 from app.exports import plan_pdf
@@ -165,7 +165,9 @@ def test_adopting_keeps_the_schedule_as_it_was_with_its_fingerprint(
     assert row.starts["wijkatelier"] == 2
     actions = [
         (e.action, e.user_id)
-        for e in session.exec(select(AuditEvent).where(AuditEvent.process_id == pid))
+        for e in session.exec(
+            select(AuditEvent).where(AuditEvent.process_id == pid).order_by(col(AuditEvent.id))
+        )
         if e.action.startswith("schedule.")
     ]
     assert actions == [("schedule.adopted", user_id), ("schedule.saved", user_id)]

@@ -6,7 +6,7 @@ import re
 from datetime import timedelta
 
 import pytest
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from app.domain.vocabulary import Role
 from app.errors import InvalidInput
@@ -153,7 +153,12 @@ def test_a_facilitator_account_gets_a_one_time_password(session: Session, wijkte
     assert password not in user.password_hash
     assert user.email == "f@example.org"
     assert user.password_changed_at is None
-    event = session.exec(select(AuditEvent).where(AuditEvent.action == "user.created")).all()[-1]
+    event = session.exec(
+        select(AuditEvent)
+        .where(AuditEvent.action == "user.created")
+        .order_by(col(AuditEvent.id).desc())
+    ).first()
+    assert event is not None
     assert event.user_id == wijkteam.id
     assert _log_in(session, "f@example.org", password)
     with pytest.raises(FormInvalid) as invalid:
