@@ -408,16 +408,15 @@ class _Journal:
             )
         )
 
-    def at(self, payments: int, by: int) -> tuple[list[int], list[int], array[int]]:
-        """New lists as they were after the first `payments` payments, with the money moved
-        `by` units of t along its slope (`money + slope * by`)."""
+    def at(self, payments: int) -> tuple[list[int], list[int], array[int]]:
+        """New lists as they were after the first `payments` payments."""
         money, slope, epoch = list(self.base[0]), list(self.base[1]), self.base[2][:]
         for types, money_after, slope_after, now in self.payments[:payments]:
             for voter_type, left, rise in zip(types, money_after, slope_after, strict=True):
                 money[voter_type] = left
                 slope[voter_type] = rise
                 epoch[voter_type] = now
-        return list(map(add, money, map(mul, slope, repeat(by)))), slope, epoch
+        return money, slope, epoch
 
 
 class _Checkpoint(NamedTuple):
@@ -429,6 +428,7 @@ class _Checkpoint(NamedTuple):
     journal: _Journal
     payments: int
     lift: list[int]
+    behind: list[int]
     guess: _Floats
     growth: _Floats
     scale: int
@@ -449,18 +449,23 @@ class _State:
     `epoch`-th, and `lift[epoch]` brings it over `scale` (`exact`), so that a purchase need not
     touch every voter. In a tracked run money also has a `slope` (over the same denominator; its
     float: `growth`): at `t0 + x` a type has `money + slope * x` as long as the run's decisions
-    hold. `cost_now`: the costs over `scale`. `supporters_of`: each project's supporters (as in
-    `_Model`), from which those who spent everything are pruned in this run. `bound`: each
-    project's price when last worked out, a lower bound for the next (money only shrinks);
-    `active`: the projects still in play. On a large model a tracked run keeps `guess` and
-    `growth` in numpy arrays (`vector`), and the floats are summed and compared in bulk. A
-    tracked run's `journal` keeps what each payment changed, for its checkpoints.
+    hold. The numbers of an epoch taken over from an earlier run (`_resume`) hold at that run's
+    t, `d` units of t below `t0`: `behind[epoch]` is `d * lift[epoch]`, and a type has
+    `money * lift + slope * behind` over `scale` (0 for the run's own epochs), so that taking
+    over need not move every voter's money. `cost_now`: the costs over `scale`.
+    `supporters_of`: each project's supporters (as in `_Model`), from which those who spent
+    everything are pruned in this run. `bound`: each project's price when last worked out, a
+    lower bound for the next (money only shrinks); `active`: the projects still in play. On a
+    large model a tracked run keeps `guess` and `growth` in numpy arrays (`vector`), and the
+    floats are summed and compared in bulk. A tracked run's `journal` keeps what each payment
+    changed, for its checkpoints.
     """
 
     money: list[int]
     slope: list[int]
     epoch: array[int]
     lift: list[int]
+    behind: list[int]
     guess: _Floats
     growth: _Floats
     scale: int
@@ -496,6 +501,7 @@ class _State:
             slope=slope,
             epoch=epoch,
             lift=[1],
+            behind=[0],
             guess=guess,
             growth=growth,
             scale=scale,
@@ -511,15 +517,18 @@ class _State:
 
     @staticmethod
     def of(point: _Checkpoint, by: int) -> _State:
-        """A state to go on from, the checkpoint's money moved `by` units of t along its slope
-        (the floats are moved by the caller); its lists are its own."""
+        """A state to go on from, `by` units of t above the checkpoint's (the floats are moved
+        by the caller): every epoch so far falls behind by `by`, and payments start a new one;
+        its lists are its own."""
         vector = not isinstance(point.guess, list)
-        money, slope, epoch = point.journal.at(point.payments, by)
+        money, slope, epoch = point.journal.at(point.payments)
+        behind = list(map(add, point.behind, map(mul, point.lift, repeat(by))))
         return _State(
             money=money,
             slope=slope,
             epoch=epoch,
-            lift=point.lift,
+            lift=[*point.lift, 1],
+            behind=[*behind, 0],
             guess=point.guess.copy() if vector else list(point.guess),
             growth=point.growth.copy() if vector else list(point.growth),
             scale=point.scale,
@@ -541,6 +550,7 @@ class _State:
             journal=journal,
             payments=len(journal.payments),
             lift=self.lift,
+            behind=self.behind,
             guess=self.guess,
             growth=self.growth,
             scale=self.scale,
@@ -616,6 +626,7 @@ class _State:
     def rescale(self, factor: int) -> None:
         """A new common denominator, `factor` times the old one: a new epoch."""
         self.lift = [*map(mul, self.lift, repeat(factor)), 1]
+        self.behind = [*map(mul, self.behind, repeat(factor)), 0]
         self.cost_now = list(map(mul, self.cost_now, repeat(factor)))
         self.scale *= factor
 
@@ -626,36 +637,52 @@ class _State:
         else:
             self.guess, self.growth = list(self.guess), list(self.growth)
 
-    def exact(self, types: list[int], weights: Iterable[int] | None = None) -> int:
+    def exact(self, types: list[int], weights: list[int] | None = None) -> int:
         """What these voter types (as many voters each as `weights` says) have together, over
         the current denominator."""
-        return self._lifted(self.money, types, weights)
-
-    def exact_slope(self, types: list[int], weights: Iterable[int] | None = None) -> int:
-        """As `exact`, for the slopes: how fast their money grows with t."""
-        return self._lifted(self.slope, types, weights)
+        return self.exact_paid(types, weights)[0]
 
     def exact_paid(self, types: list[int], weights: list[int] | None) -> tuple[int, int]:
         """What these voter types have together, as `exact`, and in a tracked run how fast it
-        grows with t, as `exact_slope` (else 0): the two sums share the lifts."""
-        lifts = list(map(self.lift.__getitem__, map(self.epoch.__getitem__, types)))
-        money = map(mul, map(self.money.__getitem__, types), lifts)
-        slope = map(mul, map(self.slope.__getitem__, types), lifts) if self.tracked else ()
-        if weights is None:
-            return sum(money), sum(slope)
-        return sum(map(mul, money, weights)), sum(map(mul, slope, weights))
+        grows with t (else 0).
+
+        In a tracked run the money and the slopes are added up per epoch (over that epoch's
+        denominator) and each sum is lifted once: a multiplication by a lift per epoch among
+        the types (15 for 160 types on average on the made-up city) instead of two per type."""
+        if not self.tracked:
+            lifts = map(self.lift.__getitem__, map(self.epoch.__getitem__, types))
+            mine = map(mul, map(self.money.__getitem__, types), lifts)
+            return sum(mine) if weights is None else sum(map(mul, mine, weights)), 0
+        money, slope, epoch = self.money, self.slope, self.epoch
+        per_epoch: dict[int, list[int]] = {}
+        for voter_type, weight in zip(
+            types, repeat(1) if weights is None else weights, strict=False
+        ):
+            sums = per_epoch.get(epoch[voter_type])
+            if sums is None:
+                per_epoch[epoch[voter_type]] = [
+                    money[voter_type] * weight,
+                    slope[voter_type] * weight,
+                ]
+            else:
+                sums[0] += money[voter_type] * weight
+                sums[1] += slope[voter_type] * weight
+        paid = rise = 0
+        for at, (money_then, slope_then) in per_epoch.items():
+            lift = self.lift[at]
+            paid += money_then * lift + slope_then * self.behind[at]
+            rise += slope_then * lift
+        return paid, rise
 
     def exact_one(self, voter_type: int) -> int:
-        return self.money[voter_type] * self.lift[self.epoch[voter_type]]
-
-    def _lifted(self, numbers: list[int], types: list[int], weights: Iterable[int] | None) -> int:
-        lifts = map(self.lift.__getitem__, map(self.epoch.__getitem__, types))
-        mine = map(mul, map(numbers.__getitem__, types), lifts)
-        return sum(mine) if weights is None else sum(map(mul, mine, weights))
+        at = self.epoch[voter_type]
+        return self.money[voter_type] * self.lift[at] + self.slope[voter_type] * self.behind[at]
 
     def normalized(self) -> list[int]:
         """Every type's money over the current denominator."""
-        return list(map(mul, self.money, map(self.lift.__getitem__, self.epoch)))
+        lifted = map(mul, self.money, map(self.lift.__getitem__, self.epoch))
+        moved = map(mul, self.slope, map(self.behind.__getitem__, self.epoch))
+        return list(map(add, lifted, moved))
 
 
 class _Round(NamedTuple):
@@ -1244,10 +1271,8 @@ def _keep_out_of_reach(
         horizon.keep_at_least(short / (rise * (1 + _DOUBT)) * (1 - _DOUBT))
         return
     horizon.reach = 0.0
-    horizon.keep_non_negative(
-        state.cost_now[rank] - state.exact(types, weights),
-        -state.exact_slope(types, weights),
-    )
+    have_now, rise_now = state.exact_paid(types, weights)
+    horizon.keep_non_negative(state.cost_now[rank] - have_now, -rise_now)
 
 
 def _payments(supporters: _Supporters, numerator: int, reduce: int) -> Iterable[int]:
@@ -1301,11 +1326,12 @@ def _pay_tracked(
     """`_pay` with slopes: the payments move with t as the price does, and those who pay
     everything keep doing so while their part `price * value` is at least what they have; the
     horizon learns when that may end."""
-    money, slope, epoch, lift, guess, growth, scale = (
+    money, slope, epoch, lift, behind, guess, growth, scale = (
         state.money,
         state.slope,
         state.epoch,
         state.lift,
+        state.behind,
         state.guess,
         state.growth,
         state.scale,
@@ -1338,8 +1364,9 @@ def _pay_tracked(
         poor_ones,
         strict=False,
     ):
-        to_now = lift[epoch[voter_type]]
-        have = money[voter_type] * to_now
+        then = epoch[voter_type]
+        to_now = lift[then]
+        have = money[voter_type] * to_now + slope[voter_type] * behind[then]
         epoch[voter_type] = now
         if is_poor or have <= payment:
             # Pays all there is, as long as price * value - money >= 0.
