@@ -450,9 +450,9 @@ class _State:
     touch every voter. In a tracked run money also has a `slope` (over the same denominator; its
     float: `growth`): at `t0 + x` a type has `money + slope * x` as long as the run's decisions
     hold. The numbers of an epoch taken over from an earlier run (`_resume`) hold at that run's
-    t, `d` units of t below `t0`: `behind[epoch]` is `d * lift[epoch]`, and a type has
-    `money * lift + slope * behind` over `scale` (0 for the run's own epochs), so that taking
-    over need not move every voter's money. `cost_now`: the costs over `scale`.
+    t, `behind[epoch]` units of t below `t0` (0 for the run's own epochs): a type has
+    `(money + slope * behind) * lift` over `scale`, so that taking over need not move every
+    voter's money. `cost_now`: the costs over `scale`.
     `supporters_of`: each project's supporters (as in `_Model`), from which those who spent
     everything are pruned in this run. `bound`: each project's price when last worked out, a
     lower bound for the next (money only shrinks); `active`: the projects still in play. On a
@@ -522,7 +522,7 @@ class _State:
         its lists are its own."""
         vector = not isinstance(point.guess, list)
         money, slope, epoch = point.journal.at(point.payments)
-        behind = list(map(add, point.behind, map(mul, point.lift, repeat(by))))
+        behind = list(map(add, point.behind, repeat(by)))
         return _State(
             money=money,
             slope=slope,
@@ -626,7 +626,7 @@ class _State:
     def rescale(self, factor: int) -> None:
         """A new common denominator, `factor` times the old one: a new epoch."""
         self.lift = [*map(mul, self.lift, repeat(factor)), 1]
-        self.behind = [*map(mul, self.behind, repeat(factor)), 0]
+        self.behind = [*self.behind, 0]
         self.cost_now = list(map(mul, self.cost_now, repeat(factor)))
         self.scale *= factor
 
@@ -670,19 +670,18 @@ class _State:
         paid = rise = 0
         for at, (money_then, slope_then) in per_epoch.items():
             lift = self.lift[at]
-            paid += money_then * lift + slope_then * self.behind[at]
+            paid += (money_then + slope_then * self.behind[at]) * lift
             rise += slope_then * lift
         return paid, rise
 
     def exact_one(self, voter_type: int) -> int:
         at = self.epoch[voter_type]
-        return self.money[voter_type] * self.lift[at] + self.slope[voter_type] * self.behind[at]
+        return (self.money[voter_type] + self.slope[voter_type] * self.behind[at]) * self.lift[at]
 
     def normalized(self) -> list[int]:
         """Every type's money over the current denominator."""
-        lifted = map(mul, self.money, map(self.lift.__getitem__, self.epoch))
-        moved = map(mul, self.slope, map(self.behind.__getitem__, self.epoch))
-        return list(map(add, lifted, moved))
+        moved = map(add, self.money, map(mul, self.slope, map(self.behind.__getitem__, self.epoch)))
+        return list(map(mul, moved, map(self.lift.__getitem__, self.epoch)))
 
 
 class _Round(NamedTuple):
@@ -1366,7 +1365,7 @@ def _pay_tracked(
     ):
         then = epoch[voter_type]
         to_now = lift[then]
-        have = money[voter_type] * to_now + slope[voter_type] * behind[then]
+        have = (money[voter_type] + slope[voter_type] * behind[then]) * to_now
         epoch[voter_type] = now
         if is_poor or have <= payment:
             # Pays all there is, as long as price * value - money >= 0.
