@@ -1364,32 +1364,36 @@ def _pay_tracked(
         strict=False,
     ):
         then = epoch[voter_type]
-        to_now = lift[then]
-        have = (money[voter_type] + slope[voter_type] * behind[then]) * to_now
         epoch[voter_type] = now
-        if is_poor or have <= payment:
-            # Pays all there is, as long as price * value - money >= 0.
-            gap = price_float * value - guess[slot]
-            drift = price_rise * value - growth[slot]
-            room = 1e-12 * (price_float * value + guess[slot])
-            slack = 1e-12 * (abs(price_rise) * value + abs(growth[slot]))
-            # It can only fall as fast as `fall`, from at least `gap - room`: exact work only
-            # if it might turn no later than the nearest turning point so far.
-            fall = slack - drift
-            if fall > 0 and gap - room <= fall * horizon.nearest * (1 + _DOUBT):
-                horizon.keep_non_negative(
-                    numerator * value - reduce * have,
-                    price_slope * value - reduce * slope[voter_type] * to_now,
-                )
-            money[voter_type] = slope[voter_type] = 0
-            guess[slot] = growth[slot] = 0.0
-        else:
-            left = have - payment
-            rise = slope[voter_type] * to_now - rise_payment
-            money[voter_type] = left
-            slope[voter_type] = rise
-            guess[slot] = left * inverse if inverse else left / scale
-            growth[slot] = rise * inverse if inverse else rise / scale
+        if not is_poor:
+            to_now = lift[then]
+            rising = slope[voter_type]
+            have = (money[voter_type] + rising * behind[then]) * to_now
+            if have > payment:
+                left = have - payment
+                rise = rising * to_now - rise_payment
+                money[voter_type] = left
+                slope[voter_type] = rise
+                guess[slot] = left * inverse if inverse else left / scale
+                growth[slot] = rise * inverse if inverse else rise / scale
+                continue
+        # Pays all there is, as long as price * value - money >= 0.
+        gap = price_float * value - guess[slot]
+        drift = price_rise * value - growth[slot]
+        room = 1e-12 * (price_float * value + guess[slot])
+        slack = 1e-12 * (abs(price_rise) * value + abs(growth[slot]))
+        # It can only fall as fast as `fall`, from at least `gap - room`: exact work (and the
+        # exact money) only if it might turn no later than the nearest turning point so far.
+        fall = slack - drift
+        if fall > 0 and gap - room <= fall * horizon.nearest * (1 + _DOUBT):
+            to_now = lift[then]
+            have = (money[voter_type] + slope[voter_type] * behind[then]) * to_now
+            horizon.keep_non_negative(
+                numerator * value - reduce * have,
+                price_slope * value - reduce * slope[voter_type] * to_now,
+            )
+        money[voter_type] = slope[voter_type] = 0
+        guess[slot] = growth[slot] = 0.0
     if state.vector:
         state.guess[supporters.index] = guess
         state.growth[supporters.index] = growth
