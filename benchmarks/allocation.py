@@ -591,9 +591,10 @@ def reading_speed() -> str:
 def command_table(rows: list[CommandRow], started: str) -> str:
     """The README section of the whole-command benchmark."""
     load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
+    cores = os.cpu_count()
     lines = [
         COMMAND_START,
-        f"Measured {started} on 2 cores shared with five other sessions' work (load average at "
+        f"Measured {started} on {cores} cores, which other work may share (load average at "
         f"the end {load}), Python {sys.version.split()[0]}. CPU seconds, not wall time: the "
         "machine is shared, and a process's CPU time is what other work disturbs least. Ours is "
         "the whole `waardenzeef recount FILE --rule R --sat S --json` as a user runs it "
