@@ -6,6 +6,7 @@ from __future__ import annotations
 import operator
 import random
 from fractions import Fraction
+from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, assume, given, settings
@@ -223,6 +224,18 @@ def _random_crowd(chance: random.Random) -> Election[str]:
     return Election(projects, chance.randint(10_000, 60_000), ballots)
 
 
+def _random_start(chance: random.Random) -> tuple[Election[str], mes._Model, Fraction, int]:
+    """A `_random_crowd`, its model, the money per voter at the first increment and a k."""
+    election = _random_crowd(chance)
+    model = mes._Model.of(election.index)
+    return election, model, Fraction(election.budget) / model.voters, chance.randint(0, 40)
+
+
+def _run_at(model: mes._Model, share: Fraction, k: int, **kwargs: Any) -> mes._Run:
+    """A tracked run at the k-th increment of one unit above `share`, as "add one" runs it."""
+    return mes._run(model, share + k, rung=mes._Rung(k, Fraction(1)), **kwargs)
+
+
 def test_a_leap_across_a_detour_is_not_certified() -> None:
     # The random elections below seldom have one: an outcome that changes between two budgets
     # and changes back (with the proof patched to say yes to every round, that test still
@@ -259,9 +272,9 @@ def test_a_leap_across_a_detour_is_not_certified() -> None:
         ["2"],
     ]
     model = mes._Model.of(election.index)
-    run = mes._run(model, share + 18, rung=mes._Rung(18, Fraction(1)))
+    run = _run_at(model, share, 18)
     assert [election.index.ids[rank] for rank in run.selected] == ["2"]
-    trial = mes._run(model, share + 38, rung=mes._Rung(38, Fraction(1)), earlier=run, reference=run)
+    trial = _run_at(model, share, 38, earlier=run, reference=run)
     assert not trial.certified
 
 
@@ -275,15 +288,10 @@ def test_a_certified_leap_holds_at_every_increment_in_between() -> None:
     chance = random.Random(19)
     proven = past_a_turn = 0
     for _ in range(120):
-        election = _random_crowd(chance)
-        model = mes._Model.of(election.index)
-        share = Fraction(election.budget) / model.voters
-        k = chance.randint(0, 40)
-        run = mes._run(model, share + k, rung=mes._Rung(k, Fraction(1)))
+        election, model, share, k = _random_start(chance)
+        run = _run_at(model, share, k)
         far = k + chance.randint(1, 60)
-        trial = mes._run(
-            model, share + far, rung=mes._Rung(far, Fraction(1)), earlier=run, reference=run
-        )
+        trial = _run_at(model, share, far, earlier=run, reference=run)
         if not trial.certified:
             continue
         proven += 1
@@ -331,19 +339,14 @@ def test_a_runs_journal_gives_back_the_money_each_round_started_with() -> None:
 
     rounds = 0
     for _ in range(40):
-        election = _random_crowd(chance)
-        model = mes._Model.of(election.index)
-        share = Fraction(election.budget) / model.voters
-        k = chance.randint(0, 40)
+        _, model, share, k = _random_start(chance)
         with pytest.MonkeyPatch.context() as patch:
             patch.setattr(mes._State, "checkpoint", keeping)
-            run = mes._run(model, share + k, rung=mes._Rung(k, Fraction(1)))
+            run = _run_at(model, share, k)
             runs = [run]
             if run.stable_until is not None:
                 at = run.stable_until
-                runs.append(
-                    mes._run(model, share + at, rung=mes._Rung(at, Fraction(1)), earlier=run)
-                )
+                runs.append(_run_at(model, share, at, earlier=run))
         points = [point for run in runs for point in run.checkpoints if point.t0 == run.t0]
         assert len(points) == len(started)
         for point, (money, slope, epoch) in zip(points, started, strict=True):
@@ -362,16 +365,13 @@ def test_a_run_that_takes_rounds_over_leaves_every_voter_the_money_of_one_from_s
     chance = random.Random(11)
     taken_over = 0
     for _ in range(40):
-        election = _random_crowd(chance)
-        model = mes._Model.of(election.index)
-        share = Fraction(election.budget) / model.voters
-        k = chance.randint(0, 40)
-        run = mes._run(model, share + k, rung=mes._Rung(k, Fraction(1)))
+        _, model, share, k = _random_start(chance)
+        run = _run_at(model, share, k)
         for _ in range(3):
             if run.stable_until is None:
                 break
             at = run.stable_until + chance.randint(0, 2)
-            later = mes._run(model, share + at, rung=mes._Rung(at, Fraction(1)), earlier=run)
+            later = _run_at(model, share, at, earlier=run)
             taken_over += len(later.checkpoints) > 0 and later.checkpoints[0].t0 != later.t0
             scratch = mes._run(model, share + at)
             assert later.selected == scratch.selected
