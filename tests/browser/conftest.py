@@ -81,6 +81,21 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     get_engine.cache_clear()
 
 
+def log_in(page: Any, base: str, email: str, password: str) -> None:
+    """Log in on /login and wait for the page it leads to.
+
+    A click only sends the form: a `goto` right after it can overtake the answer that sets the
+    session cookie and land on the login page again.
+    """
+    page.goto(f"{base}/login")
+    page.fill("#email", email)
+    page.fill("#password", password)
+    with page.expect_navigation():
+        page.locator("main button[type=submit]").click()
+    if "/login" in page.url:
+        raise AssertionError(f"logging in as {email} failed: still on {page.url}")
+
+
 def loaded(page: Any) -> Any:
     """The page once it has loaded, to be measured: before its stylesheets arrive (a click or
     an `expect` on a heading waits for the document only), a table is as wide as its text (the

@@ -19,7 +19,7 @@ from app.domain.pabulib import parse_pabulib
 from app.domain.vocabulary import Role
 from app.services import menus as menus_service
 from app.services import users as users_service
-from tests.browser.conftest import keep, loaded, writing_session
+from tests.browser.conftest import keep, loaded, log_in, writing_session
 from tests.conftest import REPO, unavailable
 from tests.factories import meeting_night
 from tests.pdf_text import pdf_text
@@ -50,10 +50,7 @@ def test_the_wijkteam_adopts_and_downloads_the_plan(
     pid = process_with_a_night
     context = browser.new_context(viewport={"width": 360, "height": 740}, accept_downloads=True)
     page = context.new_page()
-    page.goto(f"{live_server}/login")
-    page.fill("#email", "plan-browser@example.org")
-    page.fill("#password", PASSWORD)
-    page.click("button[type=submit]")
+    log_in(page, live_server, "plan-browser@example.org", PASSWORD)
     page.goto(f"{live_server}/wijkteam/processes/{pid}/plan")
     assert page.locator("table.plan-table tbody tr").count() == 22
     overflow = loaded(page).evaluate("document.documentElement.scrollWidth - window.innerWidth")

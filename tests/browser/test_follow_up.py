@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from playwright.sync_api import expect
 
 from app.domain import follow_up as fu
 from app.domain.vocabulary import Role
@@ -19,7 +20,7 @@ from app.services import menus as menus_service
 from app.services import plans as plans_service
 from app.services import schedules as schedules_service
 from app.services import users as users_service
-from tests.browser.conftest import keep, loaded, run_axe, writing_session
+from tests.browser.conftest import keep, loaded, log_in, run_axe, writing_session
 from tests.conftest import REPO, unavailable
 from tests.factories import meeting_night
 from tests.routes.test_follow_up import MONITOR
@@ -135,10 +136,7 @@ def test_the_wijkteam_page_on_a_phone(
         unavailable("axe-core is not installed (npm ci)")
     context = browser.new_context(viewport={"width": 360, "height": 740}, locale="nl-NL")
     page = context.new_page()
-    page.goto(f"{live_server}/login")
-    page.fill("#email", EMAIL)
-    page.fill("#password", PASSWORD)
-    page.click("main button[type=submit]")
+    log_in(page, live_server, EMAIL, PASSWORD)
     page.goto(f"{live_server}/wijkteam/processes/{followed}/voortgang")
     _fits_and_axe(page, "wijkteam-360")
     keep(page, artifacts / "follow-up-wijkteam-360.png", full_page=True)
@@ -147,7 +145,7 @@ def test_the_wijkteam_page_on_a_phone(
     page.select_option("#status", "uitgesteld")
     page.fill("#reason", "")
     page.click("form[action*='/maatregelen/'] button[type=submit]")
-    assert "reden" in page.inner_text("#reason-error").lower()
+    expect(page.locator("#reason-error")).to_contain_text("reden", ignore_case=True)
     _fits_and_axe(page, "measure-360")
     keep(page, artifacts / "follow-up-measure-360.png", full_page=True)
     context.close()

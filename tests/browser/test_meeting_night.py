@@ -24,7 +24,7 @@ from app.services import ballots as ballots_service
 from app.services import codes as codes_service
 from app.services import meetings as meetings_service
 from app.services import users as users_service
-from tests.browser.conftest import keep, loaded, run_axe, writing_session
+from tests.browser.conftest import keep, loaded, log_in, run_axe, writing_session
 from tests.conftest import REPO, unavailable
 
 pytestmark = pytest.mark.browser
@@ -160,10 +160,7 @@ def test_a_meeting_night_on_a_phone_and_a_laptop(
     laptop, phone = laptop_context.new_page(), phone_context.new_page()
     try:
         # The facilitator logs in and creates tonight's meeting with its three rounds.
-        laptop.goto(f"{live_server}/login")
-        laptop.fill("#email", setup.email)
-        laptop.fill("#password", PASSWORD)
-        laptop.click("button[type=submit]")
+        log_in(laptop, live_server, setup.email, PASSWORD)
         laptop.goto(f"{live_server}/console")
         laptop.click("summary:has-text('Nieuwe bijeenkomst')")
         laptop.fill("input[name=title]", f"Wijkavond ({tag})")

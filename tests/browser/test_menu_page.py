@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from playwright.sync_api import expect
 
 from tests.browser.conftest import keep, loaded
 
@@ -34,6 +35,6 @@ def test_the_menu_fits_a_phone(browser: Any, live_server: str, artifacts: Path, 
     assert min(heights) >= 44
     keep(page, artifacts / f"menu-{width}.png", full_page=True)
     page.click("text=English")
-    assert "Not everything fits" in page.inner_text("section.budget")
+    expect(page.locator("section.budget")).to_contain_text("Not everything fits")
     keep(page, artifacts / f"menu-{width}-en.png")
     context.close()

@@ -23,7 +23,7 @@ from app.services import codes as codes_service
 from app.services import meetings as meetings_service
 from app.services import rounds as rounds_service
 from app.services import users as users_service
-from tests.browser.conftest import writing_session
+from tests.browser.conftest import log_in, writing_session
 
 pytestmark = pytest.mark.browser
 
@@ -91,10 +91,7 @@ def test_a_click_on_count_while_the_paper_tally_is_replaced_counts_the_ballot(
     context = browser.new_context(viewport={"width": 1280, "height": 800}, locale="nl-NL")
     laptop = context.new_page()
     try:
-        laptop.goto(f"{live_server}/login")
-        laptop.fill("#email", "tap-paper@example.org")
-        laptop.fill("#password", PASSWORD)
-        laptop.click("button[type=submit]")
+        log_in(laptop, live_server, "tap-paper@example.org", PASSWORD)
         laptop.goto(f"{live_server}/console/rounds/{round_id}/paper")
         laptop.fill("#code", code)
         points = laptop.locator("input[name^=points-]")

@@ -15,7 +15,7 @@ from playwright.sync_api import expect
 
 from app.domain.vocabulary import Role
 from app.services import users as users_service
-from tests.browser.conftest import keep, loaded, run_axe, writing_session
+from tests.browser.conftest import keep, loaded, log_in, run_axe, writing_session
 from tests.conftest import REPO, unavailable
 
 pytestmark = pytest.mark.browser
@@ -60,10 +60,7 @@ def test_a_menu_file_is_imported_in_the_browser(
         users_service.create_user(session, email=email, role=Role.WIJKTEAM, password=PASSWORD)
     context = browser.new_context(viewport={"width": width, "height": 800}, locale="nl-NL")
     page = context.new_page()
-    page.goto(f"{live_server}/login")
-    page.fill("#email", email)
-    page.fill("#password", PASSWORD)
-    page.click("main button[type=submit]")
+    log_in(page, live_server, email, PASSWORD)
     page.wait_for_url("**/wijkteam")
     _check(page, width, "dashboard", artifacts)
 
@@ -71,7 +68,7 @@ def test_a_menu_file_is_imported_in_the_browser(
     page.set_input_files("#f-file", str(MENUS / "many-mistakes.xlsx"))
     page.click("button[value=import]")
     problems = page.locator("ol.problems-list:not(.warnings) li")
-    assert problems.count() == 5
+    expect(problems).to_have_count(5)  # the click only sends the file: wait for the answer
     assert "Regel 4, kolom kosten_jaar_1 (F)" in problems.nth(1).inner_text()
     _check(page, width, "import-problems", artifacts)
 
@@ -81,10 +78,11 @@ def test_a_menu_file_is_imported_in_the_browser(
     )
     page.set_input_files("#f-file", str(good))
     page.click("button[value=import]")
-    assert "De menukaart is ingelezen." in page.inner_text("[role=status]")
+    expect(page.locator("[role=status]")).to_contain_text("De menukaart is ingelezen.")
     _check(page, width, "import-done", artifacts)
 
-    page.click("a.button[href^='/wijkteam/processes/']")
+    with page.expect_navigation():
+        page.click("a.button[href^='/wijkteam/processes/']")
     assert page.locator("#effects ~ .rows li").count() >= 2
     _check(page, width, "process", artifacts)
     process_url = page.url.split("?")[0].split("#")[0]
@@ -93,7 +91,7 @@ def test_a_menu_file_is_imported_in_the_browser(
     page.fill("#f-title", "Nieuwe bank")
     page.fill("#f-cost_years_4", "12,5")
     page.click("form.ws button[type=submit]")
-    assert "laat de centen weg" in page.inner_text("#e-cost_years_4")
+    expect(page.locator("#e-cost_years_4")).to_contain_text("laat de centen weg")
     _check(page, width, "measure-errors", artifacts)
 
     page.goto(f"{process_url}/codes")
