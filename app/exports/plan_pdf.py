@@ -143,6 +143,16 @@ def _rendering(html: str, css: str, path: Path) -> Future[bytes]:
         found = _RENDERING.get(path)
         if found is not None:
             return found
+        # Looked for again under the lock: a rendering that ended since the caller looked has
+        # left the map and its file is kept (it is written before its future is done).
+        try:
+            kept = path.read_bytes()
+        except OSError:
+            pass
+        else:
+            done: Future[bytes] = Future()
+            done.set_result(kept)
+            return done
         if _RENDERER is None:
             _RENDERER = ProcessPoolExecutor(
                 max_workers=1,

@@ -152,6 +152,22 @@ def test_the_same_page_is_rendered_once(
     assert plan_files.render(first_print.content, first_print.ballots, "pdf") == first_print.pdf
 
 
+def test_a_rendering_that_ended_since_the_download_looked_is_not_done_again(
+    first_print: FirstPrint, counted: type[_CountedRenderer], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A download looks for the kept file, then for a rendering under way. A rendering ahead that
+    # ends between the two has left the map and kept its file: that file is read, not rendered
+    # again (a full run once rendered a plan twice this way).
+    monkeypatch.setattr(plan_pdf, "CACHE", first_print.folder)
+    i18n.current_language.set("nl")
+    html, css = plan_files._printed(first_print.content), plan_pdf.print_css()
+    path = plan_pdf._kept_path(html, css)
+    assert path.exists()
+    assert path not in plan_pdf._RENDERING
+    assert plan_pdf._rendering(html, css, path).result() == first_print.pdf
+    assert counted.pages == 0
+
+
 def test_a_pdf_is_rendered_in_a_process_of_its_own(first_print: FirstPrint) -> None:
     assert first_print.rendered == 1
     assert first_print.renderer
