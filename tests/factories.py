@@ -5,6 +5,7 @@ from __future__ import annotations
 import random
 from datetime import UTC, datetime, timedelta
 
+from sqlalchemy import insert
 from sqlmodel import Session, col, select
 
 from app.domain.vocabulary import BallotChannel, RoundKind, RoundState, StakeholderGroup
@@ -60,11 +61,16 @@ def cast(
     ballot = Ballot(round_id=round_.id or 0, participant_id=participant.id or 0, channel=channel)
     session.add(ballot)
     session.flush()
-    session.add_all(
-        BallotLine(ballot_id=ballot.id or 0, measure_id=m, effect_id=e, value=v)
-        for m, e, v in lines
-    )
-    session.flush()
+    if lines:
+        # One INSERT of many rows, not a unit of work of ORM objects: evenings of 60 ballots of
+        # 40 lines are made in many tests (the ORM's way took 18 of the suite's CPU-seconds).
+        session.execute(
+            insert(BallotLine),
+            [
+                {"ballot_id": ballot.id, "measure_id": m, "effect_id": e, "value": v}
+                for m, e, v in lines
+            ],
+        )
     return ballot
 
 
@@ -101,10 +107,13 @@ def meeting_night(
     wegen = closed_round(session, meeting, RoundKind.WEGEN, start)
     zeven = closed_round(session, meeting, RoundKind.ZEVEN, start + timedelta(minutes=30))
     kiezen = closed_round(session, meeting, RoundKind.KIEZEN, start + timedelta(minutes=60))
-    for index in range(participants):
-        person = Participant(process_id=process_id, stakeholder_group=GROUPS[index % len(GROUPS)])
-        session.add(person)
-        session.flush()
+    people = [
+        Participant(process_id=process_id, stakeholder_group=GROUPS[index % len(GROUPS)])
+        for index in range(participants)
+    ]
+    session.add_all(people)
+    session.flush()
+    for index, person in enumerate(people):
         channel = BallotChannel.PAPER if index < paper else BallotChannel.PHONE
         cuts = sorted(rng.sample(range(1, 100), len(effects) - 1))
         points = [b - a for a, b in zip([0, *cuts], [*cuts, 100], strict=True)]
