@@ -185,10 +185,17 @@ def crowds(draw: st.DrawFn) -> Election[str]:
 # decision run through, as checked against pabutools and the textbook); then tiers even on these
 # few voter types, against one tier for every rung (the whole model, nothing merged); and with the
 # floats of the money in numpy arrays (as on large models) on every tier: the floats only screen.
+# On approval ballots (half the crowds) such runs keep no exact money per voter (mes._Approval):
+# also with it kept, as on other ballots.
 WITHOUT: dict[str, list[tuple[object, str, object]]] = {
     "stepping": [(mes._Leaps, "ahead", lambda self, model, share, step, k, run: (k, run, 0))],
     "tiers": [(mes, "_TIERS_FROM", 0)],
     "tiers-in-numpy-arrays": [(mes, "_TIERS_FROM", 0), (mes, "_VECTORS_FROM", 0)],
+    "numpy-arrays-with-exact-money-per-voter": [
+        (mes, "_TIERS_FROM", 0),
+        (mes, "_VECTORS_FROM", 0),
+        (mes._Approval, "of", lambda *arguments: None),
+    ],
 }
 
 
@@ -211,11 +218,13 @@ def test_leaps_tiers_and_numpy_arrays_change_no_outcome(election: Election[str])
         assert changed.equal_shares.spent == usual.equal_shares.spent, name
 
 
-def _random_crowd(chance: random.Random) -> Election[str]:
-    """As `crowds`, drawn from a seeded generator (for the loop below)."""
+def _random_crowd(chance: random.Random, alike: bool | None = None) -> Election[str]:
+    """As `crowds`, drawn from a seeded generator (for the loops below); `alike`: approval
+    ballots (every supporter values a project alike) or not, else either."""
     ids = [str(i) for i in range(chance.randint(5, 12))]
     projects = tuple(Project(i, chance.randint(500, 20_000)) for i in ids)
-    alike = chance.random() < 0.5
+    if alike is None:
+        alike = chance.random() < 0.5
     ballots = []
     for _ in range(chance.randint(10, 40)):
         chosen = chance.sample(ids, chance.randint(1, 4))
@@ -350,6 +359,7 @@ def test_a_runs_journal_gives_back_the_money_each_round_started_with() -> None:
         points = [point for run in runs for point in run.checkpoints if point.t0 == run.t0]
         assert len(points) == len(started)
         for point, (money, slope, epoch) in zip(points, started, strict=True):
+            assert point.journal is not None
             again, slope_again, epoch_again = point.journal.at(point.payments)
             assert (again, slope_again, list(epoch_again)) == (money, slope, epoch)
         rounds += len(started)
@@ -388,3 +398,118 @@ def test_a_run_that_takes_rounds_over_leaves_every_voter_the_money_of_one_from_s
             )
             run = later
     assert taken_over >= 20
+
+
+# A tier's model (`_Model.within`) on approval ballots with the floats in numpy arrays, as on a
+# large election: its tracked runs keep no exact money per voter (mes._Approval).
+APPROVAL_AT_ANY_SIZE = [(mes, "_TIERS_FROM", 0), (mes, "_VECTORS_FROM", 0)]
+
+
+def _approval_tier(chance: random.Random) -> tuple[mes._Model, Fraction, int]:
+    """An approval `_random_crowd`'s tier model for its first 200 increments (every project in
+    reach there kept), the money per voter at the first increment and a k."""
+    election = _random_crowd(chance, alike=True)
+    whole = mes._Model.of(election.index)
+    share = Fraction(election.budget) / whole.voters
+    model = whole.within(share + 200)
+    assert model.approval is not None
+    return model, share, chance.randint(0, 40)
+
+
+def test_on_approval_ballots_a_run_taking_rounds_over_leaves_the_money_of_one_from_scratch() -> (
+    None
+):
+    # As the test above, on approval ballots: the runs keep only the start and the part paid for
+    # each project bought, and a voter's money is the start less the parts of the projects it
+    # supports (mes._State.owned); from scratch (not tracked) every voter's money is kept.
+    chance = random.Random(13)
+    taken_over = 0
+    with pytest.MonkeyPatch.context() as patch:
+        for target, attribute, value in APPROVAL_AT_ANY_SIZE:
+            patch.setattr(target, attribute, value)
+        for _ in range(40):
+            model, share, k = _approval_tier(chance)
+            run = _run_at(model, share, k)
+            for _ in range(3):
+                if run.stable_until is None:
+                    break
+                at = run.stable_until + chance.randint(0, 2)
+                later = _run_at(model, share, at, earlier=run)
+                taken_over += len(later.checkpoints) > 0 and later.checkpoints[0].t0 != later.t0
+                scratch = mes._run(model, share + at)
+                assert later.selected == scratch.selected
+                state = later.end
+                assert state is not None
+                assert state.approval is not None
+                assert not state.money
+                assert [Fraction(m, later.scale) for m in later.left()] == [
+                    Fraction(m, scratch.scale) for m in scratch.left()
+                ]
+                everyone = list(range(model.types))
+                assert state.exact(everyone, model.multiplicity) == sum(
+                    map(operator.mul, later.left(), model.multiplicity)
+                )
+                run = later
+    assert taken_over >= 20
+
+
+def test_on_approval_ballots_every_float_of_money_stays_within_its_bound() -> None:
+    # Without exact money per voter the floats of money are moved by float arithmetic, each with
+    # a bound on how far (relative) it may be off (mes._State.error), made again from the exact
+    # money before the bound passes mes._REFRESH; the floats of growth only add non-negative
+    # terms (mes._Approval.growth_error). After every payment and every takeover of rounds, every
+    # voter with money left must have floats within those bounds of the exact money and growth.
+    # Also with floats made again far more often (a smaller mes._REFRESH): the same outcomes.
+    chance = random.Random(17)
+    checked = widened = made_again = 0
+
+    def check(state: mes._State) -> None:
+        nonlocal checked, widened
+        assert state.approval is not None
+        growth_error = Fraction(state.approval.growth_error)
+        for voter_type, guess in enumerate(state.guess.tolist()):
+            if guess == 0.0:
+                continue  # paid everything (exactly: mes._pay_alike)
+            money, slope = state.owned(voter_type)
+            exact, rising = Fraction(money, state.scale), Fraction(slope, state.scale)
+            error = state.error[voter_type]
+            assert exact > 0
+            assert error <= mes._REFRESH
+            assert abs(Fraction(guess) - exact) <= Fraction(error) * exact
+            growth = Fraction(state.growth[voter_type])
+            assert rising >= 1
+            assert abs(growth - rising) <= growth_error * rising
+            checked += 1
+            widened += error > 64 * mes._ROUNDING
+
+    pay, resume = mes._pay_alike, mes._resume
+
+    def paying(state: mes._State, *arguments: Any) -> int:
+        nonlocal made_again
+        error = state.error.copy()
+        paid = pay(state, *arguments)
+        made_again += int(((state.error == mes._ROUNDING) & (error != mes._ROUNDING)).sum())
+        check(state)
+        return paid
+
+    def resuming(run: mes._Run, earlier: mes._Run) -> mes._State | None:
+        state = resume(run, earlier)
+        if state is not None:
+            check(state)
+        return state
+
+    with pytest.MonkeyPatch.context() as patch:
+        for target, attribute, value in APPROVAL_AT_ANY_SIZE:
+            patch.setattr(target, attribute, value)
+        patch.setattr(mes, "_pay_alike", paying)
+        patch.setattr(mes, "_resume", resuming)
+        for _ in range(30):
+            election = _random_crowd(chance, alike=True)
+            usual = equal_shares_add1(election)
+            with pytest.MonkeyPatch.context() as often:
+                often.setattr(mes, "_REFRESH", 2.0**-50)
+                again = equal_shares_add1(election)
+            assert (again.selected, again.equal_shares) == (usual.selected, usual.equal_shares)
+    assert checked >= 10_000
+    assert widened >= 1_000  # bounds that payments of much of a voter's money widened
+    assert made_again >= 100

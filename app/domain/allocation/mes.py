@@ -18,6 +18,13 @@ screen, and numpy is imported only then. A project's last price is a lower bound
 one (money only shrinks), so most projects need not be priced again in a round; voters who have
 spent everything leave the projects' lists.
 
+On approval ballots (every supporter values a project alike) a voter who keeps money pays the same
+part as every other who does, so its money is its start less the parts of the projects bought that
+it supports: a tracked run on such a large model (`_Approval`) keeps only those parts, reads a
+voter's exact money off them when the floats leave a decision in doubt and a group's by counting
+(`_State.owned`, `_State.alive_paid`), and moves the floats in bulk, each with a bound on how far
+it may be off that keeps it well inside the doubt (`_pay_alike`).
+
 The "add one" completion (pabutools' `voter_budget_increment=1`) reruns the rule with `t + 1`,
 `t + 2`, ... and stops at the first run whose outcome spends more than the budget (keeping the
 previous outcome) or leaves no supported project that still fits (keeping this one). Along a run
@@ -65,7 +72,7 @@ tests/domain/textbook_mes.py, about 60 lines of exact fractions):
   `_keep_out_of_reach`: a project's supporters reaching its cost; `_pay_tracked`: a voter who
   paid everything no longer having to); `_resume` is what a run takes over from an earlier one
   (its `_Checkpoint`s, whose money the run's `_Journal` of payments gives back),
-  `_Certificate` the proof of a leap;
+  `_Certificate` the proof of a leap; on approval ballots `_Approval`, `_pay_alike`;
 - `_allocation`, `_outcome`: every project explained (price and who paid everything; or the
   money its supporters had and what was missing).
 """
@@ -99,8 +106,14 @@ from app.domain.allocation.model import (
 
 # Float guesses are only trusted when they are clearly on one side of a decision: within this
 # relative margin the decision is made again in exact integers. Every guess is the correctly
-# rounded value of an exact number (error below 1.2e-16 relative), so 1e-9 is a wide safety gap.
+# rounded value of an exact number (error below 1.2e-16 relative), or on an approval model within
+# `_REFRESH` of it (`_pay_alike`), so 1e-9 is a wide safety gap.
 _DOUBT = 1e-9
+# A float's rounding (relative), and the most a float of money may be off (relative) on an
+# approval model before it is made again from the exact money (`_pay_alike`): 5.8e-11, far inside
+# `_DOUBT`.
+_ROUNDING = 2.0**-53
+_REFRESH = 2.0**-34
 
 
 class _Supporters(NamedTuple):
@@ -161,6 +174,9 @@ class _Model(NamedTuple):
     value_scale: int
     # Whether a tracked run on this model keeps the floats of the money in numpy arrays.
     vector: bool = False
+    # On such a model with approval ballots: who supports what, for runs without exact money
+    # per voter (`_Approval`).
+    approval: _Approval | None = None
 
     @staticmethod
     def of(index: Index[IdT]) -> _Model:
@@ -262,9 +278,12 @@ class _Model(NamedTuple):
                 self.total[rank],
             )
         vector = len(weight) >= _VECTORS_FROM
+        approval = None
         if vector:
             np = _numpy()
             supporters_of = [supporters.with_vectors(np) for supporters in supporters_of]
+            if all(self.single_value[rank] is not None for rank in live):
+                approval = _Approval.of(list(group_of), types_of, live)
         return self._replace(
             candidates=live,
             types_of=types_of,
@@ -275,7 +294,46 @@ class _Model(NamedTuple):
             multiplicity=weight,
             source=[],
             vector=vector,
+            approval=approval,
         )
+
+
+class _Approval(NamedTuple):
+    """Who supports what on a large model whose ballots are approval ballots (every project
+    valued alike by all its supporters): the projects of each voter type (`supported`), and the
+    same as a 0/1 matrix of floats (`member`: a row per voter type, a column per candidate,
+    `column` says which).
+
+    A voter type with money left has then paid, for every project bought that it supports, what
+    every supporter who kept money paid: all the same. So its money is the start less those
+    payments (`_State.owned`), and a group's money together is their number times the start
+    less, per project bought, how many of them support it times its payment
+    (`_State.alive_paid`). A tracked run on such a model keeps no exact money per voter type:
+    only the floats, moved in bulk (`_pay_alike`)."""
+
+    supported: list[list[int]]
+    member: Any
+    column: dict[int, int]
+
+    @staticmethod
+    def of(ballots: list[tuple[int, ...]], types_of: list[list[int]], live: list[int]) -> _Approval:
+        """From each voter type's ballot (project, satisfaction, project, ...) and each project's
+        supporting types, for the projects in `live`."""
+        member = _numpy().zeros((len(ballots), len(live)))
+        for column, rank in enumerate(live):
+            member[types_of[rank], column] = 1.0
+        return _Approval(
+            [list(ballot[::2]) for ballot in ballots],
+            member,
+            {rank: column for column, rank in enumerate(live)},
+        )
+
+    @property
+    def growth_error(self) -> float:
+        """How far (relative) a float of a voter's growth may be off: it is a sum of at most one
+        non-negative term per project (its start and what each payment's fall adds), each
+        correctly rounded, so by two roundings per term."""
+        return (len(self.column) + 2) * 2 * _ROUNDING
 
 
 # From how many voter types a tier's runs keep the floats of the money in numpy arrays (numpy
@@ -284,9 +342,15 @@ _VECTORS_FROM = 1000
 
 
 def _numpy() -> Any:
-    import numpy  # only for large models (see _VECTORS_FROM)
+    global _np
+    if _np is None:
+        import numpy  # only for large models (see _VECTORS_FROM)
 
-    return numpy
+        _np = numpy
+    return _np
+
+
+_np: Any = None
 
 
 class _Rung(NamedTuple):
@@ -419,13 +483,23 @@ class _Journal:
         return money, slope, epoch
 
 
+class _Paid(NamedTuple):
+    """On an approval model (`_Approval`): what every supporter of a project bought paid who did
+    not pay everything they had (all the same), and how fast it changes with t, over the
+    denominator of the `epoch`-th lift (as a voter type's money in `_State`)."""
+
+    payment: int
+    slope: int
+    epoch: int
+
+
 class _Checkpoint(NamedTuple):
     """What a tracked run had at the start of a round (at money per voter `t0`), for a later
     run to take over: the exact part of a `_State` (money, slopes and epochs as its run's
     `journal` after `payments` payments) and how many projects were bought before."""
 
     t0: Fraction
-    journal: _Journal
+    journal: _Journal | None
     payments: int
     lift: list[int]
     behind: list[int]
@@ -437,6 +511,10 @@ class _Checkpoint(NamedTuple):
     bound: list[_Price]
     active: list[int]
     selected: int
+    approval: _Approval | None
+    origin: tuple[int, int]
+    paid_for: dict[int, _Paid]
+    error: _Floats
 
 
 @dataclass
@@ -477,6 +555,14 @@ class _State:
     vector: bool = False
     tracked: bool = False
     journal: _Journal | None = None
+    # A tracked run on an approval model (`_Approval`) keeps no exact money per voter type
+    # (`money`, `slope` and `epoch` are empty, and so is the journal): only every voter's money
+    # at the start and its slope (at epoch 0), the payments for each project bought, and beside
+    # each float of money a bound on its relative error (`error`, see `_pay_alike`).
+    approval: _Approval | None = None
+    origin: tuple[int, int] = (0, 0)
+    paid_for: dict[int, _Paid] = field(default_factory=dict)
+    error: _Floats = None
 
     @staticmethod
     def start(model: _Model, t0: Fraction, tracked: bool) -> _State:
@@ -493,9 +579,16 @@ class _State:
         if vector:
             np = _numpy()
             guess, growth = np.array(guess), np.array(growth)
-        money = [t0.numerator * (scale // t0.denominator)] * model.types
-        slope = [scale if tracked else 0] * model.types
-        epoch = array("q", [0]) * model.types
+        origin = (t0.numerator * (scale // t0.denominator), scale if tracked else 0)
+        approval = model.approval if vector else None
+        error = None
+        if approval is None:
+            money = [origin[0]] * model.types
+            slope = [origin[1]] * model.types
+            epoch = array("q", [0]) * model.types
+        else:
+            money, slope, epoch = [], [], array("q")
+            error = _numpy().full(model.types, _ROUNDING)
         return _State(
             money=money,
             slope=slope,
@@ -512,7 +605,10 @@ class _State:
             active=list(model.candidates),
             vector=vector,
             tracked=tracked,
-            journal=_Journal(money, slope, epoch) if tracked else None,
+            journal=_Journal(money, slope, epoch) if tracked and approval is None else None,
+            approval=approval,
+            origin=origin,
+            error=error,
         )
 
     @staticmethod
@@ -521,7 +617,13 @@ class _State:
         by the caller): every epoch so far falls behind by `by`, and payments start a new one;
         its lists are its own."""
         vector = not isinstance(point.guess, list)
-        money, slope, epoch = point.journal.at(point.payments)
+        journal = point.journal
+        money: list[int]
+        slope: list[int]
+        if journal is None:
+            money, slope, epoch = [], [], array("q")
+        else:
+            money, slope, epoch = journal.at(point.payments)
         behind = list(map(add, point.behind, repeat(by)))
         return _State(
             money=money,
@@ -539,16 +641,20 @@ class _State:
             active=list(point.active),
             vector=vector,
             tracked=True,
-            journal=_Journal(money, slope, epoch),
+            journal=None if journal is None else _Journal(money, slope, epoch),
+            approval=point.approval,
+            origin=point.origin,
+            paid_for=dict(point.paid_for),
+            error=None if point.error is None else point.error.copy(),
         )
 
     def checkpoint(self, t0: Fraction, selected: int) -> _Checkpoint:
         # `guess` and `growth` are copied before the next payment (`own_floats`).
-        journal = cast(_Journal, self.journal)
+        journal = self.journal
         return _Checkpoint(
             t0=t0,
             journal=journal,
-            payments=len(journal.payments),
+            payments=0 if journal is None else len(journal.payments),
             lift=self.lift,
             behind=self.behind,
             guess=self.guess,
@@ -559,6 +665,10 @@ class _State:
             bound=list(self.bound),
             active=list(self.active),
             selected=selected,
+            approval=self.approval,
+            origin=self.origin,
+            paid_for=dict(self.paid_for),
+            error=self.error,
         )
 
     def supporters(self, rank: int, mine: _Floats | None = None) -> tuple[_Supporters, _Floats]:
@@ -634,6 +744,8 @@ class _State:
         """Copies of the floats that payments change in place (a checkpoint keeps the old)."""
         if self.vector:
             self.guess, self.growth = self.guess.copy(), self.growth.copy()
+            if self.error is not None:
+                self.error = self.error.copy()
         else:
             self.guess, self.growth = list(self.guess), list(self.growth)
 
@@ -649,6 +761,13 @@ class _State:
         In a tracked run the money and the slopes are added up per epoch (over that epoch's
         denominator) and each sum is lifted once: a multiplication by a lift per epoch among
         the types (15 for 160 types on average on the made-up city) instead of two per type."""
+        if self.approval is not None:
+            np = _numpy()
+            index = np.asarray(types, dtype=np.intp)
+            alive = self.guess[index] != 0.0
+            if weights is None:
+                return self.alive_paid(index[alive], None)
+            return self.alive_paid(index[alive], np.asarray(weights, dtype=np.float64)[alive])
         if not self.tracked:
             lifts = map(self.lift.__getitem__, map(self.epoch.__getitem__, types))
             mine = map(mul, map(self.money.__getitem__, types), lifts)
@@ -674,12 +793,66 @@ class _State:
             rise += slope_then * lift
         return paid, rise
 
+    def alive_paid(self, types: Any, weights: Any) -> tuple[int, int]:
+        """`exact_paid` for voter types that all have money left; on an approval model given as
+        a numpy array, with the floats of their weights (or None), and worked out by counts
+        (`_Approval`): two products of whole numbers per project bought, not two per type."""
+        approval = self.approval
+        if approval is None:
+            return self.exact_paid(types, weights)
+        rows = approval.member[types]
+        if weights is None:
+            counts = rows.sum(axis=0).tolist()
+            voters = len(types)
+        else:
+            # Whole numbers as floats: exact far beyond any number of voters.
+            counts = (weights @ rows).tolist()
+            voters = int(weights.sum())
+        lift, behind, column = self.lift, self.behind, approval.column
+        start, rise = self.origin
+        paid = voters * (start + rise * behind[0]) * lift[0]
+        rising = voters * rise * lift[0]
+        for rank, (payment, slope, at) in self.paid_for.items():
+            count = int(counts[column[rank]])
+            if count:
+                paid -= count * (payment + slope * behind[at]) * lift[at]
+                rising -= count * slope * lift[at]
+        return paid, rising
+
+    def make_again(self, voter_types: Any) -> None:
+        """On an approval model: these voter types' floats made again from the exact money."""
+        scale = self.scale
+        for voter_type in voter_types.tolist():
+            money, slope = self.owned(voter_type)
+            self.guess[voter_type] = money / scale
+            self.growth[voter_type] = slope / scale
+            self.error[voter_type] = _ROUNDING
+
+    def owned(self, voter_type: int) -> tuple[int, int]:
+        """On an approval model: the money of a voter type with money left and its slope, over
+        the current denominator (its start less what it paid for the projects bought that it
+        supports, `_Approval`)."""
+        lift, behind, paid_for = self.lift, self.behind, self.paid_for
+        start, rise = self.origin
+        money = (start + rise * behind[0]) * lift[0]
+        slope = rise * lift[0]
+        for rank in cast(_Approval, self.approval).supported[voter_type]:
+            paid = paid_for.get(rank)
+            if paid is not None:
+                money -= (paid.payment + paid.slope * behind[paid.epoch]) * lift[paid.epoch]
+                slope -= paid.slope * lift[paid.epoch]
+        return money, slope
+
     def exact_one(self, voter_type: int) -> int:
+        if self.approval is not None:
+            return self.owned(voter_type)[0] if self.guess[voter_type] else 0
         at = self.epoch[voter_type]
         return (self.money[voter_type] + self.slope[voter_type] * self.behind[at]) * self.lift[at]
 
     def normalized(self) -> list[int]:
         """Every type's money over the current denominator."""
+        if self.approval is not None:
+            return list(map(self.exact_one, range(len(self.guess))))
         moved = map(add, self.money, map(mul, self.slope, map(self.behind.__getitem__, self.epoch)))
         return list(map(mul, moved, map(self.lift.__getitem__, self.epoch)))
 
@@ -893,6 +1066,10 @@ def _buy(model: _Model, state: _State, chosen: _Round, horizon: _Horizon | None)
         state.rescale(factor)
     if horizon is None:
         _pay(state, chosen.supporters, chosen.priced.poor, price, reduce)
+    elif state.approval is not None:
+        state.own_floats()
+        poor = chosen.priced.poor
+        return _pay_alike(state, rank, chosen.supporters, poor, price, reduce, horizon)
     else:
         state.own_floats()
         _pay_tracked(state, chosen.supporters, chosen.priced.poor, price, reduce, horizon)
@@ -1200,10 +1377,19 @@ def _resume(run: _Run, earlier: _Run) -> _State | None:
         guess = list(map(add, point.guess, map(mul, point.growth, repeat(float(by)))))
     else:
         guess = point.guess + point.growth * float(by)  # the same sums, in bulk
-    return _State.of(
-        point._replace(t0=t0, guess=guess, bound=[_shifted(price, by) for price in point.bound]),
+    error = point.error
+    if point.approval is not None:
+        # Each float's bound grows by the growth's and two roundings (`_pay_alike`).
+        error = error + (point.approval.growth_error + 2 * _ROUNDING)
+    state = _State.of(
+        point._replace(
+            t0=t0, guess=guess, bound=[_shifted(price, by) for price in point.bound], error=error
+        ),
         by,
     )
+    if point.approval is not None:
+        state.make_again(_numpy().flatnonzero((state.error > _REFRESH) & (state.guess != 0.0)))
+    return state
 
 
 def _shifted(price: _Price, by: int) -> _Price:
@@ -1399,6 +1585,83 @@ def _pay_tracked(
         state.growth[supporters.index] = growth
 
 
+def _pay_alike(
+    state: _State,
+    rank: int,
+    supporters: _Supporters,
+    poor: list[int],
+    price: _Price,
+    reduce: int,
+    horizon: _Horizon,
+) -> int:
+    """`_pay_tracked` on an approval model (`_Approval`), in bulk on the floats: every supporter
+    who keeps money pays the same part, which is kept once (`_State.paid_for`) instead of the
+    exact money of each; returns how many voters paid everything they had.
+
+    The floats of money are then no longer correctly rounded: each carries a bound on how far
+    (relative) it may be off (`_State.error`). Taking a part grows it by the roundings of the
+    part and of the difference, and by the error the float had, magnified by how much of the
+    money the part took; a float whose bound would pass `_REFRESH` is made again from the exact
+    money (`_State.owned`). So the floats stay within `_REFRESH` of exact, far inside `_DOUBT`,
+    and the screening that relies on them (with the exact checks wherever they are close) holds
+    as on correctly rounded floats; the bends (as in `_pay_tracked`) are screened with those
+    bounds. The floats of growth need no bounds of their own (`_Approval.growth_error`).
+    """
+    np = _numpy()
+    scale = state.scale
+    single = cast(int, supporters.single)
+    payment = price.numerator * single // reduce
+    rise_payment = price.slope * single // reduce
+    index = supporters.index
+    guess, growth, error = state.guess[index], state.growth[index], state.error[index]
+    part = payment / scale
+    pays_all = np.zeros(len(index), dtype=bool)
+    pays_all[poor] = True
+    # The others keep money (exactly checked where the floats are close to the part).
+    for i in np.flatnonzero(~pays_all & (guess <= part * (1 + _DOUBT))).tolist():
+        if state.owned(int(index[i]))[0] <= payment:
+            pays_all[i] = True
+    keeps = np.flatnonzero(~pays_all)
+    before = guess[keeps]
+    after = before - part
+    with np.errstate(divide="ignore", invalid="ignore"):
+        bound = ((error[keeps] * before + _ROUNDING * part) / after + _ROUNDING) * 1.01
+    guess[keeps] = after
+    error[keeps] = bound
+    growth[keeps] -= rise_payment / scale  # the part falls as t grows: growth only grows
+    again = keeps if rise_payment > 0 else keeps[(after <= 0) | ~(bound <= _REFRESH)]
+    for i in again.tolist():
+        money, slope = state.owned(int(index[i]))
+        guess[i] = (money - payment) / scale
+        growth[i] = (slope - rise_payment) / scale
+        error[i] = _ROUNDING
+    # Those who pay everything keep doing so as long as price * value - money >= 0: when may
+    # that end? Exactly only if it might be no later than the nearest turning point so far.
+    spent = np.flatnonzero(pays_all)
+    price_float, price_rise = price.guess, price.slope / (reduce * scale)
+    # The gap shrinks at most at `fall` from at least `gap - room` (the floats' bounds).
+    gap = price_float * single - guess[spent]
+    room = (error[spent] + 4 * _ROUNDING) * (price_float * single + guess[spent])
+    slack = cast(_Approval, state.approval).growth_error + 3 * _ROUNDING
+    fall = slack * (abs(price_rise) * single + np.abs(growth[spent])) - (
+        price_rise * single - growth[spent]
+    )
+    near = (fall > 0) & (gap - room <= fall * horizon.nearest * (1 + _DOUBT))
+    for i, short, falling in zip(
+        spent[near].tolist(), (gap - room)[near].tolist(), fall[near].tolist(), strict=True
+    ):
+        if short <= falling * horizon.nearest * (1 + _DOUBT):  # the nearest may have come closer
+            money, slope = state.owned(int(index[i]))
+            horizon.keep_non_negative(
+                price.numerator * single - reduce * money, price.slope * single - reduce * slope
+            )
+    guess[spent] = growth[spent] = 0.0
+    state.guess[index], state.growth[index], state.error[index] = guess, growth, error
+    state.paid_for[rank] = _Paid(payment, rise_payment, len(state.lift) - 1)
+    weights = supporters.weights_float
+    return int(pays_all.sum()) if weights is None else int(weights[pays_all].sum())
+
+
 def _below(a: _Price, b: _Price) -> bool:
     """Whether price a is strictly below price b (floats first, exact when close)."""
     if a.guess < b.guess * (1 - _DOUBT):
@@ -1560,7 +1823,7 @@ def _price_alike_vector(
     """`_price_alike` on a large model, the floats in numpy arrays (the same sums in the same
     order, the same bisection, the same exact checks)."""
     np = _numpy()
-    types, weights = supporters.types, supporters.weights
+    weights = supporters.weights
     count = len(mine)
     if weights is None:
         ordered = np.sort(mine)
@@ -1583,16 +1846,20 @@ def _price_alike_vector(
     if low is None:
         return None
     threshold = float(ordered[low])
-    poor_types: list[int]
     if weights is None:
         poor_positions = np.flatnonzero(mine < threshold)
         poor = poor_positions.tolist()
-        poor_types = supporters.index[poor_positions].tolist()
+        poor_types = supporters.index[poor_positions]
         poor_weights = None
     else:
         poor = order[:low].tolist()
-        poor_types = list(map(types.__getitem__, poor))
-        poor_weights = list(map(weights.__getitem__, poor))
+        poor_types = supporters.index[order[:low]]
+        poor_weights = ordered_weights[:low]
+    if state.approval is None:
+        # Summed voter by voter (`exact_paid`): lists of whole numbers.
+        poor_types = poor_types.tolist()
+        if weights is not None:
+            poor_weights = list(map(weights.__getitem__, poor))
     return _priced_alike(
         state,
         supporters,
@@ -1628,8 +1895,8 @@ class _Poor(NamedTuple):
     """The supporters who pay all they have for a project alike-valued by all."""
 
     positions: list[int]  # among the project's supporters
-    types: list[int]
-    weights: list[int] | None
+    types: Any  # as `_State.alive_paid` takes them
+    weights: Any
     voters: int  # how many voters they are
     threshold: float  # the money of the poorest who can pay their part
 
@@ -1649,7 +1916,7 @@ def _priced_alike(
     single = cast(int, supporters.single)
     scale = state.scale
     rich = supporters.total - single * poor.voters
-    paid, paid_slope = state.exact_paid(poor.types, poor.weights)
+    paid, paid_slope = state.alive_paid(poor.types, poor.weights)
     numerator = cost - paid
     if rich <= 0 or numerator <= 0:
         return None
