@@ -245,6 +245,22 @@ def _run_at(model: mes._Model, share: Fraction, k: int, **kwargs: Any) -> mes._R
     return mes._run(model, share + k, rung=mes._Rung(k, Fraction(1)), **kwargs)
 
 
+# A tier's model (`_Model.within`) on approval ballots with the floats in numpy arrays, as on a
+# large election: its tracked runs keep no exact money per voter (mes._Approval).
+APPROVAL_AT_ANY_SIZE = [(mes, "_TIERS_FROM", 0), (mes, "_VECTORS_FROM", 0)]
+
+
+def _approval_tier(chance: random.Random) -> tuple[mes._Model, Fraction, int]:
+    """An approval `_random_crowd`'s tier model for its first 200 increments (every project in
+    reach there kept), the money per voter at the first increment and a k."""
+    election = _random_crowd(chance, alike=True)
+    whole = mes._Model.of(election.index)
+    share = Fraction(election.budget) / whole.voters
+    model = whole.within(share + 200)
+    assert model.approval is not None
+    return model, share, chance.randint(0, 40)
+
+
 def test_a_leap_across_a_detour_is_not_certified() -> None:
     # The random elections below seldom have one: an outcome that changes between two budgets
     # and changes back (with the proof patched to say yes to every round, that test still
@@ -367,15 +383,26 @@ def test_a_runs_journal_gives_back_the_money_each_round_started_with() -> None:
     assert rounds >= 100
 
 
-def test_a_run_that_takes_rounds_over_leaves_every_voter_the_money_of_one_from_scratch() -> None:
+@pytest.mark.parametrize("ballots", ["any", "approval"])
+def test_a_run_that_takes_rounds_over_leaves_every_voter_the_money_of_one_from_scratch(
+    ballots: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
     # A run that takes rounds over from an earlier one at a smaller t (mes._resume) leaves the
     # money of the voters who have not paid since as it was, `behind` by the difference in t
     # (mes._State.behind): what each voter has at the end must be exactly what a run from
-    # scratch at the same t leaves them, however many runs the rounds went through.
-    chance = random.Random(11)
+    # scratch at the same t leaves them, however many runs the rounds went through. On approval
+    # ballots, on a tier with the floats in numpy arrays, the runs keep no money per voter, only
+    # the part paid for each project bought (mes._Approval); from scratch every voter's is kept.
+    chance = random.Random(11 if ballots == "any" else 13)
+    if ballots == "approval":
+        for target, attribute, value in APPROVAL_AT_ANY_SIZE:
+            monkeypatch.setattr(target, attribute, value)
     taken_over = 0
     for _ in range(40):
-        _, model, share, k = _random_start(chance)
+        if ballots == "any":
+            _, model, share, k = _random_start(chance)
+        else:
+            model, share, k = _approval_tier(chance)
         run = _run_at(model, share, k)
         for _ in range(3):
             if run.stable_until is None:
@@ -391,65 +418,13 @@ def test_a_run_that_takes_rounds_over_leaves_every_voter_the_money_of_one_from_s
             # Every exact reading of the money agrees (one voter type; types added up).
             state = later.end
             assert state is not None
+            assert (state.approval is not None) == (ballots == "approval")
             everyone = list(range(model.types))
             assert list(map(state.exact_one, everyone)) == later.left()
             assert state.exact(everyone, model.multiplicity) == sum(
                 map(operator.mul, later.left(), model.multiplicity)
             )
             run = later
-    assert taken_over >= 20
-
-
-# A tier's model (`_Model.within`) on approval ballots with the floats in numpy arrays, as on a
-# large election: its tracked runs keep no exact money per voter (mes._Approval).
-APPROVAL_AT_ANY_SIZE = [(mes, "_TIERS_FROM", 0), (mes, "_VECTORS_FROM", 0)]
-
-
-def _approval_tier(chance: random.Random) -> tuple[mes._Model, Fraction, int]:
-    """An approval `_random_crowd`'s tier model for its first 200 increments (every project in
-    reach there kept), the money per voter at the first increment and a k."""
-    election = _random_crowd(chance, alike=True)
-    whole = mes._Model.of(election.index)
-    share = Fraction(election.budget) / whole.voters
-    model = whole.within(share + 200)
-    assert model.approval is not None
-    return model, share, chance.randint(0, 40)
-
-
-def test_on_approval_ballots_a_run_taking_rounds_over_leaves_the_money_of_one_from_scratch() -> (
-    None
-):
-    # As the test above, on approval ballots: the runs keep only the start and the part paid for
-    # each project bought, and a voter's money is the start less the parts of the projects it
-    # supports (mes._State.owned); from scratch (not tracked) every voter's money is kept.
-    chance = random.Random(13)
-    taken_over = 0
-    with pytest.MonkeyPatch.context() as patch:
-        for target, attribute, value in APPROVAL_AT_ANY_SIZE:
-            patch.setattr(target, attribute, value)
-        for _ in range(40):
-            model, share, k = _approval_tier(chance)
-            run = _run_at(model, share, k)
-            for _ in range(3):
-                if run.stable_until is None:
-                    break
-                at = run.stable_until + chance.randint(0, 2)
-                later = _run_at(model, share, at, earlier=run)
-                taken_over += len(later.checkpoints) > 0 and later.checkpoints[0].t0 != later.t0
-                scratch = mes._run(model, share + at)
-                assert later.selected == scratch.selected
-                state = later.end
-                assert state is not None
-                assert state.approval is not None
-                assert not state.money
-                assert [Fraction(m, later.scale) for m in later.left()] == [
-                    Fraction(m, scratch.scale) for m in scratch.left()
-                ]
-                everyone = list(range(model.types))
-                assert state.exact(everyone, model.multiplicity) == sum(
-                    map(operator.mul, later.left(), model.multiplicity)
-                )
-                run = later
     assert taken_over >= 20
 
 
