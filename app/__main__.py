@@ -12,6 +12,12 @@ import sys
 def main() -> None:
     """Run the command line."""
     if sys.argv[1:2] == ["recount"]:
+        # No garbage collection from here on (as `app.cli_recount` runs the recount): importing
+        # the domain makes thousands of objects and frees none, and the collector would walk
+        # them all over again (6-7 ms of a 60 ms start).
+        import gc
+
+        gc.disable()
         from app.cli_recount import main as recount
 
         raise SystemExit(recount(sys.argv[2:]))
