@@ -512,7 +512,6 @@ class _Checkpoint(NamedTuple):
     active: list[int]
     selected: int
     approval: _Approval | None
-    origin: tuple[int, int]
     paid_for: dict[int, _Paid]
     error: _Floats
 
@@ -556,11 +555,11 @@ class _State:
     tracked: bool = False
     journal: _Journal | None = None
     # A tracked run on an approval model (`_Approval`) keeps no exact money per voter type
-    # (`money`, `slope` and `epoch` are empty, and so is the journal): only every voter's money
-    # at the start and its slope (at epoch 0), the payments for each project bought, and beside
-    # each float of money a bound on its relative error (`error`, see `_pay_alike`).
+    # (`money`, `slope` and `epoch` are empty, and so is the journal): only the payments for
+    # each project bought and, beside each float of money, a bound on its relative error
+    # (`error`, see `_pay_alike`); every voter started with `t0` (`started`).
     approval: _Approval | None = None
-    origin: tuple[int, int] = (0, 0)
+    t0: Fraction = Fraction(0)
     paid_for: dict[int, _Paid] = field(default_factory=dict)
     error: _Floats = None
 
@@ -579,12 +578,11 @@ class _State:
         if vector:
             np = _numpy()
             guess, growth = np.array(guess), np.array(growth)
-        origin = (t0.numerator * (scale // t0.denominator), scale if tracked else 0)
         approval = model.approval if vector else None
         error = None
         if approval is None:
-            money = [origin[0]] * model.types
-            slope = [origin[1]] * model.types
+            money = [t0.numerator * (scale // t0.denominator)] * model.types
+            slope = [scale if tracked else 0] * model.types
             epoch = array("q", [0]) * model.types
         else:
             money, slope, epoch = [], [], array("q")
@@ -607,7 +605,7 @@ class _State:
             tracked=tracked,
             journal=_Journal(money, slope, epoch) if tracked and approval is None else None,
             approval=approval,
-            origin=origin,
+            t0=t0,
             error=error,
         )
 
@@ -643,7 +641,7 @@ class _State:
             tracked=True,
             journal=None if journal is None else _Journal(money, slope, epoch),
             approval=point.approval,
-            origin=point.origin,
+            t0=point.t0,
             paid_for=dict(point.paid_for),
             error=None if point.error is None else point.error.copy(),
         )
@@ -666,7 +664,6 @@ class _State:
             active=list(self.active),
             selected=selected,
             approval=self.approval,
-            origin=self.origin,
             paid_for=dict(self.paid_for),
             error=self.error,
         )
@@ -809,9 +806,7 @@ class _State:
             counts = (weights @ rows).tolist()
             voters = int(weights.sum())
         lift, behind, column = self.lift, self.behind, approval.column
-        start, rise = self.origin
-        paid = voters * (start + rise * behind[0]) * lift[0]
-        rising = voters * rise * lift[0]
+        paid, rising = voters * self.started(), voters * self.scale
         for rank, (payment, slope, at) in self.paid_for.items():
             count = int(counts[column[rank]])
             if count:
@@ -828,14 +823,17 @@ class _State:
             self.growth[voter_type] = slope / scale
             self.error[voter_type] = _ROUNDING
 
+    def started(self) -> int:
+        """Every voter's money at the start, `t0`, over the current denominator (in a tracked run
+        it grows by one per unit of t: its slope is the denominator)."""
+        return self.t0.numerator * (self.scale // self.t0.denominator)
+
     def owned(self, voter_type: int) -> tuple[int, int]:
         """On an approval model: the money of a voter type with money left and its slope, over
         the current denominator (its start less what it paid for the projects bought that it
         supports, `_Approval`)."""
         lift, behind, paid_for = self.lift, self.behind, self.paid_for
-        start, rise = self.origin
-        money = (start + rise * behind[0]) * lift[0]
-        slope = rise * lift[0]
+        money, slope = self.started(), self.scale
         for rank in cast(_Approval, self.approval).supported[voter_type]:
             paid = paid_for.get(rank)
             if paid is not None:
