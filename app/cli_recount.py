@@ -13,7 +13,6 @@ import gc
 import os
 import sys
 from collections.abc import Sequence
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -40,7 +39,7 @@ def parser() -> argparse.ArgumentParser:
     parse = argparse.ArgumentParser(
         prog="waardenzeef recount", description=SUMMARY, formatter_class=_Help
     )
-    parse.add_argument("file", type=Path, metavar="FILE", help="A Pabulib .pb file.")
+    parse.add_argument("file", metavar="FILE", help="A Pabulib .pb file.")
     parse.add_argument(
         "--rule",
         metavar="RULE",
@@ -83,7 +82,7 @@ class _Refused(Exception):
     """Bad input: the message says what and where; the exit code is 2."""
 
 
-def _recount(file: Path, rule: str | None, sat: str | None, *, as_json: bool) -> int:
+def _recount(file: str, rule: str | None, sat: str | None, *, as_json: bool) -> int:
     from app.domain.allocation import Satisfaction
     from app.domain.pabulib import PabulibError, read_pabulib
     from app.domain.recount import RecountRule

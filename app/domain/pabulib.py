@@ -27,13 +27,13 @@ from __future__ import annotations
 
 import csv
 import io
+import os
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 from fractions import Fraction
 from itertools import accumulate, repeat
 from operator import add, itemgetter
-from pathlib import Path
 from types import MappingProxyType
 
 Number = int | Fraction
@@ -243,14 +243,15 @@ class PbInstance:
         raise KeyError(project_id)
 
 
-def read_pabulib(path: str | Path) -> PbInstance:
+def read_pabulib(path: str | os.PathLike[str]) -> PbInstance:
     """Read a `.pb` file (UTF-8, with or without byte-order mark)."""
-    path = Path(path)
+    with open(path, "rb") as file:
+        data = file.read()
     try:
-        text = path.read_bytes().decode("utf-8-sig")
+        text = data.decode()  # a byte-order mark becomes U+FEFF, which parse_pabulib drops
     except UnicodeDecodeError as error:
-        raise PabulibError(f"not UTF-8 text ({error.reason})", source=str(path)) from None
-    return parse_pabulib(text, source=str(path))
+        raise PabulibError(f"not UTF-8 text ({error.reason})", source=os.fspath(path)) from None
+    return parse_pabulib(text, source=os.fspath(path))
 
 
 def parse_pabulib(text: str, source: str | None = None) -> PbInstance:
@@ -264,9 +265,10 @@ def parse_pabulib(text: str, source: str | None = None) -> PbInstance:
         return _Parser(text, source, bulk=False).parse()
 
 
-def write_pabulib(instance: PbInstance, path: str | Path) -> None:
+def write_pabulib(instance: PbInstance, path: str | os.PathLike[str]) -> None:
     """Write an instance as a `.pb` file (UTF-8, `\\n` line ends)."""
-    Path(path).write_text(format_pabulib(instance), encoding="utf-8", newline="")
+    with open(path, "w", encoding="utf-8", newline="") as file:
+        file.write(format_pabulib(instance))
 
 
 def format_pabulib(instance: PbInstance) -> str:
