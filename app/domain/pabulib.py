@@ -32,7 +32,7 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 from fractions import Fraction
-from itertools import accumulate, repeat
+from itertools import accumulate, islice, repeat
 from operator import add, itemgetter
 from types import MappingProxyType
 
@@ -612,7 +612,8 @@ class _Parser:
         flat, lengths = _flatten(texts)
         if not set(flat) <= self.projects.keys():
             raise _Irregular  # an unknown project, or an empty name ("1,,2")
-        named = map(str.split, filter(None, texts), repeat(","))
+        # Each vote's names, taken in turn off the flat list (no second split).
+        named = map(islice, repeat(iter(flat)), lengths)
         if sum(map(len, map(set, named))) != len(flat):
             raise _Irregular  # a project twice on one vote (fewer distinct names than names)
         points = self.bulk_points(rows, lengths)
