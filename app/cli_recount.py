@@ -3,7 +3,9 @@
 Its own small parser (argparse), not typer's: typer loads pydantic to read any command's options,
 and typer and pydantic together took longer to load than reading a city's file and counting it.
 `app.__main__` sends `recount` here before anything else is loaded; `app.cli` forwards to it too,
-so `waardenzeef --help` lists it. Keep the imports here to the standard library and the domain.
+so `waardenzeef --help` lists it. Keep the imports here to the standard library and the domain,
+and out of the standard library's slow starters (`dataclasses`, `pathlib`: see
+`app.domain.allocation`).
 """
 
 from __future__ import annotations

@@ -29,12 +29,12 @@ import csv
 import io
 import os
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
 from enum import StrEnum
 from fractions import Fraction
 from itertools import accumulate, islice, repeat
 from operator import add, itemgetter
 from types import MappingProxyType
+from typing import NamedTuple
 
 Number = int | Fraction
 
@@ -68,16 +68,19 @@ class PabulibError(ValueError):
         super().__init__(f"{where}: {message}")
 
 
-@dataclass(frozen=True)
-class PbProject:
-    """A project row: its id, its exact cost and every other column as written."""
-
+class _PbProjectFields(NamedTuple):
     id: str
     cost: Number
-    fields: Mapping[str, str] = field(default_factory=dict)
+    fields: Mapping[str, str]
 
-    def __post_init__(self) -> None:
-        object.__setattr__(self, "fields", MappingProxyType(dict(self.fields)))
+
+class PbProject(_PbProjectFields):
+    """A project row: its id, its exact cost and every other column as written."""
+
+    __slots__ = ()
+
+    def __new__(cls, id: str, cost: Number, fields: Mapping[str, str] | None = None) -> PbProject:
+        return cls._make((id, cost, MappingProxyType(dict(fields or {}))))
 
     @property
     def name(self) -> str:
@@ -85,22 +88,28 @@ class PbProject:
         return self.fields.get("name", self.id)
 
 
-@dataclass(frozen=True)
-class PbVote:
-    """A voter's ballot: the projects in the order written, their points, and any other columns."""
-
+class _PbVoteFields(NamedTuple):
     voter_id: str
     projects: tuple[str, ...]
-    points: tuple[Number, ...] | None = None
-    fields: Mapping[str, str] = field(default_factory=dict)
+    points: tuple[Number, ...] | None
+    fields: Mapping[str, str]
 
-    def __post_init__(self) -> None:
-        object.__setattr__(self, "fields", MappingProxyType(dict(self.fields)))
-        if self.points is not None and len(self.points) != len(self.projects):
-            raise ValueError(
-                f"voter {self.voter_id}: {len(self.projects)} projects but "
-                f"{len(self.points)} points"
-            )
+
+class PbVote(_PbVoteFields):
+    """A voter's ballot: the projects in the order written, their points, and any other columns."""
+
+    __slots__ = ()
+
+    def __new__(
+        cls,
+        voter_id: str,
+        projects: tuple[str, ...],
+        points: tuple[Number, ...] | None = None,
+        fields: Mapping[str, str] | None = None,
+    ) -> PbVote:
+        if points is not None and len(points) != len(projects):
+            raise ValueError(f"voter {voter_id}: {len(projects)} projects but {len(points)} points")
+        return cls._make((voter_id, projects, points, MappingProxyType(dict(fields or {}))))
 
     def points_by_project(self) -> dict[str, Number]:
         """Points per project (1 per project for an approval vote)."""
@@ -109,8 +118,7 @@ class PbVote:
         return dict(zip(self.projects, self.points, strict=True))
 
 
-@dataclass(frozen=True)
-class VoteColumns:
+class VoteColumns(NamedTuple):
     """The votes of a file as the reader found them, as columns: every vote's project ids one
     after the other (`flat_projects`; `lengths` says how many per vote), their points likewise
     (None for approval votes), the voter ids, and the rows (for the other columns)."""

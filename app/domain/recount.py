@@ -32,10 +32,9 @@ form writes exact numbers as strings (`"2882600"`, `"1234/5"`); the table rounds
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
 from enum import StrEnum
 from fractions import Fraction
-from typing import Any
+from typing import Any, NamedTuple
 
 from app.domain.allocation import (
     Allocation,
@@ -118,8 +117,7 @@ def run_rule(
     return optimal(election)
 
 
-@dataclass(frozen=True)
-class Recount:
+class Recount(NamedTuple):
     """A recount: which instance, rule and satisfaction, and the outcome with its explanations."""
 
     instance: PbInstance

@@ -47,7 +47,7 @@ import threading
 from collections import deque
 from collections.abc import Iterable, Mapping, Sequence
 from collections.abc import Set as AbstractSet
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from enum import StrEnum
 from fractions import Fraction
 from types import MappingProxyType
@@ -808,11 +808,9 @@ def election_for(
 
 def _unscaled(allocation: Allocation[Id], scale: int) -> Allocation[Id]:
     """The explanations in the participants' own values again (see the scale in `select`)."""
-    return replace(
-        allocation,
+    return allocation._replace(
         outcomes=tuple(
-            replace(
-                o,
+            o._replace(
                 total_satisfaction=Fraction(o.total_satisfaction, scale),
                 price=None if o.price is None else o.price * scale,
             )
@@ -834,7 +832,7 @@ def _with_unvalued(
         else ProjectOutcome(m.id, m.binding_cost, 0, 0, False, Verdict.NO_SUPPORT)
         for m in sieve.measures
     )
-    return replace(allocation, outcomes=outcomes)
+    return allocation._replace(outcomes=outcomes)
 
 
 def money_per_effect(

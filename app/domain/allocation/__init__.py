@@ -1,4 +1,13 @@
-"""The general allocation rules: greedy, optimal and equal shares, on frozen inputs."""
+"""The general allocation rules: greedy, optimal and equal shares, on frozen inputs.
+
+Its records (`Project`, `Ballot`, `ProjectOutcome`, `Allocation`, ...) are NamedTuples, not
+dataclasses, as are `app.domain.pabulib`'s and `app.domain.recount`'s: `waardenzeef recount`
+loads these modules at every start, and `dataclasses` loads `inspect` (with `ast`, `dis` and
+`tokenize`) while each frozen dataclass costs about four times a NamedTuple to make: together a
+tenth of a whole recount of Warszawa Ochota. Change one with `_replace`; a record that checks its
+values (`Project`) is a subclass of its fields' NamedTuple with its own `__new__`.
+`tests/test_cli_recount.py` checks that a recount loads no `dataclasses`.
+"""
 
 from app.domain.allocation.completion import (
     Completion,

@@ -21,7 +21,6 @@ and Skowron, "Proportional participatory budgeting with additive utilities" (Neu
 
 from __future__ import annotations
 
-from dataclasses import replace
 from enum import StrEnum
 
 from app.domain.allocation.greedy import greedy
@@ -78,7 +77,7 @@ def compare_with_greedy(
         switched=switched,
     )
     chosen = other if switched else allocation
-    return replace(chosen, rule=rule, comparison=comparison)
+    return chosen._replace(rule=rule, comparison=comparison)
 
 
 def _tally(election: Election[IdT], selected: tuple[IdT, ...], by_projects: bool) -> list[Number]:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from dataclasses import replace
 from fractions import Fraction
 from itertools import count, pairwise
 from operator import truediv
@@ -18,7 +17,6 @@ from app.domain.allocation.model import (
     ProjectOutcome,
     Stage,
     Verdict,
-    new_outcome,
 )
 
 
@@ -150,7 +148,7 @@ def complete_with_greedy(
         else:
             # Keep what the first rule found out (its supporters' money) and add greedy's part.
             outcomes.append(
-                replace(previous, stage=Stage.COMPLETION, budget_needed=later.budget_needed)
+                previous._replace(stage=Stage.COMPLETION, budget_needed=later.budget_needed)
             )
     return Allocation(
         rule=rule or f"{allocation.rule}+greedy",
@@ -180,13 +178,13 @@ def _greedy_pass(
         cost = costs[rank]
         total = totals[rank]
         if not fund_unsupported and total <= 0:
-            outcomes[rank] = new_outcome(
+            outcomes[rank] = ProjectOutcome(
                 ids[rank], cost, total, supporters[rank], False, Verdict.NO_SUPPORT, stage
             )
         elif cost <= left:
             selected.append(rank)
             position += 1
-            outcomes[rank] = new_outcome(
+            outcomes[rank] = ProjectOutcome(
                 ids[rank],
                 cost,
                 total,
@@ -199,7 +197,7 @@ def _greedy_pass(
             )
             left -= cost
         else:
-            outcomes[rank] = new_outcome(
+            outcomes[rank] = ProjectOutcome(
                 ids[rank],
                 cost,
                 total,

@@ -83,7 +83,6 @@ import math
 from array import array
 from bisect import bisect_left, bisect_right
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field, replace
 from fractions import Fraction
 from itertools import accumulate, chain, compress, repeat
 from operator import add, floordiv, ge, lt, mul, not_, truediv
@@ -101,7 +100,6 @@ from app.domain.allocation.model import (
     Stage,
     Verdict,
     lcm_of_denominators,
-    new_outcome,
 )
 
 # Float guesses are only trusted when they are clearly on one side of a decision: within this
@@ -516,7 +514,6 @@ class _Checkpoint(NamedTuple):
     error: _Floats
 
 
-@dataclass
 class _State:
     """A run between two rounds.
 
@@ -551,17 +548,62 @@ class _State:
     bound: list[_Price]
     bound_float: list[float]
     active: list[int]
-    vector: bool = False
-    tracked: bool = False
-    journal: _Journal | None = None
+    vector: bool
+    tracked: bool
+    journal: _Journal | None
     # A tracked run on an approval model (`_Approval`) keeps no exact money per voter type
     # (`money`, `slope` and `epoch` are empty, and so is the journal): only the payments for
     # each project bought and, beside each float of money, a bound on its relative error
     # (`error`, see `_pay_alike`); every voter started with `t0` (`started`).
-    approval: _Approval | None = None
-    t0: Fraction = Fraction(0)
-    paid_for: dict[int, _Paid] = field(default_factory=dict)
-    error: _Floats = None
+    approval: _Approval | None
+    t0: Fraction
+    paid_for: dict[int, _Paid]
+    error: _Floats
+
+    def __init__(
+        self,
+        *,
+        money: list[int],
+        slope: list[int],
+        epoch: array[int],
+        lift: list[int],
+        behind: list[int],
+        guess: _Floats,
+        growth: _Floats,
+        scale: int,
+        cost_now: list[int],
+        supporters_of: list[_Supporters],
+        bound: list[_Price],
+        bound_float: list[float],
+        active: list[int],
+        vector: bool = False,
+        tracked: bool = False,
+        journal: _Journal | None = None,
+        approval: _Approval | None = None,
+        t0: Fraction = Fraction(0),
+        paid_for: dict[int, _Paid] | None = None,
+        error: _Floats = None,
+    ) -> None:
+        self.money = money
+        self.slope = slope
+        self.epoch = epoch
+        self.lift = lift
+        self.behind = behind
+        self.guess = guess
+        self.growth = growth
+        self.scale = scale
+        self.cost_now = cost_now
+        self.supporters_of = supporters_of
+        self.bound = bound
+        self.bound_float = bound_float
+        self.active = active
+        self.vector = vector
+        self.tracked = tracked
+        self.journal = journal
+        self.approval = approval
+        self.t0 = t0
+        self.paid_for = {} if paid_for is None else paid_for
+        self.error = error
 
     @staticmethod
     def start(model: _Model, t0: Fraction, tracked: bool) -> _State:
@@ -867,7 +909,6 @@ class _Round(NamedTuple):
     compared: list[int]
 
 
-@dataclass
 class _Run:
     """One run of equal shares at a money-per-voter `t0`: what it bought, at which prices, and
     the money left (exact, over the common denominator `scale`; `start` is `t0` over it).
@@ -877,27 +918,56 @@ class _Run:
     """
 
     t0: Fraction
-    model: _Model | None = None  # the model it ran on (None: none, nobody paid anything)
-    selected: list[int] = field(default_factory=list)
-    price_of: dict[int, _Price] = field(default_factory=dict)
-    paid_everything: dict[int, int] = field(default_factory=dict)
-    money: list[int] = field(default_factory=list)  # from `end`, when first asked (`left`)
-    start: int = 0
-    scale: int = 1
-    end: _State | None = None
-    k: int = 0
-    round_until: list[int | None] = field(default_factory=list)
-    stable_until: int | None = None
+    model: _Model | None  # the model it ran on (None: none, nobody paid anything)
+    selected: list[int]
+    price_of: dict[int, _Price]
+    paid_everything: dict[int, int]
+    money: list[int]  # from `end`, when first asked (`left`)
+    start: int
+    scale: int
+    end: _State | None
+    k: int
+    round_until: list[int | None]
+    stable_until: int | None
     # Per round, and the earliest: the last rung before a decision may turn, as foreseen.
-    round_predicted: list[int | None] = field(default_factory=list)
-    predicted: int | None = None
-    checkpoints: list[_Checkpoint] = field(default_factory=list)
+    round_predicted: list[int | None]
+    predicted: int | None
+    checkpoints: list[_Checkpoint]
     # Run against a `reference` run at a smaller t: whether its outcome provably holds at every
     # t in between (see `_Certificate`; a run whose proof fails stops there, of no use).
-    certified: bool = False
+    certified: bool
     # A run not certified because its outcome differs from the reference's (not for want of
     # proof): the outcome at its t is another.
-    differs: bool = False
+    differs: bool
+
+    def __init__(
+        self,
+        t0: Fraction,
+        model: _Model | None = None,
+        *,
+        k: int = 0,
+        selected: list[int] | None = None,
+        money: list[int] | None = None,
+        start: int = 0,
+        scale: int = 1,
+    ) -> None:
+        self.t0 = t0
+        self.model = model
+        self.selected = [] if selected is None else selected
+        self.price_of = {}
+        self.paid_everything = {}
+        self.money = [] if money is None else money
+        self.start = start
+        self.scale = scale
+        self.end = None
+        self.k = k
+        self.round_until = []
+        self.stable_until = None
+        self.round_predicted = []
+        self.predicted = None
+        self.checkpoints = []
+        self.certified = False
+        self.differs = False
 
     def left(self) -> list[int]:
         """Each voter type's money at the end of the run, over `scale`."""
@@ -2222,7 +2292,7 @@ def _exhaustive(model: _Model, selected: Sequence[int], budget: Number) -> bool:
 def _empty(election: Election[IdT]) -> Allocation[IdT]:
     index = election.index
     outcomes = tuple(
-        new_outcome(
+        ProjectOutcome(
             project.id,
             project.cost,
             index.total_satisfaction[index.position[project.id]],
@@ -2256,7 +2326,7 @@ def _allocation(
         budget=election.budget,
         selected=tuple(index.ids[rank] for rank in final.selected),
         outcomes=outcomes,
-        equal_shares=replace(details, spent_numerators=tuple(spent), spent_denominator=final.scale),
+        equal_shares=details._replace(spent_numerators=tuple(spent), spent_denominator=final.scale),
     )
 
 
@@ -2276,7 +2346,7 @@ def _outcome(
     total, supporters = index.total_satisfaction[rank], index.supporters[rank]
     if rank in position:
         price = final.price_of.get(rank)
-        return new_outcome(
+        return ProjectOutcome(
             project_id,
             cost,
             total,
@@ -2293,13 +2363,13 @@ def _outcome(
             paid_everything=final.paid_everything.get(rank, 0),
         )
     if model.total[rank] <= 0:
-        return new_outcome(
+        return ProjectOutcome(
             project_id, cost, total, supporters, False, Verdict.NO_SUPPORT, Stage.EQUAL_SHARES
         )
     denominator = final.scale
     left = _money(final.left(), model.types_of[rank], model.weights_of[rank])
     cost_now = cost * denominator if type(cost) is int else int(cost * denominator)
-    return new_outcome(
+    return ProjectOutcome(
         project_id,
         cost,
         total,

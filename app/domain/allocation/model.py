@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import dataclasses
 import math
 from collections import Counter
 from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
-from dataclasses import dataclass
 from enum import StrEnum
 from fractions import Fraction
+from functools import cached_property
 from itertools import chain, repeat
 from itertools import count as naturals
 from operator import mul
@@ -60,27 +59,25 @@ class Verdict(StrEnum):
 _EXACT_TYPES = frozenset((int, Fraction))
 
 
-@dataclass(frozen=True, init=False)
-class Project(Generic[IdT]):
-    """Something to fund: an id and what it costs (0 for no extra cost)."""
-
+class _ProjectFields(NamedTuple, Generic[IdT]):
     id: IdT
     cost: Number
 
-    def __init__(self, id: IdT, cost: Number) -> None:
+
+class Project(_ProjectFields[IdT]):
+    """Something to fund: an id and what it costs (0 for no extra cost)."""
+
+    __slots__ = ()
+
+    def __new__(cls, id: IdT, cost: Number) -> Project[IdT]:
         if type(cost) not in _EXACT_TYPES:
             raise TypeError(f"project {id!r}: cost must be an int or a Fraction")
         if cost < 0:
             raise ValueError(f"project {id!r}: cost {cost} is negative")
-        # Straight into the instance: the frozen dataclass's generated __init__ goes through
-        # object.__setattr__ for every field, and an election is built for every rule call.
-        fields = self.__dict__
-        fields["id"] = id
-        fields["cost"] = cost
+        return cls._make((id, cost))
 
 
-@dataclass(frozen=True, slots=True)
-class Ballot(Generic[IdT]):
+class Ballot(NamedTuple, Generic[IdT]):
     """One voter's satisfaction per project (absent means 0), standing for `multiplicity` voters.
 
     The election checks the values (whole or exact fractions, not negative) when it is built.
@@ -464,8 +461,7 @@ class Index(Generic[IdT]):
         )
 
 
-@dataclass(frozen=True)
-class ProjectOutcome(Generic[IdT]):
+class ProjectOutcome(NamedTuple, Generic[IdT]):
     """One project in a result: selected or not, when, and what would have had to change.
 
     Money fields are exact. `money_at_turn` is, for greedy and the completion, the budget left
@@ -495,87 +491,22 @@ class ProjectOutcome(Generic[IdT]):
     welfare_if_forced: Number | None = None
 
 
-_OUTCOME_FIELDS = frozenset(f.name for f in dataclasses.fields(ProjectOutcome))
-_new = object.__new__
-_set = object.__setattr__
-
-
 def outcome_for(
     index: Index[IdT], rank: int, *, selected: bool, verdict: Verdict, **details: Any
 ) -> ProjectOutcome[IdT]:
     """An outcome for the project numbered `rank`, with its cost and support filled in."""
-    if not _OUTCOME_FIELDS.issuperset(details):
-        raise TypeError(f"unknown outcome fields: {sorted(details.keys() - _OUTCOME_FIELDS)}")
-    # The same object the generated __init__ makes, without its per-field frozen-setattr calls:
-    # results explain every project, and that cost showed in the benchmark.
-    fields = {
-        "project_id": index.ids[rank],
-        "cost": index.costs[rank],
-        "total_satisfaction": index.total_satisfaction[rank],
-        "supporters": index.supporters[rank],
-        "selected": selected,
-        "verdict": verdict,
-        "stage": None,
-        "position": None,
-        "money_at_turn": None,
-        "shortfall": None,
-        "budget_needed": None,
-        "supporters_needed": None,
-        "price": None,
-        "paid_everything": None,
-        "welfare_if_forced": None,
-    }
-    fields.update(details)
-    outcome: ProjectOutcome[IdT] = _new(ProjectOutcome)
-    _set(outcome, "__dict__", fields)
-    return outcome
-
-
-def new_outcome(
-    project_id: IdT,
-    cost: Number,
-    total_satisfaction: Number,
-    supporters: int,
-    selected: bool,
-    verdict: Verdict,
-    stage: Stage | None,
-    position: int | None = None,
-    money_at_turn: Number | None = None,
-    shortfall: Number | None = None,
-    budget_needed: Number | None = None,
-    supporters_needed: int | None = None,
-    price: Fraction | None = None,
-    paid_everything: int | None = None,
-    welfare_if_forced: Number | None = None,
-) -> ProjectOutcome[IdT]:
-    """`ProjectOutcome(...)` with the same arguments, made without the frozen-setattr calls."""
-    outcome: ProjectOutcome[IdT] = _new(ProjectOutcome)
-    _set(
-        outcome,
-        "__dict__",
-        {
-            "project_id": project_id,
-            "cost": cost,
-            "total_satisfaction": total_satisfaction,
-            "supporters": supporters,
-            "selected": selected,
-            "verdict": verdict,
-            "stage": stage,
-            "position": position,
-            "money_at_turn": money_at_turn,
-            "shortfall": shortfall,
-            "budget_needed": budget_needed,
-            "supporters_needed": supporters_needed,
-            "price": price,
-            "paid_everything": paid_everything,
-            "welfare_if_forced": welfare_if_forced,
-        },
+    return ProjectOutcome(
+        index.ids[rank],
+        index.costs[rank],
+        index.total_satisfaction[rank],
+        index.supporters[rank],
+        selected,
+        verdict,
+        **details,
     )
-    return outcome
 
 
-@dataclass(frozen=True)
-class EqualSharesRun:
+class EqualSharesRun(NamedTuple):
     """How an equal-shares result came about.
 
     `share` is the budget divided by the voters; `per_voter_budget` what each voter had in the run
@@ -601,8 +532,7 @@ class EqualSharesRun:
         return tuple(Fraction(n, self.spent_denominator) for n in self.spent_numerators)
 
 
-@dataclass(frozen=True)
-class Comparison:
+class Comparison(NamedTuple):
     """The comparison step of equal shares with the greedy outcome (`completion.py`): how many
     voters prefer each (the others like both alike), counted by the number of their projects
     funded (`measure` "projects") or by their satisfaction ("satisfaction"), and whether the
@@ -614,10 +544,7 @@ class Comparison:
     switched: bool
 
 
-@dataclass(frozen=True)
-class Allocation(Generic[IdT]):
-    """A rule's result: the selection in the order it was made, and every project explained."""
-
+class _AllocationFields(NamedTuple, Generic[IdT]):
     rule: str
     budget: Number
     selected: tuple[IdT, ...]
@@ -625,14 +552,15 @@ class Allocation(Generic[IdT]):
     equal_shares: EqualSharesRun | None = None
     comparison: Comparison | None = None
 
-    @property
+
+class Allocation(_AllocationFields[IdT]):
+    """A rule's result: the selection in the order it was made, and every project explained."""
+
+    # No __slots__ here: an allocation keeps its outcomes by id in its __dict__, made on first
+    # use (many callers only look at the selection).
+    @cached_property
     def _by_id(self) -> Mapping[IdT, ProjectOutcome[IdT]]:
-        # Made on first use: many callers only look at the selection.
-        by_id: Mapping[IdT, ProjectOutcome[IdT]] | None = self.__dict__.get("_outcome_by_id")
-        if by_id is None:
-            by_id = MappingProxyType({o.project_id: o for o in self.outcomes})
-            self.__dict__["_outcome_by_id"] = by_id
-        return by_id
+        return MappingProxyType({o.project_id: o for o in self.outcomes})
 
     @property
     def total_cost(self) -> Number:

@@ -17,8 +17,8 @@ that contains the earliest project (in the tie-break order) where they differ.
 from __future__ import annotations
 
 from bisect import bisect_right
-from dataclasses import dataclass
 from fractions import Fraction
+from typing import NamedTuple
 
 from app.domain.allocation.model import (
     Allocation,
@@ -33,8 +33,7 @@ from app.domain.allocation.model import (
 )
 
 
-@dataclass(frozen=True)
-class _Item:
+class _Item(NamedTuple):
     rank: int
     weight: int
     value: int
