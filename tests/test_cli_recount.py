@@ -211,7 +211,7 @@ except SystemExit as end:
     assert not end.code, end.code
 heavy = sorted(m for m in ("fastapi", "sqlalchemy", "sqlmodel", "pydantic") if m in sys.modules)
 print("heavy:", heavy, file=sys.stderr)
-slow = sorted(m for m in ("dataclasses", "inspect") if m in sys.modules)
+slow = sorted(m for m in ("dataclasses", "inspect", "babel") if m in sys.modules)
 print("slow:", slow, file=sys.stderr)
 """
 
@@ -225,7 +225,8 @@ def test_recount_starts_without_the_web_stack(small_file: Path, args: list[str])
     # recount takes. A fresh interpreter, as a user runs the command. Nor the standard library's
     # slow starters: dataclasses loads inspect (and ast, dis, tokenize), and each frozen
     # dataclass made costs about four times a NamedTuple (together 10% of Warszawa Ochota's
-    # whole `mes` command).
+    # whole `mes` command); babel (the table's translations: 19 ms for its numbers alone, and
+    # compiling the catalogue from its .po took 22 ms more).
     arguments = [str(small_file) if a == "FILE" else a for a in args]
     done = subprocess.run(
         [sys.executable, "-c", LEAN_CHECK, *arguments], capture_output=True, text=True, check=False

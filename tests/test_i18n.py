@@ -7,7 +7,9 @@ import re
 from pathlib import Path
 
 import pytest
+from babel.messages.catalog import Catalog
 from babel.messages.extract import extract_from_dir
+from babel.messages.mofile import read_mo
 from babel.messages.pofile import read_po
 
 from app.i18n import LOCALES_DIR, configured_language, current_language, euro, gettext
@@ -52,6 +54,27 @@ def test_every_message_has_a_dutch_translation() -> None:
     assert extracted, "no messages were extracted: the extraction itself is broken"
     assert extracted - set(translated) == set(), "run `make messages` and translate"
     assert set(translated) - extracted == set(), "obsolete entries in the catalogue"
+
+
+def test_the_compiled_catalogue_is_the_catalogue() -> None:
+    # The app reads messages.mo (`make messages` compiles it): every translation in it must be
+    # the .po's, so that a translation changed in the .po alone cannot go unseen. (Not byte for
+    # byte: babel dates the header it makes for a catalogue without one.)
+    folder = LOCALES_DIR / "nl" / "LC_MESSAGES"
+    with (folder / "messages.po").open("rb") as handle:
+        source = read_po(handle, locale="nl")
+    with (folder / "messages.mo").open("rb") as handle:
+        compiled = read_mo(handle)
+
+    def translated(catalog: Catalog) -> dict[object, object]:
+        # plural ids and strings come as tuples from a .po and as lists from a .mo
+        def plain(text: object) -> object:
+            return tuple(text) if isinstance(text, list | tuple) else text
+
+        return {plain(m.id): plain(m.string) for m in catalog if m.id and m.string and not m.fuzzy}
+
+    assert translated(compiled) == translated(source), "run `make messages`"
+    assert compiled.plural_forms == source.plural_forms
 
 
 def test_dutch_is_the_default_and_english_available() -> None:
