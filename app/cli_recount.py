@@ -4,8 +4,9 @@ Its own small parser (argparse), not typer's: typer loads pydantic to read any c
 and typer and pydantic together took longer to load than reading a city's file and counting it.
 `app.__main__` sends `recount` here before anything else is loaded; `app.cli` forwards to it too,
 so `waardenzeef --help` lists it. Keep the imports here to the standard library and the domain,
-and out of the standard library's slow starters (`dataclasses`, `pathlib`: see
-`app.domain.allocation`).
+and away from what is slow to load: `dataclasses` (see `app.domain.allocation`), `pathlib`, and
+babel (the table's translations are read without it: see `app.i18n`). `tests/test_cli_recount.py`
+checks that a recount loads no `dataclasses`, `inspect` or babel.
 """
 
 from __future__ import annotations
